@@ -1,0 +1,250 @@
+"""Floor 2: run kernels for real, in a worker process, on a GPU or in Numba's CUDA simulator.
+
+The process that uses the engine never imports numba: every kernel runs in a
+spawned worker (see :mod:`gpuviz.engine.worker`). A kernel that raises, a
+worker that dies and a cancelled job all come back as a :class:`RunResult`
+with a status and a one-line message.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model.budget import Budget, plan_run
+from ..model.launch import Dim3, LaunchConfig
+from ..model.matmul import REL_TOLERANCE, MatmulProblem, launch_for, mapping_for
+from ..model.trace import Trace
+from .process import Cancelled, Progress, Worker, WorkerDied, WorkerError
+
+BACKENDS = ("auto", "gpu", "simulator")
+
+__all__ = ["BACKENDS", "BackendError", "Engine", "MatmulJob", "Progress", "RunResult"]
+
+
+class BackendError(RuntimeError):
+    """The backend asked for is not available here (e.g. ``gpu`` with no GPU)."""
+
+
+@dataclass(frozen=True)
+class MatmulJob:
+    """One matrix product to run.
+
+    Parameters
+    ----------
+    kernel : str
+        ``naive``, ``uncoalesced`` or ``tiled``.
+    m, n, k : int
+        C is m×n, the reduction is over k.
+    block : Dim3
+        Threads per block.
+    seed : int
+        Seed of the standard-normal inputs.
+    backend : str
+        ``auto``, ``gpu`` or ``simulator``.
+    record : bool
+        Record the trace while the simulator runs (simulator only).
+    repeat : int
+        Timed launches on a GPU (the median is reported).
+    kernel_path : str or None
+        A file defining ``make_kernel(block)`` to run instead of the built-in
+        kernel's source, launched with the built-in kernel's mapping.
+    """
+
+    kernel: str
+    m: int
+    n: int
+    k: int
+    block: Dim3 = Dim3(16, 16)
+    seed: int = 0
+    backend: str = "auto"
+    record: bool = False
+    repeat: int = 5
+    kernel_path: str | None = None
+
+    @property
+    def problem(self) -> MatmulProblem:
+        return MatmulProblem(self.m, self.n, self.k)
+
+    @property
+    def launch(self) -> LaunchConfig:
+        return launch_for(self.kernel, self.problem, self.block)
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the product, its check, its time, and where it ran."""
+
+    status: str  # "ok", "wrong" (ran, but C is not A·B), "error", "died", "cancelled"
+    message: str
+    job: MatmulJob
+    backend: str | None = None
+    gpu_name: str | None = None
+    c: np.ndarray | None = None
+    max_abs_error: float | None = None
+    rel_error: float | None = None
+    seconds: float | None = None
+    timing: str = ""
+    trace: Trace | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def summary(self) -> dict:
+        """The JSON-able facts of the run (the keys ``gpuviz run --json`` prints)."""
+        mp = mapping_for(self.job.kernel, self.job.problem, self.job.block)
+        launch = mp.launch
+        return {
+            "status": self.status,
+            "message": self.message,
+            "kernel": self.job.kernel,
+            "m": self.job.m,
+            "n": self.job.n,
+            "k": self.job.k,
+            "seed": self.job.seed,
+            "backend": self.backend,
+            "gpu_name": self.gpu_name,
+            "max_abs_error": self.max_abs_error,
+            "rel_error": self.rel_error,
+            "correct": self.status == "ok",
+            "seconds": self.seconds,
+            "timing": self.timing,
+            "grid": list(launch.grid.as_tuple()),
+            "block": list(launch.block.as_tuple()),
+            "blocks": launch.blocks,
+            "threads": launch.threads,
+            "warps": launch.warps,
+            "warps_per_block": launch.warps_per_block,
+            "idle_threads": mp.idle_threads,
+        }
+
+
+class Engine:
+    """Runs jobs in worker processes: one for the simulator, one for the GPU, started on demand.
+
+    Parameters
+    ----------
+    budget : Budget
+        Checked before every run; pass ``confirmed=True`` to :meth:`run` to
+        allow a simulator run estimated over the time budget.
+    """
+
+    def __init__(self, budget: Budget | None = None):
+        self.budget = budget or Budget()
+        self._workers: dict[bool, Worker] = {}
+        self._gpu_info: dict | None = None
+        self._lock = threading.Lock()
+        self._running: Worker | None = None
+
+    def _worker(self, simulate: bool) -> Worker:
+        with self._lock:
+            if simulate not in self._workers:
+                self._workers[simulate] = Worker(simulate)
+            return self._workers[simulate]
+
+    # -- backends ---------------------------------------------------------------------
+
+    def gpu_info(self) -> dict:
+        """What a non-simulator worker finds: numba versions, GPU name; cached."""
+        if self._gpu_info is None:
+            try:
+                self._gpu_info = self._worker(False).call({"kind": "info"}, timeout=120)
+            except (WorkerError, WorkerDied, Cancelled) as e:
+                self._gpu_info = {"gpu_available": False, "gpu_name": None, "error": str(e),
+                                  "numba": None, "numba_cuda": None, "cuda_target": None}
+            # the GPU worker is only kept alive while it is useful
+            if not self._gpu_info.get("gpu_available"):
+                self._worker(False).close()
+        return self._gpu_info
+
+    def resolve_backend(self, backend: str) -> str:
+        """``gpu`` or ``simulator`` for ``backend``; raises :class:`BackendError` for ``gpu`` with no GPU."""
+        if backend not in BACKENDS:
+            raise BackendError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        if backend == "simulator":
+            return "simulator"
+        info = self.gpu_info()
+        if info.get("gpu_available"):
+            return "gpu"
+        if backend == "gpu":
+            why = f" ({info['error']})" if info.get("error") else ""
+            raise BackendError(f"--backend gpu: no CUDA GPU was found{why}")
+        return "simulator"
+
+    # -- running ----------------------------------------------------------------------
+
+    def check(self, job: MatmulJob, backend: str, *, confirmed: bool = False) -> None:
+        """Raise (LaunchError, ShapeError, BudgetError) before anything is allocated."""
+        plan = plan_run(job.kernel, job.problem, job.block, simulator=backend == "simulator",
+                        trace=job.record)
+        self.budget.check(plan, confirmed=confirmed)
+
+    def run(self, job: MatmulJob, on_progress=None, *, confirmed: bool = False,
+            timeout: float | None = None) -> RunResult:
+        """Run ``job`` and check its product. Invalid jobs raise before any work starts."""
+        backend = self.resolve_backend(job.backend)
+        if job.record and backend != "simulator":
+            raise BackendError("a trace is recorded by the CUDA simulator: use --backend simulator")
+        self.check(job, backend, confirmed=confirmed)
+        payload = {"kind": "matmul", "kernel": job.kernel, "m": job.m, "n": job.n, "k": job.k,
+                   "block": list(Dim3.of(job.block).as_tuple()), "seed": job.seed,
+                   "record": job.record, "repeat": job.repeat, "kernel_path": job.kernel_path}
+        worker = self._worker(backend == "simulator")
+        self._running = worker
+        try:
+            out = worker.call(payload, on_progress, timeout=timeout)
+        except WorkerError as e:
+            return RunResult("error", f"the kernel raised {e}", job, backend)
+        except WorkerDied as e:
+            return RunResult("died", str(e), job, backend)
+        except Cancelled as e:
+            return RunResult("cancelled", str(e), job, backend)
+        finally:
+            self._running = None
+        correct = out["rel_error"] <= REL_TOLERANCE
+        status = "ok" if correct else "wrong"
+        message = (f"C matches A·B (max abs error {out['max_abs_error']:.3g})" if correct else
+                   f"C does NOT match A·B: max abs error {out['max_abs_error']:.3g}, "
+                   f"relative {out['rel_error']:.3g}")
+        return RunResult(status, message, job, backend, out.get("gpu_name"), out["c"],
+                         out["max_abs_error"], out["rel_error"], out["seconds"], out.get("timing", ""),
+                         out.get("trace"), {k: out[k] for k in ("all_seconds",) if k in out})
+
+    def probe_indices(self, grid, block, backend: str = "simulator") -> np.ndarray:
+        """Each launched thread's (blockIdx xyz, threadIdx xyz, laneid) as CUDA reports them.
+
+        Row ``g`` is the thread with global linear index ``g`` (blocks in linear
+        order, then the linear thread id).
+        """
+        launch = LaunchConfig(grid, block)
+        backend = self.resolve_backend(backend)
+        out = self._worker(backend == "simulator").call(
+            {"kind": "probe", "grid": list(launch.grid), "block": list(launch.block)}, timeout=600)
+        return out["indices"]
+
+    def call_in_worker(self, target: str, backend: str = "simulator", timeout=None, **kwargs):
+        """Call ``"module:function"(**kwargs)`` inside a worker and return its result."""
+        backend = self.resolve_backend(backend)
+        return self._worker(backend == "simulator").call(
+            {"kind": "python", "target": target, "kwargs": kwargs}, timeout=timeout)
+
+    def cancel(self) -> None:
+        """Cancel the job that is running, if any."""
+        w = self._running
+        if w is not None:
+            w.cancel()
+
+    def close(self) -> None:
+        for w in self._workers.values():
+            w.close()
+        self._workers.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,144 @@
+"""A worker process that runs jobs, reports progress, and can be cancelled or die without harm."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from dataclasses import dataclass
+
+
+class WorkerError(RuntimeError):
+    """A job that raised inside the worker (the message is the worker's one line)."""
+
+
+class WorkerDied(RuntimeError):
+    """The worker process ended without answering."""
+
+
+class Cancelled(RuntimeError):
+    """The job was cancelled and its worker stopped."""
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+
+
+class Worker:
+    """One spawned worker process, either a simulator worker or a GPU worker.
+
+    Jobs run one at a time. :meth:`cancel` (from any thread) kills the process;
+    the next job starts a fresh one.
+    """
+
+    def __init__(self, simulate: bool):
+        self.simulate = simulate
+        self._proc = None
+        self._conn = None
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+
+    def _start(self):
+        from .worker import worker_main
+
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=worker_main, args=(child, self.simulate), daemon=True,
+                           name=f"gpuviz-{'simulator' if self.simulate else 'gpu'}-worker")
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def call(self, job: dict, on_progress=None, timeout: float | None = None):
+        """Run ``job`` in the worker and return its result dict.
+
+        Raises
+        ------
+        WorkerError
+            The job raised in the worker.
+        WorkerDied
+            The process ended (crash, ``os._exit``, killed) before answering.
+        Cancelled
+            :meth:`cancel` was called, or ``timeout`` seconds passed.
+        """
+        with self._lock:
+            self._cancel.clear()
+            if not self.alive:
+                self._start()
+            proc, conn = self._proc, self._conn
+            try:
+                conn.send(job)
+            except (BrokenPipeError, OSError):
+                self._reset()
+                raise WorkerDied("the worker process could not be reached") from None
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                if self._cancel.is_set():
+                    self._kill()
+                    raise Cancelled("cancelled")
+                if deadline is not None and time.monotonic() > deadline:
+                    self._kill()
+                    raise Cancelled(f"stopped after {timeout:g} s")
+                try:
+                    ready = conn.poll(0.05)
+                except (EOFError, OSError):
+                    ready = False
+                if ready:
+                    try:
+                        msg = conn.recv()
+                    except (EOFError, OSError):
+                        msg = None
+                    if msg is None:
+                        code = self._reap()
+                        raise WorkerDied(f"the worker process died (exit code {code})")
+                    tag = msg[0]
+                    if tag == "progress":
+                        if on_progress is not None:
+                            on_progress(Progress(msg[1], msg[2]))
+                    elif tag == "result":
+                        return msg[1]
+                    elif tag == "error":
+                        raise WorkerError(msg[1])
+                elif not proc.is_alive():
+                    code = self._reap()
+                    raise WorkerDied(f"the worker process died (exit code {code})")
+
+    def cancel(self) -> None:
+        """Stop the running job (if any) by ending the worker process."""
+        self._cancel.set()
+
+    def _reap(self):
+        proc = self._proc
+        if proc is None:
+            return None
+        proc.join(timeout=1.0)
+        code = proc.exitcode
+        self._reset()
+        return code
+
+    def _kill(self):
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+        self._reap()
+
+    def _reset(self):
+        if self._conn is not None:
+            self._conn.close()
+        self._proc, self._conn = None, None
+
+    def close(self) -> None:
+        """Ask the worker to stop, then make sure it has."""
+        if self._proc is None:
+            return
+        try:
+            self._conn.send(None)
+            self._proc.join(timeout=2.0)
+        except (BrokenPipeError, OSError):
+            pass
+        self._kill()

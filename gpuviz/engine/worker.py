@@ -1,0 +1,229 @@
+"""The worker process: the only place gpuviz imports numba.
+
+Started with multiprocessing's *spawn* context by :mod:`gpuviz.engine.process`.
+``NUMBA_ENABLE_CUDASIM`` is read when ``numba.cuda`` is first imported, so each
+worker is either a simulator worker or a GPU worker for its whole life, and it
+sets the variable before its first numba import. Messages in: job dicts, or
+``None`` to stop. Messages out: ``("progress", done, total)``, then
+``("result", dict)`` or ``("error", one-line message)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+
+def _numba_cuda():
+    from numba import cuda
+
+    return cuda
+
+
+def _implementation() -> str:
+    """'numba-cuda' (NVIDIA's package) or 'built-in' (numba's own, deprecated) CUDA target."""
+    try:
+        import numba_cuda  # noqa: F401
+
+        return "numba-cuda"
+    except ImportError:
+        return "built-in"
+
+
+def _version(dist: str):
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def handle_info(job, progress):
+    import numba
+
+    cuda = _numba_cuda()
+    info = {
+        "numba": numba.__version__,
+        "numba_cuda": _version("numba-cuda"),
+        "cuda_target": _implementation(),
+        "simulator": bool(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"),
+        "gpu_available": False,
+        "gpu_name": None,
+        "compute_capability": None,
+        "sm_count": None,
+        "error": None,
+    }
+    if info["simulator"]:
+        return info
+    try:
+        if cuda.is_available():
+            dev = cuda.get_current_device()
+            name = dev.name
+            info.update(
+                gpu_available=True,
+                gpu_name=name.decode() if isinstance(name, bytes) else str(name),
+                compute_capability=list(dev.compute_capability),
+                sm_count=int(dev.MULTIPROCESSOR_COUNT),
+            )
+    except Exception as e:  # a broken driver is reported, not raised
+        info["error"] = f"{type(e).__name__}: {e}"
+    return info
+
+
+def _load_kernel_module(job):
+    path = job.get("kernel_path")
+    if path:
+        spec = importlib.util.spec_from_file_location(f"gpuviz_user_kernel_{abs(hash(path))}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(f"gpuviz.kernels.{job['kernel']}")
+
+
+class _BlockProgress:
+    """Counts simulated blocks as they finish, reporting at most ten times a second."""
+
+    def __init__(self, total, progress):
+        self.total, self.progress, self.done, self.last = total, progress, 0, 0.0
+
+    def __enter__(self):
+        from numba.cuda.simulator import kernel as sim_kernel
+
+        self._cls = sim_kernel.BlockManager
+        self._orig = self._cls.run
+        outer = self
+
+        def run(bm, grid_point, *args):
+            outer._orig(bm, grid_point, *args)
+            outer.done += 1
+            now = time.monotonic()
+            if now - outer.last > 0.1 or outer.done == outer.total:
+                outer.last = now
+                outer.progress(outer.done, outer.total)
+
+        self._cls.run = run
+        return self
+
+    def __exit__(self, *exc):
+        self._cls.run = self._orig
+
+
+def handle_matmul(job, progress):
+    from gpuviz.model.matmul import MatmulProblem, check_product, launch_for, make_inputs, reference
+
+    cuda = _numba_cuda()
+    simulate = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+    problem = MatmulProblem(job["m"], job["n"], job["k"])
+    launch = launch_for(job.get("mapping") or job["kernel"], problem, tuple(job["block"]))
+    grid, block = launch.grid.as_tuple(), launch.block.as_tuple()
+    a, b = make_inputs(problem, job.get("seed", 0))
+    c = np.zeros((problem.m, problem.n), np.float32)
+    kernel = _load_kernel_module(job).make_kernel(block)
+    out = {"grid": list(grid), "block": list(block), "trace": None, "plain_seconds": None}
+
+    if simulate:
+        progress(0, launch.blocks)
+        with _BlockProgress(launch.blocks, progress):
+            if job.get("record"):
+                from gpuviz.engine.recorder import record
+
+                meta = {"kernel": job["kernel"], "m": problem.m, "n": problem.n, "k": problem.k,
+                        "grid": list(grid), "block": list(block), "seed": job.get("seed", 0),
+                        "source": "recorded"}
+                t0 = time.perf_counter()
+                trace = record(kernel, grid, block, {"A": a, "B": b, "C": c}, meta)
+                out["seconds"] = time.perf_counter() - t0
+                out["trace"] = trace
+            else:
+                t0 = time.perf_counter()
+                kernel[grid, block](a, b, c)
+                out["seconds"] = time.perf_counter() - t0
+        out["timing"] = "wall clock of the simulated launch"
+        out["gpu_name"] = None
+    else:
+        dev = cuda.get_current_device()
+        name = dev.name
+        out["gpu_name"] = name.decode() if isinstance(name, bytes) else str(name)
+        da, db, dc = cuda.to_device(a), cuda.to_device(b), cuda.to_device(c)
+        with warnings.catch_warnings():
+            # small teaching grids under-fill the GPU; numba warns, we know
+            warnings.simplefilter("ignore")
+            kernel[grid, block](da, db, dc)  # compiles, and warms the caches
+            cuda.synchronize()
+            times = []
+            for _ in range(max(1, int(job.get("repeat", 5)))):
+                start, stop = cuda.event(), cuda.event()
+                start.record()
+                kernel[grid, block](da, db, dc)
+                stop.record()
+                stop.synchronize()
+                times.append(cuda.event_elapsed_time(start, stop) / 1000.0)
+        c = dc.copy_to_host()
+        out["seconds"] = statistics.median(times)
+        out["all_seconds"] = times
+        out["timing"] = f"CUDA events, median of {len(times)} launches after a warm-up"
+        progress(launch.blocks, launch.blocks)
+
+    err, rel = check_product(c, reference(a, b))
+    out.update(c=c, max_abs_error=err, rel_error=rel)
+    return out
+
+
+def handle_probe(job, progress):
+    """Run the index-probe kernel: what CUDA says each thread's indices are."""
+    cuda = _numba_cuda()
+    grid, block = tuple(job["grid"]), tuple(job["block"])
+    n = int(np.prod(grid)) * int(np.prod(block))
+    out = np.full((n, 7), -1, np.int64)
+    kernel = importlib.import_module("gpuviz.kernels.probe").make_kernel(block)
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        kernel[grid, block](out)
+    else:
+        d = cuda.to_device(out)
+        kernel[grid, block](d)
+        out = d.copy_to_host()
+    return {"indices": out}
+
+
+def handle_python(job, progress):
+    """Call ``module:function(**kwargs)`` in the worker (benchmarks and the simulator's own checks)."""
+    module, _, name = job["target"].partition(":")
+    return getattr(importlib.import_module(module), name)(**job.get("kwargs", {}))
+
+
+HANDLERS = {"info": handle_info, "matmul": handle_matmul, "probe": handle_probe, "python": handle_python}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def worker_main(conn, simulate: bool) -> None:
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1" if simulate else "0"
+    # numba's own warnings (deprecations, under-filled grids) are not the user's business
+    warnings.filterwarnings("ignore", module="numba.*")
+
+    def progress(done, total):
+        conn.send(("progress", int(done), int(total)))
+
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            conn.send(("result", HANDLERS[job["kind"]](job, progress)))
+        except Exception as exc:  # the kernel's error, reported as one line
+            conn.send(("error", _one_line(exc)))
+        sys.stdout.flush()

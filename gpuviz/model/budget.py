@@ -1,0 +1,130 @@
+"""What a run will cost, checked before anything is allocated or launched.
+
+Two budgets: memory for arrays and traces (default 2 GiB), and the estimated
+time Numba's CUDA simulator would take (a run estimated over two minutes must
+be confirmed). The simulator's cost model is measured, not guessed: its
+constants live in ``assets/calibration.toml``, written by
+``scripts/calibrate_simulator.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+from ..paths import asset_path
+from .launch import LaunchConfig
+from .matmul import MatmulProblem, launch_for
+from .trace import RECORD_DTYPE, Trace
+
+GIB = 1024**3
+DEFAULT_MEMORY = 2 * GIB
+DEFAULT_SIMULATOR_SECONDS = 120.0
+
+#: Bytes one event takes in memory (structure of arrays).
+EVENT_BYTES = Trace.empty(1).nbytes
+
+
+class BudgetError(ValueError):
+    """A run that would go over the memory or simulator-time budget."""
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def format_seconds(s: float) -> str:
+    if s < 120:
+        return f"{s:.1f} s"
+    if s < 7200:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+@lru_cache(maxsize=1)
+def simulator_calibration() -> dict[str, float]:
+    """The simulator cost constants shipped in ``assets/calibration.toml``."""
+    with open(asset_path("calibration.toml"), "rb") as f:
+        return {k: float(v) for k, v in tomllib.load(f)["simulator"].items()}
+
+
+def event_count(kernel: str, problem: MatmulProblem, launch: LaunchConfig) -> int:
+    """Exact number of trace events of a launch of a built-in kernel."""
+    m, n, k = problem.m, problem.n, problem.k
+    if kernel in ("naive", "uncoalesced"):
+        return 2 * m * n * k + m * n
+    tile = launch.block.x
+    tiles = math.ceil(k / tile)
+    per_thread_per_tile = 2 + 2 + 2 * tile  # two shared writes, two barriers, 2·TILE shared reads
+    global_reads = launch.grid.x * m * k + launch.grid.y * k * n
+    return launch.threads * tiles * per_thread_per_tile + global_reads + m * n
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The estimated cost of one run.
+
+    Parameters
+    ----------
+    memory_bytes : int
+        Arrays (A, B, C, the float64 reference) plus the trace, if one is kept.
+    simulator_seconds : float
+        Estimated simulator time (0 when the run is not on the simulator).
+    events : int
+        Trace events of the launch.
+    """
+
+    memory_bytes: int
+    simulator_seconds: float
+    events: int
+
+
+def plan_run(kernel: str, problem: MatmulProblem, block, *, simulator: bool, trace: bool) -> RunPlan:
+    launch = launch_for(kernel, problem, block)
+    events = event_count(kernel, problem, launch)
+    mem = problem.input_bytes()
+    if trace:
+        # the events in memory, and the text-field records a trace file is written from
+        mem += events * (EVENT_BYTES + RECORD_DTYPE.itemsize)
+    cal = simulator_calibration()
+    sim = cal["seconds_per_thread"] * launch.threads + cal["seconds_per_event"] * events if simulator else 0.0
+    return RunPlan(int(mem), float(sim), int(events))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits a run must fit in.
+
+    Parameters
+    ----------
+    memory_bytes : int
+        Most memory for arrays and traces (default 2 GiB).
+    simulator_seconds : float
+        Longest estimated simulator run started without confirmation (default 120 s).
+    """
+
+    memory_bytes: int = DEFAULT_MEMORY
+    simulator_seconds: float = DEFAULT_SIMULATOR_SECONDS
+
+    def check(self, plan: RunPlan, *, confirmed: bool = False) -> None:
+        """Raise :class:`BudgetError` when ``plan`` does not fit (time only if not ``confirmed``)."""
+        if plan.memory_bytes > self.memory_bytes:
+            raise BudgetError(
+                f"needs an estimated {format_bytes(plan.memory_bytes)} for arrays and trace, over the "
+                f"memory budget of {format_bytes(self.memory_bytes)} (raise it with --memory)"
+            )
+        if not confirmed and plan.simulator_seconds > self.simulator_seconds:
+            raise BudgetError(
+                f"the CUDA simulator would take an estimated {format_seconds(plan.simulator_seconds)}, "
+                f"over the {format_seconds(self.simulator_seconds)} budget (pass --yes to run it anyway)"
+            )

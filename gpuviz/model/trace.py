@@ -1,0 +1,289 @@
+"""Memory traces of a kernel launch: who touched which element, in which order.
+
+A trace holds one *event* per global or shared memory access and per barrier.
+In memory it is a structure of arrays (one contiguous array per field, codes
+for the text fields), because the vectorized traces of large products must be
+cheap to build; :meth:`Trace.to_records` gives the documented structured array
+that ``gpuviz trace`` writes, with text fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .launch import WARP_SIZE, Dim3
+
+OP_READ, OP_WRITE, OP_BARRIER = 0, 1, 2
+OP_NAMES = ("read", "write", "barrier")
+SPACE_GLOBAL, SPACE_SHARED, SPACE_NONE = 0, 1, 2
+SPACE_NAMES = ("global", "shared", "")
+NO_ARRAY = 255
+
+#: The ``events`` array of a trace file: one row per event, fixed dtypes.
+RECORD_DTYPE = np.dtype([
+    ("block", "<i4", (3,)),
+    ("thread", "<i4", (3,)),
+    ("warp", "<i4"),
+    ("lane", "<i4"),
+    ("seq", "<i4"),
+    ("epoch", "<i4"),
+    ("op", "<U7"),
+    ("space", "<U6"),
+    ("array", "<U16"),
+    ("row", "<i4"),
+    ("col", "<i4"),
+    ("line", "<i4"),
+])
+
+INT_FIELDS = ("warp", "lane", "seq", "epoch", "row", "col", "line")
+CODE_FIELDS = ("op", "space", "array")
+
+
+@dataclass
+class Trace:
+    """Every memory access and barrier of one launch, one event per entry.
+
+    Parameters
+    ----------
+    block, thread : ndarray of int32, shape (n, 3)
+        ``blockIdx`` and ``threadIdx`` of the thread that made the event.
+    warp, lane : ndarray of int32
+        Warp within the block and lane within the warp.
+    seq : ndarray of int32
+        Index of the event in its thread's own program order, from 0.
+    epoch : ndarray of int32
+        Barriers the thread passed before the event; a barrier event carries
+        the epoch it closes.
+    op, space, array : ndarray of uint8
+        Codes: ``OP_NAMES[op]``, ``SPACE_NAMES[space]``, ``array_names[array]``
+        (``NO_ARRAY`` for barriers).
+    row, col : ndarray of int32
+        Element accessed (``row = 0`` for 1-D arrays, ``-1`` for barriers).
+    line : ndarray of int32
+        Line of the kernel's source file that made the event.
+    array_names : tuple of str
+        Kernel variable names, sorted, indexed by ``array``.
+    meta : dict
+        Kernel, shapes, launch and how the trace was made; JSON-serialisable.
+    """
+
+    block: np.ndarray
+    thread: np.ndarray
+    warp: np.ndarray
+    lane: np.ndarray
+    seq: np.ndarray
+    epoch: np.ndarray
+    op: np.ndarray
+    space: np.ndarray
+    array: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    line: np.ndarray
+    array_names: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, f).nbytes for f in ("block", "thread", *INT_FIELDS, *CODE_FIELDS))
+
+    # -- construction -----------------------------------------------------------------
+
+    @classmethod
+    def empty(cls, n: int, array_names=(), meta=None) -> Trace:
+        i32 = lambda: np.empty(n, np.int32)  # noqa: E731
+        u8 = lambda: np.empty(n, np.uint8)  # noqa: E731
+        return cls(np.empty((n, 3), np.int32), np.empty((n, 3), np.int32), i32(), i32(), i32(), i32(),
+                   u8(), u8(), u8(), i32(), i32(), i32(), tuple(array_names), dict(meta or {}))
+
+    @classmethod
+    def from_logs(cls, logs, names, block_dim, meta) -> Trace:
+        """Build from per-thread logs ``(blockIdx, threadIdx, [(seq, epoch, op, space, array, row, col, line), ...])``."""
+        counts = np.array([len(log) for _, _, log in logs], dtype=np.int64)
+        n = int(counts.sum())
+        tr = cls.empty(n, names, meta)
+        if n:
+            flat = np.array([ev for _, _, log in logs for ev in log], dtype=np.int64).reshape(n, 8)
+            tr.block[:] = np.repeat(np.array([b for b, _, _ in logs], dtype=np.int32), counts, axis=0)
+            tr.thread[:] = np.repeat(np.array([t for _, t, _ in logs], dtype=np.int32), counts, axis=0)
+            for j, name in enumerate(("seq", "epoch", "op", "space", "array", "row", "col", "line")):
+                getattr(tr, name)[:] = flat[:, j]
+            bd = Dim3.of(block_dim)
+            lin = tr.thread[:, 0] + bd.x * (tr.thread[:, 1] + bd.y * tr.thread[:, 2])
+            tr.warp[:] = lin // WARP_SIZE
+            tr.lane[:] = lin % WARP_SIZE
+        return tr.canonical()
+
+    def canonical(self) -> Trace:
+        """Events sorted by block, thread (CUDA's linear orders) and ``seq``; names sorted."""
+        order = np.lexsort((self.seq, self.thread[:, 0], self.thread[:, 1], self.thread[:, 2],
+                            self.block[:, 0], self.block[:, 1], self.block[:, 2]))
+        sorted_already = bool(np.all(order[1:] > order[:-1])) if len(order) > 1 else True
+        out = self if sorted_already else self.take(order)
+        names = tuple(sorted(self.array_names))
+        if names != tuple(self.array_names):
+            remap = np.full(256, NO_ARRAY, np.uint8)
+            for old, name in enumerate(self.array_names):
+                remap[old] = names.index(name)
+            out = out.take(slice(None)) if out is self else out
+            out.array = remap[out.array]
+            out.array_names = names
+        return out
+
+    def take(self, index) -> Trace:
+        """A new trace with the events selected by ``index`` (mask, indices or slice)."""
+        kw = {f: getattr(self, f)[index] for f in ("block", "thread", *INT_FIELDS, *CODE_FIELDS)}
+        return Trace(**kw, array_names=self.array_names, meta=dict(self.meta))
+
+    # -- comparison -------------------------------------------------------------------
+
+    def same_events(self, other: Trace) -> bool:
+        """True when both traces hold the same events (thread, ``seq`` and every field)."""
+        a, b = self.canonical(), other.canonical()
+        if len(a) != len(b) or a.array_names != b.array_names:
+            return False
+        return all(np.array_equal(getattr(a, f), getattr(b, f))
+                   for f in ("block", "thread", *INT_FIELDS, *CODE_FIELDS))
+
+    def first_difference(self, other: Trace) -> str:
+        """A sentence describing where two traces differ ("" when they don't)."""
+        a, b = self.canonical(), other.canonical()
+        if a.array_names != b.array_names:
+            return f"array names differ: {a.array_names} vs {b.array_names}"
+        if len(a) != len(b):
+            return f"{len(a)} events vs {len(b)}"
+        for f in ("block", "thread", *INT_FIELDS, *CODE_FIELDS):
+            x, y = getattr(a, f), getattr(b, f)
+            bad = np.nonzero((x != y).reshape(len(a), -1).any(axis=1))[0]
+            if len(bad):
+                i = int(bad[0])
+                return (f"event {i} (block {a.block[i].tolist()}, thread {a.thread[i].tolist()}, "
+                        f"seq {a.seq[i]}): {f} {x[i].tolist()} vs {y[i].tolist()}")
+        return ""
+
+    # -- files ------------------------------------------------------------------------
+
+    def to_records(self) -> np.ndarray:
+        """The events as a structured array with :data:`RECORD_DTYPE` (text fields spelled out)."""
+        rec = np.empty(len(self), RECORD_DTYPE)
+        rec["block"] = self.block
+        rec["thread"] = self.thread
+        for f in INT_FIELDS:
+            rec[f] = getattr(self, f)
+        rec["op"] = np.array(OP_NAMES)[self.op]
+        rec["space"] = np.array(SPACE_NAMES)[self.space]
+        names = np.array([*self.array_names, *[""] * (256 - len(self.array_names))], dtype="<U16")
+        names[NO_ARRAY] = ""
+        rec["array"] = names[self.array]
+        return rec
+
+    @classmethod
+    def from_records(cls, rec: np.ndarray, meta=None) -> Trace:
+        names = tuple(sorted(set(rec["array"].tolist()) - {""}))
+        tr = cls.empty(len(rec), names, meta)
+        tr.block[:] = rec["block"]
+        tr.thread[:] = rec["thread"]
+        for f in INT_FIELDS:
+            getattr(tr, f)[:] = rec[f]
+        tr.op[:] = [OP_NAMES.index(v) for v in rec["op"].tolist()] if len(rec) else []
+        tr.space[:] = [SPACE_NAMES.index(v) for v in rec["space"].tolist()] if len(rec) else []
+        lookup = {name: i for i, name in enumerate(names)} | {"": NO_ARRAY}
+        tr.array[:] = [lookup[v] for v in rec["array"].tolist()] if len(rec) else []
+        return tr
+
+    def save(self, path) -> None:
+        """Write ``events`` (structured, :data:`RECORD_DTYPE`) and ``meta`` (JSON text) to an ``.npz``."""
+        np.savez_compressed(path, events=self.to_records(), meta=np.array(json.dumps(self.meta)))
+
+    @classmethod
+    def load(cls, path) -> Trace:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"])) if "meta" in z else {}
+            return cls.from_records(z["events"], meta)
+
+
+# -- steps ----------------------------------------------------------------------------
+
+
+@dataclass
+class Steps:
+    """The animation's timeline: each step is one source line executed by the threads that execute it.
+
+    Within a thread, consecutive events on one line form one *execution* of
+    that line, until an access of the same kind (op, space, array) repeats, the
+    line or epoch changes, or a barrier is met: ``acc += A[row, k] * B[k, col]``
+    in a loop is one execution per ``k``. A thread's executions are numbered
+    from 0 within each barrier epoch (``ordinal``). A step is a distinct
+    ``(epoch, ordinal, line)``, ordered that way: as a warp runs in SIMT, the
+    lanes that take the other branch of an ``if`` are masked in this step and
+    active in the next. Across blocks the steps are a model (blocks really run
+    independently): the trace's order inside each thread is exact.
+
+    Parameters
+    ----------
+    epoch, ordinal, line : ndarray of int32
+        Per step.
+    threads : ndarray of int64
+        Active threads per step.
+    event_step : ndarray of int32
+        Step of each event of the trace the steps were derived from.
+    """
+
+    epoch: np.ndarray
+    ordinal: np.ndarray
+    line: np.ndarray
+    threads: np.ndarray
+    event_step: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+
+def derive_steps(trace: Trace) -> Steps:
+    """Split a (canonical) trace into steps; see :class:`Steps`."""
+    tr = trace.canonical()
+    n = len(tr)
+    if n == 0:
+        z = np.zeros(0, np.int32)
+        return Steps(z, z, z, np.zeros(0, np.int64), z)
+    thread_key = np.concatenate([tr.block, tr.thread], axis=1)
+    new_thread = np.ones(n, bool)
+    new_thread[1:] = (thread_key[1:] != thread_key[:-1]).any(axis=1)
+    barrier = tr.op == OP_BARRIER
+    new_seg = new_thread.copy()
+    new_seg[1:] |= (tr.line[1:] != tr.line[:-1]) | (tr.epoch[1:] != tr.epoch[:-1])
+    new_seg[1:] |= barrier[1:] | barrier[:-1]
+    seg = np.cumsum(new_seg) - 1
+    kind = tr.op.astype(np.int64) * 65536 + tr.space.astype(np.int64) * 256 + tr.array
+    # occurrence number of each access kind within its segment = execution within the segment
+    order = np.lexsort((np.arange(n), kind, seg))
+    sk = seg[order] * 2**20 + kind[order]
+    start = np.ones(n, bool)
+    start[1:] = sk[1:] != sk[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    occ = np.empty(n, np.int64)
+    occ[order] = np.arange(n) - first
+    # executions per segment, then each execution's number within its thread
+    seg_execs = np.zeros(seg[-1] + 1, np.int64)
+    np.maximum.at(seg_execs, seg, occ + 1)
+    seg_start_exec = np.cumsum(seg_execs) - seg_execs
+    thread_id = np.cumsum(new_thread) - 1
+    thread_first_seg = seg[new_thread]
+    exec_in_thread = seg_start_exec[seg] - seg_start_exec[thread_first_seg[thread_id]] + occ
+    new_epoch = new_thread.copy()
+    new_epoch[1:] |= tr.epoch[1:] != tr.epoch[:-1]
+    epoch_base = np.maximum.accumulate(np.where(new_epoch, np.arange(n), 0))
+    ordinal = exec_in_thread - exec_in_thread[epoch_base]
+    keys = np.stack([tr.epoch.astype(np.int64), ordinal, tr.line.astype(np.int64)], axis=1)
+    uniq, event_step = np.unique(keys, axis=0, return_inverse=True)
+    event_step = event_step.reshape(-1)
+    # active threads: distinct (thread, step) pairs
+    pair = np.unique(thread_id * (len(uniq) + 1) + event_step)
+    threads = np.bincount(pair % (len(uniq) + 1), minlength=len(uniq))[: len(uniq)]
+    return Steps(uniq[:, 0].astype(np.int32), uniq[:, 1].astype(np.int32), uniq[:, 2].astype(np.int32),
+                 threads.astype(np.int64), event_step.astype(np.int32))
