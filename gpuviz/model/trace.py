@@ -103,7 +103,11 @@ class Trace:
 
     @classmethod
     def from_logs(cls, logs, names, block_dim, meta) -> Trace:
-        """Build from per-thread logs ``(blockIdx, threadIdx, [(seq, epoch, op, space, array, row, col, line), ...])``."""
+        """Build from per-thread logs.
+
+        Each log is ``(blockIdx, threadIdx, events)`` with events
+        ``(seq, epoch, op, space, array, row, col, line)``.
+        """
         counts = np.array([len(log) for _, _, log in logs], dtype=np.int64)
         n = int(counts.sum())
         tr = cls.empty(n, names, meta)
