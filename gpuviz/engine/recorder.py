@@ -44,13 +44,16 @@ class _State:
         self.names: list[str] = []
         self.logs: list[tuple] = []  # (blockIdx, threadIdx, events)
         self.shared: dict = {}
+        self._names_lock = threading.Lock()
 
     def name_code(self, name: str) -> int:
-        try:
-            return self.names.index(name)
-        except ValueError:
-            self.names.append(name)
-            return len(self.names) - 1
+        # called by many simulated threads at once: look-up and append must not interleave
+        with self._names_lock:
+            try:
+                return self.names.index(name)
+            except ValueError:
+                self.names.append(name)
+                return len(self.names) - 1
 
 
 _state: _State | None = None
@@ -152,17 +155,22 @@ def _shared_array(self, shape, dtype, alignment=None):
     if f is None:  # called from a device function: fall back to the caller's line
         f = sys._getframe(1)
     key = (f.f_code.co_filename, f.f_lineno)
-    rec = _state.shared.get(key)
-    if rec is None:
-        # not the simulator's allocator: it caches by *its* caller, which is
-        # this function for every array, so sA and sB would alias
-        if alignment is not None:
-            raise RuntimeError("Array alignment is not supported in cudasim")
-        ary = sim_api.FakeCUDALocal().array(shape, dtype)
-        # The simulator hands the same allocation to every block, as it runs
-        # blocks one after another; keep that behaviour.
-        rec = RecordingShared(ary, _state.name_code(_shared_name(*key)))
-        _state.shared[key] = rec
+    # Every thread of the block calls this at once, and the first call reads
+    # the source file (linecache), which lets other threads run: without the
+    # lock two threads could each allocate their own "shared" array and the
+    # block's tiles would silently diverge (a wrong C, about every other run).
+    with _alloc_lock:
+        rec = _state.shared.get(key)
+        if rec is None:
+            # not the simulator's allocator: it caches by *its* caller, which is
+            # this function for every array, so sA and sB would alias
+            if alignment is not None:
+                raise RuntimeError("Array alignment is not supported in cudasim")
+            ary = sim_api.FakeCUDALocal().array(shape, dtype)
+            # The simulator hands the same allocation to every block, as it runs
+            # blocks one after another; keep that behaviour.
+            rec = RecordingShared(ary, _state.name_code(_shared_name(*key)))
+            _state.shared[key] = rec
     return rec
 
 
@@ -178,6 +186,7 @@ def _syncthreads(self):
 _orig_shared_array = sim_api.FakeCUDAShared.array
 _orig_syncthreads = sim_kernel.BlockThread.syncthreads
 _lock = threading.Lock()
+_alloc_lock = threading.Lock()
 
 
 @contextlib.contextmanager
