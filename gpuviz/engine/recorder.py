@@ -20,81 +20,79 @@ that thread, so the GIL's interleaving across threads never enters the trace.
 from __future__ import annotations
 
 import contextlib
+import gc
 import inspect
+import itertools
 import linecache
 import sys
 import threading
+from operator import itemgetter
 
 import numpy as np
 from numba.cuda.simulator import kernel as sim_kernel
 from numba.cuda.simulator import kernelapi as sim_api
 from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
 
-from gpuviz.model.trace import OP_BARRIER, OP_READ, OP_WRITE, SPACE_GLOBAL, SPACE_NONE, SPACE_SHARED, Trace
+from gpuviz.model.launch import WARP_SIZE, Dim3
+from gpuviz.model.trace import (
+    NO_ARRAY,
+    OP_BARRIER,
+    OP_READ,
+    OP_WRITE,
+    SPACE_GLOBAL,
+    SPACE_NONE,
+    SPACE_SHARED,
+    Trace,
+)
 
-_NO_ARRAY = 255
+# What each log entry's first item means. A log entry is (kind, array code,
+# index, bytecode offset in the kernel's frame): the thread's position in its
+# log is its seq, and its epoch is the number of barriers logged before it,
+# so neither is stored per access.
+_READ_GLOBAL, _WRITE_GLOBAL, _READ_SHARED, _WRITE_SHARED, _BARRIER = range(5)
+_KIND_OP = np.array([OP_READ, OP_WRITE, OP_READ, OP_WRITE, OP_BARRIER], np.uint8)
+_KIND_SPACE = np.array([SPACE_GLOBAL, SPACE_GLOBAL, SPACE_SHARED, SPACE_SHARED, SPACE_NONE], np.uint8)
+_NO_INDEX = (-1, -1)
 
 
 class _State:
     """What the hooks need while one kernel is being recorded."""
 
-    def __init__(self, code, block_dim):
+    def __init__(self, code):
         self.code = code
-        self.block_dim = block_dim
         self.names: list[str] = []
-        self.logs: list[tuple] = []  # (blockIdx, threadIdx, events)
+        self.shapes: list[tuple] = []
+        self.logs: list[tuple] = []  # (blockIdx, threadIdx, log)
         self.shared: dict = {}
-        self._names_lock = threading.Lock()
 
-    def name_code(self, name: str) -> int:
-        # called by many simulated threads at once: look-up and append must not interleave
-        with self._names_lock:
-            try:
-                return self.names.index(name)
-            except ValueError:
-                self.names.append(name)
-                return len(self.names) - 1
+    def add_array(self, name: str, shape) -> int:
+        self.names.append(name)
+        self.shapes.append(tuple(shape))
+        return len(self.names) - 1
 
 
 _state: _State | None = None
+_current_thread = threading.current_thread
+_getframe = sys._getframe
 
 
-def _kernel_line(depth: int = 2) -> int:
-    """Line of the kernel's own frame that caused the current access."""
-    f = sys._getframe(depth)
+def _kernel_frame(f):
+    """Walk up from frame ``f`` to the kernel's own frame (a device function may sit between)."""
     code = _state.code
     while f is not None and f.f_code is not code:
         f = f.f_back
-    return f.f_lineno if f is not None else -1
+    return f
 
 
-def _thread_log():
-    t = threading.current_thread()
-    log = getattr(t, "_gv_log", None)
-    if log is None:
-        log = t._gv_log = []
-        t._gv_epoch = 0
-        _state.logs.append((tuple(t.blockIdx), tuple(t.threadIdx), log))
-    return t, log
+def _new_log(t):
+    log = t._gv_log = []
+    _state.logs.append((tuple(t.blockIdx), tuple(t.threadIdx), log))
+    return log
 
 
-def _row_col(idx, shape):
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    try:
-        ints = [int(i) for i in idx]
-    except TypeError:  # a slice or fancy index: not an element access
-        return -1, -1
-    ints = [i + s if i < 0 else i for i, s in zip(ints, shape)]
-    if len(ints) == 1:
-        return 0, ints[0]
-    return ints[0], ints[-1]
-
-
-def _log(op, space, array_code, idx, shape, depth):
-    t, log = _thread_log()
-    row, col = _row_col(idx, shape)
-    log.append((len(log), t._gv_epoch, op, space, array_code, row, col, _kernel_line(depth)))
+# The four hooks below run once per simulated memory access: they are kept
+# flat (no helper calls on the common path) because their cost is the
+# recorder's whole overhead over a plain simulator run.
 
 
 class RecordingArray(FakeCUDAArray):
@@ -102,20 +100,30 @@ class RecordingArray(FakeCUDAArray):
 
     def __init__(self, ary, name):
         super().__init__(ary)
-        self._gv_name = name
-        self._gv_code = None
-
-    def _code(self):
-        if self._gv_code is None:
-            self._gv_code = _state.name_code(self._gv_name)
-        return self._gv_code
+        self._gv_code = _state.add_array(name, ary.shape)
 
     def __getitem__(self, idx):
-        _log(OP_READ, SPACE_GLOBAL, self._code(), idx, self._ary.shape, 3)
+        t = _current_thread()
+        try:
+            log = t._gv_log
+        except AttributeError:
+            log = _new_log(t)
+        f = _getframe(2)  # kernel -> FakeWithinKernelCUDAArray.__getitem__ -> here
+        if f.f_code is not _state.code:
+            f = _kernel_frame(_getframe(1))
+        log.append((_READ_GLOBAL, self._gv_code, idx, f.f_lasti if f is not None else -1))
         return super().__getitem__(idx)
 
     def __setitem__(self, idx, val):
-        _log(OP_WRITE, SPACE_GLOBAL, self._code(), idx, self._ary.shape, 3)
+        t = _current_thread()
+        try:
+            log = t._gv_log
+        except AttributeError:
+            log = _new_log(t)
+        f = _getframe(2)
+        if f.f_code is not _state.code:
+            f = _kernel_frame(_getframe(1))
+        log.append((_WRITE_GLOBAL, self._gv_code, idx, f.f_lasti if f is not None else -1))
         return super().__setitem__(idx, val)
 
 
@@ -124,14 +132,30 @@ class RecordingShared:
 
     def __init__(self, ary, code):
         self._ary = ary
-        self._code = code
+        self._gv_code = code
 
     def __getitem__(self, idx):
-        _log(OP_READ, SPACE_SHARED, self._code, idx, self._ary.shape, 2)
+        t = _current_thread()
+        try:
+            log = t._gv_log
+        except AttributeError:
+            log = _new_log(t)
+        f = _getframe(1)
+        if f.f_code is not _state.code:
+            f = _kernel_frame(f)
+        log.append((_READ_SHARED, self._gv_code, idx, f.f_lasti if f is not None else -1))
         return self._ary[idx]
 
     def __setitem__(self, idx, val):
-        _log(OP_WRITE, SPACE_SHARED, self._code, idx, self._ary.shape, 2)
+        t = _current_thread()
+        try:
+            log = t._gv_log
+        except AttributeError:
+            log = _new_log(t)
+        f = _getframe(1)
+        if f.f_code is not _state.code:
+            f = _kernel_frame(f)
+        log.append((_WRITE_SHARED, self._gv_code, idx, f.f_lasti if f is not None else -1))
         self._ary[idx] = val
 
     def __getattr__(self, name):
@@ -148,44 +172,109 @@ def _shared_name(filename, lineno):
 
 
 def _shared_array(self, shape, dtype, alignment=None):
-    f = sys._getframe(1)
-    code = _state.code
-    while f is not None and f.f_code is not code:
-        f = f.f_back
-    if f is None:  # called from a device function: fall back to the caller's line
-        f = sys._getframe(1)
+    """``cuda.shared.array``: one allocation per kernel source line, shared by all threads."""
+    f = _kernel_frame(_getframe(1)) or _getframe(1)
     key = (f.f_code.co_filename, f.f_lineno)
-    # Every thread of the block calls this at once, and the first call reads
-    # the source file (linecache), which lets other threads run: without the
-    # lock two threads could each allocate their own "shared" array and the
-    # block's tiles would silently diverge (a wrong C, about every other run).
-    with _alloc_lock:
+    with _alloc_lock:  # every thread of the block allocates at once; exactly one may create
         rec = _state.shared.get(key)
         if rec is None:
-            # not the simulator's allocator: it caches by *its* caller, which is
-            # this function for every array, so sA and sB would alias
             if alignment is not None:
                 raise RuntimeError("Array alignment is not supported in cudasim")
+            # not the simulator's allocator: it caches by *its* caller, which is
+            # this function for every array, so sA and sB would alias. Like the
+            # simulator, hand the same allocation to every block (they run one
+            # after another).
             ary = sim_api.FakeCUDALocal().array(shape, dtype)
-            # The simulator hands the same allocation to every block, as it runs
-            # blocks one after another; keep that behaviour.
-            rec = RecordingShared(ary, _state.name_code(_shared_name(*key)))
+            rec = RecordingShared(ary, _state.add_array(_shared_name(*key), ary.shape))
             _state.shared[key] = rec
-    return rec
+        return rec
 
 
 def _syncthreads(self):
-    log = getattr(self, "_gv_log", None)
-    if log is None:
-        _, log = _thread_log()
-    log.append((len(log), self._gv_epoch, OP_BARRIER, SPACE_NONE, _NO_ARRAY, -1, -1, _kernel_line(2)))
+    try:
+        log = self._gv_log
+    except AttributeError:
+        log = _new_log(self)
+    f = _kernel_frame(_getframe(1))
+    log.append((_BARRIER, NO_ARRAY, _NO_INDEX, f.f_lasti if f is not None else -1))
     _orig_syncthreads(self)
-    self._gv_epoch += 1
+
+
+def _element_indices(idxs, shapes, codes):
+    """Rows and columns of each access (row 0 for 1-D arrays, -1 for barriers and slices)."""
+    element = codes != NO_ARRAY
+    try:
+        # the common case, (row, col) pairs of ints, without a Python loop
+        rc = np.fromiter(itertools.chain.from_iterable(idxs), np.int64, 2 * len(idxs)).reshape(-1, 2)
+    except (ValueError, TypeError):
+        rc = np.empty((len(idxs), 2), np.int64)
+        for i, idx in enumerate(idxs):
+            parts = idx if isinstance(idx, tuple) else (idx,)
+            try:
+                ints = [int(p) for p in parts]
+            except TypeError:  # a slice or fancy index: not one element
+                rc[i] = (-1, -1)
+                element[i] = False
+                continue
+            rc[i] = (0, ints[0]) if len(ints) == 1 else (ints[0], ints[-1])
+    rows, cols = rc[:, 0], rc[:, 1]
+    if ((rows < 0) | (cols < 0))[element].any():
+        # negative indices count from the end, as in NumPy and CUDA Python
+        ext = np.zeros((256, 2), np.int64)
+        for code, shape in enumerate(shapes):
+            ext[code] = (shape[0] if len(shape) > 1 else 1, shape[-1])
+        rows = np.where(element & (rows < 0), rows + ext[codes, 0], rows)
+        cols = np.where(element & (cols < 0), cols + ext[codes, 1], cols)
+    return rows, cols
+
+
+def _line_table(code) -> np.ndarray:
+    """Source line of each bytecode offset of ``code`` (-1 where none)."""
+    table = np.full(len(code.co_code) + 1, -1, np.int32)
+    for start, end, line in code.co_lines():
+        if line is not None:
+            table[start:end] = line
+    return table
+
+
+def _build_trace(state: _State, block_dim, meta) -> Trace:
+    # CUDA's linear orders (z slowest, x fastest): then canonical() needs no sort
+    logs = sorted(state.logs, key=lambda e: (e[0][::-1], e[1][::-1]))
+    counts = np.array([len(log) for _, _, log in logs], dtype=np.int64)
+    n = int(counts.sum())
+    tr = Trace.empty(n, state.names, meta)
+    if n == 0:
+        return tr
+    flat = list(itertools.chain.from_iterable(log for _, _, log in logs))
+    kind = np.fromiter(map(itemgetter(0), flat), np.uint8, n)
+    tr.array[:] = np.fromiter(map(itemgetter(1), flat), np.uint8, n)
+    idxs = list(map(itemgetter(2), flat))
+    # the hooks store the kernel frame's bytecode offset (cheaper than f_lineno); map it to source lines
+    lasti = np.fromiter(map(itemgetter(3), flat), np.int64, n)
+    table = _line_table(state.code)
+    tr.line[:] = np.where(lasti >= 0, table[np.clip(lasti, 0, len(table) - 1)], -1)
+    tr.op[:] = _KIND_OP[kind]
+    tr.space[:] = _KIND_SPACE[kind]
+    tr.row[:], tr.col[:] = _element_indices(idxs, state.shapes, tr.array)
+    tr.block[:] = np.repeat(np.array([b for b, _, _ in logs], dtype=np.int32), counts, axis=0)
+    tr.thread[:] = np.repeat(np.array([t for _, t, _ in logs], dtype=np.int32), counts, axis=0)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    tr.seq[:] = np.arange(n) - starts
+    barrier = (kind == _BARRIER).astype(np.int64)
+    before = np.cumsum(barrier) - barrier  # barriers before each event, over all threads
+    tr.epoch[:] = before - before[starts]
+    bd = Dim3.of(block_dim)
+    lin = tr.thread[:, 0] + bd.x * (tr.thread[:, 1] + bd.y * tr.thread[:, 2])
+    tr.warp[:] = lin // WARP_SIZE
+    tr.lane[:] = lin % WARP_SIZE
+    return tr.canonical()
 
 
 _orig_shared_array = sim_api.FakeCUDAShared.array
 _orig_syncthreads = sim_kernel.BlockThread.syncthreads
 _lock = threading.Lock()
+_alloc_lock = threading.Lock()
+_alloc_lock = threading.Lock()
 _alloc_lock = threading.Lock()
 
 
@@ -194,7 +283,12 @@ def recording(kernel, block_dim):
     """Install the hooks for one launch of ``kernel`` and yield its state."""
     global _state
     with _lock:
-        _state = _State(kernel.py_func.__code__, tuple(block_dim))
+        _state = _State(kernel.py_func.__code__)
+        # Each access allocates two small tuples that live until the trace is
+        # built; the cyclic GC would rescan them all again and again, which
+        # once cost more than the simulator itself. Nothing here makes cycles.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         sim_api.FakeCUDAShared.array = _shared_array
         sim_kernel.BlockThread.syncthreads = _syncthreads
         try:
@@ -203,6 +297,8 @@ def recording(kernel, block_dim):
             sim_api.FakeCUDAShared.array = _orig_shared_array
             sim_kernel.BlockThread.syncthreads = _orig_syncthreads
             _state = None
+            if gc_was_enabled:
+                gc.enable()
 
 
 def param_names(kernel) -> list[str]:
@@ -218,4 +314,4 @@ def record(kernel, grid, block, arrays: dict[str, np.ndarray], meta: dict) -> Tr
     with recording(kernel, block) as state:
         args = [RecordingArray(a, name) for name, a in arrays.items()]
         kernel[tuple(grid), tuple(block)](*args)
-    return Trace.from_logs(state.logs, state.names, tuple(block), meta)
+        return _build_trace(state, block, meta)

@@ -125,10 +125,11 @@ class Trace:
 
     def canonical(self) -> Trace:
         """Events sorted by block, thread (CUDA's linear orders) and ``seq``; names sorted."""
-        order = np.lexsort((self.seq, self.thread[:, 0], self.thread[:, 1], self.thread[:, 2],
-                            self.block[:, 0], self.block[:, 1], self.block[:, 2]))
-        sorted_already = bool(np.all(order[1:] > order[:-1])) if len(order) > 1 else True
-        out = self if sorted_already else self.take(order)
+        out = self
+        if len(self) > 1:
+            key = self._order_key()
+            if not (key[1:] > key[:-1]).all():
+                out = self.take(np.argsort(key, kind="stable"))
         names = tuple(sorted(self.array_names))
         if names != tuple(self.array_names):
             remap = np.full(256, NO_ARRAY, np.uint8)
@@ -138,6 +139,14 @@ class Trace:
             out.array = remap[out.array]
             out.array_names = names
         return out
+
+    def _order_key(self) -> np.ndarray:
+        """One int64 per event that sorts like (block z, y, x, thread z, y, x, seq)."""
+        key = np.zeros(len(self), np.int64)
+        for col in (self.block[:, 2], self.block[:, 1], self.block[:, 0],
+                    self.thread[:, 2], self.thread[:, 1], self.thread[:, 0], self.seq):
+            key = key * (int(col.max()) + 1) + col
+        return key
 
     def take(self, index) -> Trace:
         """A new trace with the events selected by ``index`` (mask, indices or slice)."""
