@@ -81,7 +81,7 @@ def test_partial_last_warp():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.tuples(*[st.integers(1, 4)] * 3), st.tuples(st.integers(1, 40), st.integers(1, 9), st.integers(1, 4)))
+@given(st.tuples(*[st.integers(1, 4)] * 3), st.tuples(st.integers(1, 40), st.integers(1, 6), st.integers(1, 4)))
 def test_thread_table_is_cuda_order(grid, block):
     launch = LaunchConfig(grid, block)
     tab = thread_table(launch)

@@ -100,6 +100,15 @@ def source_line(kernel: str, needle: str) -> int:
     return hits[0]
 
 
+def source_lines(kernel: str, needle: str) -> list[int]:
+    """1-based line numbers, in order, of every line of ``kernel``'s source containing ``needle``.
+
+    For text a kernel repeats on purpose, such as the tiled kernel's two
+    ``cuda.syncthreads()``.
+    """
+    return [i for i, text in enumerate(kernel_source(kernel).splitlines(), 1) if needle in text]
+
+
 @dataclass(frozen=True)
 class KernelMapping:
     """How one built-in kernel assigns C's elements to threads.

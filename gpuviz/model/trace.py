@@ -292,11 +292,16 @@ def derive_steps(trace: Trace) -> Steps:
     new_epoch[1:] |= tr.epoch[1:] != tr.epoch[:-1]
     epoch_base = np.maximum.accumulate(np.where(new_epoch, np.arange(n), 0))
     ordinal = exec_in_thread - exec_in_thread[epoch_base]
-    keys = np.stack([tr.epoch.astype(np.int64), ordinal, tr.line.astype(np.int64)], axis=1)
-    uniq, event_step = np.unique(keys, axis=0, return_inverse=True)
+    # one int64 per (epoch, ordinal, line) that sorts like the tuple: a 1-D unique is far cheaper
+    line = tr.line.astype(np.int64) + 1  # line -1 (unknown) sorts first
+    n_ord, n_line = int(ordinal.max()) + 1, int(line.max()) + 1
+    packed = (tr.epoch.astype(np.int64) * n_ord + ordinal) * n_line + line
+    uniq, event_step = np.unique(packed, return_inverse=True)
     event_step = event_step.reshape(-1)
     # active threads: distinct (thread, step) pairs
     pair = np.unique(thread_id * (len(uniq) + 1) + event_step)
     threads = np.bincount(pair % (len(uniq) + 1), minlength=len(uniq))[: len(uniq)]
-    return Steps(uniq[:, 0].astype(np.int32), uniq[:, 1].astype(np.int32), uniq[:, 2].astype(np.int32),
+    epoch, rest = np.divmod(uniq, n_ord * n_line)
+    ordinal_u, line_u = np.divmod(rest, n_line)
+    return Steps(epoch.astype(np.int32), ordinal_u.astype(np.int32), (line_u - 1).astype(np.int32),
                  threads.astype(np.int64), event_step.astype(np.int32))
