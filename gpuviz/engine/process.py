@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -47,7 +48,22 @@ class Worker:
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=worker_main, args=(child, self.simulate), daemon=True,
                            name=f"gpuviz-{'simulator' if self.simulate else 'gpu'}-worker")
-        proc.start()
+        # Ctrl-C in a terminal signals the whole process group. The parent
+        # cancels and kills the worker itself; a worker hit while still
+        # importing would print a traceback. A blocked signal mask is
+        # inherited through fork and exec, so the worker is born deaf to it.
+        masked = hasattr(signal, "pthread_sigmask")
+        if masked:
+            from multiprocessing import resource_tracker
+
+            # started by the first spawn, it unblocks SIGINT after itself: start it first
+            resource_tracker.ensure_running()
+            old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            proc.start()
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         child.close()
         self._proc, self._conn = proc, parent
 

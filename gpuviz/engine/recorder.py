@@ -274,8 +274,6 @@ _orig_shared_array = sim_api.FakeCUDAShared.array
 _orig_syncthreads = sim_kernel.BlockThread.syncthreads
 _lock = threading.Lock()
 _alloc_lock = threading.Lock()
-_alloc_lock = threading.Lock()
-_alloc_lock = threading.Lock()
 
 
 @contextlib.contextmanager

@@ -2,5 +2,5 @@
 
 Importing a kernel module imports numba, so only the engine's worker process
 does that; everything else reads these files as text (see
-``gpuviz.model.kernels.kernel_source``). Keep this ``__init__`` free of numba.
+``gpuviz.model.matmul.kernel_source``). Keep this ``__init__`` free of numba.
 """

@@ -311,7 +311,7 @@ def kernel_shapes(kernel: str, problem: MatmulProblem, block) -> dict[str, tuple
 
 
 @dataclass(frozen=True)
-class _Plan:
+class StepPlan:
     """A built-in kernel's steps, with what each step executes: its statement and loop indices."""
 
     epoch: np.ndarray
@@ -327,7 +327,7 @@ ROLES = ("multiply", "write", "load_a", "zero_a", "load_b", "zero_b", "sync_load
 
 
 @lru_cache(maxsize=16)
-def _plan(kernel: str, problem: MatmulProblem, launch: LaunchConfig) -> _Plan:
+def step_plan(kernel: str, problem: MatmulProblem, launch: LaunchConfig) -> StepPlan:
     m, n, k = problem.m, problem.n, problem.k
     lines = kernel_lines(kernel)
     role_code = {r: i for i, r in enumerate(ROLES)}
@@ -373,7 +373,7 @@ def _plan(kernel: str, problem: MatmulProblem, launch: LaunchConfig) -> _Plan:
         cols = {name: arr[keep][order] for name, arr in (
             ("epoch", epoch), ("ordinal", ordinal), ("line", line), ("threads", threads),
             ("role", role), ("tile", tile), ("index", index))}
-    return _Plan(**{name: np.asarray(arr, np.int64 if name == "threads" else np.int32)
+    return StepPlan(**{name: np.asarray(arr, np.int64 if name == "threads" else np.int32)
                     for name, arr in cols.items()})
 
 
@@ -383,7 +383,7 @@ def kernel_steps(kernel: str, problem: MatmulProblem, block) -> Steps:
     The same ``epoch``, ``ordinal``, ``line`` and ``threads``, at any size, in
     microseconds; ``event_step`` is None, as there is no trace to index.
     """
-    p = _plan(kernel, problem, launch_for(kernel, problem, block))
+    p = step_plan(kernel, problem, launch_for(kernel, problem, block))
     return Steps(p.epoch.copy(), p.ordinal.copy(), p.line.copy(), p.threads.copy(), None)
 
 
@@ -513,7 +513,7 @@ def kernel_frame(kernel: str, problem: MatmulProblem, block, step: int, viewport
         at most :data:`DEFAULT_MAX_PIXELS` pixels along each axis.
     """
     launch = launch_for(kernel, problem, block)
-    plan = _plan(kernel, problem, launch)
+    plan = step_plan(kernel, problem, launch)
     if not 0 <= step < len(plan.line):
         raise IndexError(f"step {step} is outside 0..{len(plan.line) - 1}")
     shapes = kernel_shapes(kernel, problem, block)

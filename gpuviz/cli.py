@@ -1,0 +1,511 @@
+"""The ``gpuviz`` command: headless subcommands today, the desktop app later.
+
+Importing this module loads neither Qt nor numba: kernels run in the engine's
+worker process, and Qt will be imported only on the GUI and export paths.
+
+Exit codes: 0 the command did what was asked (for ``run``: C is A·B); 1 the
+product was wrong, the kernel raised or its worker died; 2 the request itself
+is wrong (one line on stderr, nothing started); 130 cancelled with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import re
+import sys
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .engine import BACKENDS, BackendError, Engine, MatmulJob, RunResult
+from .model.budget import Budget, BudgetError, format_bytes, plan_run
+from .model.launch import Dim3, LaunchConfig, LaunchError, check_launch
+from .model.matmul import KERNELS, MatmulProblem, ShapeError, launch_for
+
+PROG = "gpuviz"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+#: Distributions ``--info`` reports, read from package metadata so that none is imported.
+INFO_PACKAGES = ("PyQt6", "pyqtgraph", "numpy", "numba", "numba-cuda")
+
+# Simulator progress appears only once a run has lasted this long: short runs stay quiet.
+PROGRESS_DELAY_S = 1.0
+
+
+class UsageError(Exception):
+    """A request that cannot be carried out as asked; its message is the one line the user sees."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage block and exits on a bad argument; a
+    # wrong size in a lecture should cost one readable line, so raise instead
+    # and let main() print it.
+    def error(self, message):
+        raise UsageError(message)
+
+
+# -- argument types -----------------------------------------------------------------------
+
+
+def _size(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a matrix size (a whole number)") from None
+
+
+def _block(text: str) -> Dim3:
+    try:
+        return Dim3.parse(text)
+    except LaunchError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+_BYTE_UNITS = {
+    "": 1, "b": 1,
+    "k": 1024, "kib": 1024, "kb": 1000,
+    "m": 1024**2, "mib": 1024**2, "mb": 1000**2,
+    "g": 1024**3, "gib": 1024**3, "gb": 1000**3,
+    "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
+}
+
+
+def parse_bytes(text: str) -> int:
+    """``"4GiB"``, ``"512MiB"``, ``"1.5G"`` or ``"2GB"`` in bytes (bare K/M/G/T are binary)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _BYTE_UNITS:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a memory size (e.g. 4GiB, 512MiB)")
+    value = int(float(match.group(1)) * _BYTE_UNITS[unit])
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"the memory budget must be more than 0 bytes, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+# -- the parser ---------------------------------------------------------------------------
+
+
+def _launch_options() -> argparse.ArgumentParser:
+    """The options that describe one product and its launch, shared by run, trace (and later export)."""
+    p = _Parser(add_help=False)
+    g = p.add_argument_group("the product C = A·B and its launch")
+    g.add_argument("--kernel", required=True, choices=KERNELS, help="which kernel computes C")
+    g.add_argument("--m", required=True, type=_size, metavar="M", help="rows of A and C")
+    g.add_argument("--n", required=True, type=_size, metavar="N", help="columns of B and C")
+    g.add_argument("--k", required=True, type=_size, metavar="K", help="columns of A, rows of B")
+    g.add_argument("--block", required=True, type=_block, metavar="BXxBY",
+                   help="threads per block, e.g. 16x16 (the tiled kernel needs a square block)")
+    g.add_argument("--backend", default="auto", choices=BACKENDS,
+                   help="gpu, CUDA simulator, or auto: the GPU when one is found (default auto)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the standard-normal inputs (default 0)")
+    b = p.add_argument_group("budget and output")
+    b.add_argument("--memory", type=parse_bytes, default=Budget().memory_bytes, metavar="SIZE",
+                   help="memory budget for arrays and traces, e.g. 4GiB (default 2GiB)")
+    b.add_argument("--yes", action="store_true",
+                   help="run even when the simulator is estimated to take over two minutes")
+    b.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; each subcommand's parser sets ``handler``."""
+    parser = _Parser(
+        prog=PROG,
+        description="Watch why matrices make deep learning fast: a CUDA matrix product, really computed.",
+        epilog="Exit codes: 0 done (and C is correct), 1 wrong product, kernel error or worker crash, "
+               "2 bad request, 130 cancelled.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--info", action="store_true",
+                        help="print versions, the CUDA backend and GPU found, and where the assets are")
+    parser.add_argument("--json", dest="info_json", action="store_true", help="with --info: print JSON")
+    parser.set_defaults(handler=None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    launch = _launch_options()
+
+    run = commands.add_parser("run", parents=[launch], help="compute C = A·B with a kernel and check it",
+                              description="Compute C = A·B with one kernel, check it against NumPy, "
+                                          "and report the launch and the time.")
+    run.add_argument("--repeat", type=_positive_int, default=5, metavar="R",
+                     help="timed launches on a GPU, the median is reported (default 5)")
+    run.set_defaults(handler=cmd_run)
+
+    trace = commands.add_parser("trace", parents=[launch], help="write every memory access of a launch",
+                                description="Write every global/shared read and write and every "
+                                            "barrier of a launch to an .npz file.")
+    trace.add_argument("--source", choices=("recorded", "vectorized"), default="recorded",
+                       help="recorded while the CUDA simulator runs the kernel, or computed by NumPy "
+                            "from the kernel's index arithmetic (fast at large sizes); default recorded")
+    trace.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the trace")
+    trace.set_defaults(handler=cmd_trace)
+    return parser
+
+
+# -- shared steps -------------------------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _validate_launch(args) -> tuple[MatmulProblem, LaunchConfig]:
+    """Problem and launch of the arguments; raises ShapeError / LaunchError."""
+    problem = MatmulProblem(args.m, args.n, args.k)
+    # the block's own limits first: "blockDim.z = 65 exceeds 64" teaches more
+    # than "the matmul kernels use 2-D blocks"
+    check_launch(Dim3(1), args.block)
+    return problem, launch_for(args.kernel, problem, args.block)
+
+
+def _check_budget(engine: Engine, args, problem, backend: str, *, trace: bool) -> None:
+    plan = plan_run(args.kernel, problem, args.block, simulator=backend == "simulator", trace=trace)
+    engine.budget.check(plan, confirmed=args.yes)
+
+
+def _check_writable(path: str) -> Path:
+    """Fail now, not after a long run, when ``path`` cannot be written."""
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"--out {path}: is a folder, expected a file name such as trace.npz")
+    parent = out.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {path}: the folder {str(parent)!r} does not exist")
+    existed = out.exists()
+    try:
+        with open(out, "ab"):
+            pass
+    except OSError as e:
+        raise UsageError(f"--out {path}: cannot write there ({e.strerror or e})") from None
+    if not existed:
+        out.unlink()
+    return out
+
+
+def _format_seconds(s: float | None) -> str:
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} µs"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def _json_safe(value):
+    # a kernel that writes NaN gives a NaN error; JSON has no NaN
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(_json_safe(obj), allow_nan=False))
+
+
+class _ProgressLine:
+    """Simulator progress on stderr, only on a terminal and only for runs longer than a second."""
+
+    def __init__(self, label: str, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.label = label
+        self.start = time.monotonic()
+        self.shown = 0
+
+    def __call__(self, progress) -> None:
+        elapsed = time.monotonic() - self.start
+        if not self.enabled or elapsed < PROGRESS_DELAY_S or progress.total <= 0:
+            return
+        pct = 100 * progress.done / progress.total
+        text = f"{self.label}: block {progress.done}/{progress.total} ({pct:.0f}%), {elapsed:.0f} s"
+        self.stream.write("\r" + text.ljust(self.shown))
+        self.stream.flush()
+        self.shown = len(text)
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * self.shown + "\r")
+            self.stream.flush()
+            self.shown = 0
+
+
+def _run_cancellable(engine: Engine, job: MatmulJob, on_progress, confirmed: bool) -> RunResult:
+    """``engine.run`` in a helper thread, so that Ctrl-C in the main thread can cancel it cleanly."""
+    box: dict = {}
+    # An Event, not Thread.join: on Python < 3.13 a join interrupted by Ctrl-C
+    # can leave the thread marked as stopped while it still runs.
+    done = threading.Event()
+
+    def target():
+        try:
+            box["result"] = engine.run(job, on_progress, confirmed=confirmed)
+        except BaseException as e:  # handed to the main thread, which raises it
+            box["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="gpuviz-run", daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        # the job may not have reached its worker yet: keep cancelling until the run returns
+        deadline = time.monotonic() + 10
+        while not done.is_set() and time.monotonic() < deadline:
+            engine.cancel()
+            done.wait(0.05)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def _resolve_backend(engine: Engine, args, problem, *, trace: bool) -> str:
+    # memory does not depend on the backend: refuse an impossible size before
+    # spending a second looking for a GPU
+    _check_budget(engine, args, problem, "gpu", trace=trace)
+    backend = engine.resolve_backend(args.backend)
+    _check_budget(engine, args, problem, backend, trace=trace)
+    return backend
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _launch_text(summary: dict) -> str:
+    grid, block = Dim3(*summary["grid"]), Dim3(*summary["block"])
+    return (f"grid {grid} × block {block}: {_count(summary['blocks'], 'block')}, "
+            f"{_count(summary['threads'], 'thread')}, {_count(summary['warps'], 'warp')} "
+            f"({summary['warps_per_block']} per block), {_count(summary['idle_threads'], 'idle thread')}")
+
+
+def _backend_text(result: RunResult) -> str:
+    if result.backend == "gpu":
+        return f"gpu ({result.gpu_name})" if result.gpu_name else "gpu"
+    return "simulator (Numba's CUDA simulator, on the CPU)"
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_run(args) -> int:
+    with Engine(Budget(memory_bytes=args.memory)) as engine:
+        problem, _ = _validate_launch(args)
+        backend = _resolve_backend(engine, args, problem, trace=False)
+        job = MatmulJob(args.kernel, args.m, args.n, args.k, args.block, seed=args.seed, backend=backend,
+                        repeat=args.repeat)
+        progress = _ProgressLine(f"simulating {args.kernel}") if backend == "simulator" else None
+        try:
+            result = _run_cancellable(engine, job, progress, args.yes)
+        finally:
+            if progress is not None:
+                progress.clear()
+    return _report_run(result, args)
+
+
+def _report_run(result: RunResult, args) -> int:
+    summary = result.summary()
+    if result.status == "cancelled":
+        print(f"{PROG}: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    if args.json:
+        _print_json(summary)
+    elif result.status in ("ok", "wrong"):
+        m, n, k = result.job.m, result.job.n, result.job.k
+        print(f"{result.job.kernel} kernel: C ({m}×{n}) = A ({m}×{k}) · B ({k}×{n}), seed {result.job.seed}")
+        print(f"  backend  {_backend_text(result)}")
+        print(f"  launch   {_launch_text(summary)}")
+        verdict = "correct" if result.ok else "WRONG"
+        print(f"  check    {verdict}: max abs error {result.max_abs_error:.3g}, "
+              f"relative {result.rel_error:.3g} (against a float64 NumPy product)")
+        print(f"  time     {_format_seconds(result.seconds)} ({result.timing})")
+    if result.ok:
+        return EXIT_OK
+    print(f"{PROG}: {_one_line(result.message)}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_trace(args) -> int:
+    with Engine(Budget(memory_bytes=args.memory)) as engine:
+        problem, launch = _validate_launch(args)
+        if args.source == "vectorized":
+            # NumPy computes it: no backend involved, but the same memory budget
+            _check_budget(engine, args, problem, "none", trace=True)
+        else:
+            if args.backend == "gpu":
+                raise UsageError("a trace is recorded by the CUDA simulator: use --backend simulator "
+                                 "(or auto), or --source vectorized")
+            _check_budget(engine, args, problem, "simulator", trace=True)
+        out = _check_writable(args.out)
+
+        result = None
+        started = time.perf_counter()
+        if args.source == "vectorized":
+            try:
+                from .model.vectorized import vectorized_trace
+            except ImportError as e:
+                if e.name != f"{__package__}.model.vectorized":
+                    raise
+                raise UsageError(f"--source vectorized is not available in this version ({e})") from None
+            trace = vectorized_trace(args.kernel, problem, launch.block, seed=args.seed)
+            seconds = time.perf_counter() - started
+        else:
+            job = MatmulJob(args.kernel, args.m, args.n, args.k, args.block, seed=args.seed,
+                            backend="simulator", record=True)
+            progress = _ProgressLine(f"recording {args.kernel}")
+            try:
+                result = _run_cancellable(engine, job, progress, args.yes)
+            finally:
+                progress.clear()
+            if result.status == "cancelled":
+                print(f"{PROG}: cancelled", file=sys.stderr)
+                return EXIT_CANCELLED
+            if result.trace is None:
+                print(f"{PROG}: {_one_line(result.message)}", file=sys.stderr)
+                return EXIT_FAILED
+            trace, seconds = result.trace, result.seconds
+
+    meta = {"kernel": args.kernel, "m": problem.m, "n": problem.n, "k": problem.k,
+            "grid": list(launch.grid.as_tuple()), "block": list(launch.block.as_tuple()),
+            "source": args.source}
+    meta.update(trace.meta or {})
+    meta.setdefault("gpuviz", __version__)
+    trace.meta = meta
+    try:
+        with open(out, "wb") as f:
+            # a file object, not a name: numpy would append ".npz" to a name without it
+            trace.save(f)
+    except OSError as e:  # checked writable before the run, but a disk can still fill up
+        print(f"{PROG}: could not write {out}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_FAILED
+    size = out.stat().st_size
+
+    info = {"events": len(trace), "file": str(out), "bytes": size, "source": args.source,
+            "kernel": args.kernel, "m": problem.m, "n": problem.n, "k": problem.k,
+            "grid": list(launch.grid.as_tuple()), "block": list(launch.block.as_tuple()),
+            "seconds": seconds}
+    if result is not None:
+        info.update({key: value for key, value in result.summary().items()
+                     if key in ("status", "backend", "max_abs_error", "rel_error", "correct")})
+    if args.json:
+        _print_json(info)
+    else:
+        how = "recorded in the CUDA simulator" if args.source == "recorded" else "computed by NumPy"
+        print(f"wrote {len(trace):,} events to {out} ({format_bytes(size)}): {args.kernel} "
+              f"{problem.m}×{problem.n}×{problem.k}, {launch}, {how} in {_format_seconds(seconds)}")
+    if result is not None and not result.ok:
+        print(f"{PROG}: the trace was written, but {_one_line(result.message)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _dist_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def gather_info(engine: Engine) -> dict:
+    """What ``gpuviz --info`` reports (imports neither Qt nor numba in this process)."""
+    from .paths import assets_dir
+
+    info = {"gpuviz": __version__, "python": platform.python_version(), "python_executable": sys.executable,
+            "platform": platform.platform()}
+    for name in INFO_PACKAGES:
+        info[name.lower().replace("-", "_")] = _dist_version(name)
+    gpu = engine.gpu_info()
+    info["cuda_target"] = gpu.get("cuda_target")
+    info["backend"] = "gpu" if gpu.get("gpu_available") else "simulator"
+    info["gpu_name"] = gpu.get("gpu_name")
+    info["compute_capability"] = gpu.get("compute_capability")
+    info["sm_count"] = gpu.get("sm_count")
+    info["gpu_error"] = gpu.get("error")
+    try:
+        info["assets"] = str(assets_dir())
+    except FileNotFoundError as e:
+        info["assets"] = None
+        info["assets_error"] = str(e)
+    return info
+
+
+def cmd_info(args) -> int:
+    with Engine() as engine:
+        info = gather_info(engine)
+    if args.info_json:
+        _print_json(info)
+        return EXIT_OK
+    missing = "not installed"
+    rows = [("gpuviz", info["gpuviz"]), ("Python", f"{info['python']} ({info['python_executable']})")]
+    rows += [(name, info[name.lower().replace("-", "_")] or missing) for name in INFO_PACKAGES]
+    target = {"numba-cuda": "numba-cuda (NVIDIA's CUDA target)",
+              "built-in": "built-in (numba's own CUDA target and simulator)"}.get(info["cuda_target"])
+    rows.append(("CUDA target", target or f"unknown ({info['gpu_error'] or 'numba could not be loaded'})"))
+    if info["backend"] == "gpu":
+        cc = ".".join(str(c) for c in info["compute_capability"] or ())
+        backend = f"gpu: {info['gpu_name']} (compute capability {cc}, {info['sm_count']} SMs)"
+    else:
+        why = f": {info['gpu_error']}" if info["gpu_error"] else ""
+        backend = f"simulator (no CUDA GPU found{why})"
+    rows.append(("auto backend", backend))
+    rows.append(("assets", info["assets"] or info.get("assets_error", "missing")))
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label.ljust(width)}  {value}")
+    return EXIT_OK
+
+
+# -- entry point --------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    """Run the ``gpuviz`` command with ``argv`` (default ``sys.argv[1:]``) and return its exit code."""
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help and --version
+            return e.code if isinstance(e.code, int) else EXIT_OK
+        if args.info:
+            if args.command is not None:
+                raise UsageError(f"--info takes no command, got {args.command!r}")
+            return cmd_info(args)
+        if args.info_json:
+            raise UsageError("--json on its own needs --info (or goes after a command: run --json)")
+        if args.handler is None:
+            print(f"{PROG}: the desktop app is not built yet; the command-line tools are ready: "
+                  f"see `{PROG} --help`", file=sys.stderr)
+            return EXIT_USAGE
+        return args.handler(args)
+    except (UsageError, LaunchError, ShapeError, BudgetError, BackendError) as e:
+        print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except BrokenPipeError:
+        # `gpuviz run ... | head -1`: the reader left, nothing to report
+        return EXIT_OK
+
+
+__all__ = ["build_parser", "gather_info", "main", "parse_bytes"]
