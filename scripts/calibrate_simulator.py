@@ -1,8 +1,10 @@
 """Measure Numba's CUDA simulator and print the cost model for assets/calibration.toml.
 
 The budget estimates a simulator run as
-``seconds_per_thread * launched threads + seconds_per_event * trace events``
-(events: every global/shared access and barrier, see gpuviz.model.budget).
+``seconds_per_thread * launched threads + seconds_per_event * trace events
++ seconds_per_block_barrier * block barriers`` (events: every global/shared
+access and barrier; block barriers: each block's syncthreads() calls; see
+gpuviz.model.budget).
 This script times plain (not recording) simulator runs of the built-in
 kernels over a few shapes, fits the two constants by least squares, and
 prints the TOML section to paste, plus how well the fit predicts each run.
@@ -19,7 +21,7 @@ import numpy as np
 
 from gpuviz.engine import Engine, MatmulJob
 from gpuviz.model import Dim3, MatmulProblem, launch_for
-from gpuviz.model.budget import event_count
+from gpuviz.model.budget import block_barriers, event_count
 
 CASES = [
     ("naive", 16, 16, 16, (8, 8)),
@@ -31,6 +33,8 @@ CASES = [
     ("tiled", 16, 16, 16, (8, 8)),
     ("tiled", 32, 32, 32, (8, 8)),
     ("tiled", 32, 32, 32, (16, 16)),
+    ("tiled", 48, 48, 16, (4, 4)),
+    ("tiled", 24, 24, 64, (8, 8)),
 ]
 
 
@@ -45,21 +49,23 @@ def main() -> None:
             secs = [eng.run(job, confirmed=True).seconds for _ in range(args.repeat)]
             launch = launch_for(kernel, MatmulProblem(m, n, k), block)
             ev = event_count(kernel, MatmulProblem(m, n, k), launch)
-            rows.append((kernel, m, n, k, block, launch.threads, ev, statistics.median(secs)))
+            bb = block_barriers(kernel, MatmulProblem(m, n, k), launch)
+            rows.append((kernel, m, n, k, block, launch.threads, ev, bb, statistics.median(secs)))
             print(f"{kernel:12s} {m}x{n}x{k} block {block}: threads {launch.threads:6d} events {ev:8d} "
                   f"{statistics.median(secs):.3f} s", flush=True)
-    x = np.array([[r[5], r[6]] for r in rows], float)
-    y = np.array([r[7] for r in rows])
+    x = np.array([[r[5], r[6], r[7]] for r in rows], float)
+    y = np.array([r[8] for r in rows])
     # relative least squares: every run should be predicted within a similar factor
     w = 1 / y
     coef, *_ = np.linalg.lstsq(x * w[:, None], y * w, rcond=None)
     coef = np.maximum(coef, 0)
     pred = x @ coef
     for r, p in zip(rows, pred):
-        print(f"  {r[0]:12s} {r[1]}x{r[2]}x{r[3]}: measured {r[7]:.3f} s, model {p:.3f} s ({p / r[7]:.2f}x)")
+        print(f"  {r[0]:12s} {r[1]}x{r[2]}x{r[3]}: measured {r[8]:.3f} s, model {p:.3f} s ({p / r[8]:.2f}x)")
     print("\n[simulator]")
     print(f"seconds_per_thread = {coef[0]:.3e}")
     print(f"seconds_per_event = {coef[1]:.3e}")
+    print(f"seconds_per_block_barrier = {coef[2]:.3e}")
 
 
 if __name__ == "__main__":

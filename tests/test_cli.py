@@ -133,7 +133,7 @@ def test_trace_refuses_bad_requests_before_running(capsys, no_worker, tmp_path, 
 def test_simulator_time_budget_needs_yes(capsys, monkeypatch):
     # a slow fake simulator: 1 s per thread makes the 192-thread launch "3.2 min"
     monkeypatch.setattr(budget_module, "simulator_calibration",
-                        lambda: {"seconds_per_thread": 1.0, "seconds_per_event": 0.0})
+                        lambda: {"seconds_per_thread": 1.0, "seconds_per_event": 0.0, "seconds_per_block_barrier": 0.0})
     seen = []
 
     def fake_run(engine, job, on_progress, confirmed):

@@ -71,7 +71,7 @@ def test_regular_install_finds_its_assets(wheel, tmp_path):
     found = json.loads(proc.stdout)
     assert Path(found["package"]).is_relative_to(target)
     assert Path(found["asset"]).is_relative_to(target)
-    assert found["calibration"] == ["seconds_per_event", "seconds_per_thread"]
+    assert found["calibration"] == ["seconds_per_block_barrier", "seconds_per_event", "seconds_per_thread"]
     assert found["kernel"]
 
 

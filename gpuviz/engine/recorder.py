@@ -45,14 +45,16 @@ from gpuviz.model.trace import (
     Trace,
 )
 
-# What each log entry's first item means. A log entry is (kind, array code,
-# index, bytecode offset in the kernel's frame): the thread's position in its
-# log is its seq, and its epoch is the number of barriers logged before it,
-# so neither is stored per access.
+# A log entry is (kind·256 + array code, index, bytecode offset in the kernel's
+# frame), kind being one of the five below: the thread's position in its log
+# is its seq, and its epoch is the number of barriers logged before it, so
+# neither is stored per access.
 _READ_GLOBAL, _WRITE_GLOBAL, _READ_SHARED, _WRITE_SHARED, _BARRIER = range(5)
 _KIND_OP = np.array([OP_READ, OP_WRITE, OP_READ, OP_WRITE, OP_BARRIER], np.uint8)
 _KIND_SPACE = np.array([SPACE_GLOBAL, SPACE_GLOBAL, SPACE_SHARED, SPACE_SHARED, SPACE_NONE], np.uint8)
 _NO_INDEX = (-1, -1)
+_BARRIER_ENTRY = _BARRIER * 256 + NO_ARRAY
+_VIEWS = (np.ndarray, np.void)  # what FakeCUDAArray wraps again instead of returning
 
 
 class _State:
@@ -72,20 +74,23 @@ class _State:
 
 
 _state: _State | None = None
-_current_thread = threading.current_thread
 _getframe = sys._getframe
+# Each simulated CUDA thread is a new OS thread, so a thread-local is a fresh,
+# per-CUDA-thread slot; reading it is cheaper than threading.current_thread().
+_tls = threading.local()
+_code = None  # the kernel's code object, while recording
 
 
 def _kernel_frame(f):
     """Walk up from frame ``f`` to the kernel's own frame (a device function may sit between)."""
-    code = _state.code
-    while f is not None and f.f_code is not code:
+    while f is not None and f.f_code is not _code:
         f = f.f_back
     return f
 
 
-def _new_log(t):
-    log = t._gv_log = []
+def _new_log():
+    t = threading.current_thread()
+    log = _tls.log = []
     _state.logs.append((tuple(t.blockIdx), tuple(t.threadIdx), log))
     return log
 
@@ -100,31 +105,32 @@ class RecordingArray(FakeCUDAArray):
 
     def __init__(self, ary, name):
         super().__init__(ary)
-        self._gv_code = _state.add_array(name, ary.shape)
+        code = _state.add_array(name, ary.shape)
+        self._gv_read, self._gv_write = _READ_GLOBAL * 256 + code, _WRITE_GLOBAL * 256 + code
 
     def __getitem__(self, idx):
-        t = _current_thread()
         try:
-            log = t._gv_log
+            log = _tls.log
         except AttributeError:
-            log = _new_log(t)
+            log = _new_log()
         f = _getframe(2)  # kernel -> FakeWithinKernelCUDAArray.__getitem__ -> here
-        if f.f_code is not _state.code:
+        if f.f_code is not _code:
             f = _kernel_frame(_getframe(1))
-        log.append((_READ_GLOBAL, self._gv_code, idx, f.f_lasti if f is not None else -1))
-        return super().__getitem__(idx)
+        log.append((self._gv_read, idx, f.f_lasti if f is not None else -1))
+        # FakeCUDAArray.__getitem__, inlined: this runs once per simulated load
+        ret = self._ary[idx]
+        return ret if type(ret) not in _VIEWS else FakeCUDAArray(ret, stream=self.stream)
 
     def __setitem__(self, idx, val):
-        t = _current_thread()
         try:
-            log = t._gv_log
+            log = _tls.log
         except AttributeError:
-            log = _new_log(t)
+            log = _new_log()
         f = _getframe(2)
-        if f.f_code is not _state.code:
+        if f.f_code is not _code:
             f = _kernel_frame(_getframe(1))
-        log.append((_WRITE_GLOBAL, self._gv_code, idx, f.f_lasti if f is not None else -1))
-        return super().__setitem__(idx, val)
+        log.append((self._gv_write, idx, f.f_lasti if f is not None else -1))
+        self._ary[idx] = val
 
 
 class RecordingShared:
@@ -132,30 +138,28 @@ class RecordingShared:
 
     def __init__(self, ary, code):
         self._ary = ary
-        self._gv_code = code
+        self._gv_read, self._gv_write = _READ_SHARED * 256 + code, _WRITE_SHARED * 256 + code
 
     def __getitem__(self, idx):
-        t = _current_thread()
         try:
-            log = t._gv_log
+            log = _tls.log
         except AttributeError:
-            log = _new_log(t)
+            log = _new_log()
         f = _getframe(1)
-        if f.f_code is not _state.code:
+        if f.f_code is not _code:
             f = _kernel_frame(f)
-        log.append((_READ_SHARED, self._gv_code, idx, f.f_lasti if f is not None else -1))
+        log.append((self._gv_read, idx, f.f_lasti if f is not None else -1))
         return self._ary[idx]
 
     def __setitem__(self, idx, val):
-        t = _current_thread()
         try:
-            log = t._gv_log
+            log = _tls.log
         except AttributeError:
-            log = _new_log(t)
+            log = _new_log()
         f = _getframe(1)
-        if f.f_code is not _state.code:
+        if f.f_code is not _code:
             f = _kernel_frame(f)
-        log.append((_WRITE_SHARED, self._gv_code, idx, f.f_lasti if f is not None else -1))
+        log.append((self._gv_write, idx, f.f_lasti if f is not None else -1))
         self._ary[idx] = val
 
     def __getattr__(self, name):
@@ -192,11 +196,11 @@ def _shared_array(self, shape, dtype, alignment=None):
 
 def _syncthreads(self):
     try:
-        log = self._gv_log
+        log = _tls.log
     except AttributeError:
-        log = _new_log(self)
+        log = _new_log()
     f = _kernel_frame(_getframe(1))
-    log.append((_BARRIER, NO_ARRAY, _NO_INDEX, f.f_lasti if f is not None else -1))
+    log.append((_BARRIER_ENTRY, _NO_INDEX, f.f_lasti if f is not None else -1))
     _orig_syncthreads(self)
 
 
@@ -246,15 +250,16 @@ def _build_trace(state: _State, block_dim, meta) -> Trace:
     if n == 0:
         return tr
     flat = list(itertools.chain.from_iterable(log for _, _, log in logs))
-    kind = np.fromiter(map(itemgetter(0), flat), np.uint8, n)
-    tr.array[:] = np.fromiter(map(itemgetter(1), flat), np.uint8, n)
-    idxs = list(map(itemgetter(2), flat))
+    kind_code = np.fromiter(map(itemgetter(0), flat), np.int32, n)
+    kind = (kind_code >> 8).astype(np.uint8)
+    tr.array[:] = kind_code & 255
     # the hooks store the kernel frame's bytecode offset (cheaper than f_lineno); map it to source lines
-    lasti = np.fromiter(map(itemgetter(3), flat), np.int64, n)
+    lasti = np.fromiter(map(itemgetter(2), flat), np.int64, n)
     table = _line_table(state.code)
     tr.line[:] = np.where(lasti >= 0, table[np.clip(lasti, 0, len(table) - 1)], -1)
     tr.op[:] = _KIND_OP[kind]
     tr.space[:] = _KIND_SPACE[kind]
+    idxs = list(map(itemgetter(1), flat))
     tr.row[:], tr.col[:] = _element_indices(idxs, state.shapes, tr.array)
     tr.block[:] = np.repeat(np.array([b for b, _, _ in logs], dtype=np.int32), counts, axis=0)
     tr.thread[:] = np.repeat(np.array([t for _, t, _ in logs], dtype=np.int32), counts, axis=0)
@@ -279,9 +284,10 @@ _alloc_lock = threading.Lock()
 @contextlib.contextmanager
 def recording(kernel, block_dim):
     """Install the hooks for one launch of ``kernel`` and yield its state."""
-    global _state
+    global _state, _code
     with _lock:
         _state = _State(kernel.py_func.__code__)
+        _code = _state.code
         # Each access allocates two small tuples that live until the trace is
         # built; the cyclic GC would rescan them all again and again, which
         # once cost more than the simulator itself. Nothing here makes cycles.
@@ -294,7 +300,7 @@ def recording(kernel, block_dim):
         finally:
             sim_api.FakeCUDAShared.array = _orig_shared_array
             sim_kernel.BlockThread.syncthreads = _orig_syncthreads
-            _state = None
+            _state = _code = None
             if gc_was_enabled:
                 gc.enable()
 

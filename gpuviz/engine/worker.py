@@ -222,6 +222,12 @@ def worker_main(conn, simulate: bool) -> None:
     # its own with a traceback of the simulator's threads.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1" if simulate else "0"
+    if simulate:
+        # The simulator's barrier is a busy-polling manager thread plus one OS
+        # thread per CUDA thread, all sharing the GIL: with Python's default
+        # 5 ms switch interval every syncthreads() waits out many of them
+        # (tiled 32³: 4.6 s); at 0.1 ms it takes ~1 s. Other kernels are unaffected.
+        sys.setswitchinterval(1e-4)
     # numba's own warnings (deprecations, under-filled grids) are not the user's business
     warnings.filterwarnings("ignore", module="numba.*")
 

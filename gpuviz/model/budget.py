@@ -70,6 +70,13 @@ def event_count(kernel: str, problem: MatmulProblem, launch: LaunchConfig) -> in
     return launch.threads * tiles * per_thread_per_tile + global_reads + m * n
 
 
+def block_barriers(kernel: str, problem: MatmulProblem, launch: LaunchConfig) -> int:
+    """``cuda.syncthreads()`` calls counted once per block (each costs the simulator a round of its threads)."""
+    if kernel != "tiled":
+        return 0
+    return launch.blocks * 2 * math.ceil(problem.k / launch.block.x)
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """The estimated cost of one run.
@@ -97,7 +104,8 @@ def plan_run(kernel: str, problem: MatmulProblem, block, *, simulator: bool, tra
         # the events in memory, and the text-field records a trace file is written from
         mem += events * (EVENT_BYTES + RECORD_DTYPE.itemsize)
     cal = simulator_calibration()
-    sim = cal["seconds_per_thread"] * launch.threads + cal["seconds_per_event"] * events if simulator else 0.0
+    sim = (cal["seconds_per_thread"] * launch.threads + cal["seconds_per_event"] * events
+           + cal["seconds_per_block_barrier"] * block_barriers(kernel, problem, launch)) if simulator else 0.0
     return RunPlan(int(mem), float(sim), int(events))
 
 

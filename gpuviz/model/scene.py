@@ -1,0 +1,400 @@
+"""The matmul panel's model: what product, how it is launched, which step and which thread are shown.
+
+A :class:`MatmulScene` is everything the "Matmul on the GPU" panel draws, and
+nothing it draws is computed anywhere else: the panel subscribes to the scene,
+asks it for the frame of the current step at the resolution it shows, and
+calls its setters when the user acts. The scene never imports Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from .accesses import block_threads, step_accesses, warp_requests, warp_threads
+from .budget import Budget, BudgetError, plan_run
+from .frames import ROLES, THREADS, Frame, Viewport, kernel_frame, kernel_shapes, kernel_steps, step_plan
+from .launch import WARP_SIZE, Dim3, LaunchError, ThreadIndex
+from .matmul import KERNELS, MatmulProblem, ShapeError, kernel_source, mapping_for
+
+FOCUS = ("thread", "warp", "block", "all")
+BACKENDS = ("auto", "gpu", "simulator")
+
+
+class SceneError(ValueError):
+    """A parameter the scene refuses; ``field`` names the control the message belongs next to.
+
+    Parameters
+    ----------
+    field : str
+        ``"m"``, ``"n"``, ``"k"``, ``"block"``, ``"kernel"``, ``"backend"``, ``"seed"``, or ``"size"``
+        when the product as a whole is over the memory budget.
+    message : str
+        One sentence for the user, naming the limit that was hit.
+    """
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class MatmulParams:
+    """What to compute and how to launch it.
+
+    Parameters
+    ----------
+    kernel : str
+        ``naive``, ``uncoalesced`` or ``tiled``.
+    m, n, k : int
+        C is m×n, A is m×k, B is k×n.
+    block : tuple of int
+        Threads per block (x, y).
+    backend : str
+        Where "run for real" runs: ``auto``, ``gpu`` or ``simulator``.
+    seed : int
+        Seed of the standard-normal inputs.
+    """
+
+    kernel: str = "naive"
+    m: int = 32
+    n: int = 32
+    k: int = 32
+    block: tuple[int, int] = (8, 8)
+    backend: str = "auto"
+    seed: int = 0
+
+    def validate(self, budget: Budget) -> None:
+        """Raise :class:`SceneError` for anything a real launch (or the memory budget) would refuse."""
+        if self.kernel not in KERNELS:
+            raise SceneError("kernel", f"unknown kernel {self.kernel!r}: choose one of {', '.join(KERNELS)}")
+        if self.backend not in BACKENDS:
+            raise SceneError("backend", f"unknown backend {self.backend!r}: choose one of {', '.join(BACKENDS)}")
+        for name in ("m", "n", "k"):
+            try:
+                MatmulProblem(**{"m": 1, "n": 1, "k": 1, name: getattr(self, name)})
+            except ShapeError as e:
+                raise SceneError(name, str(e)) from None
+        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
+            raise SceneError("seed", f"the seed must be a whole number ≥ 0, got {self.seed!r}")
+        try:
+            mapping_for(self.kernel, self.problem, Dim3.of(self.block))
+        except LaunchError as e:
+            raise SceneError("block", str(e)) from None
+        try:
+            # what the panel holds: the inputs and C (the trace is never materialised)
+            budget.check(plan_run(self.kernel, self.problem, Dim3.of(self.block), simulator=False, trace=False))
+        except BudgetError as e:
+            raise SceneError("size", str(e)) from None
+
+    @property
+    def problem(self) -> MatmulProblem:
+        return MatmulProblem(self.m, self.n, self.k)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["block"] = list(self.block)
+        return d
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """One step of the timeline.
+
+    Parameters
+    ----------
+    index : int
+        Position in the timeline.
+    line : int
+        Source line executed (1-based, in :meth:`MatmulScene.source`).
+    epoch, ordinal : int
+        Barrier epoch and the execution's number within it.
+    threads : int
+        Threads that execute the line; the others are masked for this step.
+    role : str
+        What the line does (``multiply``, ``write``, ``load_a``, ``zero_a``,
+        ``load_b``, ``zero_b``, ``sync_loaded``, ``sync_used``).
+    tile, index_in_loop : int
+        The tiled kernel's tile ``t``; the loop index ``k`` (or ``i``).
+    """
+
+    index: int
+    line: int
+    epoch: int
+    ordinal: int
+    threads: int
+    role: str
+    tile: int
+    index_in_loop: int
+
+    @property
+    def is_barrier(self) -> bool:
+        return self.role.startswith("sync")
+
+
+@dataclass
+class _View:
+    step: int = 0
+    block: tuple[int, int] = (0, 0)
+    thread: tuple[int, int] = (0, 0)
+    focus: str = "thread"
+    cumulative: bool = False
+
+
+class MatmulScene:
+    """A matrix product on a CUDA grid, at one step of its kernel, with one thread selected.
+
+    Parameters
+    ----------
+    params : MatmulParams
+        The product and its launch; validated (a :class:`SceneError` is raised
+        for invalid ones).
+    budget : Budget
+        Memory budget the product must fit in.
+
+    Notes
+    -----
+    Listeners are called as ``listener(scene, changes)`` after each change,
+    with ``changes`` a set of ``"params"``, ``"step"``, ``"selection"``,
+    ``"focus"``, ``"cumulative"``. A refused change raises before anything
+    changes: the last valid scene stays.
+    """
+
+    def __init__(self, params: MatmulParams | None = None, budget: Budget | None = None):
+        self.budget = budget or Budget()
+        params = params or MatmulParams()
+        params.validate(self.budget)
+        self._listeners: list = []
+        self._view = _View()
+        self._apply_params(params)
+
+    # -- subscriptions ---------------------------------------------------------------
+
+    def subscribe(self, listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, *changes: str) -> None:
+        what = frozenset(changes)
+        for listener in list(self._listeners):
+            listener(self, what)
+
+    # -- parameters ------------------------------------------------------------------
+
+    def _apply_params(self, params: MatmulParams) -> None:
+        self.params = params
+        self.problem = params.problem
+        self.mapping = mapping_for(params.kernel, self.problem, Dim3.of(params.block))
+        self.launch = self.mapping.launch
+        self.steps = kernel_steps(params.kernel, self.problem, self.launch.block)
+        self._plan = step_plan(params.kernel, self.problem, self.launch)
+        v = self._view
+        v.step = min(v.step, len(self.steps) - 1)
+        g, b = self.launch.grid, self.launch.block
+        if not (v.block[0] < g.x and v.block[1] < g.y and v.thread[0] < b.x and v.thread[1] < b.y):
+            v.block, v.thread = (0, 0), (0, 0)
+
+    def configure(self, **changes) -> None:
+        """Change parameters (``kernel``, ``m``, ``n``, ``k``, ``block``, ``backend``, ``seed``).
+
+        Raises :class:`SceneError` (and changes nothing) when the result is invalid.
+        """
+        if "block" in changes:
+            changes["block"] = tuple(Dim3.of(changes["block"]))[:2] if not isinstance(changes["block"], str) \
+                else self._parse_block(changes["block"])
+        params = replace(self.params, **changes)
+        if params == self.params:
+            return
+        params.validate(self.budget)
+        self._apply_params(params)
+        self._emit("params", "step", "selection")
+
+    @staticmethod
+    def _parse_block(text: str) -> tuple[int, int]:
+        try:
+            d = Dim3.parse(text)
+        except LaunchError as e:
+            raise SceneError("block", str(e)) from None
+        if d.z != 1:
+            raise SceneError("block", f"the matmul kernels use 2-D blocks; blockDim.z = {d.z} must be 1")
+        return (d.x, d.y)
+
+    @property
+    def kernel(self) -> str:
+        return self.params.kernel
+
+    def source(self) -> str:
+        """The kernel's numba.cuda source, as the worker runs it."""
+        return kernel_source(self.kernel)
+
+    # -- timeline ---------------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        return self._view.step
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+    def set_step(self, step: int) -> None:
+        step = int(np.clip(step, 0, self.n_steps - 1))
+        if step != self._view.step:
+            self._view.step = step
+            self._emit("step")
+
+    def step_by(self, delta: int) -> None:
+        self.set_step(self.step + delta)
+
+    def step_info(self, step: int | None = None) -> StepInfo:
+        s = self.step if step is None else int(step)
+        p = self._plan
+        return StepInfo(s, int(p.line[s]), int(p.epoch[s]), int(p.ordinal[s]), int(p.threads[s]),
+                        ROLES[p.role[s]], int(p.tile[s]), int(p.index[s]))
+
+    def barrier_steps(self) -> np.ndarray:
+        """Indices of the steps that are a ``cuda.syncthreads()``."""
+        roles = np.array([r.startswith("sync") for r in ROLES])
+        return np.nonzero(roles[self._plan.role])[0]
+
+    # -- selection --------------------------------------------------------------------
+
+    @property
+    def selected(self) -> ThreadIndex:
+        v = self._view
+        return ThreadIndex((v.block[0], v.block[1], 0), (v.thread[0], v.thread[1], 0), self.launch)
+
+    def select_thread(self, block_xy, thread_xy) -> None:
+        """Select thread ``thread_xy`` of block ``block_xy`` (raises LaunchError outside the grid)."""
+        block_xy, thread_xy = tuple(int(v) for v in block_xy[:2]), tuple(int(v) for v in thread_xy[:2])
+        ThreadIndex((*block_xy, 0), (*thread_xy, 0), self.launch)  # validates
+        if (block_xy, thread_xy) != (self._view.block, self._view.thread):
+            self._view.block, self._view.thread = block_xy, thread_xy
+            self._emit("selection")
+
+    def select_global(self, gx: int, gy: int) -> None:
+        """Select the thread with global indices (gx, gy) (a cell of the launched thread grid)."""
+        b = self.launch.block
+        self.select_thread((gx // b.x, gy // b.y), (gx % b.x, gy % b.y))
+
+    def select_element(self, row: int, col: int) -> None:
+        """Select the thread that computes C[row, col]."""
+        if not (0 <= row < self.problem.m and 0 <= col < self.problem.n):
+            raise IndexError(f"C[{row}, {col}] is outside C ({self.problem.m}×{self.problem.n})")
+        o = self.mapping.thread_of_element(row, col)
+        self.select_thread(o["block"][:2], o["thread"][:2])
+
+    def select_warp(self, block_xy, warp: int) -> None:
+        """Select lane 0 of warp ``warp`` of block ``block_xy``."""
+        b = self.launch.block
+        lin = warp * WARP_SIZE
+        if not 0 <= lin < b.size:
+            raise LaunchError(f"block {b} has {self.launch.warps_per_block} warps; warp {warp} does not exist")
+        self.select_thread(block_xy, (lin % b.x, (lin // b.x) % b.y))
+
+    def element_of_selected(self) -> tuple[int, int] | None:
+        """C's (row, col) the selected thread computes, or None for an idle thread."""
+        gx, gy, _ = self.selected.global_index
+        r, c = self.mapping.element_of_thread(gx, gy)
+        return (int(r), int(c)) if r < self.problem.m and c < self.problem.n else None
+
+    # -- what A and B show ----------------------------------------------------------
+
+    @property
+    def focus(self) -> str:
+        return self._view.focus
+
+    def set_focus(self, focus: str) -> None:
+        """Whose accesses A and B show: the selected ``thread``, its ``warp``, its ``block``, or ``all``."""
+        if focus not in FOCUS:
+            raise ValueError(f"focus must be one of {', '.join(FOCUS)}")
+        if focus != self._view.focus:
+            self._view.focus = focus
+            self._emit("focus")
+
+    @property
+    def cumulative(self) -> bool:
+        return self._view.cumulative
+
+    def set_cumulative(self, on: bool) -> None:
+        if bool(on) != self._view.cumulative:
+            self._view.cumulative = bool(on)
+            self._emit("cumulative")
+
+    def focus_threads(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Global (gx, gy) of the focus threads; None for ``all``."""
+        sel = self.selected
+        bxy = sel.block[:2]
+        if self.focus == "thread":
+            gx, gy, _ = sel.global_index
+            return np.array([gx]), np.array([gy])
+        if self.focus == "warp":
+            return warp_threads(self.launch, bxy, sel.warp)
+        if self.focus == "block":
+            return block_threads(self.launch, bxy)
+        return None
+
+    def shapes(self) -> dict[str, tuple[int, int]]:
+        """Shape of each array the kernel touches, and of the launched thread grid (key ``threads``)."""
+        return kernel_shapes(self.kernel, self.problem, self.launch.block)
+
+    def frame(self, viewports: dict[str, Viewport] | None = None, step: int | None = None) -> Frame:
+        """The current step's frame; reads and writes restricted to the focus threads.
+
+        ``active`` always covers the whole grid: masked lanes are a property of
+        the step, not of the selection.
+        """
+        s = self.step if step is None else int(step)
+        fr = kernel_frame(self.kernel, self.problem, self.launch.block, s, viewports)
+        threads = self.focus_threads()
+        if threads is None:
+            return fr
+        sa = step_accesses(self.kernel, self.problem, self.launch.block, s, *threads)
+        reads = {name: np.zeros_like(img) for name, img in fr.reads.items()}
+        writes = {name: np.zeros_like(img) for name, img in fr.writes.items()}
+        for a in sa.accesses:
+            target = reads if a.op == "read" else writes
+            vp = fr.viewports[a.array]
+            target[a.array] += vp.bin_points(a.row, a.col)
+        return Frame(fr.step, fr.epoch, fr.ordinal, fr.line, fr.threads, reads, writes, fr.active, fr.viewports)
+
+    def focus_active(self, step: int | None = None) -> np.ndarray | None:
+        """Per focus thread (in :meth:`focus_threads` order): active in the step? None for ``all``."""
+        threads = self.focus_threads()
+        if threads is None:
+            return None
+        s = self.step if step is None else int(step)
+        return step_accesses(self.kernel, self.problem, self.launch.block, s, *threads).active
+
+    def warp_requests(self, step: int | None = None):
+        """Global-memory requests of the selected thread's warp in the step (see :mod:`.accesses`)."""
+        s = self.step if step is None else int(step)
+        sel = self.selected
+        return warp_requests(self.kernel, self.problem, self.launch.block, s, sel.block[:2], sel.warp)
+
+    # -- scenarios ----------------------------------------------------------------------
+
+    def view_state(self) -> dict:
+        """Step, selection, focus and the cumulative toggle, as saved in a scenario."""
+        v = self._view
+        return {"step": v.step, "selected_block": list(v.block), "selected_thread": list(v.thread),
+                "focus": v.focus, "cumulative": v.cumulative}
+
+    def apply_view_state(self, state: dict) -> None:
+        """Restore :meth:`view_state` (keys may be missing); raises ValueError/LaunchError for invalid ones."""
+        if "selected_block" in state or "selected_thread" in state:
+            self.select_thread(state.get("selected_block", self._view.block),
+                               state.get("selected_thread", self._view.thread))
+        if "focus" in state:
+            self.set_focus(state["focus"])
+        if "cumulative" in state:
+            self.set_cumulative(state["cumulative"])
+        if "step" in state:
+            self.set_step(int(state["step"]))
+
+
+__all__ = ["BACKENDS", "FOCUS", "THREADS", "MatmulParams", "MatmulScene", "SceneError", "StepInfo"]
