@@ -1,0 +1,109 @@
+"""Colours, fonts and line widths: light, dark and the projector-friendly lecture theme.
+
+Every colour that carries meaning comes from the Okabe–Ito palette, which
+stays distinguishable under the common colour-vision deficiencies, and every
+such use has a legend and a second cue (pattern, outline or text) as well.
+This module holds data and small helpers only; widgets read a :class:`Theme`
+and never hard-code a colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+# Okabe & Ito (2008), "Color Universal Design": eight colours safe for all common colour-vision types.
+OKABE_ITO = {
+    "black": (0, 0, 0),
+    "orange": (230, 159, 0),
+    "sky_blue": (86, 180, 233),
+    "bluish_green": (0, 158, 115),
+    "yellow": (240, 228, 66),
+    "blue": (0, 114, 178),
+    "vermillion": (213, 94, 0),
+    "reddish_purple": (204, 121, 167),
+}
+
+#: Block colours in order: adjacent blocks in a grid get different ones (see :func:`block_palette`).
+BLOCK_COLOURS = ("sky_blue", "orange", "bluish_green", "reddish_purple", "yellow", "blue", "vermillion")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A complete look.
+
+    Parameters
+    ----------
+    name : str
+        ``light``, ``dark`` or ``lecture``.
+    background, foreground : tuple of int
+        Window and text colours (RGB).
+    panel_background : tuple of int
+        Background of plots and matrices.
+    grid_line : tuple of int
+        Block boundaries.
+    warp_line : tuple of int
+        Warp boundaries (thinner than block boundaries).
+    idle : tuple of int
+        Idle threads (outside C); drawn with a hatch as a second cue.
+    read, write, active, selected : tuple of int
+        Elements read and written in the current step, active threads, the
+        selected thread.
+    font_scale : float
+        Multiplies the application's base font size.
+    line_scale : float
+        Multiplies every pen width (lecture mode draws thicker lines).
+    """
+
+    name: str
+    background: tuple[int, int, int]
+    foreground: tuple[int, int, int]
+    panel_background: tuple[int, int, int]
+    grid_line: tuple[int, int, int]
+    warp_line: tuple[int, int, int]
+    idle: tuple[int, int, int]
+    read: tuple[int, int, int] = OKABE_ITO["vermillion"]
+    write: tuple[int, int, int] = OKABE_ITO["blue"]
+    active: tuple[int, int, int] = OKABE_ITO["bluish_green"]
+    selected: tuple[int, int, int] = OKABE_ITO["black"]
+    font_scale: float = 1.0
+    line_scale: float = 1.0
+
+    @property
+    def dark(self) -> bool:
+        return sum(self.background) < 3 * 128
+
+    def pen_width(self, base: float) -> float:
+        return base * self.line_scale
+
+
+LIGHT = Theme("light", background=(250, 250, 250), foreground=(20, 20, 20), panel_background=(255, 255, 255),
+              grid_line=(30, 30, 30), warp_line=(90, 90, 90), idle=(200, 200, 200))
+DARK = Theme("dark", background=(30, 30, 34), foreground=(235, 235, 235), panel_background=(18, 18, 20),
+             grid_line=(235, 235, 235), warp_line=(160, 160, 160), idle=(70, 70, 74),
+             selected=(255, 255, 255))
+#: Projector theme: pure black on white, bigger text, thicker lines.
+LECTURE = replace(LIGHT, name="lecture", background=(255, 255, 255), foreground=(0, 0, 0),
+                  grid_line=(0, 0, 0), warp_line=(60, 60, 60), font_scale=1.6, line_scale=2.0)
+
+THEMES = {t.name: t for t in (LIGHT, DARK, LECTURE)}
+
+
+def block_palette(theme: Theme, n: int = len(BLOCK_COLOURS)) -> np.ndarray:
+    """``n`` RGBA uint8 colours for blocks; on a dark theme they are darkened a little for contrast."""
+    rgb = np.array([OKABE_ITO[c] for c in BLOCK_COLOURS], float)
+    rgb = rgb[np.arange(n) % len(rgb)]
+    if theme.dark:
+        rgb = rgb * 0.8
+    return np.concatenate([rgb, np.full((n, 1), 255)], axis=1).astype(np.uint8)
+
+
+def block_colour_index(bx, by, n_colours: int = len(BLOCK_COLOURS)):
+    """Colour index of block (bx, by) such that no two neighbours (sides or corners) share a colour.
+
+    ``(bx + 3·by) mod 7`` differs between any two blocks whose x and y differ
+    by at most one, since 1, 2, 3 and 4 are not multiples of 7.
+    """
+    assert n_colours == 7, "the neighbour rule relies on 7 colours"
+    return (np.asarray(bx) + 3 * np.asarray(by)) % n_colours
