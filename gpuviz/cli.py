@@ -1,7 +1,7 @@
-"""The ``gpuviz`` command: headless subcommands today, the desktop app later.
+"""The ``gpuviz`` command: the desktop app with no command, and headless subcommands.
 
 Importing this module loads neither Qt nor numba: kernels run in the engine's
-worker process, and Qt will be imported only on the GUI and export paths.
+worker process, and Qt is imported only on the GUI (and export) paths.
 
 Exit codes: 0 the command did what was asked (for ``run``: C is A·B); 1 the
 product was wrong, the kernel raised or its worker died; 2 the request itself
@@ -35,6 +35,13 @@ INFO_PACKAGES = ("PyQt6", "pyqtgraph", "numpy", "numba", "numba-cuda")
 
 # Simulator progress appears only once a run has lasted this long: short runs stay quiet.
 PROGRESS_DELAY_S = 1.0
+
+#: ``--screenshot``'s default ``--size``, and the largest side it accepts.
+SCREENSHOT_SIZE = (1920, 1080)
+MAX_SCREENSHOT_SIDE = 8192
+
+#: The desktop app's options (they apply when no command is given).
+GUI_OPTIONS = ("preset", "scenario", "theme", "lecture", "screenshot", "size")
 
 
 class UsageError(Exception):
@@ -87,6 +94,16 @@ def parse_bytes(text: str) -> int:
     return value
 
 
+def _screen_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a picture size: write WIDTHxHEIGHT, e.g. 1920x1080")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (1 <= width <= MAX_SCREENSHOT_SIDE and 1 <= height <= MAX_SCREENSHOT_SIDE):
+        raise argparse.ArgumentTypeError(f"--size {text}: each side must be between 1 and {MAX_SCREENSHOT_SIDE} pixels")
+    return width, height
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -134,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--info", action="store_true",
                         help="print versions, the CUDA backend and GPU found, and where the assets are")
     parser.add_argument("--json", dest="info_json", action="store_true", help="with --info: print JSON")
+    gui = parser.add_argument_group("the desktop app (no command)")
+    gui.add_argument("--preset", metavar="NAME",
+                     help="open this preset (its file name in assets/presets without .toml, or its title)")
+    gui.add_argument("--scenario", metavar="FILE", help="open this scenario file (.toml)")
+    gui.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: the last one used, or light)")
+    gui.add_argument("--lecture", action="store_true",
+                     help="start in lecture mode: full screen, large text, thick lines (Esc leaves it)")
+    gui.add_argument("--screenshot", metavar="FILE.png",
+                     help="write the window as a PNG once it is loaded, then exit (offscreen; reads and writes "
+                          "no remembered settings)")
+    gui.add_argument("--size", type=_screen_size, metavar="WxH",
+                     help="with --screenshot: the window size in pixels (default 1920x1080)")
     parser.set_defaults(handler=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     launch = _launch_options()
@@ -177,20 +206,20 @@ def _check_budget(engine: Engine, args, problem, backend: str, *, trace: bool) -
     engine.budget.check(plan, confirmed=args.yes)
 
 
-def _check_writable(path: str) -> Path:
+def _check_writable(path: str, option: str = "--out", example: str = "trace.npz") -> Path:
     """Fail now, not after a long run, when ``path`` cannot be written."""
     out = Path(path)
     if out.is_dir():
-        raise UsageError(f"--out {path}: is a folder, expected a file name such as trace.npz")
+        raise UsageError(f"{option} {path}: is a folder, expected a file name such as {example}")
     parent = out.parent
     if not parent.is_dir():
-        raise UsageError(f"--out {path}: the folder {str(parent)!r} does not exist")
+        raise UsageError(f"{option} {path}: the folder {str(parent)!r} does not exist")
     existed = out.exists()
     try:
         with open(out, "ab"):
             pass
     except OSError as e:
-        raise UsageError(f"--out {path}: cannot write there ({e.strerror or e})") from None
+        raise UsageError(f"{option} {path}: cannot write there ({e.strerror or e})") from None
     if not existed:
         out.unlink()
     return out
@@ -475,6 +504,39 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
+# -- the desktop app ----------------------------------------------------------------------
+
+
+def _gui_options_given(args) -> list[str]:
+    return [f"--{name}" for name in GUI_OPTIONS if getattr(args, name) not in (None, False)]
+
+
+def run_gui(args) -> int:
+    """Start the desktop app for parsed ``args`` (no command given); returns the exit code."""
+    if args.size is not None and not args.screenshot:
+        raise UsageError("--size goes with --screenshot FILE.png")
+    if args.screenshot:
+        if Path(args.screenshot).suffix.lower() != ".png":
+            raise UsageError(f"--screenshot {args.screenshot}: the file name must end in .png")
+        _check_writable(args.screenshot, "--screenshot", "screenshot.png")
+        args.size = args.size or SCREENSHOT_SIZE
+    if args.scenario and not Path(args.scenario).is_file():
+        raise UsageError(f"--scenario {args.scenario}: no such file")
+    try:
+        import pyqtgraph  # noqa: F401
+        from PyQt6 import QtWidgets  # noqa: F401
+    except ImportError as e:
+        # PyQt6 missing, or present without the system libraries Qt needs (libEGL, libxkbcommon, ...)
+        raise UsageError(f"the desktop app needs PyQt6 and pyqtgraph, which could not be loaded ({e}); "
+                         f"the command-line tools work without them: see `{PROG} --help`") from None
+    from .ui.app import StartError, run
+
+    try:
+        return run(args)
+    except StartError as e:
+        raise UsageError(str(e)) from None
+
+
 # -- entry point --------------------------------------------------------------------------
 
 
@@ -486,6 +548,10 @@ def main(argv=None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as e:  # --help and --version
             return e.code if isinstance(e.code, int) else EXIT_OK
+        gui_options = _gui_options_given(args)
+        if gui_options and (args.command is not None or args.info):
+            what = f"`{args.command}`" if args.command else "--info"
+            raise UsageError(f"{gui_options[0]} is an option of the desktop app; it does nothing with {what}")
         if args.info:
             if args.command is not None:
                 raise UsageError(f"--info takes no command, got {args.command!r}")
@@ -493,12 +559,11 @@ def main(argv=None) -> int:
         if args.info_json:
             raise UsageError("--json on its own needs --info (or goes after a command: run --json)")
         if args.handler is None:
-            print(f"{PROG}: the desktop app is not built yet; the command-line tools are ready: "
-                  f"see `{PROG} --help`", file=sys.stderr)
-            return EXIT_USAGE
+            return run_gui(args)
         return args.handler(args)
     except (UsageError, LaunchError, ShapeError, BudgetError, BackendError) as e:
-        print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
+        hint = getattr(e, "cli_hint", "")
+        print(f"{PROG}: error: {_one_line(e)}{f' ({hint})' if hint else ''}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{PROG}: cancelled", file=sys.stderr)
@@ -508,4 +573,4 @@ def main(argv=None) -> int:
         return EXIT_OK
 
 
-__all__ = ["build_parser", "gather_info", "main", "parse_bytes"]
+__all__ = ["build_parser", "gather_info", "main", "parse_bytes", "run_gui"]

@@ -149,10 +149,20 @@ def test_simulator_time_budget_needs_yes(capsys, monkeypatch):
     assert code == 130 and seen and seen[0][1] is True
 
 
-def test_no_command_says_the_gui_is_not_built_yet(capsys, no_worker):
-    code, out, err = run_main(capsys)
-    assert_one_line_error(code, err, out)
-    assert "--help" in err
+def test_no_command_starts_the_desktop_app(capsys, monkeypatch, no_worker):
+    # the GUI itself is tested in tests/ui; here: no command goes to it, with its options
+    seen = []
+    monkeypatch.setattr(cli, "run_gui", lambda args: seen.append(args) or 0)
+    code, out, err = run_main(capsys, "--theme", "dark", "--lecture")
+    assert code == 0 and (out, err) == ("", "")
+    assert seen and seen[0].theme == "dark" and seen[0].lecture and seen[0].command is None
+
+
+def test_gui_options_are_refused_with_a_command(capsys, no_worker):
+    code, out, err = run_main(capsys, "--lecture", "run", *LAUNCH)
+    assert "desktop app" in assert_one_line_error(code, err, out)
+    code, out, err = run_main(capsys, "--size", "800x600")
+    assert "--screenshot" in assert_one_line_error(code, err, out)
 
 
 def test_help_lists_the_commands(capsys):
@@ -167,7 +177,7 @@ def test_help_lists_the_commands(capsys):
     ["run", "--kernel", "naive", "--m", "3", "--n", "3", "--k", "3", "--block", "64x32"],
     ["run", "--kernel", "naive"],
     ["frobnicate"],
-    [],
+    ["--size", "800x600"],
 ])
 def test_real_process_errors_are_one_line(args):
     proc = gpuviz(*args, timeout=60)

@@ -55,8 +55,9 @@ def test_invalid_jobs_are_refused_before_any_work(engine):
         engine.run(MatmulJob("naive", 8, 8, 8, Dim3(64, 32), backend="simulator"))
     with pytest.raises(LaunchError, match="square"):
         engine.run(MatmulJob("tiled", 8, 8, 8, Dim3(8, 4), backend="simulator"))
-    with pytest.raises(BudgetError, match="--yes"):
+    with pytest.raises(BudgetError, match="over the 2.0 min budget") as err:
         engine.run(MatmulJob("naive", 512, 512, 512, Dim3(16, 16), backend="simulator"))
+    assert err.value.cli_hint == "pass --yes to run it anyway"
     with pytest.raises(BackendError, match="unknown backend"):
         engine.run(MatmulJob("naive", 8, 8, 8, backend="tpu"))
 
@@ -159,3 +160,26 @@ def test_engine_process_never_imports_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "LOADED []" in out.stdout
+
+
+def test_close_while_probing_from_another_thread_is_safe():
+    from gpuviz.engine import Engine
+
+    eng = Engine()
+    errors = []
+
+    def probe():
+        try:
+            eng.gpu_info()
+        except Exception as e:  # any exception here is the bug this test guards against
+            errors.append(e)
+
+    threads = [threading.Thread(target=probe) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    eng.close()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors and not any(t.is_alive() for t in threads)
+    eng.close()  # twice is fine

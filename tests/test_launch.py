@@ -109,6 +109,8 @@ def test_kernel_launches():
         launch_for("fast", p, (8, 8))
     with pytest.raises(LaunchError, match="2-D"):
         launch_for("naive", p, (8, 8, 2))
+    with pytest.raises(LaunchError, match="blockDim.x = 0: every extent must be at least 1"):
+        launch_for("naive", p, (0, 8))
     with pytest.raises(ShapeError, match="at least 1"):
         MatmulProblem(0, 3, 3)
     with pytest.raises(ShapeError, match="whole number"):
@@ -166,8 +168,9 @@ def test_budget_refuses_memory_and_time():
     Budget().check(plan_run("naive", MatmulProblem(4096, 4096, 4096), (16, 16), simulator=False, trace=False))
     slow = plan_run("naive", MatmulProblem(512, 512, 512), (16, 16), simulator=True, trace=False)
     assert slow.simulator_seconds > 120
-    with pytest.raises(BudgetError, match="--yes"):
+    with pytest.raises(BudgetError, match="over the 2.0 min budget") as err:
         Budget().check(slow)
+    assert "--yes" in err.value.cli_hint
     Budget().check(slow, confirmed=True)
     quick = plan_run("naive", MatmulProblem(16, 16, 16), (8, 8), simulator=True, trace=True)
     assert 0 < quick.simulator_seconds < 5

@@ -114,3 +114,11 @@ def test_steps_of_tiled_mask_the_other_branch(tiled):
     assert first[0][:3] == (0, 0, load_a) and first[1][:3] == (0, 0, zero_a)
     launched = launch_for("tiled", MatmulProblem(5, 6, 3), (2, 2)).threads
     assert first[0][3] + first[1][3] == launched
+
+
+def test_plain_simulator_runs_use_the_race_free_allocator(engine):
+    # numba-cuda's own cuda.shared.array can hand two threads different arrays
+    assert engine.call_in_worker("gpuviz.engine.recorder:simulator_fixes_installed", timeout=60) is True
+    # and recording restores it afterwards
+    _record(engine, "tiled", 3, 3, 3, (2, 2))
+    assert engine.call_in_worker("gpuviz.engine.recorder:simulator_fixes_installed", timeout=60) is True

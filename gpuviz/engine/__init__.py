@@ -138,6 +138,7 @@ class Engine:
         self._workers: dict[bool, Worker] = {}
         self._gpu_info: dict | None = None
         self._lock = threading.Lock()
+        self._info_lock = threading.Lock()  # one GPU probe at a time, whichever thread asks
         self._running: Worker | None = None
 
     def _worker(self, simulate: bool) -> Worker:
@@ -149,7 +150,11 @@ class Engine:
     # -- backends ---------------------------------------------------------------------
 
     def gpu_info(self) -> dict:
-        """What a non-simulator worker finds: numba versions, GPU name; cached."""
+        """What a non-simulator worker finds: numba versions, GPU name; cached. Thread-safe."""
+        with self._info_lock:
+            return self._probe_gpu()
+
+    def _probe_gpu(self) -> dict:
         if self._gpu_info is None:
             try:
                 self._gpu_info = self._worker(False).call({"kind": "info"}, timeout=120)
@@ -172,7 +177,7 @@ class Engine:
             return "gpu"
         if backend == "gpu":
             why = f" ({info['error']})" if info.get("error") else ""
-            raise BackendError(f"--backend gpu: no CUDA GPU was found{why}")
+            raise BackendError(f"the GPU backend was asked for, but no CUDA GPU was found{why}")
         return "simulator"
 
     # -- running ----------------------------------------------------------------------
@@ -239,9 +244,12 @@ class Engine:
             w.cancel()
 
     def close(self) -> None:
-        for w in self._workers.values():
+        """Stop every worker (cancelling what runs). Safe from any thread."""
+        with self._lock:
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for w in workers:
             w.close()
-        self._workers.clear()
 
     def __enter__(self):
         return self

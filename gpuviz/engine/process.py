@@ -149,12 +149,14 @@ class Worker:
         self._proc, self._conn = None, None
 
     def close(self) -> None:
-        """Ask the worker to stop, then make sure it has."""
-        if self._proc is None:
-            return
-        try:
-            self._conn.send(None)
-            self._proc.join(timeout=2.0)
-        except (BrokenPipeError, OSError):
-            pass
-        self._kill()
+        """Stop the worker: a job in flight is cancelled first. Safe from any thread, and twice."""
+        self._cancel.set()
+        with self._lock:  # waits for call() to notice the cancel and return
+            if self._proc is None:
+                return
+            try:
+                self._conn.send(None)
+                self._proc.join(timeout=2.0)
+            except (BrokenPipeError, OSError):
+                pass
+            self._kill()

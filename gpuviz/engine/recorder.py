@@ -275,8 +275,39 @@ def _build_trace(state: _State, block_dim, meta) -> Trace:
     return tr.canonical()
 
 
-_orig_shared_array = sim_api.FakeCUDAShared.array
 _orig_syncthreads = sim_kernel.BlockThread.syncthreads
+_plain_alloc_lock = threading.Lock()
+
+
+def _locked_shared_array(self, shape, dtype, alignment=None):
+    """The simulator's ``cuda.shared.array`` without its race.
+
+    numba-cuda's allocator checks for an existing allocation and inserts a new
+    one without a lock; with the worker's short GIL switch interval, two
+    threads of a block sometimes got different ``sA`` arrays and C came out
+    wrong (3 launches in 1,500 of an 8×8 tiled block). Same keying as the
+    simulator: by the calling source line.
+    """
+    if shape == 0:  # dynamic shared memory: one buffer, no keying, no race
+        return _simulator_shared_array(self, shape, dtype, alignment)
+    caller = _getframe(1)
+    key = (caller.f_code.co_filename, caller.f_lineno)
+    with _plain_alloc_lock:
+        res = self._allocations.get(key)
+        if res is None:
+            if alignment is not None:
+                raise RuntimeError("Array alignment is not supported in cudasim")
+            res = sim_api.FakeCUDALocal().array(shape, dtype)
+            self._allocations[key] = res
+        return res
+
+
+_simulator_shared_array = sim_api.FakeCUDAShared.array
+
+
+def install_simulator_fixes() -> None:
+    """Replace the simulator's racy shared-array allocator (for plain, unrecorded runs)."""
+    sim_api.FakeCUDAShared.array = _locked_shared_array
 _lock = threading.Lock()
 _alloc_lock = threading.Lock()
 
@@ -293,12 +324,13 @@ def recording(kernel, block_dim):
         # once cost more than the simulator itself. Nothing here makes cycles.
         gc_was_enabled = gc.isenabled()
         gc.disable()
+        previous_shared_array = sim_api.FakeCUDAShared.array
         sim_api.FakeCUDAShared.array = _shared_array
         sim_kernel.BlockThread.syncthreads = _syncthreads
         try:
             yield _state
         finally:
-            sim_api.FakeCUDAShared.array = _orig_shared_array
+            sim_api.FakeCUDAShared.array = previous_shared_array
             sim_kernel.BlockThread.syncthreads = _orig_syncthreads
             _state = _code = None
             if gc_was_enabled:
@@ -319,3 +351,8 @@ def record(kernel, grid, block, arrays: dict[str, np.ndarray], meta: dict) -> Tr
         args = [RecordingArray(a, name) for name, a in arrays.items()]
         kernel[tuple(grid), tuple(block)](*args)
         return _build_trace(state, block, meta)
+
+
+def simulator_fixes_installed() -> bool:
+    """True in a simulator worker once :func:`install_simulator_fixes` ran (the tests ask)."""
+    return sim_api.FakeCUDAShared.array is _locked_shared_array

@@ -228,6 +228,13 @@ def worker_main(conn, simulate: bool) -> None:
         # 5 ms switch interval every syncthreads() waits out many of them
         # (tiled 32³: 4.6 s); at 0.1 ms it takes ~1 s. Other kernels are unaffected.
         sys.setswitchinterval(1e-4)
+        from gpuviz.engine.recorder import install_simulator_fixes
+
+        install_simulator_fixes()
+        # A simulation saturates a core for seconds to minutes; the GUI (or the
+        # shell) that asked for it should stay responsive on a 2-core laptop.
+        if hasattr(os, "nice"):
+            os.nice(10)
     # numba's own warnings (deprecations, under-filled grids) are not the user's business
     warnings.filterwarnings("ignore", module="numba.*")
 

@@ -32,7 +32,15 @@ EVENT_BYTES = Trace.empty(1).nbytes
 
 
 class BudgetError(ValueError):
-    """A run that would go over the memory or simulator-time budget."""
+    """A run that would go over the memory or simulator-time budget.
+
+    The message states the estimate and the budget in words any front end can
+    show; ``cli_hint`` says what to type on the command line to go ahead.
+    """
+
+    def __init__(self, message: str, cli_hint: str = ""):
+        super().__init__(message)
+        self.cli_hint = cli_hint
 
 
 def format_bytes(n: float) -> str:
@@ -129,10 +137,8 @@ class Budget:
         if plan.memory_bytes > self.memory_bytes:
             raise BudgetError(
                 f"needs an estimated {format_bytes(plan.memory_bytes)} for arrays and trace, over the "
-                f"memory budget of {format_bytes(self.memory_bytes)} (raise it with --memory)"
-            )
+                f"memory budget of {format_bytes(self.memory_bytes)}", "raise it with --memory")
         if not confirmed and plan.simulator_seconds > self.simulator_seconds:
             raise BudgetError(
                 f"the CUDA simulator would take an estimated {format_seconds(plan.simulator_seconds)}, "
-                f"over the {format_seconds(self.simulator_seconds)} budget (pass --yes to run it anyway)"
-            )
+                f"over the {format_seconds(self.simulator_seconds)} budget", "pass --yes to run it anyway")

@@ -133,7 +133,7 @@ class Viewport:
         pr = np.searchsorted(self.row_starts(), rows[inside] - self.row0, side="right") - 1
         pc = np.searchsorted(self.col_starts(), cols[inside] - self.col0, side="right") - 1
         flat = np.bincount(pr * self.width + pc, minlength=self.height * self.width)
-        return flat.astype(np.int64).reshape(self.shape)
+        return flat.astype(np.int64, copy=False).reshape(self.shape)
 
 
 @dataclass(eq=False)

@@ -14,7 +14,7 @@ from importlib import resources
 
 import numpy as np
 
-from .launch import Dim3, LaunchConfig, LaunchError, blocks_to_cover, thread_table
+from .launch import Dim3, LaunchConfig, LaunchError, blocks_to_cover, check_launch, thread_table
 
 KERNELS = ("naive", "uncoalesced", "tiled")
 
@@ -196,6 +196,7 @@ def launch_for(kernel: str, problem: MatmulProblem, block) -> LaunchConfig:
     if kernel not in KERNELS:
         raise LaunchError(f"unknown kernel {kernel!r}: choose one of {', '.join(KERNELS)}")
     block = Dim3.of(block)
+    check_launch(Dim3(1), block)  # before dividing by the block's extents
     if block.z != 1:
         raise LaunchError(f"the matmul kernels use 2-D blocks; blockDim.z = {block.z} must be 1")
     if kernel == "tiled" and block.x != block.y:

@@ -12,11 +12,26 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from . import numbers as _numbers
 from .accesses import block_threads, step_accesses, warp_requests, warp_threads
 from .budget import Budget, BudgetError, plan_run
-from .frames import ROLES, THREADS, Frame, Viewport, kernel_frame, kernel_shapes, kernel_steps, step_plan
+from .coalescing import Comparison, MemoryTotals, compare_kernels, memory_totals
+from .frames import (
+    ROLES,
+    THREADS,
+    Frame,
+    Viewport,
+    _render,
+    _resolve_viewports,
+    _step_terms,
+    kernel_frame,
+    kernel_shapes,
+    kernel_steps,
+    step_plan,
+)
 from .launch import WARP_SIZE, Dim3, LaunchError, ThreadIndex
-from .matmul import KERNELS, MatmulProblem, ShapeError, kernel_source, mapping_for
+from .matmul import KERNELS, MatmulProblem, ShapeError, kernel_source, launch_for, mapping_for
+from .numbers import LaunchNumbers, StepNumbers
 
 FOCUS = ("thread", "warp", "block", "all")
 BACKENDS = ("auto", "gpu", "simulator")
@@ -28,8 +43,8 @@ class SceneError(ValueError):
     Parameters
     ----------
     field : str
-        ``"m"``, ``"n"``, ``"k"``, ``"block"``, ``"kernel"``, ``"backend"``, ``"seed"``, or ``"size"``
-        when the product as a whole is over the memory budget.
+        ``"m"``, ``"n"``, ``"k"``, ``"block"``, ``"kernel"``, ``"backend"``, ``"seed"``, ``"size"``
+        when the product as a whole is over the memory budget, or ``"compare_kernel"``.
     message : str
         One sentence for the user, naming the limit that was hit.
     """
@@ -71,6 +86,13 @@ class MatmulParams:
             raise SceneError("kernel", f"unknown kernel {self.kernel!r}: choose one of {', '.join(KERNELS)}")
         if self.backend not in BACKENDS:
             raise SceneError("backend", f"unknown backend {self.backend!r}: choose one of {', '.join(BACKENDS)}")
+        block = self.block
+        if (not isinstance(block, tuple) or len(block) != 2
+                or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in block)):
+            raise SceneError("block", f"the block must be two whole numbers (x, y), got {block!r}")
+        for axis, extent in zip("xy", block):
+            if extent < 1:  # launch_for would divide by it
+                raise SceneError("block", f"blockDim.{axis} = {extent}: every extent must be at least 1")
         for name in ("m", "n", "k"):
             try:
                 MatmulProblem(**{"m": 1, "n": 1, "k": 1, name: getattr(self, name)})
@@ -140,6 +162,7 @@ class _View:
     thread: tuple[int, int] = (0, 0)
     focus: str = "thread"
     cumulative: bool = False
+    compare_kernel: str | None = None
 
 
 class MatmulScene:
@@ -157,8 +180,12 @@ class MatmulScene:
     -----
     Listeners are called as ``listener(scene, changes)`` after each change,
     with ``changes`` a set of ``"params"``, ``"step"``, ``"selection"``,
-    ``"focus"``, ``"cumulative"``. A refused change raises before anything
-    changes: the last valid scene stays.
+    ``"focus"``, ``"cumulative"``, ``"compare"``. A refused change raises
+    before anything changes: the last valid scene stays.
+
+    Nothing a setter does grows with M·N·K: steps, frames, numbers and memory
+    totals are computed from the kernels' index arithmetic (closed forms and
+    per-block classes), so a 4096×4096×4096 scene changes as fast as a small one.
     """
 
     def __init__(self, params: MatmulParams | None = None, budget: Budget | None = None):
@@ -185,7 +212,8 @@ class MatmulScene:
 
     # -- parameters ------------------------------------------------------------------
 
-    def _apply_params(self, params: MatmulParams) -> None:
+    def _apply_params(self, params: MatmulParams) -> bool:
+        """Adopt validated ``params``; True when that dropped the compare kernel."""
         self.params = params
         self.problem = params.problem
         self.mapping = mapping_for(params.kernel, self.problem, Dim3.of(params.block))
@@ -197,21 +225,55 @@ class MatmulScene:
         g, b = self.launch.grid, self.launch.block
         if not (v.block[0] < g.x and v.block[1] < g.y and v.thread[0] < b.x and v.thread[1] < b.y):
             v.block, v.thread = (0, 0), (0, 0)
+        if v.compare_kernel is not None and self._compare_problem(v.compare_kernel):
+            v.compare_kernel = None  # e.g. tiled after the block became non-square: nothing to compare with
+            return True
+        return False
+
+    def _compare_problem(self, kernel: str) -> str:
+        """Why ``kernel`` cannot run this scene's product and block ("" when it can)."""
+        if kernel not in KERNELS:
+            return f"unknown kernel {kernel!r}: choose one of {', '.join(KERNELS)}"
+        try:
+            launch_for(kernel, self.problem, Dim3.of(self.params.block))
+        except LaunchError as e:
+            return str(e)
+        return ""
 
     def configure(self, **changes) -> None:
         """Change parameters (``kernel``, ``m``, ``n``, ``k``, ``block``, ``backend``, ``seed``).
 
         Raises :class:`SceneError` (and changes nothing) when the result is invalid.
         """
+        unknown = set(changes) - set(MatmulParams.__dataclass_fields__)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise SceneError(name, f"unknown parameter {name!r}: choose from "
+                                   f"{', '.join(MatmulParams.__dataclass_fields__)}")
         if "block" in changes:
-            changes["block"] = tuple(Dim3.of(changes["block"]))[:2] if not isinstance(changes["block"], str) \
-                else self._parse_block(changes["block"])
+            changes["block"] = self._block_of(changes["block"])
         params = replace(self.params, **changes)
         if params == self.params:
             return
         params.validate(self.budget)
-        self._apply_params(params)
-        self._emit("params", "step", "selection")
+        dropped = self._apply_params(params)
+        self._emit("params", "step", "selection", *(("compare",) if dropped else ()))
+
+    @classmethod
+    def _block_of(cls, value) -> tuple[int, int]:
+        """A block given as text (``"8x8"``), a Dim3 or a sequence of whole numbers, as (x, y)."""
+        if isinstance(value, str):
+            return cls._parse_block(value)
+        if isinstance(value, Dim3):
+            value = value.as_tuple()
+        try:
+            items = list(value)
+        except TypeError:
+            items = [value]
+        if (not 1 <= len(items) <= 3 or len(items) == 3 and items[2] != 1
+                or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items)):
+            raise SceneError("block", f"the block must be one to two whole numbers (x, y), got {value!r}")
+        return (int(items[0]), int(items[1]) if len(items) > 1 else 1)
 
     @staticmethod
     def _parse_block(text: str) -> tuple[int, int]:
@@ -349,18 +411,49 @@ class MatmulScene:
         the step, not of the selection.
         """
         s = self.step if step is None else int(step)
-        fr = kernel_frame(self.kernel, self.problem, self.launch.block, s, viewports)
         threads = self.focus_threads()
         if threads is None:
-            return fr
+            return kernel_frame(self.kernel, self.problem, self.launch.block, s, viewports)
+        if not 0 <= s < self.n_steps:
+            raise IndexError(f"step {s} is outside 0..{self.n_steps - 1}")
+        # only the active threads come from the whole grid: render just those, not every array's counts
+        p = self._plan
+        vps = _resolve_viewports(self.shapes(), viewports)
+        active, _, _ = _step_terms(self.kernel, self.problem, self.launch, ROLES[p.role[s]], int(p.tile[s]),
+                                   int(p.index[s]))
+        names = [name for name in vps if name != THREADS]
+        reads, writes = {}, {}
         sa = step_accesses(self.kernel, self.problem, self.launch.block, s, *threads)
-        reads = {name: np.zeros_like(img) for name, img in fr.reads.items()}
-        writes = {name: np.zeros_like(img) for name, img in fr.writes.items()}
         for a in sa.accesses:
             target = reads if a.op == "read" else writes
-            vp = fr.viewports[a.array]
-            target[a.array] += vp.bin_points(a.row, a.col)
-        return Frame(fr.step, fr.epoch, fr.ordinal, fr.line, fr.threads, reads, writes, fr.active, fr.viewports)
+            counts = vps[a.array].bin_points(a.row, a.col)
+            if a.array in target:
+                target[a.array] += counts
+            else:
+                target[a.array] = counts
+        for target in (reads, writes):
+            for name in names:
+                if name not in target:
+                    target[name] = np.zeros(vps[name].shape, np.int64)
+        reads = {name: reads[name] for name in names}
+        writes = {name: writes[name] for name in names}
+        return Frame(s, int(p.epoch[s]), int(p.ordinal[s]), int(p.line[s]), int(p.threads[s]), reads, writes,
+                     _render(active, vps[THREADS]), vps)
+
+    def cumulative_reads(self, viewports: dict[str, Viewport] | None = None,
+                         step: int | None = None) -> dict[str, np.ndarray]:
+        """Global reads of each element of A and B by the focus threads in steps 0..``step``, binned.
+
+        Keys ``"A"`` and ``"B"``, each of its viewport's shape (``viewports`` as
+        for :meth:`frame`). At the last step with focus ``all``, the naive
+        kernels have read every element of A N times and of B M times; the
+        tiled kernel gridDim.x and gridDim.y times: the reuse its tiles buy.
+        """
+        s = self.step if step is None else int(step)
+        vps = _resolve_viewports(self.shapes(), viewports)
+        threads = self.focus_threads()
+        gx, gy = threads if threads is not None else (None, None)
+        return _numbers.cumulative_reads(self.kernel, self.problem, self.launch.block, s, vps, gx, gy)
 
     def focus_active(self, step: int | None = None) -> np.ndarray | None:
         """Per focus thread (in :meth:`focus_threads` order): active in the step? None for ``all``."""
@@ -376,16 +469,74 @@ class MatmulScene:
         sel = self.selected
         return warp_requests(self.kernel, self.problem, self.launch.block, s, sel.block[:2], sel.warp)
 
+    # -- numbers -----------------------------------------------------------------------
+
+    def numbers(self) -> LaunchNumbers:
+        """Threads, warps, warp efficiency, loads, FLOPs of the whole launch (exact, cached per params)."""
+        return _numbers.launch_numbers(self.kernel, self.problem, self.launch.block)
+
+    def step_numbers(self, step: int | None = None) -> StepNumbers:
+        """Active threads, masked lanes and warp efficiency of one step (default: the current one)."""
+        s = self.step if step is None else int(step)
+        return _numbers.step_numbers(self.kernel, self.problem, self.launch.block, s)
+
+    # -- memory transactions --------------------------------------------------------------
+
+    def memory_totals(self, kernel: str | None = None) -> MemoryTotals:
+        """Requests and 32-byte sectors per global array over the whole launch (exact, cached).
+
+        ``kernel`` defaults to the scene's; another kernel is evaluated on the
+        same product and block (raises :class:`SceneError` if it cannot run it).
+        """
+        kernel = kernel or self.kernel
+        problem = self._compare_problem(kernel)
+        if problem:
+            raise SceneError("compare_kernel", problem)
+        return memory_totals(kernel, self.problem, self.params.block)
+
+    @property
+    def compare_kernel(self) -> str | None:
+        """The kernel shown side by side with the scene's for memory traffic, or None."""
+        return self._view.compare_kernel
+
+    def set_compare_kernel(self, kernel: str | None) -> None:
+        """Show ``kernel``'s memory traffic beside this one's (None: no comparison).
+
+        Raises :class:`SceneError` (field ``compare_kernel``) for an unknown
+        kernel or one that cannot run this block (tiled needs a square one).
+        """
+        kernel = kernel or None
+        if kernel is not None:
+            problem = self._compare_problem(kernel)
+            if problem:
+                raise SceneError("compare_kernel", problem)
+        if kernel != self._view.compare_kernel:
+            self._view.compare_kernel = kernel
+            self._emit("compare")
+
+    def compare(self, kernel_b: str | None = None) -> Comparison:
+        """This kernel's and ``kernel_b``'s memory totals for the same product, with a sentence on why
+        one is slower on a real GPU. ``kernel_b`` defaults to :attr:`compare_kernel`."""
+        kernel_b = kernel_b or self.compare_kernel
+        if kernel_b is None:
+            raise SceneError("compare_kernel", "choose a kernel to compare with")
+        problem = self._compare_problem(kernel_b)
+        if problem:
+            raise SceneError("compare_kernel", problem)
+        return compare_kernels(self.kernel, kernel_b, self.problem, self.params.block)
+
     # -- scenarios ----------------------------------------------------------------------
 
     def view_state(self) -> dict:
-        """Step, selection, focus and the cumulative toggle, as saved in a scenario."""
+        """Step, selection, focus, the cumulative toggle and the compare kernel (None: off)."""
         v = self._view
         return {"step": v.step, "selected_block": list(v.block), "selected_thread": list(v.thread),
-                "focus": v.focus, "cumulative": v.cumulative}
+                "focus": v.focus, "cumulative": v.cumulative, "compare_kernel": v.compare_kernel}
 
     def apply_view_state(self, state: dict) -> None:
         """Restore :meth:`view_state` (keys may be missing); raises ValueError/LaunchError for invalid ones."""
+        if "compare_kernel" in state:
+            self.set_compare_kernel(state["compare_kernel"])
         if "selected_block" in state or "selected_thread" in state:
             self.select_thread(state.get("selected_block", self._view.block),
                                state.get("selected_thread", self._view.thread))
@@ -397,4 +548,5 @@ class MatmulScene:
             self.set_step(int(state["step"]))
 
 
-__all__ = ["BACKENDS", "FOCUS", "THREADS", "MatmulParams", "MatmulScene", "SceneError", "StepInfo"]
+__all__ = ["BACKENDS", "FOCUS", "THREADS", "Comparison", "LaunchNumbers", "MatmulParams", "MatmulScene",
+           "MemoryTotals", "SceneError", "StepInfo", "StepNumbers"]

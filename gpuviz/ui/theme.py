@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+# the rule is pure arithmetic on block indices, so it lives in the model (gpuviz.model.grid_view)
+from gpuviz.model.grid_view import block_colour_index  # noqa: F401  (re-exported)
+
 # Okabe & Ito (2008), "Color Universal Design": eight colours safe for all common colour-vision types.
 OKABE_ITO = {
     "black": (0, 0, 0),
@@ -99,11 +102,59 @@ def block_palette(theme: Theme, n: int = len(BLOCK_COLOURS)) -> np.ndarray:
     return np.concatenate([rgb, np.full((n, 1), 255)], axis=1).astype(np.uint8)
 
 
-def block_colour_index(bx, by, n_colours: int = len(BLOCK_COLOURS)):
-    """Colour index of block (bx, by) such that no two neighbours (sides or corners) share a colour.
+# -- applying a theme to the Qt application ------------------------------------------------------
 
-    ``(bx + 3·by) mod 7`` differs between any two blocks whose x and y differ
-    by at most one, since 1, 2, 3 and 4 are not multiples of 7.
+#: Point size of the application font before a theme's ``font_scale``: fixed rather than the
+#: platform's default, so that an export looks the same on every machine that has the font.
+BASE_POINT_SIZE = 10.0
+
+
+def _blend(a, b, t: float) -> tuple[int, int, int]:
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))
+
+
+def qt_palette(theme: Theme):
+    """The :class:`~PyQt6.QtGui.QPalette` of ``theme`` (Qt is imported here, not at module level)."""
+    from PyQt6.QtGui import QColor, QPalette
+
+    Role, Group = QPalette.ColorRole, QPalette.ColorGroup
+    bg, fg, base = theme.background, theme.foreground, theme.panel_background
+    button = _blend(bg, fg, 0.08)
+    highlight = OKABE_ITO["blue"] if not theme.dark else OKABE_ITO["sky_blue"]
+    highlighted_text = (255, 255, 255) if not theme.dark else (0, 0, 0)
+    # the lecture theme keeps disabled text darker: a projector washes out light greys
+    disabled = _blend(bg, fg, 0.55 if theme.name == "lecture" else 0.45)
+    colours = {
+        Role.Window: bg, Role.WindowText: fg, Role.Base: base, Role.AlternateBase: _blend(base, fg, 0.05),
+        Role.Text: fg, Role.Button: button, Role.ButtonText: fg, Role.BrightText: OKABE_ITO["vermillion"],
+        Role.Highlight: highlight, Role.HighlightedText: highlighted_text,
+        Role.ToolTipBase: base, Role.ToolTipText: fg, Role.PlaceholderText: disabled,
+        Role.Link: highlight, Role.LinkVisited: OKABE_ITO["reddish_purple"],
+        Role.Light: _blend(button, (255, 255, 255), 0.5), Role.Midlight: _blend(button, (255, 255, 255), 0.25),
+        Role.Mid: _blend(bg, fg, 0.3), Role.Dark: _blend(bg, fg, 0.5), Role.Shadow: _blend(bg, (0, 0, 0), 0.6),
+    }
+    palette = QPalette()
+    for role, rgb in colours.items():
+        palette.setColor(role, QColor(*rgb))
+    for role in (Role.WindowText, Role.Text, Role.ButtonText, Role.HighlightedText):
+        palette.setColor(Group.Disabled, role, QColor(*disabled))
+    return palette
+
+
+def apply_theme(app, theme: Theme, base_point_size: float = BASE_POINT_SIZE) -> None:
+    """Give the whole application ``theme``: Fusion style, palette, font size and pyqtgraph's defaults.
+
+    Panels still redraw their own plots (``Panel.set_theme``): pyqtgraph's
+    defaults only reach plots created afterwards.
     """
-    assert n_colours == 7, "the neighbour rule relies on 7 colours"
-    return (np.asarray(bx) + 3 * np.asarray(by)) % n_colours
+    import pyqtgraph as pg
+    from PyQt6.QtGui import QFont
+
+    # Fusion draws with the palette on every platform; native styles ignore parts of it
+    if app.style() is None or app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    app.setPalette(qt_palette(theme))
+    font = QFont(app.font())
+    font.setPointSizeF(base_point_size * theme.font_scale)
+    app.setFont(font)
+    pg.setConfigOptions(background=theme.panel_background, foreground=theme.foreground)

@@ -1,0 +1,728 @@
+"""The main window: panels in tabs, menus with the lecture's shortcuts, status bar, lecture mode.
+
+The window owns the engine (one per app), the theme and the remembered
+settings; panels own what they draw. Everything a panel shows depends only on
+its scene and the explicit theme it is given, so the window's remembered
+settings choose what opens, never how it looks in an export.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PyQt6.QtCore import QPoint, QRect, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QActionGroup, QGuiApplication, QImage, QKeySequence, QPainter, QRegion, QShortcut
+from PyQt6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..model.launch import LaunchError
+from ..model.scene import SceneError
+from . import theme as themes
+from .about import AboutDialog, backend_text
+from .panel import Panel
+from .settings import Settings
+
+TITLE = "gpuviz — why matrices make deep learning fast"
+EXPORT_SIZE = (1920, 1080)
+
+#: Errors a scenario file or a panel may raise for bad content: shown inline, never as a traceback.
+SCENARIO_ERRORS = (ValueError, TypeError, KeyError, LookupError, OSError, SceneError, LaunchError)
+
+
+def render_widget(widget: QWidget, width: int, height: int, dpr: float = 1.0) -> QImage:
+    """``widget`` rendered at ``width``×``height`` layout pixels into a new QImage.
+
+    The image has ``width·dpr`` × ``height·dpr`` physical pixels (``dpr=2``
+    gives a crisp 4K image of a 1080p layout). ``widget`` is resized to that
+    size first and keeps it: pass a top-level widget (a window, or a panel
+    built for the export by :func:`render_panel`); a widget inside a layout
+    would be pushed back to its slot by its parent while it renders.
+    Hidden and offscreen widgets render too.
+    """
+    width, height = int(width), int(height)
+    if width < 1 or height < 1 or not dpr > 0:
+        raise ValueError(f"cannot render {width}×{height} at device pixel ratio {dpr}")
+    if widget.size() != QSize(width, height):
+        widget.resize(width, height)
+    # layouts and pyqtgraph views settle through posted events (LayoutRequest, range updates)
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+    image = QImage(round(width * dpr), round(height * dpr), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(dpr)
+    image.fill(widget.palette().color(widget.backgroundRole()))
+    painter = QPainter(image)
+    try:
+        widget.render(painter, QPoint(0, 0), QRegion(),
+                      QWidget.RenderFlag.DrawWindowBackground | QWidget.RenderFlag.DrawChildren)
+    finally:
+        painter.end()
+    return image
+
+
+def render_panel(panel: Panel, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], dpr: float = 1.0,
+                 theme: themes.Theme | None = None, title: str = "export") -> QImage:
+    """What ``panel`` shows, drawn by a fresh panel of its kind at ``width``×``height`` in ``theme``.
+
+    The copy gets only the panel's scenario (its scene: parameters, step,
+    selection, view) and the explicit theme, never anything from the window
+    around it (its size, splitter positions, remembered settings), so the same
+    scene and theme give the same pixels on every machine. State that is not
+    part of the scene (a run's result on screen, scroll positions) is not
+    exported.
+    """
+    copy = type(panel)()
+    try:
+        # laid out and painted like a shown window, but never put on a screen
+        copy.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        copy.set_theme(theme or panel.theme or themes.LIGHT)
+        copy.apply_scenario(panel.scenario(title))
+        copy.resize(int(width), int(height))
+        copy.show()
+        return render_widget(copy, width, height, dpr)
+    finally:
+        copy.shutdown()
+        copy.close()
+        copy.deleteLater()
+
+
+class MessageBar(QFrame):
+    """A non-modal message strip above the panels (a file that would not open, a preset with errors)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Dismiss this message")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.dismiss)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str, theme: themes.Theme) -> None:
+        self.label.setText(f"⚠  {text}")
+        self.set_theme(theme)
+        self.show()
+
+    def set_theme(self, theme: themes.Theme) -> None:
+        # vermillion border and a pale tint: a warning read by its text and its frame, not by colour alone
+        border = themes.OKABE_ITO["vermillion"]
+        tint = themes._blend(theme.panel_background, border, 0.12)
+        self.setStyleSheet(
+            f"#messageBar {{ background: rgb{tint}; border: {max(1, round(theme.pen_width(1.5)))}px solid "
+            f"rgb{border}; border-radius: 3px; }} #messageBar QLabel {{ color: rgb{theme.foreground}; }}")
+
+    def text(self) -> str:
+        return self.label.text().removeprefix("⚠  ") if self.isVisibleTo(self.parentWidget()) else ""
+
+    def dismiss(self) -> None:
+        self.label.clear()
+        self.hide()
+
+
+class _BackendLookup:
+    """``engine.gpu_info()`` in a daemon thread: it spawns a worker that imports numba (seconds)."""
+
+    # Engine.gpu_info is not safe to call from two threads at once (one call can close the
+    # worker the other is waiting on); windows sharing an engine take turns, and the second
+    # gets the engine's cached answer
+    _turn = threading.Lock()
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.result: dict | None = None
+        self.done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="gpuviz-backend-lookup", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self._turn:
+                self.result = self.engine.gpu_info()
+        except Exception as e:  # reported in the status bar, never raised into the GUI
+            self.result = {"gpu_available": False, "gpu_name": None, "error": f"{type(e).__name__}: {e}"}
+        finally:
+            self.done.set()
+
+
+def _default_panels(engine) -> list[Panel]:
+    from .matmul.panel import MatmulPanel
+
+    return [MatmulPanel(scene=None, engine=engine)]
+
+
+class MainWindow(QMainWindow):
+    """The gpuviz window.
+
+    Parameters
+    ----------
+    engine : gpuviz.engine.Engine or None
+        Runs kernels for the panels and finds the backend; a new one (closed
+        with the window) when None.
+    settings : Settings or None
+        What to restore at start and save at close; the user's
+        ``QSettings("gpuviz", "gpuviz")`` when None. ``Settings.disabled()``
+        opens as on a first start and remembers nothing.
+    panels : list of Panel or None
+        The panels, in tab order; the real ones (the matmul panel) when None.
+    restore : bool
+        Restore geometry, theme and the last scenario from ``settings``.
+        Without it (or on a first start) the window opens on the first panel's
+        first preset, the lecture's own example.
+
+    Notes
+    -----
+    The window is built hidden: callers apply arguments, then ``show()``.
+    """
+
+    #: Emitted once, in the GUI thread, with :meth:`gpuviz.engine.Engine.gpu_info`'s answer.
+    backend_found = pyqtSignal(dict)
+    #: Emitted when lecture mode is entered (True) or left (False).
+    lecture_mode_changed = pyqtSignal(bool)
+
+    def __init__(self, engine=None, settings: Settings | None = None, panels: list[Panel] | None = None,
+                 restore: bool = True, parent=None):
+        super().__init__(parent)
+        if engine is None:
+            from ..engine import Engine
+
+            engine, self._owns_engine = Engine(), True
+        else:
+            self._owns_engine = False
+        self.engine = engine
+        self.settings = settings if settings is not None else Settings()
+        self.theme: themes.Theme = themes.LIGHT
+        self._applied_theme: themes.Theme | None = None  # what the app and panels were last given
+        self._chosen_theme = "light"  # light or dark: what lecture mode returns to
+        self._lecture = False
+        self._before_lecture = None
+        self._closed = False
+        self._status: dict[int, str] = {}
+        self._titles: dict[str, str] = {}
+        self._about: AboutDialog | None = None
+        self.backend_info: dict | None = None
+        self._lookup = _BackendLookup(engine)
+        self._lookup_timer = QTimer(self)
+        self._lookup_timer.setInterval(50)
+        self._lookup_timer.timeout.connect(self._poll_backend)
+
+        self.setWindowTitle(TITLE)
+        self.setObjectName("gpuvizMainWindow")
+        self.message_bar = MessageBar()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.panel_status = QLabel()
+        self.panel_status.setObjectName("panelStatus")
+        self.backend_label = QLabel(backend_text(None))
+        self.backend_label.setObjectName("backendStatus")
+        self.backend_label.setToolTip("Where “Run for real” computes: found by asking Numba in a worker process")
+        self.statusBar().addWidget(self.panel_status, 1)
+        self.statusBar().addPermanentWidget(self.backend_label)
+
+        for panel in panels if panels is not None else _default_panels(engine):
+            self.add_panel(panel)
+        self.tabs.currentChanged.connect(self._current_changed)
+        self._build_menus()
+
+        restored = self._restore() if restore and self.settings.enabled else False
+        if not restored:
+            self.set_theme("light")
+            self.resize(*EXPORT_SIZE)
+            self.open_default()
+
+    # -- panels -------------------------------------------------------------------------------
+
+    def add_panel(self, panel: Panel) -> None:
+        self.tabs.addTab(panel, panel.title)
+        panel.status_changed.connect(lambda text, p=panel: self._panel_status(p, text))
+        if self._applied_theme is not None and panel.theme is not self._applied_theme:
+            panel.set_theme(self._applied_theme)
+
+    @property
+    def panels(self) -> list[Panel]:
+        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+
+    def current_panel(self) -> Panel | None:
+        return self.tabs.currentWidget()
+
+    def panel(self, panel_id: str) -> Panel | None:
+        return next((p for p in self.panels if p.panel_id == panel_id), None)
+
+    def _panel_status(self, panel: Panel, text: str) -> None:
+        self._status[id(panel)] = text
+        if panel is self.current_panel():
+            self.panel_status.setText(text)
+
+    def _current_changed(self, _index: int) -> None:
+        panel = self.current_panel()
+        self.panel_status.setText(self._status.get(id(panel), "") if panel is not None else "")
+
+    def _dispatch(self, method: str, *args) -> None:
+        panel = self.current_panel()
+        if panel is not None:
+            getattr(panel, method)(*args)
+
+    # -- menus --------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            # WindowShortcut: the keys work wherever the focus is in the window, except in
+            # text fields, which take Space, arrows, Home/End and +/− for themselves
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{tip} ({key})" if key else tip)
+            action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.actions_by_name: dict[str, QAction] = {}
+        a = self.actions_by_name
+
+        file = bar.addMenu("&File")
+        a["open"] = self._action("&Open scenario…", self._ask_open, QKeySequence.StandardKey.Open,
+                                 "Open a scenario file (.toml)")
+        a["save"] = self._action("&Save scenario…", self._ask_save, QKeySequence.StandardKey.Save,
+                                 "Save what the current panel shows as a scenario file")
+        a["export"] = self._action("&Export current panel as PNG…", self._ask_export, "Ctrl+E",
+                                   "Write the current panel as a 1920×1080 PNG image")
+        a["quit"] = self._action("&Quit", self.close, "Ctrl+Q", "Close gpuviz")
+        file.addActions([a["open"], a["save"]])
+        file.addSeparator()
+        file.addAction(a["export"])
+        file.addSeparator()
+        file.addAction(a["quit"])
+
+        view = bar.addMenu("&View")
+        a["lecture"] = self._action("&Lecture mode", self.set_lecture_mode, "F5",
+                                    "Full screen, large text and thick lines for a projector; Esc leaves it",
+                                    checkable=True)
+        view.addAction(a["lecture"])
+        theme_menu = view.addMenu("&Theme")
+        self.theme_group = QActionGroup(self)
+        for name in ("light", "dark"):
+            action = self._action(name.capitalize(), lambda on, n=name: on and self.set_theme(n),
+                                  tip=f"{name.capitalize()} theme", checkable=True)
+            self.theme_group.addAction(action)
+            theme_menu.addAction(action)
+            a[f"theme_{name}"] = action
+        view.addSeparator()
+        for name, text, slot, key, tip in (
+            ("play", "&Play / pause", lambda: self._dispatch("play_pause"), "Space", "Play or pause the steps"),
+            ("forward", "Step &forward", lambda: self._dispatch("step_by", 1), "Right", "Next step"),
+            ("back", "Step &back", lambda: self._dispatch("step_by", -1), "Left", "Previous step"),
+            ("first", "F&irst step", lambda: self._dispatch("first_step"), "Home", "Go to the first step"),
+            ("last", "L&ast step", lambda: self._dispatch("last_step"), "End", "Go to the last step"),
+            ("faster", "Fas&ter", lambda: self._dispatch("faster"), ["+", "=", "Ctrl++"], "Play faster"),
+            ("slower", "Slo&wer", lambda: self._dispatch("slower"), ["-", "Ctrl+-"], "Play slower"),
+        ):
+            a[name] = self._action(text, slot, key, tip)
+            view.addAction(a[name])
+
+        help_menu = bar.addMenu("&Help")
+        a["about"] = self._action("&About gpuviz", self.show_about, tip="Versions and the backend found")
+        help_menu.addAction(a["about"])
+
+        self.escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.escape.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.escape.activated.connect(lambda: self.set_lecture_mode(False))
+        self.escape.setEnabled(False)
+
+    # -- theme and lecture mode ---------------------------------------------------------------
+
+    def set_theme(self, name: str) -> None:
+        """Use the ``light`` or ``dark`` theme (in lecture mode: the one lecture mode returns to)."""
+        if name not in ("light", "dark"):
+            raise ValueError(f"unknown theme {name!r}: choose light or dark")
+        self._chosen_theme = name
+        # not blockSignals: the action group unchecks the other radio through them (the call this
+        # makes back into set_theme finds everything in place)
+        self.actions_by_name[f"theme_{name}"].setChecked(True)
+        if not self._lecture:
+            self._apply_theme(themes.THEMES[name])
+
+    def _apply_theme(self, theme: themes.Theme) -> None:
+        self.theme = theme
+        if theme is self._applied_theme:
+            return
+        self._applied_theme = theme
+        app = QApplication.instance()
+        if app is not None:
+            themes.apply_theme(app, theme)
+        self.message_bar.set_theme(theme)
+        # a panel redraws everything on set_theme (tens of ms): only those not in the theme yet
+        for panel in self.panels:
+            if panel.theme is not theme:
+                panel.set_theme(theme)
+
+    @property
+    def lecture_mode(self) -> bool:
+        return self._lecture
+
+    def set_lecture_mode(self, on: bool, fullscreen: bool = True) -> None:
+        """Enter or leave lecture mode: full screen (unless ``fullscreen`` is False) and the lecture theme.
+
+        Leaving restores the theme, the window state and the geometry from before.
+        """
+        on = bool(on)
+        if on == self._lecture:
+            self.actions_by_name["lecture"].setChecked(on)
+            return
+        if on:
+            self._before_lecture = (self.normalGeometry() if self.isVisible() else self.geometry(),
+                                    self.windowState())
+            self._lecture = True
+            self._apply_theme(themes.LECTURE)
+            if fullscreen:
+                self.setWindowState(self.windowState() | Qt.WindowState.WindowFullScreen)
+        else:
+            geometry, state = self._before_lecture or (None, Qt.WindowState.WindowNoState)
+            self._lecture = False
+            # the normal theme first: its smaller fonts shrink the minimum size the geometry must respect
+            self._apply_theme(themes.THEMES[self._chosen_theme])
+            self.setWindowState(state)
+            if geometry is not None and not state & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+                self.setGeometry(geometry)
+        for name in ("theme_light", "theme_dark"):
+            self.actions_by_name[name].setEnabled(not on)
+        self.escape.setEnabled(on)
+        action = self.actions_by_name["lecture"]
+        action.blockSignals(True)
+        action.setChecked(on)
+        action.blockSignals(False)
+        self.lecture_mode_changed.emit(on)
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        """A problem the user should read (non-modal, stays until dismissed or replaced)."""
+        self.message_bar.show_message(" ".join(str(text).split()), self.theme)
+
+    def clear_message(self) -> None:
+        self.message_bar.dismiss()
+
+    def show_status(self, text: str, ms: int = 6000) -> None:
+        """A passing note in the status bar (a file written, a scenario opened)."""
+        self.statusBar().showMessage(text, ms)
+
+    # -- scenarios ----------------------------------------------------------------------------
+
+    def open_default(self) -> bool:
+        """Show the first panel's first preset (the lecture's own example)."""
+        panel = self.panels[0] if self.panels else None
+        if panel is None:
+            return False
+        try:
+            presets = panel.presets()
+        except SCENARIO_ERRORS as e:
+            self.show_message(f"The presets could not be read: {e}")
+            return False
+        if not presets:
+            return False
+        return self.apply_scenario(presets[0], source="preset")
+
+    def preset_names(self) -> list[str]:
+        names = []
+        for panel in self.panels:
+            try:
+                names += [_scenario_name(s) for s in panel.presets()]
+            except SCENARIO_ERRORS:
+                pass
+        return names
+
+    def find_preset(self, name: str):
+        """The preset called ``name`` (its file name without ``.toml``, or its title; any case), or None."""
+        wanted = name.strip().lower().removesuffix(".toml")
+        for panel in self.panels:
+            for scenario in panel.presets():
+                keys = {_scenario_name(scenario).lower(), str(getattr(scenario, "title", "")).lower()}
+                if wanted in keys:
+                    return scenario
+        return None
+
+    def apply_scenario(self, scenario, source: str = "") -> bool:
+        """Show ``scenario`` in its panel; a problem becomes a message, and the panel keeps its picture."""
+        panel_id = getattr(scenario, "panel", None)
+        panel = self.panel(panel_id)
+        what = f"{source} “{getattr(scenario, 'title', '')}”".strip()
+        if panel is None:
+            known = ", ".join(p.panel_id for p in self.panels)
+            self.show_message(f"Cannot show {what}: it is for the “{panel_id}” panel, and this gpuviz has {known}.")
+            return False
+        try:
+            panel.apply_scenario(scenario)
+        except SCENARIO_ERRORS as e:
+            self.show_message(f"Cannot show {what}: {e}")
+            return False
+        self._titles[panel.panel_id] = getattr(scenario, "title", "") or ""
+        self.tabs.setCurrentWidget(panel)
+        return True
+
+    def open_scenario(self, path) -> bool:
+        """Open a scenario file; a malformed one is reported in the message bar, and nothing changes."""
+        from ..model.scenario import load_scenario
+
+        path = Path(path)
+        try:
+            scenario = load_scenario(path)
+        except SCENARIO_ERRORS as e:
+            # a ScenarioError's text starts with the path; the message names the file once
+            self.show_message(f"Could not open {path.name}: {getattr(e, 'reason', None) or e}")
+            return False
+        if not self.apply_scenario(scenario, source=f"{path.name}:"):
+            return False
+        self.clear_message()
+        self.settings.scenario_path = str(path)
+        self.show_status(f"Opened {path}")
+        return True
+
+    def save_scenario(self, path, title: str | None = None) -> bool:
+        """Save the current panel's scenario to ``path`` (TOML)."""
+        from ..model.scenario import save_scenario
+
+        panel = self.current_panel()
+        path = Path(path)
+        title = title or self._titles.get(panel.panel_id) or path.stem.replace("_", " ")
+        try:
+            save_scenario(panel.scenario(title), path)
+        except SCENARIO_ERRORS as e:
+            self.show_message(f"Could not save {path.name}: {e}")
+            return False
+        self.settings.scenario_path = str(path)
+        self.show_status(f"Saved {path}")
+        return True
+
+    def export_image(self, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], dpr: float = 1.0) -> QImage:
+        """The current panel's scene in the current theme at ``width``×``height`` (see :func:`render_panel`)."""
+        panel = self.current_panel()
+        return render_panel(panel, width, height, dpr, self.theme, self._titles.get(panel.panel_id) or "export")
+
+    def export_png(self, path, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], dpr: float = 1.0) -> bool:
+        """Write the current panel, rendered at ``width``×``height``, to a PNG file."""
+        path = Path(path)
+        try:
+            image = self.export_image(width, height, dpr)
+        except SCENARIO_ERRORS as e:
+            self.show_message(f"Could not export: {e}")
+            return False
+        if not image.save(str(path), "PNG"):
+            self.show_message(f"Could not write {path}: check that the folder exists and can be written.")
+            return False
+        self.show_status(f"Exported {path} ({image.width()}×{image.height()})")
+        return True
+
+    def _dialog_folder(self) -> str:
+        last = self.settings.scenario_path
+        return str(Path(last).parent) if last else str(Path.home())
+
+    def _ask_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", self._dialog_folder(),
+                                              "gpuviz scenarios (*.toml);;All files (*)")
+        if path:
+            self.open_scenario(path)
+
+    def _ask_save(self) -> None:
+        panel = self.current_panel()
+        stem = (self._titles.get(panel.panel_id) or panel.panel_id).lower().replace(" ", "_")
+        path, _ = QFileDialog.getSaveFileName(self, "Save scenario", str(Path(self._dialog_folder()) / f"{stem}.toml"),
+                                              "gpuviz scenarios (*.toml)")
+        if path:
+            if not path.lower().endswith(".toml"):
+                path += ".toml"
+            self.save_scenario(path)
+
+    def _ask_export(self) -> None:
+        panel = self.current_panel()
+        path, _ = QFileDialog.getSaveFileName(self, "Export current panel as PNG",
+                                              str(Path(self._dialog_folder()) / f"{panel.panel_id}.png"),
+                                              "PNG images (*.png)")
+        if path:
+            if not path.lower().endswith(".png"):
+                path += ".png"
+            self.export_png(path)
+
+    # -- backend ------------------------------------------------------------------------------
+
+    def start_backend_lookup(self) -> None:
+        """Ask the engine which backend computes, in a thread; the status bar says so when it knows."""
+        if not self._lookup.started and not self._closed:
+            self._lookup.start()
+            self._lookup_timer.start()
+
+    def _poll_backend(self) -> None:
+        if not self._lookup.done.is_set():
+            return
+        self._lookup_timer.stop()
+        self.backend_info = self._lookup.result or {}
+        self.backend_label.setText(backend_text(self.backend_info))
+        if self._about is not None:
+            self._about.set_backend(self.backend_info)
+        self.backend_found.emit(self.backend_info)
+
+    def wait_for_backend(self, timeout: float = 120.0) -> bool:
+        """Keep the event loop turning until the backend is known (screenshots); False on timeout."""
+        self.start_backend_lookup()
+        self._lookup.done.wait(timeout)
+        self._poll_backend()
+        return self.backend_info is not None
+
+    def finish_backend_lookup(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for a backend lookup in flight (none started: True at once)."""
+        return not self._lookup.started or self._lookup.done.wait(timeout)
+
+    def show_about(self) -> AboutDialog:
+        if self._about is None:
+            self._about = AboutDialog(self.backend_info, self)
+        self._about.show()
+        self._about.raise_()
+        return self._about
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # after the first paint, not before: the lookup spawns a process that competes for the CPU
+        QTimer.singleShot(0, self.start_backend_lookup)
+
+    def _restore(self) -> bool:
+        """Geometry, theme and the last scenario from the settings; False on a first start."""
+        s = self.settings
+        geometry, theme, text = s.geometry, s.theme, s.scenario_text
+        if geometry is None and theme is None and text is None:
+            return False
+        self.set_theme(theme if theme in ("light", "dark") else "light")
+        self._restore_geometry(geometry, s.maximized)
+        if text is None or not self._restore_scenario(text):
+            self.open_default()
+        current = self.panel(s.panel) if s.panel else None
+        if current is not None:
+            self.tabs.setCurrentWidget(current)
+        return True
+
+    def _restore_geometry(self, geometry: QRect | None, maximized: bool) -> None:
+        if geometry is None:
+            self.resize(*EXPORT_SIZE)
+        else:
+            self.setGeometry(geometry)
+            # a window remembered on a screen that is gone comes back on the primary one
+            screens = QGuiApplication.screens()
+            if screens and not any(sc.availableGeometry().intersects(geometry) for sc in screens):
+                self.move(QGuiApplication.primaryScreen().availableGeometry().topLeft())
+        if maximized:
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+
+    def _restore_scenario(self, text: str) -> bool:
+        try:
+            scenario = _scenario_from_text(text)
+        except SCENARIO_ERRORS as e:
+            self.show_message(f"The last scenario could not be restored ({e}); showing the lecture's example.")
+            return False
+        return self.apply_scenario(scenario, source="the last scenario")
+
+    def save_settings(self) -> None:
+        s = self.settings
+        if not s.enabled:
+            return
+        if self._lecture and self._before_lecture:
+            geometry, state = self._before_lecture
+        else:
+            geometry, state = (self.normalGeometry() if self.isVisible() else self.geometry()), self.windowState()
+        s.geometry = geometry
+        s.maximized = bool(state & Qt.WindowState.WindowMaximized)
+        s.theme = self._chosen_theme
+        panel = self.current_panel()
+        if panel is not None:
+            s.panel = panel.panel_id
+            try:
+                s.scenario_text = _scenario_to_text(panel.scenario(self._titles.get(panel.panel_id) or "last session"))
+            except Exception:  # noqa: BLE001 (closing must not fail: the window then forgets the scenario)
+                s.scenario_text = None
+        s.sync()
+
+    def closeEvent(self, event) -> None:
+        if not self._closed:
+            self._closed = True
+            self.save_settings()
+            self._lookup_timer.stop()
+            for panel in self.panels:
+                panel.shutdown()
+            if self._about is not None:
+                self._about.close()
+            if self._owns_engine:
+                # Engine.close and a gpu_info call in flight race over the worker's pipe: let a
+                # lookup that is nearly done finish first
+                self.finish_backend_lookup(3.0)
+                try:
+                    self.engine.close()
+                except OSError:  # the pipe was closed under the lookup; its worker is gone either way
+                    pass
+        super().closeEvent(event)
+
+
+def _scenario_name(scenario) -> str:
+    """A preset's short name: its file's stem when it has one, else its title."""
+    path = getattr(scenario, "path", None) or getattr(scenario, "source", None)
+    if path:
+        return Path(str(path)).stem
+    return str(getattr(scenario, "name", "") or getattr(scenario, "title", ""))
+
+
+def _scenario_to_text(scenario) -> str:
+    from ..model.scenario import dumps_scenario
+
+    return dumps_scenario(scenario)
+
+
+def _scenario_from_text(text: str):
+    from ..model.scenario import parse_scenario
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    return parse_scenario(tomllib.loads(text))
+
+
+__all__ = ["EXPORT_SIZE", "TITLE", "MainWindow", "MessageBar", "render_panel", "render_widget"]

@@ -1,0 +1,71 @@
+"""Small helpers the matmul panel's side widgets share: theme → palette and fonts, scene subscriptions.
+
+A widget here sets its own palette and font from an explicit :class:`~gpuviz.ui.theme.Theme`
+(never from remembered settings), so the same scene renders the same pixels anywhere.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from PyQt6 import sip
+from PyQt6.QtGui import QColor, QFont, QFontDatabase
+
+from ..theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
+
+
+def qcolor(rgb, alpha: int = 255) -> QColor:
+    return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), int(alpha))
+
+
+def mix(a, b, t: float) -> tuple[int, int, int]:
+    """``t`` of colour ``a`` over ``1 − t`` of colour ``b`` (opaque tints that stay readable under text)."""
+    return tuple(int(round(t * x + (1 - t) * y)) for x, y in zip(a[:3], b[:3]))
+
+
+def okabe(name: str) -> tuple[int, int, int]:
+    return OKABE_ITO[name]
+
+
+def font(theme: Theme, *, mono: bool = False, bold: bool = False, scale: float = 1.0) -> QFont:
+    """The theme's body font (or its monospace one), ``scale`` times the body size."""
+    f = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont) if mono else QFont()
+    if mono:
+        f.setStyleHint(QFont.StyleHint.Monospace)
+    f.setPointSizeF(BASE_POINT_SIZE * theme.font_scale * scale)
+    f.setBold(bold)
+    return f
+
+
+def apply_theme(widget, theme: Theme) -> None:
+    """Give ``widget`` (and the children that inherit) the theme's palette and body font.
+
+    The main window gives the application the same ones; setting them here too
+    keeps a widget right on its own (tests, exports) and after a theme switch.
+    """
+    widget.setPalette(qt_palette(theme))
+    widget.setFont(font(theme))
+    widget.setAutoFillBackground(True)
+
+
+def subscribe(widget, scene, method: str):
+    """Call ``widget.<method>(scene, changes)`` on each scene change, until the widget is destroyed.
+
+    The scene holds only a weak reference to the widget, and the subscription
+    ends at the first change after the widget's C++ object goes, so a closed
+    widget is never called and never kept alive by the scene. Returns the listener (for ``scene.unsubscribe``).
+    """
+    ref = weakref.ref(widget)
+
+    def listener(sc, changes):
+        w = ref()
+        if w is None or sip.isdeleted(w):
+            # the widget is gone: drop the subscription on the scene's next change.
+            # (Not from widget.destroyed: a Python slot run while PyQt tears the
+            # wrapper down during garbage collection can crash the interpreter.)
+            sc.unsubscribe(listener)
+            return
+        getattr(w, method)(sc, changes)
+
+    scene.subscribe(listener)
+    return listener

@@ -1,0 +1,192 @@
+"""A or B beside C: the elements the focus threads read in the current step (or so far), as a heat map.
+
+The counts come from the scene's frame (or its cumulative reads), binned to
+the pixels on screen; this module colours them with one shared scale (A and
+B use the same one, so their shades compare), outlines the selected thread's
+row of A or column of B, and, zoomed in, writes each read element's count in
+its cell as a second cue to the colour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF
+from PyQt6.QtGui import QFont
+
+from ...model.grid_view import AxisSampling, per_cell
+from ..theme import Theme
+from ._style import mix
+from .c_view import LABEL_CELLS, CellLabels, pen, segments_xy, text_colour_for, visible_cells
+
+#: Heat ramps (low → high reads per element), chosen to stand out on each theme's matrix background.
+HEAT_LIGHT = ((244, 178, 80), (225, 125, 10), (190, 72, 0), (105, 32, 4))
+HEAT_DARK = ((205, 85, 10), (230, 140, 0), (240, 200, 40), (255, 250, 170))
+
+
+def heat_lut(theme: Theme) -> np.ndarray:
+    """256 RGBA entries: 0 transparent (not read), 1–255 the ramp from the fewest to the most reads."""
+    stops = np.array(HEAT_DARK if theme.dark else HEAT_LIGHT, float)
+    t = np.linspace(0, 1, 255)
+    pos = np.linspace(0, 1, len(stops))
+    rgb = np.stack([np.interp(t, pos, stops[:, i]) for i in range(3)], axis=1)
+    lut = np.zeros((256, 4), np.uint8)
+    lut[1:, :3] = np.round(rgb)
+    lut[1:, 3] = 255
+    return lut
+
+
+def heat_index(values: np.ndarray, vmax: float) -> np.ndarray:
+    """LUT index per value: 0 for none, 1–255 in proportion to ``values / vmax`` for reads."""
+    if vmax <= 0:
+        return np.zeros(values.shape, np.uint8)
+    idx = 1 + np.round(254 * np.clip(values / vmax, 0, 1))
+    return np.where(values > 0, idx, 0).astype(np.uint8)
+
+
+class OperandView:
+    """The A or B plot.
+
+    Parameters
+    ----------
+    plot : pyqtgraph.PlotItem
+        The plot to draw in.
+    name : str
+        ``"A"`` (rows linked to C's rows) or ``"B"`` (columns linked to C's columns).
+    theme : Theme
+        Colours and line widths.
+    """
+
+    def __init__(self, plot: pg.PlotItem, name: str, theme: Theme):
+        self.plot = plot
+        self.name = name
+        vb = plot.getViewBox()
+        vb.invertY(True)
+        vb.setMenuEnabled(False)
+        plot.hideButtons()
+        self.background = pg.QtWidgets.QGraphicsRectItem()
+        self.heat_image = pg.ImageItem(axisOrder="row-major")
+        self.cell_lines = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self.border = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self.selected_halo = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self.selected_outline = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self.labels = CellLabels()
+        # the selected row / column goes under the heat: for one thread the reads lie inside it
+        for z, item in enumerate((self.background, self.cell_lines, self.selected_halo, self.selected_outline,
+                                  self.heat_image, self.border, self.labels)):
+            item.setZValue(z)
+            plot.addItem(item)
+        self.shape: tuple[int, int] | None = None
+        self.rows: AxisSampling | None = None
+        self.cols: AxisSampling | None = None
+        self.values: np.ndarray | None = None  # per bin: reads per element, for tests and labels
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self._lut = heat_lut(theme)
+        ls = theme.line_scale
+        base = mix(theme.foreground, theme.panel_background, 0.07)
+        self.background.setBrush(pg.mkBrush(*base))
+        self.background.setPen(pg.mkPen(None))
+        self.cell_lines.setPen(pen(mix(theme.foreground, theme.panel_background, 0.25), 0.8 * ls))
+        self.border.setPen(pen(theme.foreground, 1.4 * ls))
+        self.selected_halo.setPen(pen(theme.panel_background, 4.0 * ls))
+        self.selected_outline.setPen(pen(theme.selected, 2.6 * ls))
+
+    def set_shape(self, shape: tuple[int, int]) -> None:
+        self.shape = shape
+        rows, cols = shape
+        self.background.setRect(QRectF(0, 0, cols, rows))
+        self.border.setData(*segments_xy(_rect_segments(0, 0, cols, rows)))
+        vb = self.plot.getViewBox()
+        # the axis shared with C follows C (limits there would break the link); the k axis stays near the matrix
+        if self.name == "A":
+            vb.setLimits(xMin=-0.6 * cols, xMax=1.6 * cols, yMin=None, yMax=None)
+        else:
+            vb.setLimits(xMin=None, xMax=None, yMin=-0.6 * rows, yMax=1.6 * rows)
+        self.rows = self.cols = None
+
+    def update_sampling(self) -> bool:
+        """Take the cells on screen; True if they (or their resolution) changed."""
+        if self.shape is None:
+            return False
+        s = visible_cells(self.plot.getViewBox(), self.shape)
+        if s is None:
+            changed = self.rows is not None
+            self.rows = self.cols = None
+            return changed
+        rows, cols = s
+        if self.rows is not None and (rows.start, rows.stop, rows.pixels, cols.start, cols.stop, cols.pixels) == (
+                self.rows.start, self.rows.stop, self.rows.pixels, self.cols.start, self.cols.stop, self.cols.pixels):
+            return False
+        self.rows, self.cols = rows, cols
+        self._render_cell_lines()
+        return True
+
+    def _render_cell_lines(self) -> None:
+        rows, cols = self.rows, self.cols
+        if rows.pixels / rows.extent < 8 or cols.pixels / cols.extent < 8:
+            self.cell_lines.setData([], [])
+            return
+        r = np.arange(rows.start + 1, rows.stop)
+        c = np.arange(cols.start + 1, cols.stop)
+        h = [((cols.start, y), (cols.stop, y)) for y in r]
+        v = [((x, rows.start), (x, rows.stop)) for x in c]
+        self.cell_lines.setData(*segments_xy(np.array(h + v, float).reshape(-1, 2, 2)))
+
+    def per_cell(self, counts: np.ndarray) -> np.ndarray:
+        """Counts per bin (of this view's viewport) as reads per element."""
+        return per_cell(self.rows, self.cols, counts)
+
+    def render_heat(self, values: np.ndarray | None, vmax: float) -> None:
+        """Colour each pixel by the reads per element of its bin (``values``), on the scale 0..``vmax``."""
+        self.values = values
+        if self.rows is None or values is None or not np.any(values > 0):
+            self.heat_image.clear()
+            self.labels.clear()
+            return
+        idx = heat_index(values, vmax)
+        rgba = np.take(self._lut, idx, axis=0)  # per bin; Qt scales it to the rect
+        self.heat_image.setImage(rgba, autoLevels=False)
+        self.heat_image.setRect(QRectF(self.cols.start, self.rows.start, self.cols.extent, self.rows.extent))
+        self._render_labels(values, idx)
+
+    def _render_labels(self, values: np.ndarray, idx: np.ndarray) -> None:
+        rows, cols = self.rows, self.cols
+        if rows.extent * cols.extent > LABEL_CELLS or rows.bins != rows.extent or cols.bins != cols.extent:
+            self.labels.clear()
+            return
+        rr, cc = np.nonzero(values > 0)
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        whole = ((rows.start + rr >= y0 - 1e-9) & (rows.start + rr + 1 <= y1 + 1e-9)
+                 & (cols.start + cc >= x0 - 1e-9) & (cols.start + cc + 1 <= x1 + 1e-9))  # no cut-off labels
+        rr, cc = rr[whole], cc[whole]
+        counts = np.round(values[rr, cc]).astype(np.int64)
+        colours = [text_colour_for(self._lut[i]) for i in idx[rr, cc]]
+        f = QFont()
+        f.setPointSizeF(8.5 * self.theme.font_scale)
+        f.setBold(True)
+        self.labels.set_labels(cols.start + cc, rows.start + rr, [str(v) for v in counts], [""] * len(rr),
+                               colours, f)
+
+    def render_selected(self, index: int | None) -> None:
+        """Outline row ``index`` of A or column ``index`` of B (None: the selected thread is idle)."""
+        if index is None or self.shape is None:
+            self.selected_outline.setData([], [])
+            self.selected_halo.setData([], [])
+            return
+        rows, cols = self.shape
+        segs = _rect_segments(0, index, cols, index + 1) if self.name == "A" else _rect_segments(index, 0, index + 1,
+                                                                                                 rows)
+        x, y = segments_xy(segs)
+        self.selected_halo.setData(x, y)
+        self.selected_outline.setData(x, y)
+
+
+def _rect_segments(x0, y0, x1, y1) -> np.ndarray:
+    return np.array([((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))],
+                    float)
+
+
+__all__ = ["HEAT_DARK", "HEAT_LIGHT", "OperandView", "heat_index", "heat_lut"]

@@ -1,0 +1,440 @@
+"""The "Matmul on the GPU" panel: controls, A·B = C on the thread grid, source, hierarchy, numbers, timeline, run.
+
+The panel owns a :class:`~gpuviz.model.scene.MatmulScene` and composes views of
+it; it computes nothing it shows. The controls hold what the user asks for;
+each change asks the scene to take *all* of them (so fixing one field can make
+an earlier refused change valid), and a refused one leaves the scene — and so
+the picture — as it was, with the scene's one-sentence reason next to the
+field it names (CUDA's limit or the memory budget that was hit).
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...model import scenario as scenarios
+from ...model.matmul import KERNELS
+from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneError
+from ..panel import Panel
+from ..theme import LIGHT, OKABE_ITO, Theme
+from ._style import apply_theme, font, mix, subscribe
+from .hierarchy import HierarchyView
+from .numbers_view import NumbersView
+from .runner import RunController
+from .source_view import SourceView
+from .timeline import Timeline, describe_step
+from .transactions_view import TransactionsView
+from .views import MatrixViews, hex_colour
+
+#: Control names, in the order their values are sent to :meth:`MatmulScene.configure`.
+PARAM_FIELDS = ("m", "n", "k", "block", "kernel", "backend")
+
+BACKEND_TEXT = {"auto": "auto (GPU if present)", "gpu": "GPU", "simulator": "CUDA simulator (CPU)"}
+KERNEL_TEXT = {"naive": "naive (coalesced)", "uncoalesced": "uncoalesced", "tiled": "tiled (shared memory)"}
+
+
+def lecture_scene() -> MatmulScene:
+    """The lecture's picture: naive 32×32×32 with 8×8 blocks, block 13 = blockIdx (1, 3) selected, focus on it."""
+    scene = MatmulScene(MatmulParams(kernel="naive", m=32, n=32, k=32, block=(8, 8)))
+    scene.select_thread((1, 3), (0, 0))
+    scene.set_focus("block")
+    return scene
+
+
+class FieldMessage(QWidget):
+    """A warning icon and one sentence under a control; hidden while the control's value is valid."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.icon = QLabel()
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 2)
+        lay.setSpacing(4)
+        lay.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addWidget(self.text, 1)
+        self.hide()
+
+    def set_theme(self, theme: Theme) -> None:
+        colour = (255, 120, 80) if theme.dark else OKABE_ITO["vermillion"]
+        self.text.setStyleSheet(f"color: {hex_colour(colour)};")
+        self.text.setFont(font(theme, bold=True, scale=0.95))  # a style sheet stops font inheritance
+        size = int(16 * theme.font_scale)
+        self.icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+
+    def show_message(self, message: str) -> None:
+        self.text.setText(message)
+        self.show()
+
+    def clear(self) -> None:
+        self.text.setText("")
+        self.hide()
+
+    @property
+    def message(self) -> str:
+        return self.text.text() if not self.isHidden() else ""
+
+
+class MatmulPanel(Panel):
+    """The "Matmul on the GPU" panel.
+
+    Parameters
+    ----------
+    scene : MatmulScene, optional
+        The scene shown; default: the lecture's picture (:func:`lecture_scene`).
+    engine : gpuviz.engine.Engine, optional
+        Runs the product for real (the run controller makes one when needed if None).
+    parent : QWidget, optional
+    """
+
+    panel_id = "matmul"
+    title = "Matmul on the GPU"
+
+    def __init__(self, scene: MatmulScene | None = None, engine=None, parent=None, theme: Theme = LIGHT):
+        super().__init__(parent)
+        self.scene = scene if scene is not None else lecture_scene()
+        self.engine = engine
+        self.theme = theme
+        self._syncing = False
+        self._presets, self._preset_errors = scenarios.load_presets("matmul", budget=self.scene.budget)
+
+        # -- controls ----------------------------------------------------------------------------
+        self.fields: dict[str, QWidget] = {}
+        self.messages: dict[str, FieldMessage] = {}
+        self._labels: list[QLabel] = []
+        self.preset_box = QComboBox()
+        self.preset_box.addItem("— choose a lecture example —", None)
+        for p in self._presets:
+            self.preset_box.addItem(p.title, p)
+        self.preset_box.setToolTip("The lecture's examples (assets/presets/*.toml)")
+        self.preset_box.activated.connect(self._preset_chosen)
+        self.preset_text = QLabel()
+        self.preset_text.setWordWrap(True)
+        for name in ("m", "n", "k", "block"):
+            edit = QLineEdit()
+            edit.setToolTip({"m": "Rows of A and C", "n": "Columns of B and C", "k": "Columns of A, rows of B",
+                             "block": "Threads per block, x × y (e.g. 8x8, 32x8); at most 1024 threads"}[name])
+            edit.editingFinished.connect(self._apply_controls)
+            self.fields[name] = edit
+        self.fields["kernel"] = self._combo(KERNELS, KERNEL_TEXT, "Which kernel computes C")
+        self.fields["backend"] = self._combo(BACKENDS, BACKEND_TEXT, "Where 'Run' computes the product")
+        self.focus_box = self._combo(FOCUS, {f: f for f in FOCUS}, "Whose reads A and B show: the selected "
+                                     "thread, its warp, its block, or all threads")
+        self.focus_box.activated.connect(self._focus_chosen)
+        self.cumulative_box = QCheckBox("cumulative reads (so far)")
+        self.cumulative_box.setToolTip("Show how many times each element of A and B has been read from global memory "
+                                       "up to this step: the reuse tiling buys")
+        self.cumulative_box.toggled.connect(self._cumulative_toggled)
+        for name in ("kernel", "backend"):
+            self.fields[name].activated.connect(self._apply_controls)
+        for name in (*PARAM_FIELDS, "size", "preset", "view"):
+            self.messages[name] = FieldMessage()
+
+        side = QWidget()
+        form = QGridLayout(side)
+        form.setContentsMargins(6, 6, 6, 6)
+        form.setHorizontalSpacing(6)
+        form.setVerticalSpacing(2)
+        row = 0
+
+        def add(label: str, widget: QWidget, message: FieldMessage | None):
+            nonlocal row
+            lab = QLabel(label)
+            self._labels.append(lab)
+            form.addWidget(lab, row, 0)
+            form.addWidget(widget, row, 1)
+            row += 1
+            if message is not None:
+                form.addWidget(message, row, 0, 1, 2)
+                row += 1
+
+        self.section_labels = [QLabel("Lecture example"), QLabel("Product C = A·B"), QLabel("Launch"),
+                               QLabel("A and B show")]
+        form.addWidget(self.section_labels[0], row, 0, 1, 2)
+        row += 1
+        form.addWidget(self.preset_box, row, 0, 1, 2)
+        row += 1
+        form.addWidget(self.messages["preset"], row, 0, 1, 2)
+        row += 1
+        form.addWidget(self.preset_text, row, 0, 1, 2)
+        row += 1
+        form.addWidget(self.section_labels[1], row, 0, 1, 2)
+        row += 1
+        add("M (rows of C)", self.fields["m"], self.messages["m"])
+        add("N (cols of C)", self.fields["n"], self.messages["n"])
+        add("K (shared)", self.fields["k"], self.messages["k"])
+        form.addWidget(self.messages["size"], row, 0, 1, 2)
+        row += 1
+        form.addWidget(self.section_labels[2], row, 0, 1, 2)
+        row += 1
+        add("block (x×y)", self.fields["block"], self.messages["block"])
+        add("kernel", self.fields["kernel"], self.messages["kernel"])
+        add("backend", self.fields["backend"], self.messages["backend"])
+        form.addWidget(self.section_labels[3], row, 0, 1, 2)
+        row += 1
+        add("focus", self.focus_box, None)
+        form.addWidget(self.cumulative_box, row, 0, 1, 2)
+        row += 1
+        form.addWidget(self.messages["view"], row, 0, 1, 2)
+        row += 1
+
+        # -- views --------------------------------------------------------------------------------
+        self.matrices = MatrixViews(self.scene, theme)
+        self.source = SourceView(self.scene, theme)
+        self.hierarchy = HierarchyView(self.scene, theme)
+        self.numbers = NumbersView(self.scene, theme)
+        self.timeline = Timeline(self.scene, theme)
+        self.transactions = TransactionsView(self.scene, theme)
+        self.runner = RunController(self.scene, engine, theme)
+        form.addWidget(self.runner, row, 0, 1, 2)
+        row += 1
+        self.runner.status_changed.connect(self.status_changed)
+        form.setRowStretch(row, 1)
+        form.setColumnStretch(1, 1)
+
+        self.side_scroll = QScrollArea()
+        self.side_scroll.setWidget(side)
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self._side = side
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.numbers, "Numbers")
+        self.tabs.addTab(self.transactions, "Memory transactions")
+        self.tabs.addTab(self.hierarchy, "Grid → Block → Warp → Thread")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.source)
+        right.addWidget(self.tabs)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 1)
+        self.right = right
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.side_scroll)
+        self.splitter.addWidget(self.matrices)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setChildrenCollapsible(False)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(2)
+        lay.addWidget(self.splitter, 1)
+        lay.addWidget(self.timeline)
+
+        subscribe(self, self.scene, "_scene_changed")
+        self._sync_controls()
+        for p in self._presets:
+            if p.params == self.scene.params:  # the scene is a preset's: say which
+                self.preset_box.setCurrentIndex(self.preset_box.findData(p))
+                self.preset_text.setText(p.description)
+                break
+        if self._preset_errors:
+            skipped = len(self._preset_errors)
+            self.messages["preset"].show_message(
+                f"{skipped} preset file{'s' if skipped > 1 else ''} skipped: " + "; ".join(self._preset_errors))
+        self.set_theme(theme)
+        self._update_sizes()
+
+    def _combo(self, values, text: dict, tip: str) -> QComboBox:
+        box = QComboBox()
+        for v in values:
+            box.addItem(text.get(v, v), v)
+        box.setToolTip(tip)
+        return box
+
+    # -- look -------------------------------------------------------------------------------------
+
+    def set_theme(self, theme: Theme) -> None:
+        super().set_theme(theme)
+        self.theme = theme
+        apply_theme(self, theme)
+        apply_theme(self._side, theme)
+        for lab in self.section_labels:
+            lab.setFont(font(theme, bold=True, scale=1.05))
+            lab.setStyleSheet(f"color: {hex_colour(theme.foreground)}; padding-top: 6px;")
+        self.preset_text.setStyleSheet(f"color: {hex_colour(mix(theme.foreground, theme.background, 0.75))};")
+        self.preset_text.setFont(font(theme, scale=0.9))
+        for m in self.messages.values():
+            m.set_theme(theme)
+        for w in (self.matrices, self.source, self.hierarchy, self.numbers, self.timeline, self.transactions,
+                  self.runner):
+            w.set_theme(theme)
+        self._update_sizes()
+
+    def _update_sizes(self) -> None:
+        width = int(340 * max(1.0, self.theme.font_scale ** 0.5))
+        self.side_scroll.setMinimumWidth(width)
+        self._side.setMinimumWidth(width - 20)
+        total = max(self.width(), 1600)
+        rest = total - width
+        right = 0.36 if self.theme.font_scale <= 1.2 else 0.32
+        self.splitter.setSizes([width, int(rest * (1 - right)), int(rest * right)])
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._update_sizes()
+
+    # -- controls → scene -------------------------------------------------------------------------
+
+    def _values(self) -> dict:
+        out = {}
+        for name in ("m", "n", "k"):
+            text = self.fields[name].text().strip().replace(",", "").replace("_", "")
+            try:
+                out[name] = int(text)
+            except ValueError:
+                out[name] = self.fields[name].text()  # the scene words the refusal
+        out["block"] = self.fields["block"].text()
+        out["kernel"] = self.fields["kernel"].currentData()
+        out["backend"] = self.fields["backend"].currentData()
+        return out
+
+    def set_field(self, name: str, value) -> None:
+        """Type ``value`` into control ``name`` (m, n, k, block, kernel, backend) and apply the controls."""
+        w = self.fields[name]
+        if isinstance(w, QLineEdit):
+            w.setText(str(value))
+        else:
+            i = w.findData(value)
+            if i < 0:
+                raise ValueError(f"{value!r} is not a choice of {name}")
+            w.setCurrentIndex(i)
+        self._apply_controls()
+
+    def _apply_controls(self, *args) -> None:
+        if self._syncing:
+            return
+        try:
+            self.scene.configure(**self._values())
+        except SceneError as e:
+            self._show_error(e.field, str(e))
+            return
+        for m in self.messages.values():
+            if m is not self.messages["preset"]:
+                m.clear()
+        self._mark_invalid(None)
+
+    def _show_error(self, field: str, message: str) -> None:
+        for name, m in self.messages.items():
+            if name not in ("preset", field):
+                m.clear()
+        target = field if field in self.messages else "size"
+        kept = self.scene.params
+        shown = f"{kept.kernel} {kept.m}×{kept.n}×{kept.k}, block {kept.block[0]}x{kept.block[1]}"
+        self.messages[target].show_message(f"{message.rstrip('.')}. Still showing {shown}.")
+        self._mark_invalid(field)
+        self.status_changed.emit(f"not applied: {message}")
+
+    def _mark_invalid(self, field: str | None) -> None:
+        bad = hex_colour((255, 120, 80) if self.theme.dark else OKABE_ITO["vermillion"])
+        for name, w in self.fields.items():
+            w.setStyleSheet(f"border: 2px solid {bad};" if name == field else "")
+
+    def _focus_chosen(self, *args) -> None:
+        self.scene.set_focus(self.focus_box.currentData())
+
+    def _cumulative_toggled(self, on: bool) -> None:
+        if not self._syncing:
+            self.scene.set_cumulative(on)
+
+    def _preset_chosen(self, index: int) -> None:
+        preset = self.preset_box.itemData(index)
+        if preset is None:
+            return
+        try:
+            self.apply_scenario(preset)
+        except (scenarios.ScenarioError, SceneError, ValueError) as e:
+            self.messages["preset"].show_message(f"{preset.title}: {e}")
+
+    # -- scene → controls -------------------------------------------------------------------------
+
+    def _scene_changed(self, scene, changes) -> None:
+        if "params" in changes or "focus" in changes or "cumulative" in changes:
+            self._sync_controls()
+        if "params" in changes:
+            preset = self.preset_box.currentData()
+            if preset is not None and preset.params != scene.params:  # no longer that example
+                self.preset_box.setCurrentIndex(0)
+                self.preset_text.setText("")
+        if changes & {"step", "params"}:
+            self.status_changed.emit(describe_step(scene))
+
+    def _sync_controls(self) -> None:
+        p = self.scene.params
+        self._syncing = True
+        try:
+            for name in ("m", "n", "k"):
+                self.fields[name].setText(str(getattr(p, name)))
+            self.fields["block"].setText(f"{p.block[0]}x{p.block[1]}")
+            for name in ("kernel", "backend"):
+                box = self.fields[name]
+                box.setCurrentIndex(box.findData(getattr(p, name)))
+            self.focus_box.setCurrentIndex(self.focus_box.findData(self.scene.focus))
+            self.cumulative_box.setChecked(self.scene.cumulative)
+        finally:
+            self._syncing = False
+
+    # -- the Panel contract -----------------------------------------------------------------------
+
+    def play_pause(self) -> None:
+        self.timeline.play_pause()
+
+    def step_by(self, delta: int) -> None:
+        self.timeline.step_by(delta)
+
+    def first_step(self) -> None:
+        self.timeline.first()
+
+    def last_step(self) -> None:
+        self.timeline.last()
+
+    def faster(self) -> None:
+        self.timeline.faster()
+
+    def slower(self) -> None:
+        self.timeline.slower()
+
+    def scenario(self, title: str):
+        return scenarios.scenario_from_scene(self.scene, title)
+
+    def apply_scenario(self, scenario) -> None:
+        """Show ``scenario``; raises ScenarioError/SceneError (and keeps the picture) when it cannot."""
+        scenarios.apply_scenario(self.scene, scenario)
+        for m in self.messages.values():
+            m.clear()
+        self._mark_invalid(None)
+        self._sync_controls()
+        i = self.preset_box.findText(scenario.title)
+        self.preset_box.setCurrentIndex(max(i, 0))
+        self.preset_text.setText(scenario.description)
+
+    def presets(self) -> list:
+        return list(self._presets)
+
+    def shutdown(self) -> None:
+        self.timeline.pause()
+        self.runner.shutdown()
+
+
+__all__ = ["MatmulPanel", "lecture_scene"]

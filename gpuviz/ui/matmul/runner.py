@@ -1,0 +1,459 @@
+"""Run for real: the scene's product on the chosen backend, in the engine's worker, off the GUI thread.
+
+The engine's :meth:`~gpuviz.engine.Engine.run` blocks until the worker answers,
+so it runs in a Python thread; everything it reports reaches the widgets as
+queued Qt signals. Nothing here raises at the user: a refused launch, an over-budget
+run, a kernel that raises, a worker that dies and a cancel are each shown inline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from ...model.budget import BudgetError, format_seconds, plan_run
+from ...model.launch import Dim3, LaunchError
+from ...model.matmul import ShapeError
+from ..theme import Theme
+from ._style import apply_theme, font, mix, okabe, qcolor, subscribe
+
+#: A simulation estimated to take longer than this asks first (the engine's own budget stops at 2 min).
+CONFIRM_ABOVE_S = 10.0
+
+SIMULATOR_NAME = "CUDA simulator (CPU)"
+
+
+def _fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _job_text(job) -> str:
+    b = Dim3.of(job.block)
+    return f"{job.kernel} {job.m}×{job.n}×{job.k}, block {b.x}×{b.y}"
+
+
+class _Bridge(QObject):
+    """Signals the run thread emits; connected to the controller, so they arrive queued on the GUI thread."""
+
+    backend = pyqtSignal(str, str)  # "gpu"/"simulator", the device's name
+    progress = pyqtSignal(int, int)
+    confirm = pyqtSignal(float, object)  # estimated seconds, the job
+    done = pyqtSignal(object)  # RunResult
+    failed = pyqtSignal(str)  # refused before it started
+
+
+class RunController(QWidget):
+    """"Run for real": a button, progress in blocks, Cancel, and the checked result, all inline.
+
+    Parameters
+    ----------
+    scene : MatmulScene
+        Its :attr:`~gpuviz.model.scene.MatmulScene.params` say what to run and where (``backend``).
+    engine : gpuviz.engine.Engine or None
+        Runs the job in its worker; None creates one on the first run, closed by :meth:`shutdown`.
+    theme : Theme
+    parent : QWidget, optional
+    kernel_path : str, optional
+        A file defining ``make_kernel(block)`` to run instead of the built-in
+        kernel (with its mapping); the tests pass a broken kernel this way.
+
+    Notes
+    -----
+    A simulation estimated (:func:`gpuviz.model.budget.plan_run`) over
+    :data:`CONFIRM_ABOVE_S` shows the estimate and asks (Run anyway / Cancel)
+    before it starts. Call :meth:`shutdown` before the application quits: it
+    cancels a running job and waits for its thread, so no worker is left.
+    """
+
+    status_changed = pyqtSignal(str)
+    #: After each outcome: the RunResult, or None when nothing ran (refused, declined).
+    finished = pyqtSignal(object)
+
+    def __init__(self, scene, engine=None, theme: Theme | None = None, parent=None, *,
+                 kernel_path: str | None = None):
+        super().__init__(parent)
+        from ..theme import LIGHT
+
+        self.scene = scene
+        self.kernel_path = kernel_path
+        self._engine_box = [engine]  # shared with the destroyed() handler, which must not hold self
+        self._own_engine = engine is None
+        self._theme = theme or LIGHT
+        self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
+        self._result = None
+        self._outcome = ""  # "ok", "wrong", "error", "died", "cancelled", "refused", "declined"
+        self._backend = ("", "")
+        self._started = 0.0
+        self._pending_job = None
+        self._refusal = ""
+
+        self._bridge = _Bridge()
+        self._bridge.backend.connect(self._on_backend)
+        self._bridge.progress.connect(self._on_progress)
+        self._bridge.confirm.connect(self._on_confirm)
+        self._bridge.done.connect(self._on_done)
+        self._bridge.failed.connect(self._on_failed)
+        # cancels requested before the worker has a job to cancel are repeated until the thread ends
+        self._cancel_timer = QTimer(self)
+        self._cancel_timer.setInterval(100)
+        self._cancel_timer.timeout.connect(self._repeat_cancel)
+
+        self.run_button = QPushButton("▶ Run for real")
+        self.run_button.setToolTip("Compute this product on the chosen backend (auto: the GPU if one is found, else "
+                                   "the CUDA simulator on the CPU) in a worker process, and check C against NumPy")
+        self.run_button.clicked.connect(lambda: self.run())
+        self.cancel_button = QPushButton("■ Cancel")
+        self.cancel_button.setToolTip("Stop the run: its worker process is ended")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self.progress.setToolTip("Simulator progress, in thread blocks finished")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+        self.confirm_frame = QFrame()
+        self.confirm_frame.setFrameShape(QFrame.Shape.StyledPanel)
+        self.confirm_label = QLabel()
+        self.confirm_label.setWordWrap(True)
+        self.run_anyway_button = QPushButton("Run anyway")
+        self.run_anyway_button.clicked.connect(self._run_anyway)
+        self.decline_button = QPushButton("Cancel")
+        self.decline_button.clicked.connect(self._decline)
+        c = QHBoxLayout(self.confirm_frame)
+        c.addWidget(self.confirm_label, 1)
+        c.addWidget(self.run_anyway_button)
+        c.addWidget(self.decline_button)
+        self.confirm_frame.hide()
+
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        row = QHBoxLayout()
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.progress, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(row)
+        lay.addWidget(self.status)
+        lay.addWidget(self.confirm_frame)
+        lay.addWidget(self.result_label)
+        lay.addStretch(1)
+
+        cancel, box = self._cancel, self._engine_box
+        # a controller closed without shutdown() still stops its job (it cannot wait for it then)
+        self.destroyed.connect(lambda *_: (cancel.set(), box[0] is not None and box[0].cancel()))
+        subscribe(self, scene, "_scene_changed")
+        self.set_theme(self._theme)
+        self._show_idle()
+
+    # -- public API --------------------------------------------------------------------------------
+
+    @property
+    def engine(self):
+        """The engine runs go to (created on first use when none was given)."""
+        if self._engine_box[0] is None:
+            from ...engine import Engine
+
+            self._engine_box[0] = Engine()
+        return self._engine_box[0]
+
+    @property
+    def _engine(self):
+        return self._engine_box[0]
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def result(self):
+        """The last :class:`~gpuviz.engine.RunResult` (None before the first run or after a refusal)."""
+        return self._result
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``wrong``, ``error``, ``died``, ``cancelled`` (from the engine), ``refused``, ``declined``, or ""."""
+        return self._outcome
+
+    @property
+    def confirm_visible(self) -> bool:
+        return not self.confirm_frame.isHidden()
+
+    def result_text(self) -> str:
+        """The result line as plain text."""
+        from PyQt6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self.result_label.text())
+        return doc.toPlainText()
+
+    def run(self, confirmed: bool = False) -> None:
+        """Start running the scene's product (no-op while a run is going)."""
+        if self.running:
+            return
+        job = self._pending_job if confirmed and self._pending_job is not None else self._make_job()
+        self._pending_job = None
+        self.confirm_frame.hide()
+        self._start(job, confirmed)
+
+    def cancel(self) -> None:
+        """Stop the running job (its worker process is ended), or decline a pending confirmation."""
+        if self.confirm_visible:
+            self._decline()
+            return
+        if not self.running:
+            return
+        self._cancel.set()
+        self._repeat_cancel()
+        self._cancel_timer.start()
+        self.cancel_button.setEnabled(False)
+        self._set_status("cancelling…")
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel any run, wait for its thread, and close the engine if this controller created it."""
+        self._cancel.set()
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            deadline = time.monotonic() + timeout
+            while thread.is_alive() and time.monotonic() < deadline:
+                if self._engine is not None:
+                    self._engine.cancel()
+                thread.join(0.05)
+        self._cancel_timer.stop()
+        if self._own_engine and self._engine is not None:
+            self._engine.close()
+            self._engine_box[0] = None
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        apply_theme(self, theme)
+        self.run_button.setFont(font(theme, bold=True))
+        self.result_label.setFont(font(theme))
+        self._render_result()
+
+    # -- starting ------------------------------------------------------------------------------------
+
+    def _make_job(self):
+        from ...engine import MatmulJob
+
+        p = self.scene.params
+        return MatmulJob(p.kernel, p.m, p.n, p.k, Dim3.of(p.block), seed=p.seed, backend=p.backend,
+                         kernel_path=self.kernel_path)
+
+    def _start(self, job, confirmed: bool) -> None:
+        self._cancel.clear()
+        self._result = None
+        self._outcome = ""
+        self._backend = ("", "")
+        self._job = job
+        self._started = time.monotonic()
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)  # busy until the worker reports blocks
+        self.progress.setFormat("starting…")
+        self.result_label.setText("")
+        self._set_status(f"starting {_job_text(job)}: finding the backend…")
+        engine, bridge, cancel = self.engine, self._bridge, self._cancel
+        self._thread = threading.Thread(target=_run_job, args=(engine, job, confirmed, bridge, cancel),
+                                        name="gpuviz-run", daemon=True)
+        self._thread.start()
+
+    def _run_anyway(self) -> None:
+        self.run(confirmed=True)
+
+    def _decline(self) -> None:
+        self.confirm_frame.hide()
+        self._pending_job = None
+        self._outcome = "declined"
+        self._render_result()
+        self._set_status("not run: the simulation was declined")
+        self.finished.emit(None)
+
+    def _repeat_cancel(self) -> None:
+        if not self.running:
+            self._cancel_timer.stop()
+            return
+        if self._engine is not None:
+            self._engine.cancel()
+
+    # -- what the thread reports ------------------------------------------------------------------------
+
+    def _on_backend(self, backend: str, name: str) -> None:
+        self._backend = (backend, name)
+        if backend == "gpu":
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(f"running on {name}…")
+            self._set_status(f"running on the GPU ({name})…")
+        else:
+            self.progress.setFormat("starting the simulator…")
+            self._set_status("running on the CUDA simulator… starting the worker")
+
+    def _on_progress(self, done: int, total: int) -> None:
+        if self._cancel.is_set() or not self.running:
+            return
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done:,}/{total:,} blocks")
+        where = "the CUDA simulator" if self._backend[0] != "gpu" else f"the GPU ({self._backend[1]})"
+        self._set_status(f"running on {where}… {done:,}/{total:,} blocks")
+
+    def _on_confirm(self, seconds: float, job) -> None:
+        self._finish_thread()
+        self._pending_job = job
+        self.confirm_label.setText(
+            f"The CUDA simulator would take about <b>{format_seconds(seconds)}</b> for {_job_text(job)}: it runs "
+            "every GPU thread one after another on the CPU. Run it anyway?")
+        self.confirm_frame.show()
+        self._set_status(f"waiting: the simulation would take about {format_seconds(seconds)}")
+
+    def _on_done(self, result) -> None:
+        self._finish_thread()
+        self._result = result
+        self._outcome = result.status
+        if result.status in ("ok", "wrong"):
+            self.progress.setValue(1)
+            self.progress.setFormat("done")
+        self._render_result()
+        self._set_status({"ok": "run finished: C is correct",
+                          "wrong": "run finished: C is WRONG",
+                          "error": "run failed: the kernel raised an error",
+                          "died": "run failed: the worker process died",
+                          "cancelled": "run cancelled"}.get(result.status, result.status))
+        self.finished.emit(result)
+
+    def _on_failed(self, message: str) -> None:
+        message = " ".join(message.split())
+        self._finish_thread()
+        self._outcome = "refused"
+        self._refusal = message
+        self._render_result()
+        self._set_status("not run: " + message)
+        self.finished.emit(None)
+
+    def _finish_thread(self) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(1.0)  # it has emitted its last signal and is returning
+        self._thread = None
+        self._cancel_timer.stop()
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+
+    # -- showing ---------------------------------------------------------------------------------------
+
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status_changed.emit(text)
+
+    def _show_idle(self) -> None:
+        p = self.scene.params
+        where = {"auto": "the GPU if one is found, else the CUDA simulator", "gpu": "the GPU",
+                 "simulator": "the CUDA simulator (CPU)"}[p.backend]
+        self.status.setText(f"Runs {p.kernel} {p.m}×{p.n}×{p.k} on {where} and checks C against NumPy.")
+
+    def _scene_changed(self, scene, changes) -> None:
+        if "params" in changes:
+            if self.confirm_visible:
+                # the estimate was for the old parameters
+                self.confirm_frame.hide()
+                self._pending_job = None
+            if not self.running:
+                self._show_idle()
+            self._render_result()
+
+    def _render_result(self) -> None:
+        t = self._theme
+        good = qcolor(okabe("bluish_green") if not t.dark else mix(okabe("bluish_green"), (255, 255, 255), 0.7))
+        bad = qcolor(okabe("vermillion") if not t.dark else mix(okabe("vermillion"), (255, 255, 255), 0.7))
+        outcome = self._outcome
+        if not outcome:
+            self.result_label.setText("")
+            return
+        if outcome == "declined":
+            self.result_label.setText("Not run: the simulation was declined.")
+            return
+        if outcome == "refused":
+            self.result_label.setText(f'<span style="color:{bad.name()}"><b>✘ Not run:</b></span> '
+                                      f"{_html(self._refusal)}")
+            return
+        r = self._result
+        job = r.job
+        stale = ""
+        p = self.scene.params
+        shown = (job.kernel, job.m, job.n, job.k, tuple(Dim3.of(job.block))[:2])
+        if (p.kernel, p.m, p.n, p.k, tuple(p.block)) != shown:
+            stale = " <i>(earlier parameters)</i>"
+        what = f"{_job_text(job)}{stale}"
+        if r.status in ("ok", "wrong"):
+            mark = (f'<span style="color:{good.name()}"><b>✔ Correct</b></span>' if r.status == "ok" else
+                    f'<span style="color:{bad.name()}"><b>✘ Wrong</b></span>')
+            if r.backend == "simulator":
+                where = SIMULATOR_NAME
+                timing = f"CPU simulation time (not GPU speed): <b>{_fmt_time(r.seconds)}</b>"
+            else:
+                where = f"GPU: {_html(r.gpu_name or 'unknown')}"
+                timing = f"GPU kernel time: <b>{_fmt_time(r.seconds)}</b> ({_html(r.timing)})"
+            verdict = "C matches NumPy's A·B" if r.status == "ok" else "C does NOT match NumPy's A·B"
+            self.result_label.setText(
+                f"{mark} — {what}: {verdict}<br>"
+                f"max abs error vs NumPy: <b>{r.max_abs_error:.3g}</b> · {timing} · {where}")
+        elif r.status == "cancelled":
+            self.result_label.setText(f"<b>■ Cancelled</b> — {what}: the worker process was stopped; "
+                                      "nothing is left running.")
+        else:
+            head = "✘ The kernel raised an error" if r.status == "error" else "✘ The worker process died"
+            self.result_label.setText(f'<span style="color:{bad.name()}"><b>{head}</b></span> — {what}:<br>'
+                                      f"{_html(r.message)}")
+
+
+def _html(text: str) -> str:
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _run_job(engine, job, confirmed: bool, bridge: _Bridge, cancel: threading.Event) -> None:
+    """The run thread: resolve the backend, ask before a long simulation, run, report. Never raises."""
+    from ...engine import BackendError, RunResult
+
+    try:
+        backend = engine.resolve_backend(job.backend)
+        name = SIMULATOR_NAME
+        if backend == "gpu":
+            name = engine.gpu_info().get("gpu_name") or "GPU"
+        bridge.backend.emit(backend, name)
+        if backend == "simulator" and not confirmed:
+            seconds = plan_run(job.kernel, job.problem, job.block, simulator=True, trace=False).simulator_seconds
+            if seconds > CONFIRM_ABOVE_S:
+                bridge.confirm.emit(seconds, job)
+                return
+        if cancel.is_set():
+            bridge.done.emit(RunResult("cancelled", "cancelled before it started", job, backend))
+            return
+
+        def on_progress(p):
+            if cancel.is_set():
+                engine.cancel()
+            bridge.progress.emit(int(p.done), int(p.total))
+
+        bridge.done.emit(engine.run(job, on_progress, confirmed=confirmed))
+    except (LaunchError, ShapeError, BudgetError, BackendError) as e:
+        bridge.failed.emit(str(e))
+    except Exception as e:  # anything else is still a message, not a traceback dialog
+        bridge.failed.emit(f"unexpected {type(e).__name__}: {e}")

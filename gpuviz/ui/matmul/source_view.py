@@ -1,0 +1,229 @@
+"""The chosen kernel's source, with the line the current step executes highlighted and its barriers marked."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QRect, QSize, Qt
+from PyQt6.QtGui import QPainter, QTextCharFormat, QTextCursor, QTextFormat
+from PyQt6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+
+from ..theme import Theme
+from ._style import apply_theme, font, mix, okabe, qcolor, subscribe
+
+#: Tint of the executing line and of barrier lines (each also has a gutter mark: ▶ and ‖).
+CURRENT_COLOUR = "yellow"
+BARRIER_COLOUR = "reddish_purple"
+
+
+class _Gutter(QWidget):
+    def __init__(self, editor: _CodeEdit):
+        super().__init__(editor)
+        self._editor = editor
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._editor.gutter_width(), 0)
+
+    def paintEvent(self, event):
+        self._editor.paint_gutter(self, event)
+
+
+class _CodeEdit(QPlainTextEdit):
+    """A read-only plain-text view with a gutter of line numbers and marks."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setCursorWidth(0)  # a caret would look like a second marker
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                     | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.theme: Theme | None = None
+        self.current_line = 0
+        self.barrier_lines: frozenset[int] = frozenset()
+        self.gutter = _Gutter(self)
+        self.blockCountChanged.connect(self._update_margins)
+        self.updateRequest.connect(self._scroll_gutter)
+
+    def gutter_width(self) -> int:
+        digits = len(str(max(1, self.blockCount())))
+        fm = self.fontMetrics()
+        # digits, then room for the ▶ and ‖ marks
+        return fm.horizontalAdvance("9") * digits + fm.horizontalAdvance("▶‖") + 14
+
+    def _update_margins(self, *_):
+        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+
+    def _scroll_gutter(self, rect, dy):
+        if dy:
+            self.gutter.scroll(0, dy)
+        else:
+            self.gutter.update(0, rect.y(), self.gutter.width(), rect.height())
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.place_gutter()
+
+    def place_gutter(self) -> None:
+        self._update_margins()
+        cr = self.contentsRect()
+        self.gutter.setGeometry(QRect(cr.left(), cr.top(), self.gutter_width(), cr.height()))
+
+    def paint_gutter(self, gutter: QWidget, event) -> None:
+        t = self.theme
+        if t is None:
+            return
+        p = QPainter(gutter)
+        p.fillRect(event.rect(), qcolor(mix(t.foreground, t.panel_background, 0.06)))
+        fm = self.fontMetrics()
+        block = self.firstVisibleBlock()
+        top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
+        w = gutter.width()
+        mark_w = fm.horizontalAdvance("▶")
+        bar_w = fm.horizontalAdvance("‖")
+        faint = qcolor(mix(t.foreground, t.panel_background, 0.55))
+        barrier = qcolor(okabe(BARRIER_COLOUR) if not t.dark else mix(okabe(BARRIER_COLOUR), (255, 255, 255), 0.7))
+        while block.isValid() and top <= event.rect().bottom():
+            height = round(self.blockBoundingRect(block).height())
+            line = block.blockNumber() + 1
+            if block.isVisible() and top + height >= event.rect().top():
+                current = line == self.current_line
+                f = self.font()
+                f.setBold(current)
+                p.setFont(f)
+                p.setPen(qcolor(t.foreground) if current else faint)
+                p.drawText(QRect(0, top, w - 6 - mark_w - bar_w, height),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(line))
+                if line in self.barrier_lines:
+                    p.setPen(barrier)
+                    p.drawText(QRect(w - 4 - mark_w - bar_w, top, bar_w, height), Qt.AlignmentFlag.AlignCenter, "‖")
+                if current:
+                    p.setPen(qcolor(t.foreground))
+                    p.drawText(QRect(w - 3 - mark_w, top, mark_w, height), Qt.AlignmentFlag.AlignCenter, "▶")
+            block = block.next()
+            top += height
+        p.end()
+
+
+class SourceView(QWidget):
+    """The kernel's numba.cuda source (:meth:`MatmulScene.source`), following the scene's step.
+
+    Parameters
+    ----------
+    scene : MatmulScene
+    theme : Theme
+    parent : QWidget, optional
+
+    Notes
+    -----
+    The line the current step executes has a tinted background and a ▶ in the
+    gutter; every ``cuda.syncthreads()`` line the steps reach has a ‖ and
+    its own tint. The highlighted line is always scrolled into view.
+    """
+
+    def __init__(self, scene, theme: Theme, parent=None):
+        super().__init__(parent)
+        self.scene = scene
+        self._theme = theme
+        self._kernel = None
+        self._params = None
+        self.title = QLabel()
+        self.editor = _CodeEdit()
+        self.editor.setToolTip("The kernel's source, exactly as the worker runs it (read-only)")
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        lay.addWidget(self.title)
+        lay.addWidget(self.editor, 1)
+        lay.addWidget(self.legend)
+        subscribe(self, scene, "_scene_changed")
+        self.set_theme(theme)
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def highlighted_line(self) -> int:
+        """1-based line highlighted as executing (read back from the editor's highlight)."""
+        for sel in self.editor.extraSelections():
+            if sel.format.property(QTextFormat.Property.UserProperty) == "current":
+                return sel.cursor.blockNumber() + 1
+        return 0
+
+    @property
+    def barrier_lines(self) -> frozenset[int]:
+        return self.editor.barrier_lines
+
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        apply_theme(self, theme)
+        self.editor.theme = theme
+        self.editor.setFont(font(theme, mono=True))
+        self.editor.gutter.setFont(self.editor.font())
+        self.editor.place_gutter()
+        self.title.setFont(font(theme, bold=True))
+        self._refresh(force=True)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _scene_changed(self, scene, changes) -> None:
+        if "params" in changes or "step" in changes:
+            self._refresh()
+
+    def _refresh(self, force: bool = False) -> None:
+        sc = self.scene
+        if force or sc.kernel != self._kernel:
+            self._kernel = sc.kernel
+            self.editor.setPlainText(sc.source())
+            self.title.setText(f"Kernel source: {sc.kernel} (gpuviz/kernels/{sc.kernel}.py)")
+        if force or sc.params is not self._params:
+            # the lines the barrier steps execute: once per product, not per step (a long K has thousands)
+            self._params = sc.params
+            self.editor.barrier_lines = frozenset(sc.step_info(int(s)).line for s in sc.barrier_steps())
+            self._update_legend()
+        line = sc.step_info().line
+        self.editor.current_line = line
+        self._highlight(line)
+        self._scroll_to(line)
+        self.editor.gutter.update()
+
+    def _line_selection(self, line: int, rgb, tag: str) -> QTextEdit.ExtraSelection:
+        sel = QTextEdit.ExtraSelection()
+        fmt = QTextCharFormat()
+        fmt.setBackground(qcolor(rgb))
+        fmt.setProperty(QTextFormat.Property.FullWidthSelection, True)
+        fmt.setProperty(QTextFormat.Property.UserProperty, tag)
+        sel.format = fmt
+        cursor = QTextCursor(self.editor.document().findBlockByNumber(line - 1))
+        cursor.clearSelection()
+        sel.cursor = cursor
+        return sel
+
+    def _highlight(self, line: int) -> None:
+        t = self._theme
+        strength = 0.45 if not t.dark else 0.35
+        sels = [self._line_selection(b, mix(okabe(BARRIER_COLOUR), t.panel_background, 0.2), "barrier")
+                for b in sorted(self.editor.barrier_lines) if b != line]
+        if 1 <= line <= self.editor.blockCount():
+            sels.append(self._line_selection(line, mix(okabe(CURRENT_COLOUR), t.panel_background, strength), "current"))
+        self.editor.setExtraSelections(sels)
+
+    def _scroll_to(self, line: int) -> None:
+        ed = self.editor
+        first = ed.firstVisibleBlock().blockNumber() + 1
+        line_h = max(1, ed.fontMetrics().lineSpacing())
+        visible = max(1, ed.viewport().height() // line_h)
+        if first + 1 <= line <= first + visible - 2:
+            return
+        ed.setTextCursor(QTextCursor(ed.document().findBlockByNumber(line - 1)))
+        ed.centerCursor()
+
+    def _update_legend(self) -> None:
+        if self.editor.barrier_lines:
+            self.legend.setText("▶ the line the current step executes (all its active threads, in SIMT) · "
+                                "‖ a barrier: cuda.syncthreads()")
+        else:
+            self.legend.setText("▶ the line the current step executes (all its active threads, in SIMT)")
+

@@ -1,0 +1,495 @@
+"""Memory transactions: the selected warp's global requests at the current step, and the launch's totals.
+
+For each request the warp makes (one load or store instruction of its active
+lanes) the view draws the 32 lanes, the distinct 32-byte sectors their
+addresses fall into, and a line from each lane to its sector; a table lists
+every active lane's element, byte address (row-major float32) and sector.
+Below: sectors per request and bytes moved for the whole launch
+(:meth:`MatmulScene.memory_totals`), and optionally the same beside another
+kernel on the same product (:meth:`MatmulScene.compare`), with the model's
+one-sentence explanation. All counts are the model's sector-counting model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QBrush, QFont, QFontMetrics, QPainter, QPen
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...model.accesses import FLOAT_BYTES, SECTOR_BYTES, array_columns
+from ...model.budget import format_bytes
+from ...model.coalescing import MODEL_NOTE
+from ...model.launch import WARP_SIZE
+from ...model.matmul import KERNELS
+from ...model.scene import SceneError
+from ..theme import BLOCK_COLOURS, Theme
+from ._style import apply_theme, font, mix, okabe, qcolor, subscribe
+
+#: Sectors are told apart by colour (cycling through these) and by the lines from their lanes.
+SECTOR_COLOURS = BLOCK_COLOURS
+
+
+def _sector_colour(i: int, theme: Theme):
+    rgb = okabe(SECTOR_COLOURS[i % len(SECTOR_COLOURS)])
+    return mix(rgb, theme.panel_background, 0.6 if not theme.dark else 0.7)
+
+
+class SectorStrip(QWidget):
+    """One warp request drawn: 32 lanes above, the distinct sectors below, a line from each lane to its sector."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.theme: Theme | None = None
+        self.request = None
+        self.lanes_in_warp = WARP_SIZE
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(320)
+
+    def set_request(self, request, lanes_in_warp: int) -> None:
+        self.request, self.lanes_in_warp = request, lanes_in_warp
+        self.update()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setFont(font(theme, scale=0.8))
+        fm = self.fontMetrics()
+        self.setFixedHeight(int(4 + fm.height() * (1.5 * 2 + 2.2)) + 2)
+        self.update()
+
+    def _lane_font(self, cell_width: float) -> QFont:
+        """The strip's font, shrunk until a two-digit lane number fits a cell (a projector font would not)."""
+        key = (round(cell_width), self.font().toString())
+        if getattr(self, "_lane_font_key", None) != key:
+            f = QFont(self.font())
+            while QFontMetrics(f).horizontalAdvance("31") > cell_width and f.pointSizeF() > 6.5:
+                f.setPointSizeF(f.pointSizeF() - 0.5)
+            self._lane_font_key, self._lane_font_cached = key, f
+        return self._lane_font_cached
+
+    def _gutter(self) -> float:
+        return self.fontMetrics().horizontalAdvance("sectors") + 10
+
+    def geometry_of(self) -> dict:
+        """Rectangles of lanes and sectors (for painting and for tests)."""
+        fm = self.fontMetrics()
+        margin = 4
+        left = self._gutter()
+        width = self.width() - left - margin
+        cell = width / WARP_SIZE
+        row_h = fm.height() * 1.5
+        lanes_y, sectors_y = 2.0, 2.0 + row_h + fm.height() * 2.2
+        req = self.request
+        n_s = 0 if req is None else len(req.sectors)
+        # a sector holds 8 floats: at most 8 lane cells wide, so 32 consecutive floats sit over their 4 sectors
+        box = min(8 * cell, width / max(1, n_s))
+        x0 = left + (width - box * n_s) / 2
+        return {
+            "lanes": [QRectF(left + i * cell, lanes_y, cell, row_h) for i in range(WARP_SIZE)],
+            "sectors": [QRectF(x0 + j * box, sectors_y, box, row_h) for j in range(n_s)],
+            "lanes_label": QRectF(0, lanes_y, left - 6, row_h),
+            "sectors_label": QRectF(0, sectors_y, left - 6, row_h),
+        }
+
+    def paintEvent(self, event):
+        t = self.theme
+        if t is None:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.fillRect(self.rect(), qcolor(t.panel_background))
+        geo = self.geometry_of()
+        req = self.request
+        fg = qcolor(t.foreground)
+        faint = mix(t.foreground, t.panel_background, 0.25)
+        sector_of_lane = {}
+        if req is not None:
+            order = {int(s): j for j, s in enumerate(req.sectors)}
+            for lane, addr in zip(req.lanes.tolist(), req.addresses.tolist()):
+                sector_of_lane[lane] = order[addr // SECTOR_BYTES]
+        # lines first, under the boxes
+        pen = QPen(qcolor(faint))
+        pen.setWidthF(t.pen_width(1.0))
+        p.setPen(pen)
+        for lane, j in sector_of_lane.items():
+            a, b = geo["lanes"][lane], geo["sectors"][j]
+            p.drawLine(QPointF(a.center().x(), a.bottom()), QPointF(b.center().x(), b.top()))
+        outline = QPen(fg)
+        outline.setWidthF(t.pen_width(1.0))
+        lane_font = self._lane_font(geo["lanes"][0].width() - 2)
+        p.setFont(lane_font)
+        show_numbers = QFontMetrics(lane_font).horizontalAdvance("00") <= geo["lanes"][0].width()
+        colours = [QBrush(qcolor(_sector_colour(j, t))) for j in range(len(geo["sectors"]))]
+        masked = QBrush(qcolor(mix(t.foreground, t.panel_background, 0.45)), Qt.BrushStyle.BDiagPattern)
+        for lane, rect in enumerate(geo["lanes"]):
+            r = rect.adjusted(0.5, 0.5, -0.5, -0.5)
+            if lane >= self.lanes_in_warp:
+                continue  # a partial last warp: no such lane
+            # a masked lane is hatched, so it reads as "not taking part" without colour
+            p.setBrush(colours[sector_of_lane[lane]] if lane in sector_of_lane else masked)
+            p.setPen(outline)
+            p.drawRect(r)
+            if show_numbers:
+                p.setPen(fg)
+                p.drawText(r, Qt.AlignmentFlag.AlignCenter, str(lane))
+        p.setFont(self.font())
+        for j, rect in enumerate(geo["sectors"]):
+            r = rect.adjusted(1, 0.5, -1, -0.5)
+            p.setBrush(colours[j])
+            thick = QPen(fg)
+            thick.setWidthF(t.pen_width(1.5))
+            p.setPen(thick)
+            p.drawRect(r)
+            label = f"sector {int(req.sectors[j])}"
+            if p.fontMetrics().horizontalAdvance(label) > r.width() - 4:
+                label = str(int(req.sectors[j]))
+            if p.fontMetrics().horizontalAdvance(label) <= r.width() - 2:
+                p.setPen(fg)
+                p.drawText(r, Qt.AlignmentFlag.AlignCenter, label)
+        p.setPen(fg)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        p.drawText(geo["lanes_label"], right, "lanes")
+        p.drawText(geo["sectors_label"], right, "sectors")
+        p.end()
+
+
+class TransactionsView(QWidget):
+    """The selected warp's memory requests at the current step, and the launch's sector totals.
+
+    Parameters
+    ----------
+    scene : MatmulScene
+    theme : Theme
+    parent : QWidget, optional
+    """
+
+    def __init__(self, scene, theme: Theme, parent=None):
+        super().__init__(parent)
+        self.scene = scene
+        self._theme = theme
+        self._syncing = False
+        self._pending: set[str] = set()
+
+        self.header = QLabel()
+        self.header.setWordWrap(True)
+        self.empty = QLabel()
+        self.empty.setWordWrap(True)
+        self.strips_box = QWidget()
+        self.strips_layout = QVBoxLayout(self.strips_box)
+        self.strips_layout.setContentsMargins(0, 0, 0, 0)
+        self.strips: list[tuple[QLabel, SectorStrip]] = []
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["array", "lane", "element", "address", "sector"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Each active lane's byte address: (row × row length + col) × 4, row-major float32; "
+                              "its sector is the address ÷ 32")
+
+        self.totals_box = QGroupBox()
+        self.totals_grid = QGridLayout(self.totals_box)
+        self.totals_grid.setHorizontalSpacing(10)
+        self.compare_combo = QComboBox()
+        self.compare_combo.addItem("nothing", None)
+        for k in KERNELS:
+            self.compare_combo.addItem(k, k)
+        self.compare_combo.setToolTip("Show another kernel's memory traffic for the same product and block")
+        self.compare_combo.currentIndexChanged.connect(self._compare_chosen)
+        self.compare_message = QLabel()
+        self.compare_message.setWordWrap(True)
+        self.compare_box = QGroupBox()
+        self.compare_grid = QGridLayout(self.compare_box)
+        self.compare_grid.setHorizontalSpacing(10)
+        self.sentence = QLabel()
+        self.sentence.setWordWrap(True)
+        self.note = QLabel(MODEL_NOTE)
+        self.note.setWordWrap(True)
+        self.ideal = QLabel("Sectors per request: 1 is ideal … 32 is the worst (every lane in its own sector). "
+                            "32 consecutive floats are 128 bytes = 4 sectors.")
+        self.ideal.setWordWrap(True)
+
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(QLabel("Compare with:"))
+        compare_row.addWidget(self.compare_combo)
+        compare_row.addWidget(self.compare_message, 1)
+
+        content = QWidget()
+        lay = QVBoxLayout(content)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.header)
+        lay.addWidget(self.ideal)
+        lay.addWidget(self.empty)
+        lay.addWidget(self.strips_box)
+        lay.addWidget(self.table)
+        lay.addWidget(self.totals_box)
+        lay.addLayout(compare_row)
+        lay.addWidget(self.compare_box)
+        lay.addWidget(self.sentence)
+        lay.addWidget(self.note)
+        lay.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
+
+        subscribe(self, scene, "_scene_changed")
+        self.set_theme(theme)
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        apply_theme(self, theme)
+        self.scroll.widget().setAutoFillBackground(False)
+        self.header.setFont(font(theme, bold=True))
+        for box in (self.totals_box, self.compare_box):
+            box.setFont(font(theme, bold=True))
+        small = font(theme, scale=0.9)
+        for label in (self.note, self.ideal):
+            label.setFont(small)
+            pal = label.palette()
+            pal.setColor(label.foregroundRole(), qcolor(mix(theme.foreground, theme.background, 0.7)))
+            label.setPalette(pal)
+        self.table.setFont(font(theme, mono=True, scale=0.9))
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        self.table.horizontalHeader().setFont(font(theme, scale=0.9))
+        self._refresh_requests()
+        self._refresh_totals()
+
+    def shown_requests(self) -> list:
+        """The :class:`~gpuviz.model.accesses.Request` objects drawn, in order."""
+        self._flush()
+        return [strip.request for _, strip in self.strips if not strip.isHidden()]
+
+    def strip_captions(self) -> list[str]:
+        self._flush()
+        return [label.text() for label, strip in self.strips if not strip.isHidden()]
+
+    def totals_text(self) -> str:
+        """The whole-launch table as text, row by row (cells joined by " | ")."""
+        self._flush()
+        return _grid_text(self.totals_grid)
+
+    def compare_text(self) -> str:
+        self._flush()
+        return _grid_text(self.compare_grid) if not self.compare_box.isHidden() else ""
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _scene_changed(self, scene, changes) -> None:
+        self._pending |= changes
+        if self.isVisible():  # a hidden view (a background tab) catches up when it is shown
+            self._flush()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._flush()
+
+    def _flush(self) -> None:
+        changes, self._pending = self._pending, set()
+        if changes & {"params", "step", "selection"}:
+            self._refresh_requests()
+        if changes & {"params", "compare"}:
+            self._refresh_totals()
+
+    def _strip(self, i: int) -> tuple[QLabel, SectorStrip]:
+        while len(self.strips) <= i:
+            caption = QLabel()
+            caption.setWordWrap(True)
+            strip = SectorStrip()
+            self.strips_layout.addWidget(caption)
+            self.strips_layout.addWidget(strip)
+            self.strips.append((caption, strip))
+        caption, strip = self.strips[i]
+        caption.setFont(font(self._theme))
+        strip.set_theme(self._theme)
+        return caption, strip
+
+    def _refresh_requests(self) -> None:
+        sc = self.scene
+        sel = sc.selected
+        info = sc.step_info()
+        lanes_in_warp = min(WARP_SIZE, sc.launch.block.size - WARP_SIZE * sel.warp)
+        # the step number is the timeline's: leaving it out keeps this label (and the layout) still while playing
+        _set_text(self.header, f"Memory transactions · warp {sel.warp} of block ({sel.block[0]}, {sel.block[1]}) "
+                               f"· this step: line {info.line}")
+        requests = sc.warp_requests()
+        for i, req in enumerate(requests):
+            caption, strip = self._strip(i)
+            n_l, n_s = len(req.lanes), len(req.sectors)
+            verb = "load" if req.op == "read" else "store"
+            _set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} active lane{'s' if n_l != 1 else ''} → "
+                            f"<b>{n_s} sector{'s' if n_s != 1 else ''}</b> ({n_s} sector"
+                            f"{'s' if n_s != 1 else ''} per request; {n_s * SECTOR_BYTES} bytes moved for "
+                            f"{len(np.unique(req.addresses)) * FLOAT_BYTES} used)")
+            strip.set_request(req, lanes_in_warp)
+            caption.show()
+            strip.show()
+        for caption, strip in self.strips[len(requests):]:
+            caption.hide()
+            strip.hide()
+        if requests:
+            self.empty.hide()
+        else:
+            self.empty.show()
+            if info.is_barrier:
+                why = "a barrier: the warp waits at cuda.syncthreads() and touches no memory."
+            elif sc.kernel == "tiled" and info.role == "multiply":
+                why = "it reads only the shared tiles sA and sB (on chip), no global memory."
+            elif info.role.startswith("zero"):
+                why = "its active lanes write a zero to a shared tile, no global memory."
+            else:
+                why = "none of its lanes executes this line (all masked: idle or the other branch)."
+            _set_text(self.empty, f"This warp makes no global-memory request in this step: {why}")
+        self._fill_table(requests)
+
+    def _fill_table(self, requests) -> None:
+        sc = self.scene
+        rows = sum(len(r.lanes) for r in requests)
+        table = self.table
+        table.setUpdatesEnabled(False)
+        table.setRowCount(rows)
+        i = 0
+        for req in requests:
+            cols = array_columns(sc.kernel, sc.problem, req.array)
+            for lane, addr in zip(req.lanes.tolist(), req.addresses.tolist()):
+                r, c = divmod(addr // FLOAT_BYTES, cols)
+                for j, text in enumerate((req.array, str(lane), f"{req.array}[{r}, {c}]", f"{addr:,}",
+                                          f"{addr // SECTOR_BYTES:,}")):
+                    item = table.item(i, j)
+                    if item is None:  # items are reused from step to step: only their text changes
+                        item = QTableWidgetItem()
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                                              if j >= 3 else Qt.AlignmentFlag.AlignCenter)
+                        table.setItem(i, j, item)
+                    item.setText(text)
+                i += 1
+        table.setUpdatesEnabled(True)
+        table.setVisible(rows > 0)
+        fm = table.fontMetrics()
+        row_h = table.verticalHeader().defaultSectionSize()
+        table.setFixedHeight(int(min(rows, 8) * row_h + table.horizontalHeader().height()
+                                 + 2 * table.frameWidth() + fm.height() // 2))
+
+    def _refresh_totals(self) -> None:
+        sc = self.scene
+        totals = sc.memory_totals()
+        self.totals_box.setTitle("Whole launch: global memory")
+        arrays = (("A loads", totals.arrays["A"]), ("B loads", totals.arrays["B"]),
+                  ("C stores", totals.arrays["C"]), ("all", totals.total))
+        rows = [[""] + [name for name, _ in arrays]]
+        for name, f in (("requests", lambda t: f"{t.requests:,}"),
+                        ("sectors", lambda t: f"{t.sectors:,}"),
+                        ("sectors\nper request", lambda t: f"{t.sectors_per_request:.2f}"),
+                        ("bytes moved", lambda t: format_bytes(t.bytes_moved)),
+                        ("bytes used", lambda t: format_bytes(t.bytes_used)),
+                        ("used / moved", lambda t: f"{100 * t.efficiency:.0f} %")):
+            rows.append([name] + [f(tr) for _, tr in arrays])
+        _fill_grid(self.totals_grid, rows, self._theme)
+
+        self._syncing = True
+        try:
+            self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findData(sc.compare_kernel)))
+            for i in range(1, self.compare_combo.count()):
+                k = self.compare_combo.itemData(i)
+                # the tiled kernel needs a square block: offer only what can run this product
+                ok = k != sc.kernel and _can_run(sc, k)
+                self.compare_combo.model().item(i).setEnabled(ok)
+        finally:
+            self._syncing = False
+        if sc.compare_kernel is None:
+            self.compare_box.hide()
+            self.sentence.hide()
+            return
+        cmp = sc.compare()
+        a, b = cmp.first, cmp.second
+        self.compare_box.setTitle("Side by side: loads of A and B")
+        rows = [[f"{sc.problem.m:,}×{sc.problem.n:,}×{sc.problem.k:,}, block {sc.params.block[0]}×"
+                 f"{sc.params.block[1]}", a.kernel, b.kernel]]
+        for name, f in (("load requests", lambda t: f"{t.loads.requests:,}"),
+                        ("sectors", lambda t: f"{t.loads.sectors:,}"),
+                        ("sectors\nper request", lambda t: f"{t.loads.sectors_per_request:.2f}"),
+                        ("bytes moved", lambda t: format_bytes(t.loads.bytes_moved)),
+                        ("bytes used", lambda t: format_bytes(t.loads.bytes_used)),
+                        ("used / moved", lambda t: f"{100 * t.loads.efficiency:.0f} %")):
+            rows.append([name, f(a), f(b)])
+        _fill_grid(self.compare_grid, rows, self._theme)
+        self.compare_box.show()
+        self.sentence.setText(cmp.sentence)
+        self.sentence.setFont(font(self._theme, bold=True))
+        self.sentence.show()
+
+    def _compare_chosen(self, index: int) -> None:
+        if self._syncing:
+            return
+        try:
+            self.scene.set_compare_kernel(self.compare_combo.itemData(index))
+            self.compare_message.setText("")
+        except SceneError as e:
+            self.compare_message.setText(str(e))
+            self._syncing = True
+            try:
+                self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findData(self.scene.compare_kernel)))
+            finally:
+                self._syncing = False
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    # a new text re-lays out a word-wrapped label's whole column: skip the ones that did not change
+    if label.text() != text:
+        label.setText(text)
+
+
+def _can_run(scene, kernel: str) -> bool:
+    try:
+        scene.memory_totals(kernel)
+    except SceneError:
+        return False
+    return True
+
+
+def _fill_grid(grid: QGridLayout, rows: list[list[str]], theme: Theme) -> None:
+    """Replace ``grid``'s cells with ``rows`` of text: the first row and column bold, numbers right-aligned."""
+    while grid.count():
+        item = grid.takeAt(0)
+        if item.widget() is not None:
+            item.widget().deleteLater()
+    for i, row in enumerate(rows):
+        for j, text in enumerate(row):
+            label = QLabel(text)
+            # a table of figures: a little smaller than body text, so it fits a side dock on a projector
+            label.setFont(font(theme, bold=(i == 0 or j == 0), scale=0.85))
+            align = Qt.AlignmentFlag.AlignLeft if j == 0 else Qt.AlignmentFlag.AlignRight
+            grid.addWidget(label, i, j, align | Qt.AlignmentFlag.AlignVCenter)
+
+
+def _grid_text(grid: QGridLayout) -> str:
+    lines = []
+    for i in range(grid.rowCount()):
+        cells = []
+        for j in range(grid.columnCount()):
+            item = grid.itemAtPosition(i, j)
+            if item is not None and item.widget() is not None:
+                cells.append(item.widget().text())
+        if cells:
+            lines.append(" | ".join(cells))
+    return "\n".join(lines)

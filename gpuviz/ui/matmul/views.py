@@ -1,0 +1,633 @@
+"""A, B and C in the classic layout (B above C, A left of C), with their legend.
+
+:class:`MatrixViews` subscribes to the scene and, per change, asks it for one
+frame at the resolution on screen (one viewport per array and one for the
+thread grid), then hands the pieces to the C grid and to A and B. Panning or
+zooming re-samples what is on screen (level of detail), so a 4096×4096 product
+costs what the screen shows. Clicking a cell of C selects its thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QLinearGradient, QPen
+from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ...model.frames import THREADS, Viewport
+from ...model.grid_view import GridGeometry
+from ..theme import Theme
+from ._style import apply_theme, font, mix, subscribe
+from .c_view import MASK_ALPHA, CGridView, c_palette
+from .operand_view import OperandView, heat_lut
+
+#: What a view that shows nothing of its array asks the scene for: one element, one pixel.
+_NOWHERE = Viewport(0, 1, 0, 1, 1, 1)
+
+FOCUS_TEXT = {"thread": "the selected thread", "warp": "the selected thread's warp",
+              "block": "the selected thread's block", "all": "all threads"}
+
+
+def hex_colour(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
+
+
+class CellAxis(pg.AxisItem):
+    """An axis whose ticks sit at cell centres and read as element indices (cell i spans i..i+1)."""
+
+    def tickValues(self, minVal, maxVal, size):
+        levels = super().tickValues(minVal - 0.5, maxVal - 0.5, size)
+        out = []
+        for spacing, values in levels[:2]:  # major and minor; a third level costs a pan more than it shows
+            if spacing < 1:
+                continue
+            vals = [v + 0.5 for v in values if v >= 0 and float(v).is_integer()]
+            out.append((spacing, vals))
+        return out
+
+    def tickStrings(self, values, scale, spacing):
+        return [f"{int(round(v - 0.5))}" for v in values]
+
+
+def _plot(graphics: pg.GraphicsLayoutWidget, row: int, col: int) -> pg.PlotItem:
+    return graphics.addPlot(row=row, col=col, axisItems={"left": CellAxis("left"), "bottom": CellAxis("bottom")})
+
+
+class LegendItem(pg.GraphicsWidget):
+    """The legend, drawn in the empty corner of the classic layout (above A, left of B).
+
+    A heading (whose reads A and B show), then one row per meaning: a swatch
+    drawn with the views' own palettes and its text, so every colour, pattern
+    and line of the three matrices is explained next to them. The text shrinks
+    (to 70 %) rather than be cut when the corner is small.
+    """
+
+    def __init__(self, theme: Theme):
+        super().__init__()
+        self.theme = theme
+        self.heading = ""
+        self.vmax = 0.0
+        self.cumulative = False
+        self.has_idle = True
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(120, 80)
+        self.set_theme(theme)
+
+    def entries(self) -> list[tuple[str, object, str]]:
+        """(key, swatch painter, text) of each row, as drawn."""
+        what = "reads so far" if self.cumulative else "reads this step"
+        top = f"{self.vmax:,.3g}" if self.vmax else "none"
+        rows = [
+            ("blocks", self._draw_blocks, "block: colour by blockIdx"),
+            ("warps", self._draw_warps, "warps: alternate shades, dashed edge"),
+            ("idle", self._draw_idle, "idle thread (beyond C): hatched"),
+            ("masked", self._draw_masked, "masked in this step: dimmed"),
+            ("selected", self._draw_selected, "selected thread"),
+            ("focus", self._draw_focus, "focus warp / block"),
+            ("write", self._draw_write, "C element written this step"),
+            ("heat", self._draw_heat, f"A, B: {what} per element, 0 … {top}"),
+        ]
+        if not self.has_idle:
+            rows = [r for r in rows if r[0] != "idle"]
+        return rows
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self._pal = c_palette(theme)
+        self._heat = heat_lut(theme)
+        self.update()
+
+    def set_state(self, heading: str, vmax: float, cumulative: bool, has_idle: bool) -> None:
+        state = (heading, float(vmax), bool(cumulative), bool(has_idle))
+        if state != (self.heading, self.vmax, self.cumulative, self.has_idle):  # a repaint costs ~1 ms of text
+            self.heading, self.vmax, self.cumulative, self.has_idle = state
+            self.update()
+
+    def paint(self, p, *args):
+        rect = self.boundingRect().adjusted(6, 4, -6, -4)
+        if rect.width() < 40 or rect.height() < 30:
+            return
+        entries = self.entries()
+        fg = QColor(*self.theme.foreground)
+        wrap = int(Qt.TextFlag.TextWordWrap.value)
+        for shrink in (1.0, 0.9, 0.8, 0.7, 0.6):
+            body = font(self.theme, scale=0.95 * shrink)
+            head = font(self.theme, bold=True, scale=1.0 * shrink)
+            sw_w, sw_h = 40 * self.theme.font_scale * shrink, 16 * self.theme.font_scale * shrink
+            text_w = rect.width() - sw_w - 8
+            fm_b, fm_h = QFontMetricsF(body), QFontMetricsF(head)
+            head_h = fm_h.boundingRect(QRectF(0, 0, rect.width(), 1e4), wrap, self.heading).height()
+            heights = [max(sw_h, fm_b.boundingRect(QRectF(0, 0, text_w, 1e4), wrap, t).height()) + 4
+                       for _, _, t in entries]
+            if head_h + 6 + sum(heights) <= rect.height():
+                break
+        p.save()
+        p.setClipRect(self.boundingRect())  # never over A's title, whatever the corner's size
+        p.setPen(fg)
+        p.setFont(head)
+        p.drawText(QRectF(rect.left(), rect.top(), rect.width(), head_h), wrap, self.heading)
+        y = rect.top() + head_h + 6
+        p.setFont(body)
+        for (_, draw, text), h in zip(entries, heights):
+            sw = QRectF(rect.left(), y + (h - 4 - sw_h) / 2, sw_w, sw_h)
+            p.save()
+            p.setClipRect(sw)
+            draw(p, sw)
+            p.restore()
+            p.setPen(fg)
+            p.drawText(QRectF(sw.right() + 8, y, text_w, h), wrap | int(Qt.AlignmentFlag.AlignVCenter.value), text)
+            y += h
+        p.restore()
+
+    # -- swatches: the same colours the views use --------------------------------------------------
+
+    def _draw_blocks(self, p, r):
+        pal = self._pal
+        w = r.width() / 4
+        for i in range(4):
+            p.fillRect(QRectF(r.left() + i * w, r.top(), w, r.height()), QColor(*pal[2 * i][:3]))
+        p.setPen(QPen(QColor(*self.theme.grid_line), 1.5))
+        p.drawRect(r.adjusted(0.5, 0.5, -1, -1))
+
+    def _draw_warps(self, p, r):
+        pal = self._pal
+        half = QRectF(r.left(), r.top(), r.width(), r.height() / 2)
+        p.fillRect(half, QColor(*pal[0][:3]))
+        p.fillRect(half.translated(0, r.height() / 2), QColor(*pal[1][:3]))
+        pen = QPen(QColor(*self.theme.warp_line), 1.2)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.right(), r.center().y()))
+
+    def _draw_idle(self, p, r):
+        pal = self._pal
+        k = max(2, int(round(3 * self.theme.line_scale)))
+        w, h = int(r.width()), int(r.height())
+        stripe = ((np.arange(h)[:, None] + np.arange(w)[None, :]) // k) & 1  # the views' own hatch
+        rgba = np.ascontiguousarray(np.take(pal, 14 + stripe, axis=0))
+        img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        p.drawImage(QPointF(r.left(), r.top()), img)
+
+    def _draw_masked(self, p, r):
+        pal = self._pal
+        p.fillRect(r, QColor(*pal[2][:3]))
+        p.fillRect(r, QColor(*self.theme.panel_background, MASK_ALPHA))
+
+    def _draw_selected(self, p, r):
+        pal = self._pal
+        p.fillRect(r, QColor(*pal[0][:3]))
+        pen = QPen(QColor(*self.theme.selected), 2.6 * self.theme.line_scale)
+        p.setPen(pen)
+        p.drawRect(r.adjusted(2, 2, -2, -2))
+
+    def _draw_focus(self, p, r):
+        pal = self._pal
+        p.fillRect(r, QColor(*pal[4][:3]))
+        pen = QPen(QColor(*self.theme.selected), 2.0 * self.theme.line_scale)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawRect(r.adjusted(2, 2, -2, -2))
+
+    def _draw_write(self, p, r):
+        p.fillRect(r, QColor(*self.theme.write, 150))
+
+    def _draw_heat(self, p, r):
+        lut = self._heat
+        g = QLinearGradient(r.left(), 0, r.right(), 0)
+        for t in np.linspace(0, 1, 9):
+            rgb = lut[1 + int(round(254 * t))][:3]
+            g.setColorAt(float(t), QColor(*(int(v) for v in rgb)))
+        p.fillRect(r, QBrush(g))
+        p.setPen(QPen(QColor(*self.theme.foreground), 1))
+        p.drawRect(r.adjusted(0.5, 0.5, -1, -1))
+
+
+class TitleItem(pg.GraphicsWidget):
+    """A matrix's title: a main line and an optional smaller second line, elided to the width it gets.
+
+    pyqtgraph's plot titles ask for their whole text's width as a minimum,
+    which pushes C off the panel with the lecture theme's large fonts; this
+    one asks for none.
+    """
+
+    def __init__(self, theme: Theme):
+        super().__init__()
+        self.main, self.sub = "", ""
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self._main_font = font(theme, bold=True, scale=1.1)
+        self._sub_font = font(theme, scale=0.9)
+        h = QFontMetricsF(self._main_font).height() + QFontMetricsF(self._sub_font).height() + 4
+        self.setFixedHeight(h)
+        self.setMinimumWidth(10)
+        self.update()
+
+    def set_text(self, main: str, sub: str = "") -> None:
+        self.main, self.sub = main, sub
+        self.update()
+
+    def paint(self, p, *args):
+        r = self.boundingRect()
+        p.setPen(QColor(*self.theme.foreground))
+        y = r.top()
+        for text, f in ((self.main, self._main_font), (self.sub, self._sub_font)):
+            fm = QFontMetricsF(f)
+            p.setFont(f)
+            shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, r.width())
+            p.drawText(QRectF(r.left(), y, r.width(), fm.height()), int(Qt.AlignmentFlag.AlignHCenter.value), shown)
+            y += fm.height() + 2
+
+
+class MatrixViews(QWidget):
+    """A (left), B (above) and C (the launched grid) of a :class:`~gpuviz.model.scene.MatmulScene`.
+
+    Parameters
+    ----------
+    scene : MatmulScene
+        The model drawn; the views subscribe to it and call its selection setters on clicks.
+    theme : Theme
+        Colours, line widths and fonts.
+    """
+
+    def __init__(self, scene, theme: Theme, parent=None):
+        super().__init__(parent)
+        self.scene = scene
+        self.theme = theme
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setSpacing(4)
+        self.legend = LegendItem(theme)
+        # rows: B's title, B; A's and C's titles, A and C (titles in their own rows keep A and C aligned)
+        self.graphics.addItem(self.legend, row=0, col=0, rowspan=2)
+        self.b_title, self.a_title, self.c_title = TitleItem(theme), TitleItem(theme), TitleItem(theme)
+        self.graphics.addItem(self.b_title, row=0, col=1)
+        self.b_plot = _plot(self.graphics, 1, 1)
+        self.graphics.addItem(self.a_title, row=2, col=0)
+        self.graphics.addItem(self.c_title, row=2, col=1)
+        self.a_plot = _plot(self.graphics, 3, 0)
+        self.c_plot = _plot(self.graphics, 3, 1)
+        self.a_plot.setYLink(self.c_plot)
+        self.b_plot.setXLink(self.c_plot)
+        self.b_plot.hideAxis("bottom")
+        self.c = CGridView(self.c_plot, theme)
+        self.a = OperandView(self.a_plot, "A", theme)
+        self.b = OperandView(self.b_plot, "B", theme)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.lod_note = QLabel()
+        self.lod_note.setWordWrap(True)
+        self.lod_note.hide()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.graphics, 1)
+        lay.addWidget(self.lod_note)
+        lay.addWidget(self.note)
+        self.frame = None
+        self._dirty = False
+        self.heat_max = 0.0
+        self._cumulative_shown = False
+        self._busy = False
+        # until the user pans or zooms, the whole launch stays fitted to the view as it resizes
+        self._fit = True
+        for plot in (self.a_plot, self.b_plot, self.c_plot):
+            plot.getViewBox().disableAutoRange()  # the views fit themselves (_fit_all); autorange would fight the links
+            plot.getViewBox().sigRangeChanged.connect(self._view_changed)
+            plot.getViewBox().sigResized.connect(self._resized)
+            plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
+        self.graphics.scene().sigMouseClicked.connect(self._clicked)
+        # called before every paint, on screen or into an image: the level of detail is never stale
+        self.graphics.scene().sigPrepareForPaint.connect(self.flush)
+        subscribe(self, scene, "_scene_changed")
+        self.grid = GridGeometry(scene.mapping)
+        self._formulas = ("", "")
+        self._formula_lines = None
+        self.set_theme(theme)
+        self._new_params()
+
+    # -- look -----------------------------------------------------------------------------------
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        apply_theme(self, theme)
+        self.graphics.setBackground(theme.background)
+        for v in (self.c, self.a, self.b):
+            v.set_theme(theme)
+        self.legend.set_theme(theme)
+        self.note.setText(
+            "Model, not a recording of GPU timing: all blocks are shown stepping in lockstep, "
+            "one source line at a time; a real GPU runs blocks independently, in any order.")
+        self.note.setStyleSheet(f"color: {hex_colour(mix(theme.foreground, theme.background, 0.75))};")
+        self.lod_note.setStyleSheet(f"color: {hex_colour(theme.foreground)};")
+        # a style sheet stops font inheritance: give the notes theirs
+        self.note.setFont(font(theme, scale=0.9))
+        self.lod_note.setFont(font(theme, scale=0.95))
+        fg = hex_colour(theme.foreground)
+        pt = 10.0 * theme.font_scale
+        tick_font = font(theme, scale=0.9)
+        for plot in (self.a_plot, self.b_plot, self.c_plot):
+            for name in ("left", "bottom", "top", "right"):
+                ax = plot.getAxis(name)
+                ax.setPen(pg.mkPen(theme.foreground, width=max(1.0, theme.line_scale)))
+                ax.setTextPen(pg.mkPen(theme.foreground))
+                ax.setStyle(tickFont=tick_font)
+                ax.labelStyle = {"color": fg, "font-size": f"{pt}pt"}
+            plot.getAxis("left").setWidth(int(58 * theme.font_scale))
+            plot.getAxis("bottom").setHeight(int(44 * theme.font_scale))
+        for t in (self.a_title, self.b_title, self.c_title):
+            t.set_theme(theme)
+        self._label_axes()
+        self._layout_classic()
+        self._render_all()
+
+    def _label_axes(self) -> None:
+        s = self.scene
+        style = {"color": hex_colour(self.theme.foreground), "font-size": f"{10.0 * self.theme.font_scale}pt"}
+        if s.mapping.rows_from_x:
+            row_f, col_f = "row = blockIdx.x·blockDim.x + threadIdx.x", "col = blockIdx.y·blockDim.y + threadIdx.y"
+        else:
+            row_f, col_f = "row = blockIdx.y·blockDim.y + threadIdx.y", "col = blockIdx.x·blockDim.x + threadIdx.x"
+        self._formulas = (row_f, col_f)
+        self._formula_lines = None
+        self.a_plot.setLabel("left", "row of A (= row of C)", **style)
+        self.a_plot.setLabel("bottom", "k (column of A)", **style)
+        self.b_plot.setLabel("left", "k (row of B)", **style)
+        m, n, k = s.problem.m, s.problem.n, s.problem.k
+        g, b = s.launch.grid, s.launch.block
+        idle = s.mapping.idle_threads
+        idle_text = f" · {idle:,} idle" if idle else ""
+        self.c_title.set_text(f"C = A·B  ({m:,}×{n:,})", f"grid of {g.x:,}×{g.y:,} blocks of {b.x}×{b.y} threads"
+                              f"{idle_text}")
+        self.a_title.set_text(f"A  ({m:,}×{k:,})", "row i of A feeds row i of C")
+        self.b_title.set_text(f"B  ({k:,}×{n:,})", "column j of B feeds column j of C")
+
+    # -- scene ------------------------------------------------------------------------------------
+
+    def _scene_changed(self, scene, changes) -> None:
+        if "params" in changes:
+            self._new_params()
+            return
+        self.flush()  # a view that moved since the last paint: sample it before drawing the new step
+        self._render_step()
+        if changes & {"selection", "focus", "params"}:
+            self._render_selection()
+
+    def _new_params(self) -> None:
+        s = self.scene
+        self.grid = GridGeometry(s.mapping)
+        shapes = s.problem.shapes
+        self._busy = True
+        try:
+            self.a.set_shape(shapes["A"])
+            self.b.set_shape(shapes["B"])
+            self.c.set_geometry(self.grid)
+            self._fit = True
+            self._fit_all()
+        finally:
+            self._busy = False
+        self._label_axes()
+        self._layout_classic()
+        self._render_all()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._layout_classic()
+
+    def _layout_classic(self) -> None:
+        """Size A's column and B's row so that A, B and C share one cell size, as on the slides."""
+        s = self.scene
+        rows, cols = self.grid.shape
+        k = s.problem.k
+        fs = self.theme.font_scale
+        w, h = self.graphics.width(), self.graphics.height()
+        ax_w, ax_h, title_h = 58 * fs, 44 * fs, self.c_title.size().height()
+        cell = min((w - 2 * ax_w - 24) / (k + cols), (h - 2 * title_h - ax_h - 24) / (k + rows))
+        cell = max(cell, 0.0)
+        # at least a quarter of the width: the legend lives in the corner above A
+        a_w = float(np.clip(ax_w + k * cell, 0.26 * w, 0.42 * w))
+        b_h = float(np.clip(k * cell, 0.24 * h, 0.4 * h))
+        for item in (self.a_plot, self.legend, self.a_title):  # anything expanding in A's column would widen it
+            item.setFixedWidth(a_w)
+        self.b_plot.setFixedHeight(b_h)
+        self._label_formulas(w - a_w - 2 * ax_w, h - b_h - 2 * title_h - ax_h)
+
+    def _label_formulas(self, c_w: float, c_h: float) -> None:
+        """C's axes get the index formulas, on two lines where one does not fit along the axis."""
+        theme = self.theme
+        pt = 10.0 * theme.font_scale
+        f = font(theme)
+        f.setPointSizeF(pt)
+        fm = QFontMetricsF(f)
+        row_f, col_f = self._formulas
+        lines = (1 if fm.horizontalAdvance(row_f) < c_h else 2, 1 if fm.horizontalAdvance(col_f) < c_w else 2)
+        if lines == self._formula_lines:
+            return
+        self._formula_lines = lines
+        style = {"color": hex_colour(theme.foreground), "font-size": f"{pt}pt"}
+
+        def split(text, n):
+            return text.replace(" + ", "<br>+ ") if n == 2 else text
+
+        extra = fm.lineSpacing()
+        left_w = int(58 * theme.font_scale + (lines[0] - 1) * extra)
+        bottom_h = int(44 * theme.font_scale + (lines[1] - 1) * extra)
+        self.c_plot.setLabel("left", split(row_f, lines[0]), **style)
+        self.c_plot.setLabel("bottom", split(col_f, lines[1]), **style)
+        for plot in (self.b_plot, self.c_plot):  # B and C share their left edge
+            plot.getAxis("left").setWidth(left_w)
+        for plot in (self.a_plot, self.c_plot):  # A and C share their bottom edge
+            plot.getAxis("bottom").setHeight(bottom_h)
+
+    def _user_moved(self, *args) -> None:
+        self._fit = False
+
+    def _resized(self, *args) -> None:
+        if self._fit and not self._busy:
+            self._busy = True
+            try:
+                self._fit_all()
+            finally:
+                self._busy = False
+        self._view_changed()
+
+    def _fit_all(self) -> None:
+        rows, cols = self.grid.shape
+        k = self.scene.problem.k
+        vb = self._show_region(0, rows, 0, cols, margin=1.04)
+        # the links only follow changes: pull explicitly in case C's range was already this one
+        self.b_plot.getViewBox().linkedViewChanged(vb, pg.ViewBox.XAxis)
+        self.a_plot.getViewBox().linkedViewChanged(vb, pg.ViewBox.YAxis)
+        self.a_plot.getViewBox().setXRange(0, k, padding=0.02)
+        self.b_plot.getViewBox().setYRange(0, k, padding=0.02)
+
+    def _show_region(self, row0, row1, col0, col1, margin: float = 1.0) -> pg.ViewBox:
+        """Show the region of C's grid with square cells (without the view box's aspect lock, which
+        fights the linked A and B views)."""
+        vb = self.c_plot.getViewBox()
+        w, h = max(vb.width(), 1.0), max(vb.height(), 1.0)
+        units = margin * max((col1 - col0) / w, (row1 - row0) / h)  # cells per pixel
+        cx, cy = (col0 + col1) / 2, (row0 + row1) / 2
+        vb.setRange(QRectF(cx - w * units / 2, cy - h * units / 2, w * units, h * units), padding=0)
+        return vb
+
+    def _view_changed(self, *args) -> None:
+        """A view's range or size changed: re-sample before the next paint (linked views change one
+        after another within one pan, so sampling now would compute each frame twice)."""
+        if not self._busy:
+            self._dirty = True
+
+    def flush(self) -> None:
+        """Re-sample what is on screen and redraw it, if a view moved since the last time."""
+        if not self._dirty or self._busy:
+            return
+        self._dirty = False
+        self._busy = True
+        try:
+            changed = [v.update_sampling() for v in (self.c, self.a, self.b)]
+        finally:
+            self._busy = False
+        if any(changed):
+            self._render_step()
+            self._update_lod_note()
+
+    def _render_all(self) -> None:
+        for v in (self.c, self.a, self.b):
+            v.update_sampling()
+        if self.c.rows is not None:
+            self.c.render_launch()
+        self._render_step()
+        self._render_selection()
+        self._update_lod_note()
+
+    def _update_lod_note(self) -> None:
+        c = self.c
+        if c.rows is None or c.block_pixels() >= c.FAR_BLOCK_PX:
+            self.lod_note.hide()
+            return
+        per_px = (c.rows.extent / c.rows.pixels, c.cols.extent / c.cols.pixels)
+        self.lod_note.setText(
+            f"Zoomed out: a pixel of C shows about {per_px[0]:.1f}×{per_px[1]:.1f} threads and a block is only "
+            f"{c.block_pixels():.1f} pixels wide, so block colours are muted. Scroll over C to zoom in "
+            "(drag to pan); A and B follow.")
+        self.lod_note.show()
+
+    # -- per step ---------------------------------------------------------------------------------
+
+    def viewports(self) -> dict[str, Viewport]:
+        """What the scene is asked for: each array and the thread grid at the resolution on screen."""
+        vps = {name: _NOWHERE for name in self.scene.shapes()}
+        if self.c.rows is not None:
+            vps[THREADS] = self.grid.threads_viewport(self.c.rows, self.c.cols)
+        cs = self.c.c_sampling()
+        # the built-in kernels write C only in their "write" step: elsewhere C's counts are all zero,
+        # and asking for them at screen resolution would cost a full-size outer product per step
+        if cs is not None and self.scene.step_info().role == "write":
+            vps["C"] = Viewport(cs[0].start, cs[0].stop, cs[1].start, cs[1].stop, cs[0].bins, cs[1].bins)
+        for name, v in (("A", self.a), ("B", self.b)):
+            if v.rows is not None:
+                vps[name] = Viewport(v.rows.start, v.rows.stop, v.cols.start, v.cols.stop, v.rows.bins, v.cols.bins)
+        return vps
+
+    def _render_step(self) -> None:
+        s = self.scene
+        vps = self.viewports()
+        fr = s.frame(vps)
+        self.frame = fr
+        reads = fr.reads
+        cumulative = s.cumulative
+        if cumulative:
+            reads = s.cumulative_reads(vps)
+        values = {}
+        for name, v in (("A", self.a), ("B", self.b)):
+            values[name] = v.per_cell(reads[name]) if v.rows is not None else None
+        vmax = max((float(x.max()) for x in values.values() if x is not None and x.size), default=0.0)
+        self.heat_max = vmax
+        self.a.render_heat(values["A"], vmax)
+        self.b.render_heat(values["B"], vmax)
+        if self.c.rows is not None:
+            self.c.render_veil(fr.active)
+            self.c.render_writes(self.c.c_sampling(), fr.writes["C"] if self.c.c_sampling() else None,
+                                 self.theme.write)
+        self._cumulative_shown = cumulative
+        self._update_corner()
+
+    def _update_corner(self) -> None:
+        s = self.scene
+        info = s.step_info()
+        sel = s.selected
+        who = FOCUS_TEXT[s.focus]
+        bx, by = sel.block[:2]
+        who += {"thread": f", thread ({sel.thread[0]}, {sel.thread[1]}) of block ({bx}, {by})",
+                "warp": f", warp {sel.warp} of block ({bx}, {by})",
+                "block": f", ({bx}, {by})", "all": ""}[s.focus]
+        when = "so far" if self._cumulative_shown else "in this step"
+        heading = f"A and B: elements read {when} by {who}."
+        if info.role == "multiply" and s.kernel == "tiled" and not self._cumulative_shown:
+            heading += " This step reads shared memory (sA, sB), not A and B."
+        self.legend.set_state(heading, self.heat_max, self._cumulative_shown, s.mapping.idle_threads > 0)
+
+    # -- selection --------------------------------------------------------------------------------
+
+    def _render_selection(self) -> None:
+        s = self.scene
+        gx, gy, _ = s.selected.global_index
+        cell = self.grid.cell_of_global(gx, gy)
+        focus = None
+        if s.focus in ("warp", "block"):
+            tx, ty = s.focus_threads()
+            focus = self.grid.cell_of_global(tx, ty)
+        self.c.render_selection(cell, focus)
+        el = s.element_of_selected()
+        self.a.render_selected(None if el is None else el[0])
+        self.b.render_selected(None if el is None else el[1])
+        self._update_corner()
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        pos = event.scenePos()
+        if not self.c_plot.getViewBox().sceneBoundingRect().contains(pos):
+            return
+        cell = self.c.cell_at(pos)
+        if cell is None:
+            return
+        self.select_cell(*cell)
+        event.accept()
+
+    def select_cell(self, row: int, col: int) -> None:
+        """Select the thread drawn at (row, col) of the C grid (inside C or in the overhang)."""
+        m, n = self.grid.c_shape
+        if row < m and col < n:
+            self.scene.select_element(row, col)
+        else:
+            self.scene.select_global(*self.grid.global_of_cell(row, col))
+
+    # -- helpers for export and tests ---------------------------------------------------------------
+
+    def view_point_of_cell(self, row: float, col: float) -> QPointF:
+        """Widget coordinates (of :attr:`graphics`) of the point (row, col) of C's grid."""
+        vb = self.c_plot.getViewBox()
+        scene_pt = vb.mapViewToScene(QPointF(col, row))
+        return QPointF(self.graphics.mapFromScene(scene_pt))
+
+    def zoom_c(self, row0: float, row1: float, col0: float, col1: float) -> None:
+        """Show rows row0..row1 and columns col0..col1 of C's grid."""
+        self._fit = False
+        self._show_region(row0, row1, col0, col1)
+        self.flush()
+
+    def show_all(self) -> None:
+        """Fit the whole launch (and keep it fitted as the view resizes, until the user zooms)."""
+        self._fit = True
+        self._busy = True
+        try:
+            self._fit_all()
+        finally:
+            self._busy = False
+        self._dirty = True
+        self.flush()
+
+
+__all__ = ["CellAxis", "LegendItem", "MatrixViews"]

@@ -1,0 +1,125 @@
+"""The contract between the main window and every panel (matmul now; broadcasting, gradients, speed later).
+
+The main window knows panels only through :class:`Panel`: it puts them in tabs,
+forwards the View menu's timeline actions to the current one, shows its status
+in the status bar, hands it the theme, saves and opens its scenarios, and shuts
+it down on close. A panel is a view of a model object and computes nothing
+itself (DESIGN.md, "Three floors").
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import QWidget
+
+
+class Panel(QWidget):
+    """Base class of the main window's panels.
+
+    Subclasses set the class attributes and override every method below that
+    raises :class:`NotImplementedError`. The base class holds no state besides
+    the theme it was last given.
+
+    Attributes
+    ----------
+    panel_id : str
+        Stable identifier, the ``panel`` key of this panel's scenario files
+        (``"matmul"``).
+    title : str
+        Tab title, e.g. ``"Matmul on the GPU"``.
+    status_changed : pyqtSignal(str)
+        Emitted with one short sentence saying what the panel is doing
+        (``"step 14/40: line 12, s += A[row, k]·B[k, col]"``,
+        ``"simulating naive 64×64×64 … 40%"``); the window shows the latest one
+        in its status bar. Emit it whenever that changes, including after
+        :meth:`apply_scenario` (the window shows nothing until the first one).
+        Emit ``""`` to clear it.
+
+    Notes
+    -----
+    The contract, method by method:
+
+    ``__init__()``
+        A panel can be built with no arguments (its default scene, no engine):
+        an export draws a fresh copy from the panel's :meth:`scenario` and an
+        explicit theme, so that nothing but the scene and the theme decides
+        the pixels (:func:`gpuviz.ui.main_window.render_panel`).
+
+    ``set_theme(theme)``
+        Redraw with ``theme`` (a :class:`gpuviz.ui.theme.Theme`: light, dark or
+        lecture). What a panel renders depends only on its scene and this
+        explicit theme, never on remembered settings, so that the same scene
+        exports the same pixels anywhere. The window has already applied the
+        theme's palette and font to the application; the panel handles its own
+        plots (pyqtgraph backgrounds, pen widths ``theme.pen_width(base)``).
+    ``play_pause()``, ``step_by(delta)``, ``first_step()``, ``last_step()``, ``faster()``, ``slower()``
+        The timeline, driven by the View menu and its shortcuts (Space, →, ←,
+        Home, End, +, −). A panel without a timeline does nothing.
+    ``scenario(title) -> Scenario``
+        The panel's current state as a :class:`gpuviz.model.scenario.Scenario`
+        with the given title (File → Save scenario).
+    ``apply_scenario(scenario)``
+        Show ``scenario``. Raises ``ScenarioError`` or ``SceneError`` with a
+        one-sentence message when it cannot (wrong panel, invalid parameters);
+        then the panel keeps showing what it showed before.
+    ``presets() -> list[Scenario]``
+        The lecture's examples for this panel, in menu order; the first is the
+        one the app opens with.
+    ``shutdown()``
+        Stop timers and cancel any worker job; called once when the window
+        closes. Must not block for long (cancel, don't wait for a result).
+    """
+
+    panel_id: str = ""
+    title: str = ""
+
+    status_changed = pyqtSignal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.theme = None
+
+    # -- look ---------------------------------------------------------------------------------
+
+    def set_theme(self, theme) -> None:
+        """Redraw with ``theme``; subclasses call ``super().set_theme(theme)`` first."""
+        self.theme = theme
+
+    # -- timeline -----------------------------------------------------------------------------
+
+    def play_pause(self) -> None:
+        raise NotImplementedError
+
+    def step_by(self, delta: int) -> None:
+        raise NotImplementedError
+
+    def first_step(self) -> None:
+        raise NotImplementedError
+
+    def last_step(self) -> None:
+        raise NotImplementedError
+
+    def faster(self) -> None:
+        raise NotImplementedError
+
+    def slower(self) -> None:
+        raise NotImplementedError
+
+    # -- scenarios ----------------------------------------------------------------------------
+
+    def scenario(self, title: str):
+        raise NotImplementedError
+
+    def apply_scenario(self, scenario) -> None:
+        raise NotImplementedError
+
+    def presets(self) -> list:
+        raise NotImplementedError
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop timers and workers; the default has none to stop."""
+
+
+__all__ = ["Panel"]
