@@ -471,8 +471,12 @@ def _fill_grid(grid: QGridLayout, rows: list[list[str]], theme: Theme) -> None:
     """Replace ``grid``'s cells with ``rows`` of text: the first row and column bold, numbers right-aligned."""
     while grid.count():
         item = grid.takeAt(0)
-        if item.widget() is not None:
-            item.widget().deleteLater()
+        old = item.widget()
+        if old is not None:
+            # out of the tree now: deleteLater alone leaves it painted until the loop gets to it
+            old.hide()
+            old.setParent(None)
+            old.deleteLater()
     for i, row in enumerate(rows):
         for j, text in enumerate(row):
             label = QLabel(text)
