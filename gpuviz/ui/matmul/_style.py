@@ -10,6 +10,7 @@ import weakref
 
 from PyQt6 import sip
 from PyQt6.QtGui import QColor, QFont, QFontDatabase
+from PyQt6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from ..theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
 
@@ -69,3 +70,19 @@ def subscribe(widget, scene, method: str):
 
     scene.subscribe(listener)
     return listener
+
+
+def fill_with_scroll_area(owner: QWidget, content: QWidget) -> QScrollArea:
+    """Make ``content`` fill ``owner`` inside a frameless scroll area, and return the area.
+
+    Never squeezed: a narrow or short dock (a projector's lecture fonts) scrolls
+    instead of clipping the figures.
+    """
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(content)
+    outer = QVBoxLayout(owner)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    return scroll

@@ -8,11 +8,11 @@ row's tooltip says what it counts.
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QFrame, QGridLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from ...model.budget import format_bytes
 from ..theme import Theme
-from ._style import apply_theme, font, mix, qcolor, subscribe
+from ._style import apply_theme, fill_with_scroll_area, font, mix, qcolor, subscribe
 
 #: (key, name, explanation) of the launch's rows, in display order.
 LAUNCH_ROWS = (
@@ -99,14 +99,7 @@ class NumbersView(QWidget):
         lay.addWidget(self.step_box)
         lay.addWidget(self.note)
         lay.addStretch(1)
-        # never squeezed: a narrow or short dock scrolls instead of clipping the figures
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.scroll)
+        self.scroll = fill_with_scroll_area(self, content)
         subscribe(self, scene, "_scene_changed")
         self.set_theme(theme)
 

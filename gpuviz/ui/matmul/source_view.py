@@ -168,6 +168,11 @@ class SourceView(QWidget):
 
     # -- internals ------------------------------------------------------------------------------
 
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # the first scroll happened before the layout gave the editor its height
+        self._scroll_to(self.editor.current_line)
+
     def _scene_changed(self, scene, changes) -> None:
         if "params" in changes or "step" in changes:
             self._refresh()

@@ -18,13 +18,11 @@ from PyQt6.QtGui import QBrush, QFont, QFontMetrics, QPainter, QPen
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -39,7 +37,7 @@ from ...model.launch import WARP_SIZE
 from ...model.matmul import KERNELS
 from ...model.scene import SceneError
 from ..theme import BLOCK_COLOURS, Theme
-from ._style import apply_theme, font, mix, okabe, qcolor, subscribe
+from ._style import apply_theme, fill_with_scroll_area, font, mix, okabe, qcolor, subscribe
 
 #: Sectors are told apart by colour (cycling through these) and by the lines from their lanes.
 SECTOR_COLOURS = BLOCK_COLOURS
@@ -243,13 +241,7 @@ class TransactionsView(QWidget):
         lay.addWidget(self.sentence)
         lay.addWidget(self.note)
         lay.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.scroll)
+        self.scroll = fill_with_scroll_area(self, content)
 
         subscribe(self, scene, "_scene_changed")
         self.set_theme(theme)
