@@ -183,9 +183,11 @@ def scene_of(name):
 
 
 def test_the_presets_the_lecture_needs_are_shipped_and_load():
-    shipped = presets()
+    everything = presets()
+    shipped = {name: s for name, s in everything.items() if s.panel == "matmul"}
     assert presets_dir().is_dir()
-    assert len(shipped) >= 5 and all(s.panel == "matmul" for s in shipped.values())
+    assert len(shipped) >= 5 and {s.panel for s in everything.values()} <= {"matmul", "broadcast"}
+    assert list(shipped) == [s.name for s in load_presets("matmul")[0]]  # the matmul panel's list
     params = {name: (s.params.kernel, s.params.m, s.params.n, s.params.k, s.params.block)
               for name, s in shipped.items()}
     assert params["01-lecture-grid"] == ("naive", 32, 32, 32, (8, 8))

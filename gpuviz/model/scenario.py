@@ -23,6 +23,14 @@ skipped, never run. The schema (``schema = 1``) is documented in README.md::
     step = 0
     caption = "..."
 
+A ``panel = "broadcast"`` scenario's ``[params]`` holds ``shapes`` (text such
+as ``"(5, 3, 2)"`` or arrays of whole numbers; ``left`` and ``right`` also
+work for two operands) and optional ``values`` and ``seed`` (see
+:class:`gpuviz.model.broadcast.BroadcastParams`); it may have a ``[quiz]``
+table with ``question``, ``answer`` (``"works"`` or ``"fails"``, checked
+against NumPy's rule) and optional ``letter``. Its key steps index the
+explanation's steps.
+
 Files are written by :func:`save_scenario` with a small writer of this flat
 schema (strings, whole numbers, booleans and arrays of them), so no TOML
 writing library is needed.
@@ -43,6 +51,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 from ..paths import asset_path
+from . import broadcast as bc
 from .budget import Budget
 from .frames import kernel_steps
 from .launch import LaunchError, ThreadIndex
@@ -52,9 +61,12 @@ from .scene import FOCUS, MatmulParams, SceneError
 SCHEMA = 1
 
 #: Panels whose parameters this version checks; a scenario of another panel is read but not checked.
-KNOWN_PANELS = ("matmul",)
+KNOWN_PANELS = ("matmul", "broadcast")
 
-_TOP_KEYS = ("schema", "panel", "title", "description", "params", "view", "key_steps")
+_TOP_KEYS = ("schema", "panel", "title", "description", "params", "view", "key_steps", "quiz")
+_QUIZ_KEYS = ("question", "answer", "letter")
+#: A broadcast quiz's answers, as ``[quiz] answer`` spells them.
+QUIZ_ANSWERS = ("works", "fails")
 _PARAM_KEYS = tuple(f.name for f in fields(MatmulParams))
 _REQUIRED_PARAMS = ("kernel", "m", "n", "k", "block")
 _VIEW_KEYS = ("step", "selected_block", "selected_thread", "focus", "cumulative", "compare_kernel")
@@ -105,7 +117,8 @@ class Scenario:
     title : str
         Shown in the preset list and window title.
     params : MatmulParams or dict
-        For ``matmul``, the scene's parameters; for another panel, its ``[params]`` table as read.
+        For ``matmul``, the scene's parameters; for another panel, its ``[params]`` table as read
+        (for ``broadcast`` checked: read it with ``BroadcastParams.from_dict``).
     description : str
         What the scenario shows, for the lecturer to read aloud.
     view : dict
@@ -118,6 +131,9 @@ class Scenario:
         The file format's version (1).
     path : Path or None
         The file it was read from.
+    quiz : dict
+        ``broadcast`` only: ``question``, ``answer`` (``"works"``/``"fails"``) and
+        optional ``letter``; empty when the scenario is not a quiz question.
     """
 
     panel: str
@@ -128,6 +144,7 @@ class Scenario:
     key_steps: tuple[KeyStep, ...] = ()
     schema: int = SCHEMA
     path: Path | None = field(default=None, compare=False)
+    quiz: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -245,6 +262,21 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
         step = c.integer(c.require(item, "step", where), f"{where}: step", minimum=0)
         caption = c.string(c.require(item, "caption", where), f"{where}: caption", nonempty=True)
         key_steps.append(KeyStep(step, caption))
+    raw_quiz = data.get("quiz")
+    if raw_quiz is not None and panel != "broadcast":
+        c.fail(f"[quiz] is read only in broadcast scenarios, not in a {panel!r} one")
+    if panel == "broadcast":
+        c.table(raw_params, "[params]", bc.PARAM_KEYS)
+        c.table(raw_view, "[view]", tuple(raw_view) if isinstance(raw_view, dict) else ())
+        quiz = dict(c.table(raw_quiz, "[quiz]", _QUIZ_KEYS)) if raw_quiz is not None else {}
+        if raw_quiz is not None:
+            c.string(c.require(quiz, "question", "[quiz]"), "[quiz] question", nonempty=True)
+            c.string(c.require(quiz, "answer", "[quiz]"), "[quiz] answer")
+            c.string(quiz.get("letter", ""), "[quiz] letter")
+        scenario = Scenario(panel, title, dict(raw_params), description, dict(raw_view), tuple(key_steps), schema,
+                            Path(path) if path is not None else None, quiz)
+        check_scenario(scenario, budget, _checker=c)
+        return scenario
     if panel not in KNOWN_PANELS:
         # a later panel's scenario: keep its tables as read, check only their shape
         c.table(raw_params, "[params]", tuple(raw_params) if isinstance(raw_params, dict) else ())
@@ -298,6 +330,9 @@ def check_scenario(scenario: Scenario, budget: Budget | None = None, *, _checker
     applying a checked scenario never leaves a scene half changed.
     """
     c = _checker or _Checker(scenario.path)
+    if scenario.panel == "broadcast":
+        _check_broadcast(c, scenario)
+        return
     if scenario.panel not in KNOWN_PANELS:
         return
     p = scenario.params
@@ -342,6 +377,30 @@ def check_scenario(scenario: Scenario, budget: Budget | None = None, *, _checker
         if not 0 <= ks.step < n_steps:
             c.fail(f"[[key_steps]] #{i}: step = {ks.step} is outside this product's timeline, "
                    f"steps 0 to {n_steps - 1}")
+
+
+def _check_broadcast(c: _Checker, scenario: Scenario) -> None:
+    params = scenario.params
+    if isinstance(params, bc.BroadcastParams):
+        params = params.to_dict()
+    if not isinstance(params, dict):
+        c.fail(f"[params] of a broadcast scenario must be a table, got {type(params).__name__}")
+    try:
+        p = bc.BroadcastParams.from_dict(params)
+    except ValueError as e:
+        c.fail(str(e))  # its messages name [params] and the key
+    ex = p.explain(with_add=True)
+    quiz = scenario.quiz
+    if quiz:
+        answer = quiz.get("answer")
+        if answer not in QUIZ_ANSWERS:
+            c.fail(f"[quiz] answer = {answer!r} must be \"works\" or \"fails\"")
+        if (answer == "works") != ex.ok:
+            c.fail(f"[quiz] answer = {answer!r} contradicts NumPy's rule: {ex.reason}")
+    for i, ks in enumerate(scenario.key_steps, 1):
+        if not 0 <= ks.step < len(ex.steps):
+            c.fail(f"[[key_steps]] #{i}: step = {ks.step} is outside this explanation's steps, "
+                   f"0 to {len(ex.steps) - 1}")
 
 
 # -- scenes and scenarios -----------------------------------------------------------------------
@@ -458,7 +517,8 @@ def _toml_table(values: dict, where: str) -> list[str]:
 
 def dumps_scenario(scenario: Scenario) -> str:
     """The TOML text of ``scenario`` (what :func:`save_scenario` writes)."""
-    params = scenario.params.to_dict() if isinstance(scenario.params, MatmulParams) else dict(scenario.params)
+    p = scenario.params
+    params = p.to_dict() if isinstance(p, (MatmulParams, bc.BroadcastParams)) else dict(p)
     lines = [f"schema = {scenario.schema}", f"panel = {_toml_string(scenario.panel)}",
              f"title = {_toml_string(scenario.title)}"]
     if scenario.description:
@@ -467,6 +527,9 @@ def dumps_scenario(scenario: Scenario) -> str:
     view = _toml_table(scenario.view, "[view]")
     if view:
         lines += ["", "[view]", *view]
+    quiz = _toml_table(scenario.quiz, "[quiz]")
+    if quiz:
+        lines += ["", "[quiz]", *quiz]
     for ks in scenario.key_steps:
         lines += ["", "[[key_steps]]", f"step = {int(ks.step)}", f"caption = {_toml_string(ks.caption)}"]
     return "\n".join(lines) + "\n"
@@ -493,6 +556,6 @@ def save_scenario(scenario: Scenario, path) -> Path:
     return path
 
 
-__all__ = ["KNOWN_PANELS", "SCHEMA", "KeyStep", "Scenario", "ScenarioError", "apply_scenario", "check_scenario",
-           "dumps_scenario", "load_presets", "load_scenario", "parse_scenario", "presets_dir", "save_scenario",
-           "scenario_from_scene"]
+__all__ = ["KNOWN_PANELS", "QUIZ_ANSWERS", "SCHEMA", "KeyStep", "Scenario", "ScenarioError", "apply_scenario",
+           "check_scenario", "dumps_scenario", "load_presets", "load_scenario", "parse_scenario", "presets_dir",
+           "save_scenario", "scenario_from_scene"]

@@ -173,9 +173,11 @@ class _BackendLookup:
 
 
 def _default_panels(engine) -> list[Panel]:
+    from .broadcast.panel import BroadcastPanel
     from .matmul.panel import MatmulPanel
 
-    return [MatmulPanel(scene=None, engine=engine)]
+    # the matmul panel stays first: the window opens on its lecture preset
+    return [MatmulPanel(scene=None, engine=engine), BroadcastPanel()]
 
 
 class MainWindow(QMainWindow):

@@ -1,0 +1,683 @@
+"""The "Broadcasting" panel: NumPy's rule stepped through, a practice generator and a quiz for the class.
+
+The panel owns a :class:`~gpuviz.ui.broadcast.state.BroadcastState`; the
+explanation, the stretched copies and the sums come from
+:mod:`gpuviz.model.broadcast`. A shape that cannot be read gets the parser's
+sentence next to its field, and the picture keeps the last valid shapes.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...model import broadcast as bc
+from ...model import scenario as scenarios
+from ..matmul._style import apply_theme, font, mix, okabe, subscribe
+from ..panel import Panel
+from ..theme import LIGHT, Theme
+from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
+from .state import BroadcastState, random_shapes
+from .timeline import StepTimeline
+
+#: The most operands the panel offers fields for (NumPy takes any number; a slide has room for four).
+MAX_OPERANDS = 4
+QUIZ_PROMPT = "Does this pair broadcast? Answer “Works” or “Fails”, then reveal."
+
+
+def _hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
+
+
+def _error_colour(theme: Theme):
+    return (255, 120, 80) if theme.dark else okabe("vermillion")
+
+
+class _FieldMessage(QWidget):
+    """A warning icon and the parser's sentence under a shape field; hidden while the field is valid."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.icon = QLabel()
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 2)
+        lay.setSpacing(4)
+        lay.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addWidget(self.text, 1)
+        self.hide()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.text.setStyleSheet(f"color: {_hex(_error_colour(theme))};")
+        self.text.setFont(font(theme, bold=True, scale=0.95))
+        size = int(16 * theme.font_scale)
+        self.icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+
+    def show_message(self, message: str) -> None:
+        self.text.setText(message)
+        self.show()
+
+    def clear(self) -> None:
+        self.text.setText("")
+        self.hide()
+
+    @property
+    def message(self) -> str:
+        return self.text.text() if not self.isHidden() else ""
+
+
+def _builtin_presets() -> list:
+    """The lecture's examples when no preset files are found: the quiz A–G and the slide's sum."""
+    out = [scenarios.Scenario("broadcast", "Slide: 4×3 + 1×3 with values",
+                              {"shapes": ["(4, 3)", "(1, 3)"], "values": "slide"})]
+    for letter, shapes in bc.QUIZ.items():
+        answer = "works" if bc.QUIZ_ANSWERS[letter] else "fails"
+        out.append(scenarios.Scenario("broadcast", f"Quiz {letter}: {' + '.join(bc.format_shape(s) for s in shapes)}",
+                                      {"shapes": [bc.format_shape(s) for s in shapes]},
+                                      quiz={"question": QUIZ_PROMPT, "answer": answer, "letter": letter}))
+    return out
+
+
+class BroadcastPanel(Panel):
+    """The "Broadcasting" panel.
+
+    Parameters
+    ----------
+    state : BroadcastState, optional
+        What is shown; default: the slide's 4×3 + 1×3 with its values.
+    parent : QWidget, optional
+    theme : Theme
+    """
+
+    panel_id = "broadcast"
+    title = "Broadcasting"
+
+    def __init__(self, state: BroadcastState | None = None, parent=None, theme: Theme = LIGHT):
+        super().__init__(parent)
+        self.theme = theme
+        self.state = state if state is not None else BroadcastState(((4, 3), (1, 3)), values="slide")
+        self._presets, self._preset_errors = scenarios.load_presets("broadcast")
+        if not self._presets:
+            self._presets = _builtin_presets()
+        self._description = ""
+        self._seed = 1
+        self._quiz = False
+        self._quiz_index = 0
+        self._answer: bool | None = None
+        self._revealed = False
+        self.right = 0
+        self.answered = 0
+
+        # -- controls ---------------------------------------------------------------------------------
+        side = QWidget()
+        self._side = side
+        self.form = QGridLayout(side)
+        self.form.setContentsMargins(6, 6, 6, 6)
+        self.form.setVerticalSpacing(3)
+        self.section_labels: list[QLabel] = []
+
+        self.preset_box = QComboBox()
+        self.preset_box.addItem("— choose a lecture example —", None)
+        for p in self._presets:
+            self.preset_box.addItem(p.title, p)
+        self.preset_box.setToolTip("The lecture's examples (assets/presets/*.toml)")
+        self.preset_box.activated.connect(self._preset_chosen)
+        # long titles must not widen the side bar past the window: the combo elides them
+        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_box.setMinimumContentsLength(16)
+        self.preset_message = _FieldMessage()
+        self.preset_text = QLabel()
+        self.preset_text.setWordWrap(True)
+        self.preset_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.fields: list[QLineEdit] = []
+        self.messages: list[_FieldMessage] = []
+        self.field_labels: list[QLabel] = []
+        self.fields_box = QWidget()
+        self.fields_layout = QGridLayout(self.fields_box)
+        self.fields_layout.setContentsMargins(0, 0, 0, 0)
+        self.add_button = QPushButton("+ operand")
+        self.add_button.setToolTip("Broadcast one more operand (NumPy takes any number)")
+        self.add_button.clicked.connect(self.add_operand)
+        self.remove_button = QPushButton("− operand")
+        self.remove_button.setToolTip("Remove the last operand")
+        self.remove_button.clicked.connect(self.remove_operand)
+        self.values_box = QCheckBox("show values (real numbers)")
+        self.values_box.setToolTip("Fill the operands with numbers (the example's own, else 1, 2, 3, … and "
+                                   "100, 200, …) and show the stretched copies and the sum")
+        self.values_box.setChecked(self.state.show_values)
+        self.values_box.toggled.connect(self.state.set_show_values)
+
+        self.random_button = QPushButton("Random pair")
+        self.random_button.setToolTip("A practice pair from the seed (the seed then moves on by one)")
+        self.random_button.clicked.connect(self.random_pair)
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(0, 999_999)
+        self.seed_box.setValue(self._seed)
+        self.seed_box.setPrefix("seed ")
+        self.seed_box.setToolTip("The random pair's seed: the same seed gives the same pair")
+        self.random_label = QLabel()
+        self.random_label.setWordWrap(True)
+
+        self.quiz_button = QPushButton("Quiz mode")
+        self.quiz_button.setCheckable(True)
+        self.quiz_button.setToolTip("The lecture's quiz A–G: the class answers before the steps are shown")
+        self.quiz_button.toggled.connect(self.set_quiz_mode)
+        self.question_label = QLabel()
+        self.question_label.setWordWrap(True)
+        self.works_button = QPushButton("Works")
+        self.fails_button = QPushButton("Fails")
+        self.works_button.clicked.connect(lambda: self.answer(True))
+        self.fails_button.clicked.connect(lambda: self.answer(False))
+        self.reveal_button = QPushButton("Reveal")
+        self.reveal_button.clicked.connect(self.reveal)
+        self.next_button = QPushButton("Next question")
+        self.next_button.clicked.connect(self.next_question)
+        self.score_label = QLabel()
+        self.feedback_label = QLabel()
+        self.feedback_label.setWordWrap(True)
+        self.quiz_widgets = [self.question_label, self.works_button, self.fails_button, self.reveal_button,
+                             self.next_button, self.score_label, self.feedback_label]
+
+        row = 0
+
+        def section(text):
+            nonlocal row
+            lab = QLabel(text)
+            self.section_labels.append(lab)
+            self.form.addWidget(lab, row, 0, 1, 2)
+            row += 1
+
+        def full(widget):
+            nonlocal row
+            self.form.addWidget(widget, row, 0, 1, 2)
+            row += 1
+
+        section("Lecture example")
+        full(self.preset_box)
+        full(self.preset_message)
+        full(self.preset_text)
+        section("Shapes")
+        full(self.fields_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        self.form.addLayout(buttons, row, 0, 1, 2)
+        row += 1
+        full(self.values_box)
+        section("Practice")
+        self.form.addWidget(self.random_button, row, 0)
+        self.form.addWidget(self.seed_box, row, 1)
+        row += 1
+        full(self.random_label)
+        section("Quiz for the class")
+        full(self.quiz_button)
+        full(self.question_label)
+        answer_row = QHBoxLayout()
+        answer_row.addWidget(self.works_button)
+        answer_row.addWidget(self.fails_button)
+        self.form.addLayout(answer_row, row, 0, 1, 2)
+        row += 1
+        quiz_row = QHBoxLayout()
+        quiz_row.addWidget(self.reveal_button)
+        quiz_row.addWidget(self.next_button)
+        self.form.addLayout(quiz_row, row, 0, 1, 2)
+        row += 1
+        full(self.score_label)
+        full(self.feedback_label)
+        self.form.setRowStretch(row, 1)
+        self.form.setColumnStretch(0, 1)
+        self.form.setColumnStretch(1, 1)
+
+        self.side_scroll = QScrollArea()
+        self.side_scroll.setWidget(side)
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+
+        # -- the picture -----------------------------------------------------------------------------------
+        self.step_title = QLabel()
+        self.step_title.setWordWrap(True)
+        self.step_text = QLabel()
+        self.step_text.setWordWrap(True)
+        self.step_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.canvas = BroadcastCanvas(self.state, theme)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        centre = QWidget()
+        self._centre = centre
+        clay = QVBoxLayout(centre)
+        clay.setContentsMargins(8, 6, 8, 4)
+        clay.addWidget(self.step_title)
+        clay.addWidget(self.step_text)
+        clay.addWidget(self.canvas, 1)
+        clay.addWidget(self.note)
+        clay.addWidget(self.legend)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.side_scroll)
+        self.splitter.addWidget(centre)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+
+        self.timeline = StepTimeline(self.state, theme)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(2)
+        lay.addWidget(self.splitter, 1)
+        lay.addWidget(self.timeline)
+
+        for _ in self.state.shapes:
+            self._add_field()
+        self._sync_fields()
+        subscribe(self, self.state, "_state_changed")
+        if self._preset_errors:
+            n = len(self._preset_errors)
+            self.preset_message.show_message(f"{n} preset file{'s' if n > 1 else ''} skipped: "
+                                             + "; ".join(self._preset_errors))
+        self._update_quiz_widgets()
+        self.set_theme(theme)
+        self._show_step()
+
+    # -- look ------------------------------------------------------------------------------------------
+
+    def set_theme(self, theme: Theme) -> None:
+        super().set_theme(theme)
+        self.theme = theme
+        for w in (self, self._side, self._centre):
+            apply_theme(w, theme)
+        muted = _hex(mix(theme.foreground, theme.background, 0.75))
+        for lab in self.section_labels:
+            lab.setFont(font(theme, bold=True, scale=1.05))
+            lab.setStyleSheet(f"color: {_hex(theme.foreground)}; padding-top: 8px;")
+        self.preset_text.setFont(font(theme, scale=0.95))
+        self.preset_text.setStyleSheet(f"color: {muted};")
+        self.preset_message.set_theme(theme)
+        for m in self.messages:
+            m.set_theme(theme)
+        self.step_title.setFont(font(theme, bold=True, scale=1.35))
+        self.step_text.setFont(font(theme, scale=1.15))
+        self.note.setFont(font(theme, scale=0.9))
+        self.note.setStyleSheet(f"color: {muted};")
+        self.legend.setFont(font(theme, scale=0.95))
+        self.score_label.setFont(font(theme, bold=True, scale=1.15))
+        self.question_label.setFont(font(theme, bold=True))
+        self.feedback_label.setFont(font(theme, bold=True))
+        self._mark_invalid()
+        self._update_legend()
+        self.canvas.set_theme(theme)
+        self.timeline.set_theme(theme)
+        self._update_sizes()
+
+    def _side_width(self) -> int:
+        return int(400 * max(1.0, self.theme.font_scale ** 0.6))
+
+    def _update_sizes(self) -> None:
+        width = self._side_width()
+        self.side_scroll.setMinimumWidth(width)
+        self._side.setMinimumWidth(width - 24)
+        self.splitter.setSizes([width, max(600, self.width() - width)])
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._update_sizes()
+
+    def _update_legend(self) -> None:
+        t = self.theme
+        ok, bad = okabe("bluish_green"), _error_colour(t)
+        pad, stretch = okabe("reddish_purple"), okabe("blue") if not t.dark else okabe("sky_blue")
+
+        def chip(rgb, text):
+            return f'<span style="color: {_hex(rgb)}; font-weight: bold;">{text}</span>'
+
+        self.legend.setText(
+            f"{chip(ok, '✓ green box')}: the sizes fit (equal, or one is 1) · "
+            f"{chip(bad, '✗ red hatched box')}: they differ and neither is 1 · "
+            f"{chip(pad, 'dashed italic 1')}: a padded 1 · "
+            f"{chip(stretch, '1 → n')}: a size-1 dimension stretched · "
+            "faded dashed cells: stretched copies (ghosts) of the original values")
+
+    # -- operands ----------------------------------------------------------------------------------------
+
+    def _add_field(self) -> None:
+        i = len(self.fields)
+        edit = QLineEdit()
+        edit.setToolTip("A shape as NumPy prints it: (5, 3, 2), 5,3,2, 5x3x2, () or (7,)")
+        edit.editingFinished.connect(self._apply_fields)
+        label = QLabel(f"{OPERAND_NAMES[i]}")
+        message = _FieldMessage()
+        if self.theme is not None:
+            message.set_theme(self.theme)
+        self.fields_layout.addWidget(label, 2 * i, 0)
+        self.fields_layout.addWidget(edit, 2 * i, 1)
+        self.fields_layout.addWidget(message, 2 * i + 1, 0, 1, 2)
+        self.fields.append(edit)
+        self.messages.append(message)
+        self.field_labels.append(label)
+        self._update_operand_buttons()
+
+    def _remove_field(self) -> None:
+        for w in (self.fields.pop(), self.messages.pop(), self.field_labels.pop()):
+            self.fields_layout.removeWidget(w)
+            w.hide()
+            w.deleteLater()
+        self._update_operand_buttons()
+
+    def _update_operand_buttons(self) -> None:
+        self.add_button.setEnabled(len(self.fields) < MAX_OPERANDS and not self._quiz)
+        self.remove_button.setEnabled(len(self.fields) > 2 and not self._quiz)
+
+    def add_operand(self) -> None:
+        """One more shape field, starting as a copy of the last operand's trailing dimension."""
+        if len(self.fields) >= MAX_OPERANDS:
+            return
+        last = self.state.shapes[-1]
+        self._add_field()
+        self.fields[-1].setText(shape_text(last[-1:]))
+        self._apply_fields()
+
+    def remove_operand(self) -> None:
+        if len(self.fields) <= 2:
+            return
+        self._remove_field()
+        self._apply_fields()
+
+    def set_shapes_text(self, *texts: str) -> None:
+        """Type ``texts`` into the shape fields (adding or removing fields) and apply them."""
+        while len(self.fields) < len(texts):
+            self._add_field()
+        while len(self.fields) > max(2, len(texts)):
+            self._remove_field()
+        for edit, text in zip(self.fields, texts):
+            edit.setText(text)
+        self._apply_fields()
+
+    def _apply_fields(self) -> None:
+        shapes, bad = [], False
+        for edit, message in zip(self.fields, self.messages):
+            try:
+                shapes.append(bc.parse_shape(edit.text()))
+                message.clear()
+            except bc.ShapeParseError as e:
+                kept = " + ".join(shape_text(s) for s in self.state.shapes)
+                message.show_message(f"{str(e).rstrip('.')}. Still showing {kept}.")
+                bad = True
+        self._mark_invalid()
+        if bad:
+            self.status_changed.emit("not applied: a shape could not be read")
+            return
+        shapes = tuple(shapes)
+        if shapes == self.state.shapes:
+            return
+        values = self.state.values_kind if self.state.values_kind in ("arange", "random") else None
+        self.state.set_shapes(shapes, values, self.state.seed)
+        self._set_description("", None)
+
+    def _mark_invalid(self) -> None:
+        bad = _hex(_error_colour(self.theme))
+        for edit, message in zip(self.fields, self.messages):
+            edit.setStyleSheet(f"border: 2px solid {bad};" if message.message else "")
+
+    def _sync_fields(self) -> None:
+        while len(self.fields) < len(self.state.shapes):
+            self._add_field()
+        while len(self.fields) > max(2, len(self.state.shapes)):
+            self._remove_field()
+        for edit, shape, message in zip(self.fields, self.state.shapes, self.messages):
+            edit.setText(shape_text(shape))
+            message.clear()
+        self._mark_invalid()
+
+    # -- practice ------------------------------------------------------------------------------------------
+
+    def random_pair(self) -> None:
+        """Show the practice pair of the seed box's seed, then move the seed on by one."""
+        seed = self.seed_box.value()
+        shapes = random_shapes(seed, operands=max(2, len(self.fields)))
+        self.state.set_shapes(shapes, None)
+        self._set_description("", None)
+        self.random_label.setText(f"Random pair from seed {seed}: "
+                                  + " + ".join(shape_text(s) for s in shapes))
+        self.seed_box.setValue(seed + 1)
+
+    # -- presets -------------------------------------------------------------------------------------------
+
+    def _preset_chosen(self, index: int) -> None:
+        preset = self.preset_box.itemData(index)
+        if preset is None:
+            return
+        try:
+            self.apply_scenario(preset)
+        except (scenarios.ScenarioError, ValueError) as e:
+            self.preset_message.show_message(f"{preset.title}: {e}")
+
+    def _set_description(self, text: str, preset) -> None:
+        self._description = text
+        self.preset_text.setText(text)
+        if preset is None:
+            self.preset_box.setCurrentIndex(0)
+
+    # -- quiz ------------------------------------------------------------------------------------------------
+
+    def quiz_questions(self) -> list:
+        """The quiz presets in letter order (A–G)."""
+        qs = [p for p in self._presets if getattr(p, "quiz", None)]
+        return sorted(qs, key=lambda p: (str(p.quiz.get("letter", "")) or "~", p.title))
+
+    @property
+    def quiz_mode(self) -> bool:
+        return self._quiz
+
+    @property
+    def concealed(self) -> bool:
+        return self._quiz and not self._revealed
+
+    def set_quiz_mode(self, on: bool) -> None:
+        on = bool(on) and bool(self.quiz_questions())
+        if self.quiz_button.isChecked() != on:
+            self.quiz_button.blockSignals(True)
+            self.quiz_button.setChecked(on)
+            self.quiz_button.blockSignals(False)
+        if on == self._quiz:
+            return
+        self._quiz = on
+        self.right = self.answered = 0
+        self._quiz_index = 0
+        if on:
+            self._show_question()
+        else:
+            self._revealed = False
+            self.canvas.set_concealed(False)
+            self.timeline.set_locked(False)
+            self._show_step()
+        for w in (self.preset_box, self.random_button, self.seed_box, self.values_box, *self.fields):
+            w.setEnabled(not on)
+        self._update_operand_buttons()
+        self._update_quiz_widgets()
+
+    def _show_question(self) -> None:
+        q = self.quiz_questions()[self._quiz_index % len(self.quiz_questions())]
+        self._answer = None
+        self._revealed = False
+        self.timeline.set_locked(True)
+        self.canvas.set_concealed(True, q.quiz.get("question") or QUIZ_PROMPT)
+        p = bc.BroadcastParams.from_dict(dict(q.params)) if isinstance(q.params, dict) else q.params
+        self.state.set_shapes(p.shapes, p.values, p.seed)
+        self._set_description("", q)
+        self.preset_box.setCurrentIndex(0)
+        self._sync_fields()
+        self._update_quiz_widgets()
+        self._show_step()
+
+    def answer(self, works: bool) -> None:
+        """The class's answer to the question on screen (before the reveal; nothing is said about it yet)."""
+        if not self.concealed or self._answer is not None:
+            return
+        self._answer = bool(works)
+        self._update_quiz_widgets()
+
+    def reveal(self) -> None:
+        """Show the steps, mark the class's answer and update the score."""
+        if not self.concealed or self._answer is None:
+            return
+        self._revealed = True
+        self.answered += 1
+        correct = self._answer == self.state.explanation.ok
+        self.right += int(correct)
+        self.canvas.set_concealed(False)
+        self.timeline.set_locked(False)
+        self._update_quiz_widgets()
+        self._show_step()
+        self.timeline.play_from_start()
+
+    def next_question(self) -> None:
+        if not self._quiz:
+            return
+        self._quiz_index = (self._quiz_index + 1) % len(self.quiz_questions())
+        self._show_question()
+
+    def _update_quiz_widgets(self) -> None:
+        for w in self.quiz_widgets:
+            w.setVisible(self._quiz)
+        if not self._quiz:
+            return
+        qs = self.quiz_questions()
+        q = qs[self._quiz_index % len(qs)]
+        letter = q.quiz.get("letter") or str(self._quiz_index + 1)
+        shapes = " + ".join(shape_text(s) for s in self.state.shapes)
+        self.question_label.setText(f"Question {letter} ({self._quiz_index + 1} of {len(qs)}): {shapes}")
+        chosen = {True: "Works", False: "Fails", None: None}[self._answer]
+        self.works_button.setEnabled(self.concealed and self._answer is None)
+        self.fails_button.setEnabled(self.concealed and self._answer is None)
+        self.reveal_button.setEnabled(self.concealed and self._answer is not None)
+        self.next_button.setEnabled(True)
+        self.score_label.setText(f"Score: {self.right}/{self.answered}")
+        t = self.theme
+        if self.concealed:
+            self.feedback_label.setStyleSheet("")
+            self.feedback_label.setText(f"The class says: {chosen}. Press Reveal." if chosen
+                                        else "Works or fails? Choose an answer.")
+        else:
+            ok = self.state.explanation.ok
+            correct = self._answer == ok
+            colour = okabe("bluish_green") if correct else _error_colour(t)
+            truth = "it works" if ok else "it fails"
+            self.feedback_label.setStyleSheet(f"color: {_hex(colour)};")
+            self.feedback_label.setText(("✓ Right: " if correct else "✗ Not this time: ") + truth + ".")
+
+    # -- state → widgets ---------------------------------------------------------------------------------------
+
+    def _state_changed(self, state, changes) -> None:
+        if "params" in changes:
+            self._sync_fields()
+            self.values_box.blockSignals(True)
+            self.values_box.setChecked(state.show_values)
+            self.values_box.blockSignals(False)
+        self._show_step()
+
+    def _show_step(self) -> None:
+        st = self.state
+        # the legend names the marks (✓, ✗, padded, stretched): not before the reveal
+        self.legend.setVisible(not self.concealed)
+        if self.concealed:
+            self.step_title.setText("Quiz: " + " + ".join(shape_text(s) for s in st.shapes))
+            self.step_text.setText("The shapes are lined up at their last dimension. "
+                                   "Does NumPy broadcast them?")
+            self.note.setText("")
+            self.canvas.update()
+            self.status_changed.emit("quiz: waiting for the class's answer")
+            return
+        step = st.steps[st.step]
+        self.step_title.setText(f"Step {st.step + 1}/{st.n_steps}: {step.title}")
+        self.step_text.setText(step.text)
+        notes = []
+        if st.values_note:
+            notes.append(st.values_note)
+        if any(d > 7 for s in st.shapes for d in s) or any(len(s) > 2 for s in st.shapes):
+            notes.append("Long dimensions are drawn as their first and last few entries with “…” between; "
+                         "3-D and larger operands as a row of 2-D slices [i, :, :].")
+        self.note.setText(" ".join(notes))
+        self.canvas.update()
+        self.status_changed.emit(f"step {st.step + 1}/{st.n_steps}: {step.title}")
+
+    # -- the Panel contract --------------------------------------------------------------------------------------
+
+    def play_pause(self) -> None:
+        self.timeline.play_pause()
+
+    def step_by(self, delta: int) -> None:
+        self.timeline.step_by(delta)
+
+    def first_step(self) -> None:
+        self.timeline.first()
+
+    def last_step(self) -> None:
+        self.timeline.last()
+
+    def faster(self) -> None:
+        self.timeline.faster()
+
+    def slower(self) -> None:
+        self.timeline.slower()
+
+    def scenario(self, title: str):
+        st = self.state
+        params = bc.BroadcastParams(st.shapes, st.values_kind, st.seed).to_dict()
+        s = scenarios.Scenario("broadcast", title, params, self._description, {"step": st.step})
+        scenarios.check_scenario(s)
+        return s
+
+    def apply_scenario(self, scenario) -> None:
+        """Show ``scenario``; raises ScenarioError (and keeps the picture) when it cannot."""
+        if scenario.panel != self.panel_id:
+            raise scenarios.ScenarioError(scenario.path, f"is a {scenario.panel!r} scenario, "
+                                                         "not one for the broadcasting panel")
+        scenarios.check_scenario(scenario)
+        p = scenario.params
+        if not isinstance(p, bc.BroadcastParams):
+            try:
+                p = bc.BroadcastParams.from_dict(dict(p))
+            except ValueError as e:
+                raise scenarios.ScenarioError(scenario.path, str(e)) from None
+        if self._quiz:
+            self.set_quiz_mode(False)
+        self.timeline.pause()
+        self.state.set_shapes(p.shapes, p.values, p.seed)
+        step = scenario.view.get("step", 0) if isinstance(scenario.view, dict) else 0
+        if isinstance(step, int) and not isinstance(step, bool):
+            self.state.set_step(step)
+        self.preset_message.clear()
+        self._sync_fields()
+        i = self.preset_box.findText(scenario.title)
+        self.preset_box.setCurrentIndex(max(i, 0))
+        self._description = scenario.description
+        self.preset_text.setText(scenario.description)
+        self.random_label.setText("")
+
+    def presets(self) -> list:
+        return list(self._presets)
+
+    def shutdown(self) -> None:
+        self.timeline.pause()
+
+
+__all__ = ["BroadcastPanel"]

@@ -1,0 +1,91 @@
+"""``gpuviz broadcast``: the steps and the verdict as text or JSON; unreadable shapes cost one line and exit 2."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gpuviz import cli
+from gpuviz.model.broadcast import explain
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_main(capsys, *args):
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_failing_pair_prints_the_steps_and_the_verdict_and_exits_0(capsys):
+    code, out, err = run_main(capsys, "broadcast", "(5, 3, 2)", "(5, 2)")
+    assert code == 0 and err == ""
+    ex = explain((5, 3, 2), (5, 2))
+    for step in ex.steps:
+        assert step.title in out and step.text in out
+    assert "fails at dimension 2 from the right" in out.splitlines()[-1]
+    assert "[1]" in out  # the padded 1 is marked in the aligned shapes
+
+
+def test_a_working_pair_prints_the_result_shape(capsys):
+    code, out, err = run_main(capsys, "broadcast", "4x3", "1x3")
+    assert code == 0 and err == ""
+    last = out.splitlines()[-1]
+    assert last.startswith("Verdict: works") and "(4, 3)" in last and "1 → 4" in last
+    assert "Stretch dimension 2 from the right" in out
+
+
+def test_more_than_two_shapes_and_scalars(capsys):
+    code, out, _ = run_main(capsys, "broadcast", "(8, 1, 6, 1)", "(7, 1, 5)", "()")
+    assert code == 0 and "(8, 7, 6, 5)" in out.splitlines()[-1]
+
+
+def test_json_is_one_object_with_the_explanation(capsys):
+    code, out, err = run_main(capsys, "broadcast", "(5, 3, 2)", "(5, 2)", "--json")
+    assert code == 0 and err == "" and len(out.strip().splitlines()) == 1
+    d = json.loads(out)
+    assert d["ok"] is False and d["result_shape"] is None and d["failing_dim"] == 2
+    assert d["shapes"] == [[5, 3, 2], [5, 2]] and d["padded"] == [[5, 3, 2], [1, 5, 2]]
+    assert d["reason"] == explain((5, 3, 2), (5, 2)).reason
+    assert [s["kind"] for s in d["steps"]] == ["align", "pad", "compare", "compare", "fail"]
+    assert all(set(s) >= {"kind", "title", "text", "dim"} for s in d["steps"])
+    code, out, _ = run_main(capsys, "broadcast", "--json", "5,3,2", "()")
+    d = json.loads(out)
+    assert code == 0 and d["ok"] is True and d["result_shape"] == [5, 3, 2] and d["failing_dim"] is None
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["broadcast", "(5, 3, 2)", "abc"], "'abc'"),
+    (["broadcast", "(5, 3", "(3,)"], "never closed"),
+    (["broadcast", "5x3,2", "2"], "one kind of separator"),
+    (["broadcast", "", "2"], "no shape given"),
+    (["broadcast", "1.5", "--json"], "'1.5'"),
+    (["broadcast"], "SHAPE"),
+])
+def test_unreadable_shapes_are_one_line_and_exit_2(capsys, args, needle):
+    code, out, err = run_main(capsys, *args)
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gpuviz: error:") and needle in lines[0]
+    assert "Traceback" not in err and "usage:" not in err.lower()
+
+
+def test_help_names_the_forms(capsys):
+    code, out, _ = run_main(capsys, "broadcast", "--help")
+    assert code == 0 and "5x3x2" in out and "--json" in out
+    code, out, _ = run_main(capsys, "--help")
+    assert "broadcast" in out
+
+
+def test_as_a_real_process_it_loads_neither_qt_nor_numba():
+    probe = ("import sys; from gpuviz.cli import main; code = main(['broadcast', '(4, 3)', '(4,)']); "
+             "assert not any(m.startswith(('PyQt6', 'numba')) for m in sys.modules), 'heavy import'; "
+             "sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "fails at dimension 1 from the right" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "gpuviz", "broadcast", "(4, x)"], capture_output=True, text=True,
+                         timeout=60, cwd=REPO)
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and bad.stdout == ""

@@ -1,0 +1,266 @@
+"""The broadcasting panel: model → widget → change → check (a success, a failure, a quiz round, bad input, elision).
+
+What the canvas painted is read from its ``drawn_texts``/``cells_drawn``/``failing_marked``
+after a real paint (``grab()``), and the panel's visible labels and buttons, so
+the tests check what a student would see.
+"""
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QAbstractButton, QLabel
+
+from gpuviz.model import broadcast as bc
+from gpuviz.model.scenario import dumps_scenario, parse_scenario
+from gpuviz.ui import theme as themes
+from gpuviz.ui.broadcast.panel import BroadcastPanel
+from gpuviz.ui.broadcast.state import BroadcastState, random_shapes
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = BroadcastPanel()
+    qtbot.addWidget(p)
+    p.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    p.resize(1920, 1080)
+    p.show()
+    yield p
+    p.shutdown()
+
+
+def painted(p: BroadcastPanel) -> list[str]:
+    p.canvas.grab()  # a real paint of the canvas at its laid-out size
+    return list(p.canvas.drawn_texts)
+
+
+def on_screen(p: BroadcastPanel) -> str:
+    """Every text a student can read: visible labels, visible buttons, and the canvas's painted texts."""
+    texts = [w.text() for w in p.findChildren(QLabel) if w.isVisible()]
+    texts += [w.text() for w in p.findChildren(QAbstractButton) if w.isVisible()]
+    return "\n".join(texts + painted(p))
+
+
+def preset(p: BroadcastPanel, prefix: str):
+    return next(s for s in p.presets() if s.title.startswith(prefix))
+
+
+def test_success_ends_on_the_sum_with_numpys_values(panel):
+    panel.apply_scenario(preset(panel, "Slide: (4, 3)"))
+    assert panel.state.shapes == ((4, 3), (1, 3))
+    first = painted(panel)
+    assert "101" not in first  # the sum is not drawn before its step
+    panel.last_step()
+    texts = painted(panel)
+    expected = np.arange(1, 13).reshape(4, 3) + np.array([[100, 200, 300]])
+    np.testing.assert_array_equal(panel.state.result, expected)
+    for v in expected.ravel():
+        assert str(v) in texts
+    # the stretched row: 4 copies (the slide drew 3), 3 of them ghosts
+    assert texts.count("100") == 4
+    assert "1 → 4" in texts
+    assert panel.step_title.text().endswith("Add element by element")
+    assert any("result has shape (4, 3)" in t for t in texts)
+
+
+def test_steps_move_with_the_timeline_controls(panel):
+    panel.set_shapes_text("(4, 3)", "(3,)")
+    n = panel.state.n_steps
+    kinds = [s.kind for s in panel.state.steps]
+    assert kinds[:2] == ["align", "pad"]
+    assert "padded" not in painted(panel)  # align: the gap is still empty
+    panel.step_by(1)
+    assert "padded" in painted(panel)
+    panel.last_step()
+    assert panel.state.step == n - 1
+    assert not panel.timeline.forward_button.isEnabled()
+    panel.first_step()
+    assert panel.state.step == 0
+    panel.timeline.slider.setValue(2)
+    assert panel.state.step == 2
+    speed = panel.timeline.speed
+    panel.faster()
+    assert panel.timeline.speed > speed
+
+
+def test_failure_ends_on_the_reason_with_the_dimension_marked_in_both_shapes(panel):
+    panel.set_shapes_text("(5, 3, 2)", "(5, 2)")
+    ex = panel.state.explanation
+    assert not ex.ok and ex.failing_dim == 2
+    panel.last_step()
+    texts = painted(panel)
+    assert panel.state.steps[panel.state.step].kind == "fail"
+    assert any(ex.reason in t for t in texts)
+    assert sorted(panel.canvas.failing_marked) == [(0, 2), (1, 2)]
+    assert "✗ differ" in texts and "✓ equal" in texts
+    # before the failing comparison nothing is marked
+    panel.first_step()
+    painted(panel)
+    assert panel.canvas.failing_marked == []
+
+
+def test_quiz_round_hides_the_answer_until_the_reveal(panel):
+    panel.set_quiz_mode(True)
+    assert panel.state.shapes == bc.QUIZ["A"]
+    giveaways = ("✓", "✗", "Right", "Not this time", "result", "padded", "stretch", "(5, 3, 2)\n(1, 3, 2)",
+                 "differ", "equal", "works")
+    text = on_screen(panel)
+    for word in giveaways:
+        assert word not in text, word
+    assert "Score: 0/0" in text
+    # the keys cannot step past "align" before the reveal
+    panel.step_by(1)
+    panel.last_step()
+    panel.play_pause()
+    assert panel.state.step == 0 and not panel.timeline.playing
+    assert not any(b.isEnabled() for b in (panel.timeline.forward_button, panel.timeline.last_button,
+                                           panel.timeline.play_button, panel.timeline.slider))
+    assert not panel.reveal_button.isEnabled()
+    panel.works_button.click()
+    text = on_screen(panel)
+    for word in giveaways:
+        assert word not in text, word
+    assert "Score: 0/0" in text  # the score moves only at the reveal, or it would tell
+    panel.reveal_button.click()
+    assert panel.score_label.text() == "Score: 1/1"
+    assert panel.feedback_label.text().startswith("✓ Right")
+    assert panel.timeline.playing
+    panel.last_step()
+    assert any("result has shape (5, 3, 2)" in t for t in painted(panel))
+
+    panel.next_button.click()  # B: (5, 3, 2) + (5, 2) fails
+    assert panel.state.shapes == bc.QUIZ["B"] and panel.concealed
+    panel.works_button.click()
+    panel.reveal_button.click()
+    assert panel.score_label.text() == "Score: 1/2"
+    assert panel.feedback_label.text().startswith("✗ Not this time")
+    panel.set_quiz_mode(False)
+    assert not panel.quiz_button.isChecked() and panel.preset_box.isEnabled()
+
+
+def test_quiz_questions_come_in_order_a_to_g_with_the_lectures_answers(panel):
+    questions = panel.quiz_questions()
+    assert [q.quiz["letter"] for q in questions] == list("ABCDEFG")
+    for q in questions:
+        shapes = bc.BroadcastParams.from_dict(dict(q.params)).shapes
+        assert bc.explain(*shapes).ok == bc.QUIZ_ANSWERS[q.quiz["letter"]]
+
+
+def test_a_shape_that_cannot_be_read_is_reported_inline_and_the_picture_stays(panel):
+    panel.set_shapes_text("(4, 3)", "(1, 3)")
+    panel.last_step()
+    before = painted(panel)
+    panel.set_shapes_text("(5, 3, x)", "(1, 3)")
+    message = panel.messages[0].message
+    assert message and "x" in message and "Still showing (4, 3) + (1, 3)" in message
+    assert panel.messages[1].message == ""
+    assert panel.state.shapes == ((4, 3), (1, 3))
+    assert painted(panel) == before
+    panel.set_shapes_text("5x3x2", "()")
+    assert panel.messages[0].message == ""
+    assert panel.state.shapes == ((5, 3, 2), ())
+
+
+def test_large_shapes_are_elided_to_a_bounded_number_of_cells(panel):
+    panel.set_shapes_text("(1000, 784)", "(784,)")
+    panel.last_step()
+    texts = painted(panel)
+    assert panel.state.explanation.result_shape == (1000, 784)
+    assert 0 < panel.canvas.cells_drawn <= 3 * 7 * 7
+    assert "…" in texts and "⋮" in texts
+    assert len(texts) < 600
+    # the corner values are NumPy's: first and last element of the sum
+    res = panel.state.result
+    assert str(res[0, 0]) in texts and str(res[-1, -1]) in texts
+
+
+def test_three_d_operands_are_rows_of_slices(panel):
+    panel.apply_scenario(preset(panel, "Quiz D"))
+    panel.last_step()
+    texts = painted(panel)
+    assert "[0, :, :]" in texts and "[4, :, :]" in texts
+    assert "1 → 3" in texts
+
+
+def test_more_operands_and_random_practice_pairs(panel):
+    panel.add_operand()
+    assert len(panel.fields) == 3 and len(panel.state.shapes) == 3
+    panel.remove_operand()
+    assert len(panel.state.shapes) == 2
+    panel.seed_box.setValue(7)
+    panel.random_pair()
+    assert panel.state.shapes == random_shapes(7)
+    assert "seed 7" in panel.random_label.text()
+    assert panel.seed_box.value() == 8
+    for seed in range(30):  # every practice pair is explained by the model without error
+        BroadcastState(random_shapes(seed))
+
+
+def test_pitfall_preset_shows_its_description(panel):
+    pitfall = preset(panel, "Pitfall")
+    panel.apply_scenario(pitfall)
+    assert panel.preset_text.text() == pitfall.description
+    assert "(1, 10)" in panel.preset_text.text()
+    panel.last_step()
+    np.testing.assert_array_equal(panel.state.result,
+                                  np.arange(1, 41).reshape(4, 10) + (np.arange(1, 5) * 100).reshape(4, 1))
+
+
+def test_scenario_round_trips_through_toml(panel, qtbot):
+    panel.apply_scenario(preset(panel, "Slide: (4, 3)"))
+    panel.step_by(2)
+    text = dumps_scenario(panel.scenario("mine"))
+    again = parse_scenario(tomllib.loads(text))
+    other = BroadcastPanel()
+    qtbot.addWidget(other)
+    other.apply_scenario(again)
+    assert other.state.shapes == panel.state.shapes and other.state.step == 2
+    np.testing.assert_array_equal(other.state.values[0], np.arange(1, 13).reshape(4, 3))
+
+
+@pytest.mark.parametrize("name", ["light", "dark", "lecture"])
+def test_themes_paint_the_canvas_in_the_theme(panel, name):
+    theme = themes.THEMES[name]
+    panel.set_theme(theme)
+    panel.last_step()
+    image = panel.canvas.grab().toImage()
+    assert panel.canvas.drawn_texts
+    corner = image.pixelColor(2, 2)
+    assert (corner.red(), corner.green(), corner.blue()) == theme.panel_background
+
+
+def test_the_main_window_has_the_panel_second(main_window, qtbot):
+    assert [p.panel_id for p in main_window.panels] == ["matmul", "broadcast"]
+    assert main_window.current_panel().panel_id == "matmul"
+    bp = main_window.panel("broadcast")
+    main_window.tabs.setCurrentWidget(bp)
+    bp.setFocus()
+    qtbot.keyClick(main_window, Qt.Key.Key_End)
+    assert bp.state.step == bp.state.n_steps - 1
+    qtbot.keyClick(main_window, Qt.Key.Key_Home)
+    assert bp.state.step == 0
+
+
+def test_a_broadcast_scenario_file_opens_in_its_panel(main_window):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "01-broadcast.toml"
+    assert main_window.open_scenario(path) is True
+    bp = main_window.panel("broadcast")
+    assert main_window.current_panel() is bp
+    assert bp.state.shapes == ((5, 3, 2), (3, 2))
+
+
+def test_values_toggle_draws_cells_without_numbers(panel):
+    panel.apply_scenario(preset(panel, "Slide: (4, 3)"))
+    panel.last_step()
+    panel.values_box.setChecked(False)
+    texts = painted(panel)
+    assert panel.state.result is None and "101" not in texts and "12" not in texts
+    assert panel.canvas.cells_drawn == 36  # A, B stretched and the result: 3 × (4 × 3) cells
+    panel.values_box.setChecked(True)
+    assert "312" in painted(panel)
