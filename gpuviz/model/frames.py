@@ -197,7 +197,7 @@ def _array_difference(a: np.ndarray, b: np.ndarray) -> str:
     return ""
 
 
-def _resolve_viewports(shapes: dict, viewports) -> dict[str, Viewport]:
+def resolve_viewports(shapes: dict, viewports) -> dict[str, Viewport]:
     out = {}
     given = dict(viewports or {})
     unknown = set(given) - set(shapes)
@@ -279,7 +279,7 @@ def frame_from_trace(trace: Trace, steps: Steps, step: int, viewports=None) -> F
     if steps.event_step is None or len(steps.event_step) != len(tr):
         raise ValueError("these steps were not derived from this trace")
     shapes = trace_shapes(tr)
-    vps = _resolve_viewports(shapes, viewports)
+    vps = resolve_viewports(shapes, viewports)
     ev = tr.take(np.flatnonzero(steps.event_step == step))
     reads, writes = {}, {}
     for code, name in enumerate(tr.array_names):
@@ -395,14 +395,14 @@ def _ones(n: int) -> np.ndarray:
     return np.ones(n, np.int64)
 
 
-def _span(n: int, start: int, stop: int) -> np.ndarray:
+def span_profile(n: int, start: int, stop: int) -> np.ndarray:
     """1 where ``start <= index < stop``, over ``n`` indices."""
     i = np.arange(n)
     return ((i >= start) & (i < stop)).astype(np.int64)
 
 
 def _below(n: int, limit: int) -> np.ndarray:
-    return _span(n, 0, limit)
+    return span_profile(n, 0, limit)
 
 
 def _only(n: int, index: int) -> np.ndarray:
@@ -411,7 +411,7 @@ def _only(n: int, index: int) -> np.ndarray:
     return out
 
 
-def _step_terms(kernel: str, problem: MatmulProblem, launch: LaunchConfig, role: str, t: int, index: int):
+def step_terms(kernel: str, problem: MatmulProblem, launch: LaunchConfig, role: str, t: int, index: int):
     """The active-thread and access counts of one step, as sums of outer products.
 
     Returns ``(active, reads, writes)``: terms over the thread grid, and per
@@ -445,7 +445,7 @@ def _step_terms(kernel: str, problem: MatmulProblem, launch: LaunchConfig, role:
         blocks_y = _below(rows, m).reshape(g.y, tile).sum(axis=0)  # blocks whose row ty is inside A
         loads = [(g.x, blocks_y, _below(tile, in_tile))]
         if role == "load_a":
-            reads["A"] = [(g.x, _ones(m), _span(k, t0, t0 + in_tile))]
+            reads["A"] = [(g.x, _ones(m), span_profile(k, t0, t0 + in_tile))]
             writes["sA"] = loads
         else:
             active = everyone + _negate(active)
@@ -455,7 +455,7 @@ def _step_terms(kernel: str, problem: MatmulProblem, launch: LaunchConfig, role:
         blocks_x = _below(cols, n).reshape(g.x, tile).sum(axis=0)
         loads = [(g.y, _below(tile, in_tile), blocks_x)]
         if role == "load_b":
-            reads["B"] = [(g.y, _span(k, t0, t0 + in_tile), _ones(n))]
+            reads["B"] = [(g.y, span_profile(k, t0, t0 + in_tile), _ones(n))]
             writes["sB"] = loads
         else:
             active = everyone + _negate(active)
@@ -477,7 +477,7 @@ def _negate(terms: _Terms) -> _Terms:
     return [(-c, u, v) for c, u, v in terms]
 
 
-def _render(terms: _Terms, vp: Viewport) -> np.ndarray:
+def render_terms(terms: _Terms, vp: Viewport) -> np.ndarray:
     """The terms summed over each pixel of ``vp``: binning is linear, so bin the profiles, then multiply."""
     if not terms:
         return np.zeros(vp.shape, np.int64)
@@ -517,12 +517,12 @@ def kernel_frame(kernel: str, problem: MatmulProblem, block, step: int, viewport
     if not 0 <= step < len(plan.line):
         raise IndexError(f"step {step} is outside 0..{len(plan.line) - 1}")
     shapes = kernel_shapes(kernel, problem, block)
-    vps = _resolve_viewports(shapes, viewports)
-    active, reads, writes = _step_terms(kernel, problem, launch, ROLES[plan.role[step]],
+    vps = resolve_viewports(shapes, viewports)
+    active, reads, writes = step_terms(kernel, problem, launch, ROLES[plan.role[step]],
                                         int(plan.tile[step]), int(plan.index[step]))
     names = KERNEL_ARRAYS[kernel]
     return Frame(step, int(plan.epoch[step]), int(plan.ordinal[step]), int(plan.line[step]),
                  int(plan.threads[step]),
-                 {name: _render(reads.get(name, []), vps[name]) for name in names},
-                 {name: _render(writes.get(name, []), vps[name]) for name in names},
-                 _render(active, vps[THREADS]), vps)
+                 {name: render_terms(reads.get(name, []), vps[name]) for name in names},
+                 {name: render_terms(writes.get(name, []), vps[name]) for name in names},
+                 render_terms(active, vps[THREADS]), vps)

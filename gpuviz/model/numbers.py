@@ -19,7 +19,7 @@ from itertools import product
 
 import numpy as np
 
-from .frames import ROLES, Viewport, _render, _span, step_plan
+from .frames import ROLES, Viewport, render_terms, span_profile, step_plan
 from .launch import WARP_SIZE, Dim3, LaunchConfig
 from .matmul import MatmulProblem, launch_for
 
@@ -352,24 +352,24 @@ def cumulative_reads(kernel: str, problem: MatmulProblem, block, step: int, view
     if kernel in ("naive", "uncoalesced"):
         # each multiply step k reads column k of A and row k of B: after s of them, the first s
         done = _steps_done(plan, "multiply", step)
-        first = _span(k, 0, done)
+        first = span_profile(k, 0, done)
         if gx is None:
-            return {"A": _render([(n, np.ones(m, np.int64), first)], va),
-                    "B": _render([(m, first, np.ones(n, np.int64))], vb)}
+            return {"A": render_terms([(n, np.ones(m, np.int64), first)], va),
+                    "B": render_terms([(m, first, np.ones(n, np.int64))], vb)}
         gx, gy = np.asarray(gx, np.int64), np.asarray(gy, np.int64)
         row, col = (gx, gy) if kernel == "uncoalesced" else (gy, gx)
         inside = (row < m) & (col < n)
         rows = np.bincount(row[inside], minlength=m)[:m]
         cols = np.bincount(col[inside], minlength=n)[:n]
-        return {"A": _render([(1, rows, first)], va), "B": _render([(1, first, cols)], vb)}
+        return {"A": render_terms([(1, rows, first)], va), "B": render_terms([(1, first, cols)], vb)}
 
     tile = launch.block.x
     tiles_a = _steps_done(plan, "load_a", step)
     tiles_b = _steps_done(plan, "load_b", step)
     if gx is None:
         # every block row reads each loaded column of A once per block column: gridDim.x times
-        return {"A": _render([(launch.grid.x, np.ones(m, np.int64), _span(k, 0, tiles_a * tile))], va),
-                "B": _render([(launch.grid.y, _span(k, 0, tiles_b * tile), np.ones(n, np.int64))], vb)}
+        return {"A": render_terms([(launch.grid.x, np.ones(m, np.int64), span_profile(k, 0, tiles_a * tile))], va),
+                "B": render_terms([(launch.grid.y, span_profile(k, 0, tiles_b * tile), np.ones(n, np.int64))], vb)}
     gx, gy = np.asarray(gx, np.int64), np.asarray(gy, np.int64)
     tx, ty = gx % tile, gy % tile
     row, col = gy, gx

@@ -21,13 +21,13 @@ from .frames import (
     THREADS,
     Frame,
     Viewport,
-    _render,
-    _resolve_viewports,
-    _step_terms,
     kernel_frame,
     kernel_shapes,
     kernel_steps,
+    render_terms,
+    resolve_viewports,
     step_plan,
+    step_terms,
 )
 from .launch import WARP_SIZE, Dim3, LaunchError, ThreadIndex
 from .matmul import KERNELS, MatmulProblem, ShapeError, kernel_source, launch_for, mapping_for
@@ -418,8 +418,8 @@ class MatmulScene:
             raise IndexError(f"step {s} is outside 0..{self.n_steps - 1}")
         # only the active threads come from the whole grid: render just those, not every array's counts
         p = self._plan
-        vps = _resolve_viewports(self.shapes(), viewports)
-        active, _, _ = _step_terms(self.kernel, self.problem, self.launch, ROLES[p.role[s]], int(p.tile[s]),
+        vps = resolve_viewports(self.shapes(), viewports)
+        active, _, _ = step_terms(self.kernel, self.problem, self.launch, ROLES[p.role[s]], int(p.tile[s]),
                                    int(p.index[s]))
         names = [name for name in vps if name != THREADS]
         reads, writes = {}, {}
@@ -438,7 +438,7 @@ class MatmulScene:
         reads = {name: reads[name] for name in names}
         writes = {name: writes[name] for name in names}
         return Frame(s, int(p.epoch[s]), int(p.ordinal[s]), int(p.line[s]), int(p.threads[s]), reads, writes,
-                     _render(active, vps[THREADS]), vps)
+                     render_terms(active, vps[THREADS]), vps)
 
     def cumulative_reads(self, viewports: dict[str, Viewport] | None = None,
                          step: int | None = None) -> dict[str, np.ndarray]:
@@ -450,7 +450,7 @@ class MatmulScene:
         tiled kernel gridDim.x and gridDim.y times: the reuse its tiles buy.
         """
         s = self.step if step is None else int(step)
-        vps = _resolve_viewports(self.shapes(), viewports)
+        vps = resolve_viewports(self.shapes(), viewports)
         threads = self.focus_threads()
         gx, gy = threads if threads is not None else (None, None)
         return _numbers.cumulative_reads(self.kernel, self.problem, self.launch.block, s, vps, gx, gy)
