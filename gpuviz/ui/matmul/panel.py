@@ -428,6 +428,8 @@ class MatmulPanel(Panel):
         i = self.preset_box.findText(scenario.title)
         self.preset_box.setCurrentIndex(max(i, 0))
         self.preset_text.setText(scenario.description)
+        # the Panel contract: a status after every apply, even when the scene did not change
+        self.status_changed.emit(describe_step(self.scene))
 
     def presets(self) -> list:
         return list(self._presets)
