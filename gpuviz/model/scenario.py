@@ -31,6 +31,12 @@ table with ``question``, ``answer`` (``"works"`` or ``"fails"``, checked
 against NumPy's rule) and optional ``letter``. Its key steps index the
 explanation's steps.
 
+A ``panel = "grad"`` scenario's ``[params]`` holds optional ``layer``
+(``"toy"`` or ``"digits"``), ``alpha``, ``batch``, ``seed``, ``loss``
+(``"xent"`` or ``"mse"``) and ``steps`` (training steps to run first); see
+:class:`gpuviz.model.dense.GradParams`. Its ``[view]`` is kept as read, and
+its key steps index training steps.
+
 Files are written by :func:`save_scenario` with a small writer of this flat
 schema (strings, whole numbers, booleans and arrays of them), so no TOML
 writing library is needed.
@@ -53,6 +59,7 @@ except ImportError:  # Python 3.10
 from ..paths import asset_path
 from . import broadcast as bc
 from .budget import Budget
+from .dense import GRAD_PARAM_KEYS, DenseError, GradParams
 from .frames import kernel_steps
 from .launch import LaunchError, ThreadIndex
 from .matmul import KERNELS, launch_for
@@ -61,7 +68,7 @@ from .scene import FOCUS, MatmulParams, SceneError
 SCHEMA = 1
 
 #: Panels whose parameters this version checks; a scenario of another panel is read but not checked.
-KNOWN_PANELS = ("matmul", "broadcast")
+KNOWN_PANELS = ("matmul", "broadcast", "grad")
 
 _TOP_KEYS = ("schema", "panel", "title", "description", "params", "view", "key_steps", "quiz")
 _QUIZ_KEYS = ("question", "answer", "letter")
@@ -277,6 +284,13 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
                             Path(path) if path is not None else None, quiz)
         check_scenario(scenario, budget, _checker=c)
         return scenario
+    if panel == "grad":
+        c.table(raw_params, "[params]", GRAD_PARAM_KEYS)
+        c.table(raw_view, "[view]", tuple(raw_view) if isinstance(raw_view, dict) else ())
+        scenario = Scenario(panel, title, dict(raw_params), description, dict(raw_view), tuple(key_steps), schema,
+                            Path(path) if path is not None else None)
+        check_scenario(scenario, budget, _checker=c)
+        return scenario
     if panel not in KNOWN_PANELS:
         # a later panel's scenario: keep its tables as read, check only their shape
         c.table(raw_params, "[params]", tuple(raw_params) if isinstance(raw_params, dict) else ())
@@ -332,6 +346,13 @@ def check_scenario(scenario: Scenario, budget: Budget | None = None, *, _checker
     c = _checker or _Checker(scenario.path)
     if scenario.panel == "broadcast":
         _check_broadcast(c, scenario)
+        return
+    if scenario.panel == "grad":
+        params = scenario.params
+        try:
+            GradParams.from_dict(params.to_dict() if isinstance(params, GradParams) else params)
+        except DenseError as e:
+            c.fail(str(e))  # its messages name [params] and the key
         return
     if scenario.panel not in KNOWN_PANELS:
         return
@@ -518,7 +539,7 @@ def _toml_table(values: dict, where: str) -> list[str]:
 def dumps_scenario(scenario: Scenario) -> str:
     """The TOML text of ``scenario`` (what :func:`save_scenario` writes)."""
     p = scenario.params
-    params = p.to_dict() if isinstance(p, (MatmulParams, bc.BroadcastParams)) else dict(p)
+    params = p.to_dict() if isinstance(p, (MatmulParams, bc.BroadcastParams, GradParams)) else dict(p)
     lines = [f"schema = {scenario.schema}", f"panel = {_toml_string(scenario.panel)}",
              f"title = {_toml_string(scenario.title)}"]
     if scenario.description:

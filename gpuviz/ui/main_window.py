@@ -174,10 +174,11 @@ class _BackendLookup:
 
 def _default_panels(engine) -> list[Panel]:
     from .broadcast.panel import BroadcastPanel
+    from .grad.panel import GradPanel
     from .matmul.panel import MatmulPanel
 
     # the matmul panel stays first: the window opens on its lecture preset
-    return [MatmulPanel(scene=None, engine=engine), BroadcastPanel()]
+    return [MatmulPanel(scene=None, engine=engine), BroadcastPanel(), GradPanel()]
 
 
 class MainWindow(QMainWindow):

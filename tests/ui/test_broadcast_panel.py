@@ -234,7 +234,7 @@ def test_themes_paint_the_canvas_in_the_theme(panel, name):
 
 
 def test_the_main_window_has_the_panel_second(main_window, qtbot):
-    assert [p.panel_id for p in main_window.panels] == ["matmul", "broadcast"]
+    assert [p.panel_id for p in main_window.panels][:2] == ["matmul", "broadcast"]
     assert main_window.current_panel().panel_id == "matmul"
     bp = main_window.panel("broadcast")
     main_window.tabs.setCurrentWidget(bp)

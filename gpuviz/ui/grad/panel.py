@@ -1,0 +1,965 @@
+"""The "Weight gradients" panel: z = Wx + b, where each entry of ∇_W L comes from, batches, and training.
+
+The panel owns a :class:`~gpuviz.ui.grad.state.GradState`; every number it
+draws (z, p, δ, the outer products, their sum, the matrix product, the trained
+weights, the loss curve) comes from :mod:`gpuviz.model.dense`. Three views
+share the side bar: **Layer** (one example; click an entry of ∇_W L to see
+δ_i·x_j), **Batch** (the per-example outer products summed one by one on the
+timeline, then the same matrix as the product (P − Y)ᵀ X / B) and **Train**
+(gradient descent stepped or played, with W, ∇_W L and the loss curve).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QSize, Qt, QTimer
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...model import scenario as scenarios
+from ...model.dense import DenseError
+from ...model.scene import SceneError
+from ..matmul._style import apply_theme, font, mix, okabe
+from ..panel import Panel
+from ..theme import LIGHT, Theme
+from .canvas import ColourBar, MatrixView, TileView, fmt, symmetric_limit
+from .state import LAYERS, VIEWS, GradState, GradStateError
+
+#: Steps per second of each view's timeline: examples summed, or training steps.
+SPEEDS = {"batch": (1, 2, 4, 8, 16, 32), "train": (2, 5, 10, 20, 30, 60)}
+DEFAULT_SPEED = {"batch": 4, "train": 20}
+dense_errors = (DenseError, GradStateError, TypeError)
+#: The most training steps a scenario replays when it is opened (an export of "after 200 steps").
+MAX_REPLAY = 5000
+LAYER_TITLES = {"toy": "toy 3×7 (small integers)", "digits": "digits 10×784 (28×28 images)"}
+VIEW_TITLES = {"layer": "Layer: one example", "batch": "Batch: sum of outer products", "train": "Train: ΔW = −α∇L"}
+
+
+def _hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
+
+
+def _error_colour(theme: Theme):
+    return (255, 120, 80) if theme.dark else okabe("vermillion")
+
+
+def _scrolled(content: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(content)
+    return area
+
+
+def _relayout(page: QWidget) -> None:
+    """Make the page's layouts ask their matrices for their sizes again (a new shape or theme changes them)."""
+    for lay in page.findChildren(QLayout):
+        lay.invalidate()
+    if page.layout() is not None:
+        page.layout().invalidate()
+        page.layout().activate()
+
+
+def _op(text: str) -> QLabel:
+    lab = QLabel(text)
+    lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    lab.setObjectName("op")
+    return lab
+
+
+class _Message(QLabel):
+    """A warning sentence next to a field (⚠ and bold vermillion: read by text, not colour alone)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.hide()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.setStyleSheet(f"color: {_hex(_error_colour(theme))};")
+        self.setFont(font(theme, bold=True, scale=0.95))
+
+    def show_message(self, text: str) -> None:
+        self.setText(f"⚠ {text}")
+        self.show()
+
+    def clear(self) -> None:
+        self.setText("")
+        self.hide()
+
+    @property
+    def message(self) -> str:
+        return self.text().removeprefix("⚠ ") if not self.isHidden() else ""
+
+
+class GradPanel(Panel):
+    """The "Weight gradients" panel.
+
+    Parameters
+    ----------
+    state : GradState, optional
+        What is shown; default: the toy 3×7 layer, seed 0.
+    parent : QWidget, optional
+    theme : Theme
+    """
+
+    panel_id = "grad"
+    title = "Weight gradients"
+
+    def __init__(self, state: GradState | None = None, parent=None, theme: Theme = LIGHT):
+        super().__init__(parent)
+        self.theme = theme
+        self.state = state if state is not None else GradState("toy")
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._speed = dict(DEFAULT_SPEED)
+        self._syncing = False
+        self.repaint_times: list[float] = []
+
+        self._build_side()
+        self._build_pages()
+        self._build_timeline()
+
+        self.headline = QLabel()
+        self.headline.setWordWrap(True)
+        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.diverged_label = _Message()
+        main = QWidget()
+        mv = QVBoxLayout(main)
+        mv.setContentsMargins(6, 6, 6, 6)
+        mv.addWidget(self.headline)
+        mv.addWidget(self.diverged_label)
+        mv.addWidget(self.pages, 1)
+        mv.addWidget(self.timeline)
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.side_scroll)
+        lay.addWidget(main, 1)
+
+        self.state.subscribe(self._state_changed)
+        self.set_theme(theme)
+        self._refresh_all()
+
+    # -- building -------------------------------------------------------------------------------
+
+    def _build_side(self) -> None:
+        side = QWidget()
+        g = QGridLayout(side)
+        g.setContentsMargins(8, 8, 8, 8)
+        g.setVerticalSpacing(4)
+        self.section_labels = []
+        row = 0
+
+        def section(text):
+            nonlocal row
+            lab = QLabel(text)
+            self.section_labels.append(lab)
+            g.addWidget(lab, row, 0, 1, 2)
+            row += 1
+
+        section("Layer")
+        self.layer_box = QComboBox()
+        for kind in LAYERS:
+            self.layer_box.addItem(LAYER_TITLES[kind], kind)
+        self.layer_box.setToolTip("The lecture's 3×7 example, or the 10×784 digit classifier")
+        self.layer_box.activated.connect(lambda _i: self._layer_chosen())
+        g.addWidget(self.layer_box, row, 0, 1, 2)
+        row += 1
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(0, 999_999)
+        self.seed_box.setPrefix("seed ")
+        self.seed_box.setToolTip("Seeds the weights, the example, the batch and the order of training batches")
+        self.seed_box.editingFinished.connect(self._seed_chosen)
+        g.addWidget(self.seed_box, row, 0, 1, 2)
+        row += 1
+
+        section("View")
+        self.view_buttons = {}
+        self.view_group = QButtonGroup(self)
+        for view in VIEWS:
+            b = QPushButton(VIEW_TITLES[view])
+            b.setCheckable(True)
+            b.clicked.connect(lambda _c, v=view: self.set_view(v))
+            self.view_group.addButton(b)
+            self.view_buttons[view] = b
+            g.addWidget(b, row, 0, 1, 2)
+            row += 1
+
+        section("Training (digits)")
+        g.addWidget(QLabel("α (learning rate)"), row, 0)
+        self.alpha_field = QLineEdit()
+        self.alpha_field.setToolTip("ΔW = −α ∇_W L: a positive number; too large and the run diverges")
+        self.alpha_field.editingFinished.connect(self._alpha_edited)
+        g.addWidget(self.alpha_field, row, 1)
+        row += 1
+        self.alpha_message = _Message()
+        g.addWidget(self.alpha_message, row, 0, 1, 2)
+        row += 1
+        g.addWidget(QLabel("batch size B"), row, 0)
+        self.batch_field = QLineEdit()
+        self.batch_field.setToolTip("Examples per step (1 to the number of training images)")
+        self.batch_field.editingFinished.connect(self._batch_edited)
+        g.addWidget(self.batch_field, row, 1)
+        row += 1
+        self.batch_message = _Message()
+        g.addWidget(self.batch_message, row, 0, 1, 2)
+        row += 1
+        self.reset_button = QPushButton("Reset weights (seed)")
+        self.reset_button.setToolTip("Back to the seed's initial weights; the curve starts again")
+        self.reset_button.clicked.connect(self.reset)
+        g.addWidget(self.reset_button, row, 0, 1, 2)
+        row += 1
+
+        section("The batch as one matmul")
+        self.matmul_button = QPushButton("Open this product in the matmul panel")
+        self.matmul_button.setToolTip("(P − Y)ᵀ · X: C (m×n) = A (m×B) · B (B×n) on the GPU panel")
+        self.matmul_button.clicked.connect(self.open_in_matmul)
+        g.addWidget(self.matmul_button, row, 0, 1, 2)
+        row += 1
+        self.matmul_message = _Message()
+        g.addWidget(self.matmul_message, row, 0, 1, 2)
+        row += 1
+
+        self.note = QLabel("Every number here is computed by gpuviz.model.dense in float64: the softmax "
+                           "cross-entropy layer, its backward pass and plain minibatch gradient descent. "
+                           "Diverging colours: blue negative, the background colour 0, vermillion positive.")
+        self.note.setWordWrap(True)
+        g.addWidget(self.note, row, 0, 1, 2)
+        row += 1
+        g.setRowStretch(row, 1)
+        self._side = side
+        self.side_scroll = _scrolled(side)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def _build_pages(self) -> None:
+        self.pages = QStackedWidget()
+        self._build_layer_page()
+        self._build_batch_page()
+        self._build_train_page()
+
+    def _build_layer_page(self) -> None:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        v.setContentsMargins(0, 0, 0, 0)
+        self.forward_title = QLabel("Forward")
+        v.addWidget(self.forward_title)
+        fw = QHBoxLayout()
+        fw.setSpacing(10)
+        self.W_matrix = MatrixView("W")
+        self.W_tiles = TileView("W (each row as 28×28)", tile=76)
+        self.x_col = MatrixView("x", signed=False)
+        self.x_tile = TileView("x", columns=1, tile=112, signed=False)
+        self.b_col = MatrixView("b")
+        self.z_col = MatrixView("z = Wx + b")
+        self.p_col = MatrixView("p = softmax(z)", signed=False)
+        self.y_col = MatrixView("y (one-hot)", signed=False)
+        self.ops = [_op("·"), _op("+"), _op("="), _op("→"), _op("vs")]
+        for w in (self.W_matrix, self.W_tiles, self.ops[0], self.x_col, self.x_tile, self.ops[1], self.b_col,
+                  self.ops[2], self.z_col, self.ops[3], self.p_col, self.ops[4], self.y_col):
+            fw.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
+        fw.addStretch(1)
+        v.addLayout(fw)
+        self.shape_line = QLabel()
+        v.addWidget(self.shape_line)
+        self.backward_title = QLabel("Backward: click an entry of ∇_W L")
+        v.addWidget(self.backward_title)
+        # the worked entry right under the title: on a projector it must not scroll out of sight
+        self.story_label = QLabel()
+        self.story_label.setWordWrap(True)
+        self.story_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        v.addWidget(self.story_label)
+        bw = QHBoxLayout()
+        bw.setSpacing(10)
+        self.delta_col = MatrixView("δ = p − y")
+        self.xT_row = MatrixView("xᵀ", signed=False)
+        self.xT_tile = TileView("xᵀ (as 28×28)", columns=1, tile=112, signed=False)
+        self.grad_matrix = MatrixView("∇_W L = δ xᵀ")
+        self.grad_tiles = TileView("∇_W L = δ xᵀ (rows as 28×28)", tile=76)
+        self.ops2 = [_op("·"), _op("=")]
+        for w in (self.delta_col, self.ops2[0], self.xT_row, self.xT_tile, self.ops2[1], self.grad_matrix,
+                  self.grad_tiles):
+            bw.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
+        bw.addStretch(1)
+        v.addLayout(bw)
+        self.grad_strip = MatrixView("∇_W L as one 10×784 matrix", numbers=False, cell=2, row_height=9,
+                                     max_size=QSize(1400, 200))
+        v.addWidget(self.grad_strip, 0, Qt.AlignmentFlag.AlignLeft)
+        self.layer_bar = ColourBar(label="∇_W L")
+        v.addWidget(self.layer_bar, 0, Qt.AlignmentFlag.AlignLeft)
+        v.addStretch(1)
+        for w in (self.grad_matrix, self.grad_tiles, self.grad_strip):
+            w.cell_clicked.connect(self.select_entry)
+        self.layer_page = page
+        self.pages.addWidget(_scrolled(page))
+
+    def _build_batch_page(self) -> None:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        v.setContentsMargins(0, 0, 0, 0)
+        self.batch_title = QLabel()
+        self.batch_title.setWordWrap(True)
+        v.addWidget(self.batch_title)
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        self.ex_delta = MatrixView("δ_k = p_k − y_k")
+        self.ex_x = MatrixView("x_kᵀ", signed=False)
+        self.ex_x_tile = TileView("x_k", columns=1, tile=150, signed=False)
+        self.ex_outer = MatrixView("δ_k x_kᵀ")
+        self.ex_outer_tiles = TileView("δ_k x_kᵀ (example k's outer product)", tile=60)
+        self.bops = [_op("·"), _op("="), _op("Σ ÷ B →")]
+        self.acc_matrix = MatrixView("running sum ÷ B")
+        self.acc_tiles = TileView("(1/B) Σ δ_k x_kᵀ so far", tile=60)
+        for w in (self.ex_delta, self.bops[0], self.ex_x, self.ex_x_tile, self.bops[1], self.ex_outer,
+                  self.ex_outer_tiles, self.bops[2], self.acc_matrix, self.acc_tiles):
+            row.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
+        row.addStretch(1)
+        v.addLayout(row)
+        self.batch_bar = ColourBar(label="summed gradient")
+        v.addWidget(self.batch_bar, 0, Qt.AlignmentFlag.AlignLeft)
+        self.product_label = QLabel()
+        self.product_label.setWordWrap(True)
+        self.product_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        v.addWidget(self.product_label)
+        self.matmul_button2 = QPushButton("Open this product in the matmul panel")
+        self.matmul_button2.clicked.connect(self.open_in_matmul)
+        v.addWidget(self.matmul_button2, 0, Qt.AlignmentFlag.AlignLeft)
+        self.matmul_message2 = _Message()
+        v.addWidget(self.matmul_message2)
+        v.addStretch(1)
+        self.batch_page = page
+        self.pages.addWidget(_scrolled(page))
+
+    def _build_train_page(self) -> None:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        v.setContentsMargins(0, 0, 0, 0)
+        self.train_title = QLabel()
+        self.train_title.setWordWrap(True)
+        v.addWidget(self.train_title)
+        row = QHBoxLayout()
+        self.train_W = TileView("W: row i as a 28×28 image (it scores digit i)", tile=96)
+        self.train_grad = TileView("∇_W L of the last minibatch", tile=96)
+        row.addWidget(self.train_W, 0, Qt.AlignmentFlag.AlignTop)
+        row.addSpacing(16)
+        row.addWidget(self.train_grad, 0, Qt.AlignmentFlag.AlignTop)
+        row.addStretch(1)
+        v.addLayout(row)
+        bars = QHBoxLayout()
+        self.train_W_bar = ColourBar(label="W")
+        self.train_grad_bar = ColourBar(label="∇_W L")
+        bars.addWidget(self.train_W_bar)
+        bars.addSpacing(40)
+        bars.addWidget(self.train_grad_bar)
+        bars.addStretch(1)
+        v.addLayout(bars)
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(260)
+        self.plot.setLabel("bottom", "training step")
+        self.plot.setLabel("left", "loss  /  held-out accuracy")
+        # no grid lines: redrawn on every step they took the repaint from ~28 ms to ~9 ms (bench_grad_panel)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        # small symbols too: a run that diverges after one step still shows its one good point
+        self.loss_curve = self.plot.plot([], [], name="loss (minibatch, solid, ●)", symbol="o", symbolSize=5)
+        self.acc_curve = self.plot.plot([], [], name="accuracy on held-out images (dashed, ■)", symbol="s",
+                                        symbolSize=5)
+        v.addWidget(self.plot, 1)
+        self.train_page = page
+        self.pages.addWidget(_scrolled(page))
+
+    def _build_timeline(self) -> None:
+        self.timeline = QWidget()
+        row = QHBoxLayout(self.timeline)
+        row.setContentsMargins(0, 4, 0, 0)
+
+        def button(text, tip, slot):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.clicked.connect(slot)
+            row.addWidget(b)
+            return b
+
+        self.first_button = button("|◀", "First step / reset (Home)", self.first_step)
+        self.back_button = button("◀", "Step back (←)", lambda: self.step_by(-1))
+        self.play_button = button("▶ Play", "Play / pause (Space)", self.play_pause)
+        self.forward_button = button("▶", "Step forward (→)", lambda: self.step_by(1))
+        self.last_button = button("▶|", "Last step (End)", self.last_step)
+        row.addSpacing(12)
+        self.slower_button = button("−", "Slower (−)", self.slower)
+        self.speed_label = QLabel()
+        row.addWidget(self.speed_label)
+        self.faster_button = button("+", "Faster (+)", self.faster)
+        row.addSpacing(12)
+        self.position = QLabel()
+        row.addWidget(self.position)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Scrub through the examples of the batch")
+        self.slider.valueChanged.connect(self._slider_moved)
+        row.addWidget(self.slider, 1)
+
+    # -- theme ----------------------------------------------------------------------------------
+
+    def set_theme(self, theme: Theme) -> None:
+        super().set_theme(theme)
+        t = theme
+        apply_theme(self, t)
+        for lab in self.section_labels + [self.forward_title, self.backward_title]:
+            lab.setFont(font(t, bold=True, scale=1.1))
+        for lab in (self.headline, self.story_label, self.product_label, self.batch_title, self.train_title):
+            lab.setFont(font(t, scale=1.15))
+        self.story_label.setFont(font(t, mono=True, bold=True, scale=1.2))
+        self.shape_line.setFont(font(t, mono=True))
+        self.position.setFont(font(t, bold=True))
+        for w in self.findChildren((MatrixView, TileView, ColourBar)):
+            w.set_theme(t)
+        for w in self.findChildren(_Message):
+            w.set_theme(t)
+        for w in self.findChildren(QLabel, "op"):
+            w.setFont(font(t, bold=True, scale=1.6 if len(w.text()) < 2 else 1.0))
+        self.side_scroll.setFixedWidth(min(round(330 * t.font_scale), 430))
+        self.note.setFont(font(t, scale=0.9))
+        # the plot: background, axes, pens (thicker in lecture mode), legend text
+        self.plot.setBackground(t.panel_background)
+        for name in ("left", "bottom"):
+            ax = self.plot.getAxis(name)
+            ax.setPen(pg.mkPen(t.foreground))
+            ax.setTextPen(pg.mkPen(t.foreground))
+            ax.setTickFont(font(t, scale=0.9))
+            ax.label.setFont(font(t))
+        self.plot.setLabel("bottom", "training step", color=_hex(t.foreground))
+        self.plot.setLabel("left", "loss  /  held-out accuracy", color=_hex(t.foreground))
+        blue = okabe("sky_blue") if t.dark else okabe("blue")
+        red = okabe("orange") if t.dark else okabe("vermillion")
+        self.loss_curve.setPen(pg.mkPen(blue, width=t.pen_width(2)))
+        self.loss_curve.setSymbolBrush(pg.mkBrush(blue))
+        self.loss_curve.setSymbolPen(pg.mkPen(blue))
+        self.acc_curve.setPen(pg.mkPen(red, width=t.pen_width(2), style=Qt.PenStyle.DashLine))
+        self.acc_curve.setSymbolBrush(pg.mkBrush(red))
+        self.acc_curve.setSymbolPen(pg.mkPen(red))
+        self.legend.setLabelTextColor(t.foreground)
+        self.legend.setLabelTextSize(f"{round(10 * t.font_scale)}pt")
+        self.legend.setBrush(pg.mkBrush(*t.panel_background, 220))
+        self.legend.setPen(pg.mkPen(mix(t.foreground, t.background, 0.4)))
+        # legend items keep their text until re-added: set it again with the new colour
+        for _sample, label in self.legend.items:
+            label.setText(label.text, color=_hex(t.foreground), size=f"{round(10 * t.font_scale)}pt")
+        self._update_speed()
+        self._refresh_all()
+
+    # -- the Panel contract: timeline ------------------------------------------------------------
+
+    @property
+    def playing(self) -> bool:
+        return self._timer.isActive()
+
+    def play_pause(self) -> None:
+        if self.playing:
+            self.pause()
+            return
+        view = self.state.view
+        if view == "batch":
+            if self.state.batch_step >= self.state.B:
+                self.state.set_batch_step(0)
+        elif view == "train":
+            if not self._can_train():
+                return
+        else:
+            return
+        self._set_playing(True)
+
+    def pause(self) -> None:
+        self._set_playing(False)
+
+    def step_by(self, delta: int) -> None:
+        view = self.state.view
+        if view == "batch":
+            self.state.set_batch_step(self.state.batch_step + int(delta))
+        elif view == "train" and delta > 0 and self._can_train():
+            self._train(int(delta))
+        elif view == "layer":
+            i, j = self.state.selected
+            flat = max(0, min(self.state.m * self.state.n - 1, i * self.state.n + j + int(delta)))
+            self.select_entry(*divmod(flat, self.state.n))
+
+    def first_step(self) -> None:
+        if self.state.view == "batch":
+            self.state.set_batch_step(0)
+        elif self.state.view == "train":
+            self.reset()
+
+    def last_step(self) -> None:
+        if self.state.view == "batch":
+            self.pause()
+            self.state.set_batch_step(self.state.B)
+
+    def faster(self) -> None:
+        self._set_speed(+1)
+
+    def slower(self) -> None:
+        self._set_speed(-1)
+
+    def _speeds(self):
+        return SPEEDS["batch" if self.state.view != "train" else "train"]
+
+    def _key(self) -> str:
+        return "batch" if self.state.view != "train" else "train"
+
+    def _set_speed(self, d: int) -> None:
+        speeds = self._speeds()
+        i = max(0, min(len(speeds) - 1, speeds.index(self._speed[self._key()]) + d))
+        self._speed[self._key()] = speeds[i]
+        if self.playing:
+            self._timer.setInterval(max(1, round(1000 / speeds[i])))
+        self._update_speed()
+
+    def _update_speed(self) -> None:
+        speeds, s = self._speeds(), self._speed[self._key()]
+        self.speed_label.setText(f"{s:g} steps/s")
+        self.slower_button.setEnabled(s > speeds[0])
+        self.faster_button.setEnabled(s < speeds[-1])
+
+    def _set_playing(self, on: bool) -> None:
+        if on == self.playing:
+            return
+        if on:
+            self._timer.start(max(1, round(1000 / self._speed[self._key()])))
+        else:
+            self._timer.stop()
+        self.play_button.setText("❚❚ Pause" if on else "▶ Play")
+        self._update_timeline()
+
+    def _tick(self) -> None:
+        view = self.state.view
+        if view == "batch":
+            if self.state.batch_step >= self.state.B:
+                self.pause()
+                return
+            self.state.set_batch_step(self.state.batch_step + 1)
+            if self.state.batch_step >= self.state.B:
+                self.pause()
+        elif view == "train":
+            if not self._train(1):
+                self.pause()
+        else:
+            self.pause()
+
+    def _slider_moved(self, value: int) -> None:
+        if not self._syncing and self.state.view == "batch":
+            self.state.set_batch_step(value)
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def set_view(self, view: str) -> None:
+        self.pause()
+        if view == "layer" and self.state.records:
+            # the layer view explains the gradient at the weights training has reached
+            self.state.refresh_gradients()
+        self.state.set_view(view)
+
+    def select_entry(self, i: int, j: int) -> None:
+        try:
+            self.state.select(i, j)
+        except GradStateError:
+            return
+
+    def _can_train(self) -> bool:
+        return self.state.can_train and not self.state.diverged
+
+    def _train(self, steps: int) -> bool:
+        t0 = time.perf_counter()
+        ok = self.state.train(steps)
+        if not ok:
+            self.pause()
+        self.repaint_times.append(time.perf_counter() - t0)
+        return ok
+
+    def reset(self) -> None:
+        self.pause()
+        self.state.reset()
+
+    def _layer_chosen(self) -> None:
+        kind = self.layer_box.currentData()
+        if kind != self.state.layer_kind:
+            self.pause()
+            self.state.set_layer(kind)
+
+    def _seed_chosen(self) -> None:
+        if self.seed_box.value() != self.state.seed:
+            self.pause()
+            self.state.set_training(seed=self.seed_box.value())
+
+    def _alpha_edited(self) -> None:
+        text = self.alpha_field.text()
+        try:
+            from .state import parse_alpha
+
+            alpha = parse_alpha(text)
+        except GradStateError as e:
+            self.alpha_message.show_message(str(e))
+            return
+        self.alpha_message.clear()
+        if alpha != self.state.alpha:
+            self.pause()
+            self.state.set_training(alpha=alpha)
+
+    def _batch_edited(self) -> None:
+        try:
+            batch = self.state._check_batch(self.batch_field.text())
+        except GradStateError as e:
+            self.batch_message.show_message(str(e))
+            return
+        self.batch_message.clear()
+        if batch != self.state.batch:
+            self.pause()
+            self.state.set_training(batch=batch)
+
+    def open_in_matmul(self) -> bool:
+        """Show (P − Y)ᵀ · X in the matmul panel: M = m, N = n, K = B; a refusal is shown inline."""
+        m, n, k = self.state.batch_grads.product_shape
+        window = self.window()
+        finder = getattr(window, "panel", None)
+        target = finder("matmul") if callable(finder) else None
+        if target is None:
+            self._matmul_message("The matmul panel is not in this window (open gpuviz's main window to use it).")
+            return False
+        try:
+            target.scene.configure(m=m, n=n, k=k)
+        except (SceneError, ValueError) as e:
+            self._matmul_message(f"The matmul panel refused {m}×{n}×{k}: {e}")
+            return False
+        self.matmul_message.clear()
+        self.matmul_message2.clear()
+        window.tabs.setCurrentWidget(target)
+        return True
+
+    def _matmul_message(self, text: str) -> None:
+        self.matmul_message.show_message(text)
+        self.matmul_message2.show_message(text)
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def _state_changed(self, state, changes) -> None:
+        if "layer" in changes or "view" in changes:
+            self._refresh_all()
+            return
+        t0 = time.perf_counter()
+        if "train" in changes:
+            self._draw_train()
+            self._sync_side()
+        if "selection" in changes:
+            self._draw_layer()
+        if "batch" in changes:
+            self._draw_batch()
+        self._update_timeline()
+        self._emit_status()
+        if "train" in changes:
+            self.last_repaint_s = time.perf_counter() - t0
+
+    def _refresh_all(self) -> None:
+        self._sync_side()
+        self.pages.setCurrentIndex(VIEWS.index(self.state.view))
+        self._draw_layer()
+        self._draw_batch()
+        self._draw_train()
+        self._update_speed()
+        self._update_timeline()
+        self._emit_status()
+
+    def _sync_side(self) -> None:
+        st = self.state
+        self._syncing = True
+        try:
+            self.layer_box.setCurrentIndex(LAYERS.index(st.layer_kind))
+            self.seed_box.setValue(st.seed)
+            if not self.alpha_message.message:
+                self.alpha_field.setText(f"{st.alpha:g}")
+            if not self.batch_message.message:
+                self.batch_field.setText(str(st.batch))
+            for view, b in self.view_buttons.items():
+                b.setChecked(view == st.view)
+        finally:
+            self._syncing = False
+        digits = st.layer_kind == "digits"
+        for w in (self.alpha_field, self.batch_field, self.reset_button):
+            w.setEnabled(digits)
+        self.view_buttons["train"].setEnabled(digits)
+        self.view_buttons["batch"].setEnabled(digits)
+        if st.diverged:
+            self.diverged_label.show_message(st.diverged_message)
+        else:
+            self.diverged_label.clear()
+
+    def _draw_layer(self) -> None:
+        st = self.state
+        if st.view != "layer":
+            return
+        digits = st.layer_kind == "digits"
+        m, n = st.m, st.n
+        i, j = st.selected
+        story = st.story()
+        for w in (self.W_matrix, self.x_col, self.xT_row, self.grad_matrix):
+            w.setVisible(not digits)
+        for w in (self.W_tiles, self.x_tile, self.xT_tile, self.grad_tiles, self.grad_strip):
+            w.setVisible(digits)
+        labels = [f"i = {k}" for k in range(m)]
+        for w in (self.b_col, self.z_col, self.p_col, self.y_col, self.delta_col):
+            # ten rows of numbers, twice, must fit a 1080p screen; the toy's three rows can be big
+            w.cell_height = 30 if digits else 52
+        if digits:
+            self.W_tiles.set_values(st.W, shape_text=f"({m}, {n})", labels=labels)
+            self.x_tile.set_values(st.x[None, :], shape_text=f"({n}, 1), digit {int(st.labels[0])}", labels=[""])
+            self.xT_tile.set_values(st.x[None, :], shape_text=f"(1, {n}); x_{j} = {fmt(st.x[j], 4)}", labels=[""])
+            self.xT_tile.set_selected((0, j))
+            lim = symmetric_limit(st.dW)
+            self.grad_tiles.set_values(st.dW, lim, shape_text=f"({m}, {n}), click a pixel", labels=labels)
+            self.grad_tiles.set_selected((i, j))
+            self.grad_strip.set_values(st.dW, lim, shape_text=f"({m}, {n}): rows i, columns j = 28·row + col")
+            self.grad_strip.set_highlight(cells=[(i, j)])
+        else:
+            self.W_matrix.set_values(st.W, shape_text=f"({m}, {n})")
+            self.W_matrix.set_highlight(rows=[i])
+            self.x_col.set_values(st.x[:, None], shape_text=f"({n}, 1)")
+            self.x_col.set_highlight(rows=[j])
+            self.xT_row.set_values(st.x[None, :], shape_text=f"(1, {n})")
+            self.xT_row.set_highlight(cols=[j])
+            lim = symmetric_limit(st.dW)
+            self.grad_matrix.set_values(st.dW, lim, shape_text=f"({m}, {n}), the shape of W")
+            self.grad_matrix.set_highlight(cells=[(i, j)])
+        self.b_col.set_values(st.b[:, None], shape_text=f"({m}, 1)")
+        self.z_col.set_values(st.z[:, None], shape_text=f"({m}, 1)")
+        self.p_col.set_values(st.p[:, None], shape_text=f"({m}, 1)")
+        self.p_col.set_highlight(rows=[i])
+        self.y_col.set_values(st.y[:, None], shape_text=f"({m}, 1)")
+        self.y_col.set_highlight(rows=[i])
+        self.delta_col.set_values(st.delta[:, None], shape_text=f"({m}, 1)")
+        self.delta_col.set_highlight(rows=[i])
+        self.layer_bar.set_limit(lim)
+        loss_text = "L = −log p_y" if st.loss == "xent" else "L = ½‖z − y‖²"
+        self.p_col.name = "p = softmax(z)" if st.loss == "xent" else "p = z (MSE)"
+        self.shape_line.setText("z = W·x + b:   " + st.grads.shape_story[0].split(": ", 1)[1]
+                                + f"      loss {loss_text} = {fmt(st.forward.loss, 4)}")
+        self.story_label.setText(story.text())
+        _relayout(self.layer_page)
+        self._headline = (
+            f"The gradient ∇_W L has the shape of W ({m}×{n}); entry (i, j) is δ_i · x_j, the outer product δ xᵀ. "
+            + ("Click a pixel of any row's image (or the strip)." if digits else "Click any cell of ∇_W L."))
+        self.headline.setText(self._headline)
+
+    def _draw_batch(self) -> None:
+        st = self.state
+        if st.view != "batch":
+            return
+        self.headline.setText("A batch: its gradient is a sum of outer products, and that sum is one matrix product.")
+        digits = st.layer_kind == "digits"
+        m, n, B, k = st.m, st.n, st.B, st.batch_step
+        shown = max(0, min(B - 1, k - 1))  # the example added last (the first before any is added)
+        for w in (self.ex_x, self.ex_outer, self.acc_matrix):
+            w.setVisible(not digits)
+        for w in (self.ex_x_tile, self.ex_outer_tiles, self.acc_tiles):
+            w.setVisible(digits)
+        delta_k = st.batch_grads.dz[shown]
+        x_k = st.x_all[shown]
+        outer = st.per_example(shown)
+        acc = st.partial_sum()
+        final = st.product()
+        lim = symmetric_limit(final)
+        lim_outer = symmetric_limit(outer)
+        self.ex_delta.set_values(delta_k[:, None], shape_text=f"({m}, 1)")
+        labels = [f"digit {r}" for r in range(m)]
+        if digits:
+            self.ex_x_tile.set_values(x_k[None, :], shape_text=f"(1, {n}), label {int(st.labels[shown])}",
+                                      labels=[""])
+            self.ex_outer_tiles.set_values(outer, lim_outer, shape_text=f"({m}, 1)·(1, {n}) = ({m}, {n})",
+                                           labels=labels)
+            self.acc_tiles.set_values(acc, lim, shape_text=f"({m}, {n}) after {k} of {B}", labels=labels)
+        else:
+            self.ex_x.set_values(x_k[None, :], shape_text=f"(1, {n})")
+            self.ex_outer.set_values(outer, lim_outer, shape_text=f"({m}, {n})")
+            self.acc_matrix.set_values(acc, lim, shape_text=f"({m}, {n}) after {k} of {B}")
+        self.batch_bar.set_limit(lim)
+        self.batch_title.setText(
+            f"∇_W L of a batch of B = {B} is the mean of B outer products: (1/B) Σ_k δ_k x_kᵀ. "
+            f"Step k adds example k's outer product (shown: example {shown + 1}"
+            f"{'' if k else ', not added yet'}). The scale below is the running sum's; each outer product has its own.")
+        if k >= B:
+            err = float(np.max(np.abs(acc - final)))
+            self.product_label.setText(
+                f"All {B} added. The same matrix in one matrix product: ∇_W L = (P − Y)ᵀ X / B, "
+                f"({m}, {B})·({B}, {n}) / {B} = ({m}, {n}).  Largest difference from the running sum: {err:.1e} "
+                f"(floating-point rounding). On the GPU this is one matmul with M = {m}, N = {n}, K = {B}.")
+        else:
+            self.product_label.setText(f"{k} of {B} outer products added; play or step to add the rest, then the "
+                                       f"sum is shown as the product (P − Y)ᵀ X / B.")
+        _relayout(self.batch_page)
+
+    def _draw_train(self) -> None:
+        st = self.state
+        if st.view != "train":
+            return
+        self.headline.setText("Gradient descent on the digits: ΔW = −α ∇_W L, one minibatch per step.")
+        m, n = st.m, st.n
+        if not st.can_train:
+            self.train_title.setText("Training runs on the digits: choose the 10×784 layer.")
+            return
+        labels = [f"digit {r}" for r in range(m)]
+        W = st.W
+        self.train_W.set_values(W, symmetric_limit(W), shape_text=f"W ({m}, {n})", labels=labels)
+        self.train_W_bar.set_limit(symmetric_limit(W))
+        g = st.last_train_grads
+        if g is not None:
+            lim = symmetric_limit(g.dW)
+            self.train_grad.set_values(g.dW, lim, shape_text=f"({m}, {n}) = (P − Y)ᵀ X / {g.batch}", labels=labels)
+            self.train_grad_bar.set_limit(lim)
+        else:
+            self.train_grad.set_values(np.zeros((m, n)), 1.0, shape_text="no step taken yet", labels=labels)
+            self.train_grad_bar.set_limit(1.0)
+        steps, loss, acc = st.history()
+        good = np.isfinite(acc)
+        # symbols only while there are few points: they show a one-step run, and cost time on long ones
+        few = len(steps) <= 40
+        self.loss_curve.setData(steps, loss, symbol="o" if few else None)
+        self.acc_curve.setData(steps[good], acc[good], symbol="s" if few else None)
+        if len(steps):
+            last = st.records[-1]
+            accs = acc[good]
+            a = f", held-out accuracy {accs[-1]:.1%}" if len(accs) else ""
+            self.train_title.setText(f"Step {last.step} with α = {st.alpha:g}, B = {st.batch}: minibatch loss "
+                                     f"{last.loss:.3f}{a}. Each step: W ← W − α ∇_W L.")
+        else:
+            self.train_title.setText(f"W at the seed's initial weights (α = {st.alpha:g}, B = {st.batch}). "
+                                     "Step (→) or play (Space) gradient descent: W ← W − α ∇_W L.")
+
+    def _update_timeline(self) -> None:
+        st = self.state
+        view = st.view
+        self._syncing = True
+        try:
+            if view == "batch":
+                self.slider.setRange(0, st.B)
+                self.slider.setValue(st.batch_step)
+                self.position.setText(f"example {st.batch_step}/{st.B}")
+            elif view == "train":
+                self.slider.setRange(0, max(1, len(st.records)))
+                self.slider.setValue(len(st.records))
+                self.position.setText(f"step {len(st.records)}")
+            else:
+                self.position.setText("")
+        finally:
+            self._syncing = False
+        self.timeline.setVisible(view != "layer")
+        self.slider.setEnabled(view == "batch")
+        trainable = view == "train" and self._can_train()
+        batch = view == "batch"
+        self.play_button.setEnabled(batch or trainable)
+        self.forward_button.setEnabled((batch and st.batch_step < st.B) or trainable)
+        self.back_button.setEnabled(batch and st.batch_step > 0)
+        self.first_button.setEnabled((batch and st.batch_step > 0) or (view == "train" and st.can_train))
+        self.last_button.setEnabled(batch and st.batch_step < st.B)
+
+    def _emit_status(self) -> None:
+        st = self.state
+        if st.view == "layer":
+            text = st.story().text()
+        elif st.view == "batch":
+            text = f"batch: {st.batch_step}/{st.B} outer products summed"
+        elif st.diverged:
+            text = f"training diverged at α = {st.alpha:g}"
+        elif st.records:
+            r = st.records[-1]
+            text = f"training step {r.step}: loss {r.loss:.3f}"
+        else:
+            text = "training: ready"
+        self.status_changed.emit(text)
+
+    # -- scenarios ------------------------------------------------------------------------------
+
+    def scenario(self, title: str):
+        st = self.state
+        # a diverged run is replayed up to and including the step that diverged
+        steps = len(st.records) + (1 if st.diverged else 0)
+        params = {"layer": st.layer_kind, "alpha": st.alpha, "batch": st.batch, "seed": st.seed, "loss": st.loss,
+                  "steps": steps}
+        view = {"view": st.view, "selected": list(st.selected), "batch_step": st.batch_step}
+        return scenarios.Scenario("grad", title, params, view=view)
+
+    def apply_scenario(self, scenario) -> None:
+        if getattr(scenario, "panel", None) != "grad":
+            raise ValueError(f"this scenario is for the “{getattr(scenario, 'panel', None)}” panel, not “grad”")
+        raw = scenario.params
+        p = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw) if isinstance(raw, dict) else {}
+        v = dict(getattr(scenario, "view", {}) or {})
+        layer = str(p.get("layer", "toy"))
+        if layer not in LAYERS:
+            raise ValueError(f"layer must be one of {', '.join(LAYERS)}, not “{layer}”")
+        try:
+            new = GradState(layer, seed=int(p.get("seed", 0)), loss=str(p.get("loss", "xent")))
+            alpha = p.get("alpha")
+            new.set_training(alpha=None if alpha is None else alpha, batch=p.get("batch", new.batch))
+        except dense_errors as e:
+            raise ValueError(str(e)) from None
+        # training steps to replay: [params] steps (the schema's), or [view] train_steps
+        steps = int(p.get("steps", 0) or v.get("train_steps", 0) or 0)
+        if not 0 <= steps <= MAX_REPLAY:
+            raise ValueError(f"steps must be 0 to {MAX_REPLAY}, not {steps}")
+        if steps and new.can_train:
+            new.train(steps)
+        sel = v.get("selected", [0, 0])
+        try:
+            new.select(int(sel[0]), int(sel[1]))
+            new.set_batch_step(int(v.get("batch_step", 0)))
+            new.set_view(str(v.get("view", "layer")))
+        except (GradStateError, TypeError, IndexError) as e:
+            raise ValueError(f"[view]: {e}") from None
+        if new.view == "layer" and new.records:
+            new.refresh_gradients()
+        self.pause()
+        self.state.unsubscribe(self._state_changed)
+        self.state = new
+        new.subscribe(self._state_changed)
+        self.alpha_message.clear()
+        self.batch_message.clear()
+        self.matmul_message.clear()
+        self.matmul_message2.clear()
+        self._refresh_all()
+
+    def presets(self) -> list:
+        found, _errors = scenarios.load_presets("grad")
+        if found:
+            return found
+        return [
+            scenarios.Scenario("grad", "Toy 3×7 layer: where ∂L/∂W[i, j] comes from", {"layer": "toy", "seed": 0},
+                               view={"view": "layer", "selected": [1, 2]}),
+            scenarios.Scenario("grad", "Digits 10×784: one image's gradient", {"layer": "digits", "seed": 0},
+                               view={"view": "layer", "selected": [3, 406]}),
+            scenarios.Scenario("grad", "A batch as a sum of outer products",
+                               {"layer": "digits", "seed": 0, "batch": 16},
+                               view={"view": "batch", "batch_step": 0}),
+            scenarios.Scenario("grad", "Training the digits",
+                               {"layer": "digits", "seed": 0, "alpha": 0.5, "batch": 64}, view={"view": "train"}),
+        ]
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+
+
+__all__ = ["GradPanel"]

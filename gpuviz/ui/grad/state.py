@@ -1,0 +1,339 @@
+"""What the weight-gradient panel shows, kept Qt-free: a dense layer, one example, a batch and a training run.
+
+Every number comes from :mod:`gpuviz.model.dense` (forward, backward,
+per-example outer products, the trainer); this object only remembers the
+choices (layer, selected entry, batch step, α, batch size, seed) and tells its
+listeners what changed, as :class:`~gpuviz.model.scene.MatmulScene` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...model import dense
+from ...model.digits import load_digits
+
+LAYERS = ("toy", "digits")
+VIEWS = ("layer", "batch", "train")
+DEFAULT_BATCH = 64
+
+
+class GradStateError(ValueError):
+    """A choice the state refuses; ``field`` names the control it belongs to, the message says why."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class EntryStory:
+    """How one entry of ∂L/∂W is made: δ_i = p_i − y_i times x_j."""
+
+    i: int
+    j: int
+    p: float
+    y: float
+    delta: float
+    x: float
+    value: float
+
+    def text(self) -> str:
+        return (f"∂L/∂W[{self.i},{self.j}] = δ_{self.i} · x_{self.j} = ({_num(self.p)} − {_num(self.y)}) · "
+                f"{_num(self.x)} = {_num(self.delta)} · {_num(self.x)} = {_num(self.value)}")
+
+
+def _num(v: float) -> str:
+    v = float(v)
+    if v == int(v) and abs(v) < 1e6:
+        return str(int(v))
+    return f"{v:.4g}"
+
+
+def parse_alpha(text) -> float:
+    """α from a field's text; GradStateError("alpha", ...) for anything that is not a positive finite number."""
+    raw = str(text).strip().replace(",", ".")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise GradStateError("alpha", f"α must be a number such as 0.5, not “{str(text).strip()}”.") from None
+    try:
+        return dense.check_alpha(value)
+    except dense.DenseError as e:
+        raise GradStateError("alpha", _sentence(str(e))) from None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if text[:1].isascii():  # never turn α into a capital Α
+        text = text[:1].upper() + text[1:]
+    return text.rstrip(".") + "."
+
+
+class GradState:
+    """The weight-gradient panel's model.
+
+    Parameters
+    ----------
+    layer : {"toy", "digits"}
+    alpha : float
+        Learning rate of the training run.
+    batch : int
+        Minibatch size of the training run.
+    seed : int
+        Seeds the layer's initial weights, the batch shown and the trainer's shuffling.
+    loss : {"xent", "mse"}
+        Softmax cross-entropy (p = softmax(z)) or mean squared error (p = z); both give δ = p − y.
+    """
+
+    def __init__(self, layer: str = "toy", alpha: float | None = None, batch: int = DEFAULT_BATCH, seed: int = 0,
+                 loss: str = "xent"):
+        self._listeners: list = []
+        self.loss = dense.check_loss(loss)
+        if alpha is None:
+            alpha = dense.DEFAULT_ALPHA[self.loss]
+        self.view = "layer"
+        self._digits = None
+        self.layer_kind = ""
+        self.alpha = float(alpha)
+        self.batch = int(batch)
+        self.seed = int(seed)
+        self.selected = (0, 0)
+        self.batch_step = 0
+        self.trainer = None
+        self.records: list = []
+        self.diverged_message = ""
+        self._build(layer, self.seed)
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    def subscribe(self, fn) -> None:
+        self._listeners.append(fn)
+
+    def unsubscribe(self, fn) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def _emit(self, *changes: str) -> None:
+        for fn in list(self._listeners):
+            fn(self, set(changes))
+
+    # -- building -------------------------------------------------------------------------------
+
+    @property
+    def digits(self):
+        if self._digits is None:
+            self._digits = load_digits()
+        return self._digits
+
+    def _build(self, kind: str, seed: int) -> None:
+        if kind not in LAYERS:
+            raise GradStateError("layer", f"layer must be one of {', '.join(LAYERS)}, not “{kind}”.")
+        if kind == "toy":
+            layer, x, label = dense.toy_layer(seed, self.loss)
+            # the toy layer has one example: its batch is that example
+            self.x_all, self.labels = np.asarray(x, float)[None, :], np.array([label])
+            data = None
+        else:
+            layer = dense.digits_layer(seed, self.loss)
+            d = self.digits
+            # the batch shown being summed is the training run's batch size, drawn from the seed
+            idx = np.random.default_rng(seed).permutation(len(d.train_y))[:min(self.batch, len(d.train_y))]
+            self.x_all, self.labels = np.asarray(d.train_x[idx]), np.asarray(d.train_y[idx])
+            data = d
+        self.layer_kind = kind
+        self.layer = layer
+        self.W0 = np.array(layer.W, copy=True)
+        self.b0 = np.array(layer.b, copy=True)
+        self._data = data
+        self.selected = (min(self.selected[0], self.m - 1), min(self.selected[1], self.n - 1))
+        self.batch_step = 0
+        self._new_trainer()
+        self._compute()
+
+    def _new_trainer(self) -> None:
+        self.records = []
+        self.diverged_message = ""
+        self.trainer = None
+        if self._data is not None:
+            self.layer.W = np.array(self.W0, copy=True)
+            self.layer.b = np.array(self.b0, copy=True)
+            self.trainer = dense.Trainer(self.layer, self._data, self.alpha, self.batch, self.seed)
+        self.last_train_grads = None
+
+    def _compute(self) -> None:
+        """Forward and backward of the example (row 0) and of the accumulation batch, from the model."""
+        x, labels = self.x_all, self.labels
+        self.forward = self.layer.forward(x[0], labels[:1])
+        self.grads = self.layer.backward(x[0], labels[:1])
+        self.batch_grads = self.layer.backward(x, labels)
+        self.y_all = np.asarray(self.batch_grads.y, float)
+
+    # -- what is shown --------------------------------------------------------------------------
+
+    @property
+    def m(self) -> int:
+        return int(np.asarray(self.layer.W).shape[0])
+
+    @property
+    def n(self) -> int:
+        return int(np.asarray(self.layer.W).shape[1])
+
+    @property
+    def B(self) -> int:
+        return int(self.x_all.shape[0])
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.x_all[0]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.y_all[0]
+
+    @property
+    def p(self) -> np.ndarray:
+        return np.asarray(self.forward.p, dtype=float).reshape(-1, self.m)[0]
+
+    @property
+    def z(self) -> np.ndarray:
+        return np.asarray(self.forward.z, dtype=float).reshape(-1, self.m)[0]
+
+    @property
+    def delta(self) -> np.ndarray:
+        return np.asarray(self.grads.dz, dtype=float).reshape(-1, self.m)[0]
+
+    @property
+    def dW(self) -> np.ndarray:
+        return np.asarray(self.grads.dW, dtype=float)
+
+    @property
+    def W(self) -> np.ndarray:
+        return np.asarray(self.layer.W, dtype=float)
+
+    @property
+    def b(self) -> np.ndarray:
+        return np.asarray(self.layer.b, dtype=float)
+
+    def story(self, i: int | None = None, j: int | None = None) -> EntryStory:
+        i, j = self.selected if i is None else (i, j)
+        p, y, x = float(self.p[i]), float(self.y[i]), float(self.x[j])
+        return EntryStory(i, j, p, y, float(self.delta[i]), x, float(self.dW[i, j]))
+
+    def select(self, i: int, j: int) -> None:
+        i, j = int(i), int(j)
+        if not (0 <= i < self.m and 0 <= j < self.n):
+            raise GradStateError("entry", f"entry ({i}, {j}) is outside ∇_W L, which is {self.m}×{self.n}.")
+        if (i, j) != self.selected:
+            self.selected = (i, j)
+            self._emit("selection")
+
+    def set_view(self, view: str) -> None:
+        if view not in VIEWS:
+            raise GradStateError("view", f"view must be one of {', '.join(VIEWS)}, not “{view}”.")
+        if view != self.view:
+            self.view = view
+            self._emit("view")
+
+    def set_layer(self, kind: str, seed: int | None = None) -> None:
+        self._build(kind, self.seed if seed is None else int(seed))
+        if seed is not None:
+            self.seed = int(seed)
+        self._emit("layer", "selection", "batch", "train")
+
+    # -- batch accumulation ---------------------------------------------------------------------
+
+    def per_example(self, k: int) -> np.ndarray:
+        """Example k's outer product (p_k − y_k) x_kᵀ, from the model."""
+        return np.asarray(self.batch_grads.per_example_dW(k), dtype=float)
+
+    def partial_sum(self, steps: int | None = None) -> np.ndarray:
+        """(1/B) Σ_{k < steps} (p_k − y_k) x_kᵀ: after B steps, the batch's gradient."""
+        steps = self.batch_step if steps is None else steps
+        acc = np.zeros((self.m, self.n))
+        for k in range(steps):
+            acc += self.per_example(k)
+        return acc / self.B
+
+    def product(self) -> np.ndarray:
+        """The same gradient as one matrix product, (P − Y)ᵀ X / B, from the model's backward pass."""
+        return np.asarray(self.batch_grads.dW, dtype=float)
+
+    def set_batch_step(self, k: int) -> None:
+        k = max(0, min(self.B, int(k)))
+        if k != self.batch_step:
+            self.batch_step = k
+            self._emit("batch")
+
+    # -- training -------------------------------------------------------------------------------
+
+    @property
+    def can_train(self) -> bool:
+        return self.trainer is not None
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self.diverged_message)
+
+    def set_training(self, alpha=None, batch=None, seed=None) -> None:
+        """Change α, batch size or seed (validated first; nothing changes on a refusal) and restart training."""
+        a = self.alpha if alpha is None else parse_alpha(alpha)
+        b = self.batch if batch is None else self._check_batch(batch)
+        s = self.seed if seed is None else int(seed)
+        rebuild = s != self.seed or b != self.batch
+        self.alpha, self.batch, self.seed = a, b, s
+        if rebuild:
+            self._build(self.layer_kind, s)
+            self._emit("layer", "selection", "batch", "train")
+        else:
+            self.reset()
+
+    def _check_batch(self, batch) -> int:
+        # the batch size is a setting of the digits run (the toy layer has one example)
+        limit = len(self.digits.train_y)
+        text = str(batch).strip()
+        try:
+            return dense.check_batch(int(text) if text.lstrip("-").isdigit() else text, limit)
+        except dense.DenseError as e:
+            raise GradStateError("batch", _sentence(str(e))) from None
+
+    def reset(self) -> None:
+        """Back to the seed's initial weights, with no steps taken."""
+        self.layer.W = np.array(self.W0, copy=True)
+        self.layer.b = np.array(self.b0, copy=True)
+        self._new_trainer()
+        self._compute()
+        self._emit("train", "selection", "batch")
+
+    def train(self, steps: int = 1) -> bool:
+        """Take up to ``steps`` gradient-descent steps; False once diverged (the model keeps the last good W)."""
+        if self.trainer is None or self.diverged:
+            return False
+        ok = True
+        for _ in range(int(steps)):
+            rec = self.trainer.step()
+            if rec.diverged:
+                self.diverged_message = (f"Diverged at step {rec.step}: {_sentence(rec.message)} Each update −α∇L "
+                                         "overshot the minimum by more than it corrected, so the loss blew up. "
+                                         "Training stopped; the picture keeps the last good step. Lower α, "
+                                         "then Reset.")
+                ok = False
+                break
+            self.records.append(rec)
+        self.last_train_grads = self.trainer.last_gradients
+        self._emit("train")
+        return ok
+
+    def refresh_gradients(self) -> None:
+        """Recompute the example's gradient with the current (trained) weights, for the layer view."""
+        self._compute()
+        self._emit("selection", "batch")
+
+    def history(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step numbers, loss and held-out accuracy of the good steps so far."""
+        steps = np.array([r.step for r in self.records], float)
+        loss = np.array([r.loss for r in self.records], float)
+        acc = np.array([np.nan if r.test_acc is None else r.test_acc for r in self.records], float)
+        return steps, loss, acc

@@ -1,0 +1,266 @@
+"""The weight-gradient panel: click an entry and read δ_i·x_j, train, bad input, divergence, batch sum, matmul link."""
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QPoint, Qt
+
+from gpuviz.model import dense
+from gpuviz.model.digits import load_digits
+from gpuviz.model.scenario import Scenario
+from gpuviz.model.scene import SceneError
+from gpuviz.ui import theme as themes
+from gpuviz.ui.grad.canvas import diverging_lut
+from gpuviz.ui.grad.panel import GradPanel
+from gpuviz.ui.grad.state import GradState
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = GradPanel()
+    qtbot.addWidget(p)
+    p.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    p.resize(1920, 1080)
+    p.show()
+    yield p
+    p.shutdown()
+
+
+def digits_scenario(view="train", **params):
+    base = {"layer": "digits", "seed": 0, "alpha": 0.5, "batch": 64}
+    base.update(params)
+    return Scenario("grad", "test", base, view={"view": view})
+
+
+def cell_centre(view, i, j) -> QPoint:
+    rect = view._matrix_rect()
+    r, c = view.values.shape
+    return QPoint(int(rect.left() + (j + 0.5) * rect.width() / c), int(rect.top() + (i + 0.5) * rect.height() / r))
+
+
+def test_clicking_a_toy_entry_shows_delta_times_x_with_the_models_numbers(panel, qtbot):
+    layer, x, label = dense.toy_layer(0)
+    g = layer.backward(x, [label])
+    qtbot.mouseClick(panel.grad_matrix, Qt.MouseButton.LeftButton, pos=cell_centre(panel.grad_matrix, 2, 5))
+    assert panel.state.selected == (2, 5)
+    p = layer.forward(x).p
+    delta, xj = g.dz[0, 2], x[5]
+    text = panel.story_label.text()
+    assert text.startswith("∂L/∂W[2,5] = δ_2 · x_5 = (")
+    assert f"{p[2]:.4g}" in text and f"{delta * xj:.4g}" in text.split("=")[-1]
+    assert np.isclose(delta, p[2] - (label == 2))
+    # both factors are highlighted: δ's row 2 and xᵀ's column 5, and the clicked cell
+    assert panel.delta_col.rows == {2}
+    assert panel.xT_row.cols == {5}
+    assert panel.grad_matrix.cells == {(2, 5)}
+    assert panel.story_label.isVisible()
+
+
+def test_clicking_a_digit_pixel_selects_row_and_pixel(panel, qtbot):
+    panel.apply_scenario(Scenario("grad", "t", {"layer": "digits", "seed": 0}, view={"view": "layer"}))
+    tiles = panel.grad_tiles
+    assert tiles.isVisible() and not panel.grad_matrix.isVisible()
+    rect = tiles._tile_rect(3)
+    px = rect.width() / 28
+    qtbot.mouseClick(tiles, Qt.MouseButton.LeftButton,
+                     pos=QPoint(int(rect.left() + 14.5 * px), int(rect.top() + 10.5 * px)))
+    assert panel.state.selected == (3, 10 * 28 + 14)
+    story = panel.state.story()
+    assert story.value == pytest.approx(panel.state.dW[3, 294])
+    assert story.value == pytest.approx(story.delta * story.x)
+
+
+def test_a_few_training_steps_lower_the_loss_and_update_the_plot(panel):
+    panel.apply_scenario(digits_scenario())
+    W0 = panel.state.W.copy()
+    for _ in range(20):
+        panel.step_by(1)
+    steps, loss, acc = panel.state.history()
+    assert len(steps) == 20
+    assert loss[-5:].mean() < loss[0]
+    x, y = panel.loss_curve.getData()
+    np.testing.assert_array_equal(y, loss)
+    assert not np.array_equal(panel.state.W, W0)
+    np.testing.assert_array_equal(panel.train_W.values, panel.state.W)
+    assert "Step 20" in panel.train_title.text()
+
+
+def test_play_trains_until_paused(panel, qtbot):
+    panel.apply_scenario(digits_scenario())
+    panel.play_pause()
+    assert panel.playing
+    qtbot.waitUntil(lambda: len(panel.state.records) >= 3, timeout=5000)
+    panel.play_pause()
+    assert not panel.playing
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", ""])
+def test_bad_alpha_shows_an_inline_message_and_keeps_the_picture(panel, text):
+    panel.apply_scenario(digits_scenario())
+    panel.step_by(1)
+    W = panel.state.W.copy()
+    panel.alpha_field.setText(text)
+    panel.alpha_field.editingFinished.emit()
+    assert panel.alpha_message.isVisible()
+    assert "α" in panel.alpha_message.message
+    assert panel.state.alpha == 0.5
+    np.testing.assert_array_equal(panel.state.W, W)
+    panel.alpha_field.setText("0.25")
+    panel.alpha_field.editingFinished.emit()
+    assert not panel.alpha_message.isVisible()
+    assert panel.state.alpha == 0.25
+
+
+@pytest.mark.parametrize("text", ["0", "100000", "2.5"])
+def test_bad_batch_shows_an_inline_message(panel, text):
+    panel.apply_scenario(digits_scenario())
+    panel.batch_field.setText(text)
+    panel.batch_field.editingFinished.emit()
+    assert panel.batch_message.isVisible() and "batch" in panel.batch_message.message
+    assert panel.state.batch == 64
+
+
+def test_a_diverging_alpha_is_explained_and_play_stops(panel, qtbot):
+    panel.apply_scenario(digits_scenario(alpha=20))
+    panel.play_pause()
+    qtbot.waitUntil(lambda: panel.state.diverged, timeout=5000)
+    qtbot.waitUntil(lambda: not panel.playing, timeout=2000)
+    assert panel.diverged_label.isVisible()
+    assert "Diverged" in panel.diverged_label.message and "α" in panel.diverged_label.message
+    # the last good picture: finite weights and a finite curve
+    assert np.isfinite(panel.train_W.values).all()
+    _x, y = panel.loss_curve.getData()
+    assert y is not None and np.isfinite(y).all()
+    assert not panel.play_button.isEnabled()
+    panel.step_by(1)  # refused quietly: the run stays stopped
+    assert panel.state.diverged
+    panel.reset()
+    assert not panel.state.diverged and not panel.diverged_label.isVisible()
+
+
+def test_the_batch_accumulation_equals_the_matrix_product(panel):
+    panel.apply_scenario(Scenario("grad", "t", {"layer": "digits", "seed": 3, "batch": 12},
+                                  view={"view": "batch"}))
+    st = panel.state
+    assert st.B == 12
+    panel.step_by(5)
+    assert st.batch_step == 5
+    d = load_digits()
+    X, labels = st.x_all, st.labels
+    Y = np.eye(10)[labels]
+    P = dense.digits_layer(3).forward(X).p
+    partial = (P[:5] - Y[:5]).T @ X[:5] / 12
+    np.testing.assert_allclose(panel.acc_tiles.values, partial, atol=1e-12)
+    panel.last_step()
+    np.testing.assert_allclose(panel.acc_tiles.values, (P - Y).T @ X / 12, atol=1e-12)
+    assert "(10, 12)·(12, 784)" in panel.product_label.text()
+    assert X.shape == (12, 784) and d.train_x.shape[1] == 784
+
+
+def test_open_in_matmul_configures_the_matmul_panel(make_main_window):
+    window = make_main_window()
+    grad = window.panel("grad")
+    assert grad is not None
+    grad.apply_scenario(Scenario("grad", "t", {"layer": "digits", "seed": 0, "batch": 8}, view={"view": "batch"}))
+    window.tabs.setCurrentWidget(grad)
+    grad.matmul_button2.click()
+    matmul = window.panel("matmul")
+    # 10×784×8 fits the default budget: the matmul tab opens on the same shapes
+    assert window.tabs.currentWidget() is matmul, grad.matmul_message2.message
+    p = matmul.scene.params
+    assert (p.m, p.n, p.k) == (10, 784, 8)
+
+
+def test_open_in_matmul_shows_a_refusal_inline(make_main_window, monkeypatch):
+    window = make_main_window()
+    grad, matmul = window.panel("grad"), window.panel("matmul")
+    window.tabs.setCurrentWidget(grad)
+
+    def refuse(**_changes):
+        raise SceneError("m", "too big for the memory budget")
+
+    monkeypatch.setattr(matmul.scene, "configure", refuse)
+    assert grad.open_in_matmul() is False
+    assert window.tabs.currentWidget() is grad
+    assert "too big for the memory budget" in grad.matmul_message.message
+
+
+def test_open_in_matmul_outside_the_window_says_so(panel):
+    panel.apply_scenario(digits_scenario(view="batch"))
+    assert panel.open_in_matmul() is False
+    assert "matmul panel" in panel.matmul_message.message
+
+
+@pytest.mark.parametrize("name", ["light", "dark", "lecture"])
+def test_themes_reach_the_views_and_the_plot(panel, name):
+    theme = themes.THEMES[name]
+    panel.apply_scenario(digits_scenario())
+    panel.step_by(1)
+    panel.set_theme(theme)
+    assert panel.train_W.theme is theme and panel.grad_matrix.theme is theme
+    lut = diverging_lut(theme)
+    assert tuple(int(v) for v in lut[128][:3]) == pytest.approx(theme.panel_background, abs=3)
+    image = panel.grab().toImage()
+    assert image.width() == 1920
+    assert panel.plot.backgroundBrush().color().getRgb()[:3] == theme.panel_background
+
+
+def test_scenario_round_trip_replays_training(panel):
+    panel.apply_scenario(digits_scenario())
+    for _ in range(7):
+        panel.step_by(1)
+    copy = GradPanel()
+    try:
+        copy.apply_scenario(panel.scenario("x"))
+        np.testing.assert_allclose(copy.state.W, panel.state.W)
+        assert len(copy.state.records) == 7
+    finally:
+        copy.shutdown()
+        copy.deleteLater()
+
+
+def test_state_is_qt_free():
+    import subprocess
+    import sys
+
+    code = "import sys, gpuviz.ui.grad.state as s; s.GradState('toy'); print('PyQt6' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_state_story_matches_the_model():
+    st = GradState("toy", seed=2)
+    layer, x, label = dense.toy_layer(2)
+    g = layer.backward(x, [label])
+    for i in range(3):
+        for j in range(7):
+            s = st.story(i, j)
+            assert s.value == pytest.approx(g.dW[i, j])
+            assert s.delta == pytest.approx(g.dz[0, i]) and s.x == x[j]
+
+
+def test_every_preset_opens(panel):
+    presets = panel.presets()
+    assert presets and all(s.panel == "grad" for s in presets)
+    for scenario in presets:
+        panel.apply_scenario(scenario)
+        assert panel.state.view in ("layer", "batch", "train")
+        assert panel.headline.text()
+
+
+def test_a_saved_scenario_parses_back(panel):
+    from gpuviz.model.scenario import dumps_scenario, parse_scenario
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    panel.apply_scenario(digits_scenario(view="batch", batch=8))
+    panel.step_by(3)
+    again = parse_scenario(tomllib.loads(dumps_scenario(panel.scenario("saved"))))
+    copy = GradPanel()
+    try:
+        copy.apply_scenario(again)
+        assert copy.state.batch_step == 3 and copy.state.batch == 8 and copy.state.view == "batch"
+    finally:
+        copy.shutdown()
+        copy.deleteLater()
