@@ -222,7 +222,107 @@ def build_parser() -> argparse.ArgumentParser:
                       help="train the digits layer for STEPS minibatch steps and print the curve")
     grad.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     grad.set_defaults(handler=cmd_grad)
+
+    export = commands.add_parser(
+        "export", help="write a panel's picture (PNG, SVG) or an animation of its steps (GIF), with no display",
+        description="Draw a panel's scene offscreen, exactly as the app draws it, and write it to FILE; the format "
+                    "follows FILE's extension (.png, .svg, .gif). Remembered settings never change an export.",
+        epilog="Steps count from 0; A:B is half-open (0:8 is eight frames, steps 0 to 7). 3840x2160 PNGs are the "
+               "1920x1080 layout drawn at device pixel ratio 2. Exit codes: 0 written, 2 bad request.")
+    export.add_argument("panel", choices=("matmul", "broadcast", "grad"), metavar="PANEL",
+                        help="matmul, broadcast or grad")
+    source = export.add_mutually_exclusive_group()
+    # dests differ from the desktop app's --preset/--scenario/--theme/--size, which the export must not trigger
+    source.add_argument("--preset", dest="export_preset", metavar="NAME",
+                        help="the preset to show (file name in assets/presets without .toml, or its title); "
+                             "default the panel's first preset")
+    source.add_argument("--scenario", dest="export_scenario", metavar="FILE", help="a scenario file (.toml) to show")
+    when = export.add_mutually_exclusive_group()
+    when.add_argument("--step", dest="export_step", type=int, metavar="S",
+                      help="the step to show (PNG, SVG); default the scenario's own")
+    when.add_argument("--steps", dest="export_steps", metavar="A:B",
+                      help="GIF: the half-open range of steps to animate (default all)")
+    export.add_argument("--theme", dest="export_theme", choices=("light", "dark"), default="light",
+                        help="colour theme (default light)")
+    export.add_argument("--size", dest="export_size", type=_export_size, default=(1920, 1080), metavar="WxH",
+                        help="picture size in pixels, at most 7680x4320 (default 1920x1080)")
+    export.add_argument("--fps", dest="export_fps", type=float, default=4.0, metavar="N",
+                        help="GIF frames per second (default 4)")
+    export.add_argument("--out", required=True, metavar="FILE", help="the file to write: .png, .svg or .gif")
+    export.set_defaults(handler=cmd_export)
     return parser
+
+
+def _export_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a picture size: write WIDTHxHEIGHT, e.g. 1920x1080")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (1 <= width <= 7680 and 1 <= height <= 4320):
+        raise argparse.ArgumentTypeError(f"--size {text}: each side must be at least 1 pixel and at most "
+                                         f"7680x4320 (8K)")
+    return width, height
+
+
+def cmd_export(args) -> int:
+    """``gpuviz export``: one panel's scene to a PNG, SVG or GIF file, offscreen."""
+    import os
+
+    from .model.scenario import ScenarioError, load_presets, load_scenario
+    from .model.scene import SceneError
+
+    fmt = Path(args.out).suffix.lower()
+    if fmt not in (".png", ".svg", ".gif"):
+        raise UsageError(f"--out {args.out}: unknown picture format {fmt or '(no extension)'!r}; "
+                         f"the file name must end in .png, .svg or .gif")
+    if args.export_steps is not None and fmt != ".gif":
+        raise UsageError(f"--steps goes with a .gif file; {fmt} shows one step (use --step S)")
+    if args.export_step is not None and fmt == ".gif":
+        raise UsageError("--step shows one step: a .gif takes --steps A:B")
+    if args.export_fps is not None and not (0 < args.export_fps <= 50):
+        raise UsageError(f"--fps {args.export_fps:g}: must be above 0 and at most 50")
+    scenario = None
+    if args.export_scenario:
+        try:
+            scenario = load_scenario(Path(args.export_scenario))
+        except (ValueError, OSError, TypeError, KeyError, SceneError, LaunchError) as e:
+            raise UsageError(f"--scenario {args.export_scenario}: {getattr(e, 'reason', None) or e}") from None
+    elif args.export_preset:
+        presets, _errors = load_presets(args.panel)
+        wanted = args.export_preset.strip().lower().removesuffix(".toml")
+        matches = [s for s in presets if wanted in (s.name.lower(), s.title.lower())]
+        if not matches:
+            names = ", ".join(s.name for s in presets) or "none could be read"
+            raise UsageError(f"--preset {args.export_preset}: no such {args.panel} preset; they are: {names}")
+        scenario = matches[0]
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        import pyqtgraph  # noqa: F401
+        from PyQt6 import QtWidgets  # noqa: F401
+    except ImportError as e:
+        raise UsageError(f"export needs PyQt6 and pyqtgraph, which could not be loaded ({e})") from None
+    from PyQt6.QtCore import qInstallMessageHandler
+
+    from .ui.export import ExportError, export_panel, parse_steps
+
+    def quiet(mode, context, message):
+        # the offscreen platform logs this harmless line on every show() (DESIGN.md); errors stay one line
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    previous = qInstallMessageHandler(quiet)
+    try:
+        steps = parse_steps(args.export_steps) if args.export_steps is not None else None
+        path = export_panel(args.panel, scenario, args.out, size=args.export_size, theme=args.export_theme,
+                            step=args.export_step, steps=steps, fps=args.export_fps)
+    except (ExportError, ScenarioError) as e:
+        raise UsageError(str(e)) from None
+    except OSError as e:
+        raise UsageError(f"--out {args.out}: cannot write there ({e.strerror or e})") from None
+    finally:
+        qInstallMessageHandler(previous)  # in-process callers (tests) keep their own handler
+    print(f"wrote {path}")
+    return EXIT_OK
 
 
 # -- shared steps -------------------------------------------------------------------------
@@ -808,4 +908,4 @@ def main(argv=None) -> int:
         return EXIT_OK
 
 
-__all__ = ["build_parser", "gather_info", "main", "parse_bytes", "run_gui"]
+__all__ = ["build_parser", "cmd_export", "gather_info", "main", "parse_bytes", "run_gui"]

@@ -1,0 +1,70 @@
+"""Time gpuviz exports: a 3840×2160 PNG of the matmul panel at 64×64, and a 32-frame 1280×720 GIF.
+
+Targets (issue 6): 4K PNG ≤ 0.6 s median; 32-frame GIF ≤ 8 s. Each export is the whole path a user
+waits for: a fresh offscreen panel built from the preset, rendered, encoded and written atomically.
+Exit code 0 whether or not a target is met; the last line is the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PNG_TARGET_S = 0.6
+GIF_TARGET_S = 8.0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed 4K PNG exports, median reported (default 5)")
+    parser.add_argument("--gif-repeat", type=int, default=1, help="timed GIF exports (default 1)")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt6.QtCore import qInstallMessageHandler
+    from PyQt6.QtWidgets import QApplication
+
+    from gpuviz.model.scenario import load_presets
+    from gpuviz.ui.export import export_panel, parse_steps
+
+    qInstallMessageHandler(lambda mode, ctx, msg: None if "propagateSizeHints" in msg else print(msg, file=sys.stderr))
+    app = QApplication.instance() or QApplication(["bench_export"])  # noqa: F841 (kept alive for the exports)
+    presets = {s.name: s for s in load_presets("matmul")[0]}
+    tiled = presets["04-tiled-64"]
+    lecture = presets["01-lecture-grid"]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "matmul-4k.png"
+        export_panel("matmul", tiled, png, size=(3840, 2160))  # warm-up: imports, fonts, first layout
+        png_times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            export_panel("matmul", tiled, png, size=(3840, 2160))
+            png_times.append(time.perf_counter() - t)
+        png_median = statistics.median(png_times)
+        print(f"4K PNG (matmul 64×64, {tiled.name}): median {png_median:.3f} s of {args.repeat} "
+              f"(min {min(png_times):.3f}, max {max(png_times):.3f}); {png.stat().st_size / 1e6:.2f} MB")
+
+        gif = Path(tmp) / "matmul.gif"
+        gif_times = []
+        for _ in range(args.gif_repeat):
+            t = time.perf_counter()
+            export_panel("matmul", lecture, gif, size=(1280, 720), steps=parse_steps("0:32"))
+            gif_times.append(time.perf_counter() - t)
+        gif_median = statistics.median(gif_times)
+        print(f"GIF (matmul {lecture.name}, 32 frames 1280×720): median {gif_median:.2f} s of {args.gif_repeat}; "
+              f"{gif.stat().st_size / 1e6:.2f} MB")
+
+    print(f"summary: 4K PNG {png_median:.3f} s (target ≤ {PNG_TARGET_S} s, "
+          f"{'met' if png_median <= PNG_TARGET_S else 'MISSED'}); 32-frame GIF {gif_median:.2f} s "
+          f"(target ≤ {GIF_TARGET_S:.0f} s, {'met' if gif_median <= GIF_TARGET_S else 'MISSED'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

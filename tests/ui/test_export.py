@@ -1,0 +1,210 @@
+"""gpuviz.ui.export and `gpuviz export`: sizes, formats, pixels against the screen, atomic writes, one-line errors."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gpuviz import cli
+from gpuviz.model.scenario import presets_dir
+from gpuviz.ui import export as ex
+from gpuviz.ui import theme as themes
+
+PRESETS = presets_dir()
+
+
+def _colours(path) -> int:
+    arr = np.asarray(Image.open(path).convert("RGB")).astype(np.uint32)
+    # packed into one integer per pixel: np.unique over rows of a 4K image takes seconds
+    return len(np.unique((arr[..., 0] << 16) | (arr[..., 1] << 8) | arr[..., 2]))
+
+
+def test_png_has_the_requested_size_and_is_not_blank(qtbot, tmp_path):
+    out = ex.export_panel("matmul", None, tmp_path / "m.png", size=(1280, 720))
+    assert Image.open(out).size == (1280, 720)
+    assert _colours(out) > 200
+
+
+def test_png_matches_the_on_screen_render_of_the_same_scene(qtbot, tmp_path):
+    from gpuviz.ui.main_window import render_widget
+    from gpuviz.ui.matmul.panel import MatmulPanel
+
+    themes.apply_theme(qtbot_app(), themes.LIGHT)
+    panel = MatmulPanel()
+    qtbot.addWidget(panel)
+    panel.set_theme(themes.LIGHT)
+    scenario = panel.presets()[0]
+    panel.apply_scenario(scenario)
+    panel.resize(1920, 1080)
+    panel.show()
+    screen = ex.image_to_array(render_widget(panel, 1920, 1080)).astype(int)
+    out = ex.export_panel("matmul", scenario, tmp_path / "m.png", size=(1920, 1080), theme="light")
+    exported = np.asarray(Image.open(out).convert("RGBA")).astype(int)
+    assert exported.shape == screen.shape
+    diff = np.abs(exported - screen).max(axis=2)
+    # same scene, same theme: all but a sliver of pixels (e.g. a blinking caret) agree
+    assert (diff > 8).mean() < 0.002, f"{(diff > 8).mean():.4%} of pixels differ"
+    # and a different step really is a different picture: the comparison can fail
+    other = ex.export_panel("matmul", scenario, tmp_path / "m5.png", size=(1920, 1080), step=5)
+    assert (np.abs(np.asarray(Image.open(other).convert("RGBA")).astype(int) - screen).max(axis=2) > 8).mean() > 0.002
+
+
+def qtbot_app():
+    from PyQt6.QtWidgets import QApplication
+
+    return QApplication.instance()
+
+
+def test_4k_png_is_the_1080p_layout_at_double_density(qtbot, tmp_path):
+    assert ex.layout_for((3840, 2160)) == ((1920, 1080), 2.0)
+    out = ex.export_panel("matmul", None, tmp_path / "m4k.png", size=(3840, 2160))
+    assert Image.open(out).size == (3840, 2160)
+    assert _colours(out) > 200
+
+
+def test_svg_parses_and_keeps_the_panel_text_as_text(qtbot, tmp_path):
+    out = ex.export_panel("broadcast", None, tmp_path / "b.svg")
+    root = ET.parse(out).getroot()
+    texts = " ".join("".join(e.itertext()) for e in root.iter() if e.tag.endswith("text"))
+    assert "Compare dimension" in texts or "Right-align" in texts or "Step" in texts, texts[:300]
+    assert "Lecture example" in texts
+
+
+def test_gif_has_one_frame_per_step_of_the_half_open_range(qtbot, tmp_path):
+    out = ex.export_panel("broadcast", None, tmp_path / "b.gif", size=(640, 360), steps=ex.parse_steps("1:4"))
+    gif = Image.open(out)
+    assert gif.size == (640, 360)
+    assert gif.n_frames == 3
+    frames = []
+    for i in range(gif.n_frames):
+        gif.seek(i)
+        frames.append(np.asarray(gif.convert("RGB")))
+    assert not np.array_equal(frames[0], frames[1])  # the steps differ, so do the frames
+
+
+@pytest.mark.parametrize("name, kwargs, needle", [
+    ("m.bmp", {}, "unknown picture format"),
+    ("m.png", {"size": (0, 100)}, "out of range"),
+    ("m.png", {"size": (7681, 100)}, "8K"),
+    ("m.png", {"step": 10_000}, "step 10000 is out of range"),
+    ("m.gif", {"steps": range(0, 10_000)}, "out of range"),
+    ("m.png", {"theme": "neon"}, "unknown theme"),
+])
+def test_bad_requests_raise_one_sentence_and_write_nothing(qtbot, tmp_path, name, kwargs, needle):
+    with pytest.raises(ex.ExportError, match=needle):
+        ex.export_panel("matmul", None, tmp_path / name, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folder_is_refused(qtbot, tmp_path):
+    with pytest.raises(ex.ExportError, match="does not exist"):
+        ex.export_panel("matmul", None, tmp_path / "nope" / "m.png")
+
+
+def test_a_folder_in_the_way_is_refused_and_left_alone(qtbot, tmp_path):
+    target = tmp_path / "m.png"
+    target.mkdir()
+    (target / "keep.txt").write_text("x")
+    with pytest.raises(ex.ExportError, match="folder is in the way"):
+        ex.export_panel("matmul", None, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.png"]
+    assert (target / "keep.txt").read_text() == "x"
+
+
+def test_a_failure_mid_write_keeps_the_old_file_byte_identical(qtbot, tmp_path, monkeypatch):
+    target = tmp_path / "m.png"
+    ex.export_panel("matmul", None, target, size=(320, 180))
+    old = target.read_bytes()
+    real_fsync = ex.os.fsync
+
+    def boom(fd):
+        real_fsync(fd)
+        raise OSError(5, "disk on fire")
+
+    monkeypatch.setattr(ex.os, "fsync", boom)
+    with pytest.raises(OSError, match="disk on fire"):
+        ex.export_panel("matmul", None, target, size=(640, 360), step=3)
+    assert target.read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["m.png"]  # no temporary file left behind
+
+
+def test_write_atomic_replaces_in_one_step(tmp_path):
+    target = tmp_path / "a.svg"
+    target.write_bytes(b"old")
+    ex.write_atomic(target, b"new content")
+    assert target.read_bytes() == b"new content"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.svg"]
+
+
+def test_parse_steps_is_half_open():
+    assert ex.parse_steps("0:8") == range(0, 8)
+    for bad in ("8:0", "3:3", "a:b", "5", "-1:2"):
+        with pytest.raises(ex.ExportError):
+            ex.parse_steps(bad)
+
+
+def test_cli_export_writes_a_png(qtbot, tmp_path, capsys):
+    out = tmp_path / "t.png"
+    code = cli.main(["export", "matmul", "--preset", "04-tiled-64", "--step", "2", "--size", "640x360",
+                     "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert Image.open(out).size == (640, 360)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["matmul", "--out", "{d}/x.bmp"], "unknown picture format"),
+    (["matmul", "--out", "{d}/no/x.png"], "does not exist"),
+    (["matmul", "--out", "{d}"], "unknown picture format"),
+    (["matmul", "--size", "0x5", "--out", "{d}/x.png"], "at least 1 pixel"),
+    (["matmul", "--size", "7681x10", "--out", "{d}/x.png"], "7680x4320"),
+    (["matmul", "--step", "999", "--out", "{d}/x.png"], "out of range"),
+    (["matmul", "--steps", "0:999", "--out", "{d}/x.gif"], "out of range"),
+    (["matmul", "--steps", "0:3", "--out", "{d}/x.png"], "--steps goes with a .gif"),
+    (["matmul", "--preset", "nope", "--out", "{d}/x.png"], "no such matmul preset"),
+    (["grad", "--out", "{d}/x.gif"], "no steps"),
+    (["matmul", "--scenario", "{d}/missing.toml", "--out", "{d}/x.png"], "--scenario"),
+    (["matmul", "--scenario", str(PRESETS / "30-grad-toy-3x7.toml"), "--out", "{d}/x.png"], "for the grad panel"),
+])
+def test_cli_export_refuses_bad_requests_in_one_line(qtbot, tmp_path, capsys, args, needle):
+    code = cli.main(["export", *[a.format(d=tmp_path) for a in args]])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert needle in err
+    assert not list(tmp_path.glob("x.*"))
+
+
+def test_a_hard_kill_mid_write_leaves_the_old_file_under_the_target_name(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "m.png"
+    target.write_bytes(b"old picture")
+    # the child writes the temporary file, then stalls before the rename: killed there, as by a power cut
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys, time\n"
+        "from gpuviz.ui import export as ex\n"
+        "real = ex.os.fsync\n"
+        "def stall(fd):\n"
+        "    real(fd); print('written', flush=True); time.sleep(60)\n"
+        "ex.os.fsync = stall\n"
+        f"ex.write_atomic({str(target)!r}, b'new' * 1_000_000)\n")],
+        stdout=subprocess.PIPE, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    try:
+        assert child.stdout.readline().strip() == b"written"
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+    time.sleep(0.05)
+    assert target.read_bytes() == b"old picture"
+    # a temporary file may survive a hard kill, never under the target's name
+    assert any(p.name.endswith(".part") for p in tmp_path.iterdir())  # killed after the write, before the rename
+    assert all(p.name == "m.png" or (p.name.startswith(".m.png.") and p.name.endswith(".part"))
+               for p in tmp_path.iterdir())
