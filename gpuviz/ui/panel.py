@@ -54,7 +54,8 @@ class Panel(QWidget):
         plots (pyqtgraph backgrounds, pen widths ``theme.pen_width(base)``).
     ``play_pause()``, ``step_by(delta)``, ``first_step()``, ``last_step()``, ``faster()``, ``slower()``
         The timeline, driven by the View menu and its shortcuts (Space, →, ←,
-        Home, End, +, −). A panel without a timeline does nothing.
+        Home, End, +, −). By default they go to the panel's ``timeline``
+        widget; a panel whose keys mean something else overrides them.
     ``scenario(title) -> Scenario``
         The panel's current state as a :class:`gpuviz.model.scenario.Scenario`
         with the given title (File → Save scenario).
@@ -87,23 +88,26 @@ class Panel(QWidget):
 
     # -- timeline -----------------------------------------------------------------------------
 
+    # A panel with a ``timeline`` widget (play_pause, step_by, first, last, faster,
+    # slower) gets these for free; a panel whose keys mean something else overrides them.
+
     def play_pause(self) -> None:
-        raise NotImplementedError
+        self.timeline.play_pause()
 
     def step_by(self, delta: int) -> None:
-        raise NotImplementedError
+        self.timeline.step_by(delta)
 
     def first_step(self) -> None:
-        raise NotImplementedError
+        self.timeline.first()
 
     def last_step(self) -> None:
-        raise NotImplementedError
+        self.timeline.last()
 
     def faster(self) -> None:
-        raise NotImplementedError
+        self.timeline.faster()
 
     def slower(self) -> None:
-        raise NotImplementedError
+        self.timeline.slower()
 
     # -- scenarios ----------------------------------------------------------------------------
 

@@ -621,24 +621,6 @@ class BroadcastPanel(Panel):
 
     # -- the Panel contract --------------------------------------------------------------------------------------
 
-    def play_pause(self) -> None:
-        self.timeline.play_pause()
-
-    def step_by(self, delta: int) -> None:
-        self.timeline.step_by(delta)
-
-    def first_step(self) -> None:
-        self.timeline.first()
-
-    def last_step(self) -> None:
-        self.timeline.last()
-
-    def faster(self) -> None:
-        self.timeline.faster()
-
-    def slower(self) -> None:
-        self.timeline.slower()
-
     def scenario(self, title: str):
         st = self.state
         params = bc.BroadcastParams(st.shapes, st.values_kind, st.seed).to_dict()

@@ -397,24 +397,6 @@ class MatmulPanel(Panel):
 
     # -- the Panel contract -----------------------------------------------------------------------
 
-    def play_pause(self) -> None:
-        self.timeline.play_pause()
-
-    def step_by(self, delta: int) -> None:
-        self.timeline.step_by(delta)
-
-    def first_step(self) -> None:
-        self.timeline.first()
-
-    def last_step(self) -> None:
-        self.timeline.last()
-
-    def faster(self) -> None:
-        self.timeline.faster()
-
-    def slower(self) -> None:
-        self.timeline.slower()
-
     def scenario(self, title: str):
         return scenarios.scenario_from_scene(self.scene, title)
 
