@@ -21,14 +21,13 @@ from PyQt6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QSplitter,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from ...model import broadcast as bc
 from ...model import scenario as scenarios
-from ..matmul._style import apply_theme, font, mix, okabe, subscribe
+from ..matmul._style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, subscribe
 from ..panel import Panel
 from ..theme import LIGHT, Theme
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
@@ -38,48 +37,6 @@ from .timeline import StepTimeline
 #: The most operands the panel offers fields for (NumPy takes any number; a slide has room for four).
 MAX_OPERANDS = 4
 QUIZ_PROMPT = "Does this pair broadcast? Answer “Works” or “Fails”, then reveal."
-
-
-def _hex(rgb) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
-
-
-def _error_colour(theme: Theme):
-    return (255, 120, 80) if theme.dark else okabe("vermillion")
-
-
-class _FieldMessage(QWidget):
-    """A warning icon and the parser's sentence under a shape field; hidden while the field is valid."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.icon = QLabel()
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 2)
-        lay.setSpacing(4)
-        lay.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
-        lay.addWidget(self.text, 1)
-        self.hide()
-
-    def set_theme(self, theme: Theme) -> None:
-        self.text.setStyleSheet(f"color: {_hex(_error_colour(theme))};")
-        self.text.setFont(font(theme, bold=True, scale=0.95))
-        size = int(16 * theme.font_scale)
-        self.icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
-
-    def show_message(self, message: str) -> None:
-        self.text.setText(message)
-        self.show()
-
-    def clear(self) -> None:
-        self.text.setText("")
-        self.hide()
-
-    @property
-    def message(self) -> str:
-        return self.text.text() if not self.isHidden() else ""
 
 
 def _builtin_presets() -> list:
@@ -141,13 +98,13 @@ class BroadcastPanel(Panel):
         # long titles must not widen the side bar past the window: the combo elides them
         self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.preset_box.setMinimumContentsLength(16)
-        self.preset_message = _FieldMessage()
+        self.preset_message = FieldMessage()
         self.preset_text = QLabel()
         self.preset_text.setWordWrap(True)
         self.preset_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.fields: list[QLineEdit] = []
-        self.messages: list[_FieldMessage] = []
+        self.messages: list[FieldMessage] = []
         self.field_labels: list[QLabel] = []
         self.fields_box = QWidget()
         self.fields_layout = QGridLayout(self.fields_box)
@@ -305,10 +262,10 @@ class BroadcastPanel(Panel):
         self.theme = theme
         for w in (self, self._side, self._centre):
             apply_theme(w, theme)
-        muted = _hex(mix(theme.foreground, theme.background, 0.75))
+        muted = hex_colour(mix(theme.foreground, theme.background, 0.75))
         for lab in self.section_labels:
             lab.setFont(font(theme, bold=True, scale=1.05))
-            lab.setStyleSheet(f"color: {_hex(theme.foreground)}; padding-top: 8px;")
+            lab.setStyleSheet(f"color: {hex_colour(theme.foreground)}; padding-top: 8px;")
         self.preset_text.setFont(font(theme, scale=0.95))
         self.preset_text.setStyleSheet(f"color: {muted};")
         self.preset_message.set_theme(theme)
@@ -343,11 +300,11 @@ class BroadcastPanel(Panel):
 
     def _update_legend(self) -> None:
         t = self.theme
-        ok, bad = okabe("bluish_green"), _error_colour(t)
+        ok, bad = okabe("bluish_green"), error_colour(t)
         pad, stretch = okabe("reddish_purple"), okabe("blue") if not t.dark else okabe("sky_blue")
 
         def chip(rgb, text):
-            return f'<span style="color: {_hex(rgb)}; font-weight: bold;">{text}</span>'
+            return f'<span style="color: {hex_colour(rgb)}; font-weight: bold;">{text}</span>'
 
         self.legend.setText(
             f"{chip(ok, '✓ green box')}: the sizes fit (equal, or one is 1) · "
@@ -364,7 +321,7 @@ class BroadcastPanel(Panel):
         edit.setToolTip("A shape as NumPy prints it: (5, 3, 2), 5,3,2, 5x3x2, () or (7,)")
         edit.editingFinished.connect(self._apply_fields)
         label = QLabel(f"{OPERAND_NAMES[i]}")
-        message = _FieldMessage()
+        message = FieldMessage()
         if self.theme is not None:
             message.set_theme(self.theme)
         self.fields_layout.addWidget(label, 2 * i, 0)
@@ -433,7 +390,7 @@ class BroadcastPanel(Panel):
         self._set_description("", None)
 
     def _mark_invalid(self) -> None:
-        bad = _hex(_error_colour(self.theme))
+        bad = hex_colour(error_colour(self.theme))
         for edit, message in zip(self.fields, self.messages):
             edit.setStyleSheet(f"border: 2px solid {bad};" if message.message else "")
 
@@ -579,9 +536,9 @@ class BroadcastPanel(Panel):
         else:
             ok = self.state.explanation.ok
             correct = self._answer == ok
-            colour = okabe("bluish_green") if correct else _error_colour(t)
+            colour = okabe("bluish_green") if correct else error_colour(t)
             truth = "it works" if ok else "it fails"
-            self.feedback_label.setStyleSheet(f"color: {_hex(colour)};")
+            self.feedback_label.setStyleSheet(f"color: {hex_colour(colour)};")
             self.feedback_label.setText(("✓ Right: " if correct else "✗ Not this time: ") + truth + ".")
 
     # -- state → widgets ---------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from PyQt6.QtWidgets import (
 from ...model import scenario as scenarios
 from ...model.dense import DenseError
 from ...model.scene import SceneError
-from ..matmul._style import apply_theme, font, mix, okabe
+from ..matmul._style import apply_theme, error_colour, font, hex_colour, mix, okabe
 from ..panel import Panel
 from ..theme import LIGHT, Theme
 from .canvas import ColourBar, MatrixView, TileView, fmt, symmetric_limit
@@ -52,14 +52,6 @@ dense_errors = (DenseError, GradStateError, TypeError)
 MAX_REPLAY = 5000
 LAYER_TITLES = {"toy": "toy 3×7 (small integers)", "digits": "digits 10×784 (28×28 images)"}
 VIEW_TITLES = {"layer": "Layer: one example", "batch": "Batch: sum of outer products", "train": "Train: ΔW = −α∇L"}
-
-
-def _hex(rgb) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
-
-
-def _error_colour(theme: Theme):
-    return (255, 120, 80) if theme.dark else okabe("vermillion")
 
 
 def _scrolled(content: QWidget) -> QScrollArea:
@@ -95,7 +87,7 @@ class _Message(QLabel):
         self.hide()
 
     def set_theme(self, theme: Theme) -> None:
-        self.setStyleSheet(f"color: {_hex(_error_colour(theme))};")
+        self.setStyleSheet(f"color: {hex_colour(error_colour(theme))};")
         self.setFont(font(theme, bold=True, scale=0.95))
 
     def show_message(self, text: str) -> None:
@@ -446,8 +438,8 @@ class GradPanel(Panel):
             ax.setTextPen(pg.mkPen(t.foreground))
             ax.setTickFont(font(t, scale=0.9))
             ax.label.setFont(font(t))
-        self.plot.setLabel("bottom", "training step", color=_hex(t.foreground))
-        self.plot.setLabel("left", "loss  /  held-out accuracy", color=_hex(t.foreground))
+        self.plot.setLabel("bottom", "training step", color=hex_colour(t.foreground))
+        self.plot.setLabel("left", "loss  /  held-out accuracy", color=hex_colour(t.foreground))
         blue = okabe("sky_blue") if t.dark else okabe("blue")
         red = okabe("orange") if t.dark else okabe("vermillion")
         self.loss_curve.setPen(pg.mkPen(blue, width=t.pen_width(2)))
@@ -462,7 +454,7 @@ class GradPanel(Panel):
         self.legend.setPen(pg.mkPen(mix(t.foreground, t.background, 0.4)))
         # legend items keep their text until re-added: set it again with the new colour
         for _sample, label in self.legend.items:
-            label.setText(label.text, color=_hex(t.foreground), size=f"{round(10 * t.font_scale)}pt")
+            label.setText(label.text, color=hex_colour(t.foreground), size=f"{round(10 * t.font_scale)}pt")
         self._update_speed()
         self._refresh_all()
 

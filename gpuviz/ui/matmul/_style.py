@@ -9,8 +9,9 @@ from __future__ import annotations
 import weakref
 
 from PyQt6 import sip
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QFont, QFontDatabase
-from PyQt6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QStyle, QVBoxLayout, QWidget
 
 from ..theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
 
@@ -86,3 +87,48 @@ def fill_with_scroll_area(owner: QWidget, content: QWidget) -> QScrollArea:
     outer.setContentsMargins(0, 0, 0, 0)
     outer.addWidget(scroll)
     return scroll
+
+
+def hex_colour(rgb) -> str:
+    """``#rrggbb`` for a style sheet or rich text."""
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
+
+
+def error_colour(theme: Theme) -> tuple[int, int, int]:
+    """Inline error text: vermillion, lightened on a dark background so it stays readable."""
+    return (255, 120, 80) if theme.dark else OKABE_ITO["vermillion"]
+
+
+class FieldMessage(QWidget):
+    """A warning icon and one sentence under a control; hidden while the control's value is valid."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.icon = QLabel()
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 2)
+        lay.setSpacing(4)
+        lay.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addWidget(self.text, 1)
+        self.hide()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.text.setStyleSheet(f"color: {hex_colour(error_colour(theme))};")
+        self.text.setFont(font(theme, bold=True, scale=0.95))  # a style sheet stops font inheritance
+        size = int(16 * theme.font_scale)
+        self.icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+
+    def show_message(self, message: str) -> None:
+        self.text.setText(message)
+        self.show()
+
+    def clear(self) -> None:
+        self.text.setText("")
+        self.hide()
+
+    @property
+    def message(self) -> str:
+        return self.text.text() if not self.isHidden() else ""

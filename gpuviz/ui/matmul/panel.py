@@ -15,13 +15,11 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QScrollArea,
     QSizePolicy,
     QSplitter,
-    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,15 +29,15 @@ from ...model import scenario as scenarios
 from ...model.matmul import KERNELS
 from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneError
 from ..panel import Panel
-from ..theme import LIGHT, OKABE_ITO, Theme
-from ._style import apply_theme, font, mix, subscribe
+from ..theme import LIGHT, Theme
+from ._style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, subscribe
 from .hierarchy import HierarchyView
 from .numbers_view import NumbersView
 from .runner import RunController
 from .source_view import SourceView
 from .timeline import Timeline, describe_step
 from .transactions_view import TransactionsView
-from .views import MatrixViews, hex_colour
+from .views import MatrixViews
 
 #: Control names, in the order their values are sent to :meth:`MatmulScene.configure`.
 PARAM_FIELDS = ("m", "n", "k", "block", "kernel", "backend")
@@ -54,42 +52,6 @@ def lecture_scene() -> MatmulScene:
     scene.select_thread((1, 3), (0, 0))
     scene.set_focus("block")
     return scene
-
-
-class FieldMessage(QWidget):
-    """A warning icon and one sentence under a control; hidden while the control's value is valid."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.icon = QLabel()
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 2)
-        lay.setSpacing(4)
-        lay.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
-        lay.addWidget(self.text, 1)
-        self.hide()
-
-    def set_theme(self, theme: Theme) -> None:
-        colour = (255, 120, 80) if theme.dark else OKABE_ITO["vermillion"]
-        self.text.setStyleSheet(f"color: {hex_colour(colour)};")
-        self.text.setFont(font(theme, bold=True, scale=0.95))  # a style sheet stops font inheritance
-        size = int(16 * theme.font_scale)
-        self.icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
-
-    def show_message(self, message: str) -> None:
-        self.text.setText(message)
-        self.show()
-
-    def clear(self) -> None:
-        self.text.setText("")
-        self.hide()
-
-    @property
-    def message(self) -> str:
-        return self.text.text() if not self.isHidden() else ""
 
 
 class MatmulPanel(Panel):
@@ -347,7 +309,7 @@ class MatmulPanel(Panel):
         self.status_changed.emit(f"not applied: {message}")
 
     def _mark_invalid(self, field: str | None) -> None:
-        bad = hex_colour((255, 120, 80) if self.theme.dark else OKABE_ITO["vermillion"])
+        bad = hex_colour(error_colour(self.theme))
         for name, w in self.fields.items():
             w.setStyleSheet(f"border: 2px solid {bad};" if name == field else "")
 

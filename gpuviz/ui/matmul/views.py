@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from ...model.frames import THREADS, Viewport
 from ...model.grid_view import GridGeometry
 from ..theme import Theme
-from ._style import apply_theme, font, mix, subscribe
+from ._style import apply_theme, font, hex_colour, mix, subscribe
 from .c_view import MASK_ALPHA, CGridView, c_palette
 from .operand_view import OperandView, heat_lut
 
@@ -27,10 +27,6 @@ _NOWHERE = Viewport(0, 1, 0, 1, 1, 1)
 
 FOCUS_TEXT = {"thread": "the selected thread", "warp": "the selected thread's warp",
               "block": "the selected thread's block", "all": "all threads"}
-
-
-def hex_colour(rgb) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
 
 
 class CellAxis(pg.AxisItem):
