@@ -34,6 +34,13 @@ class Panel(QWidget):
         in its status bar. Emit it whenever that changes, including after
         :meth:`apply_scenario` (the window shows nothing until the first one).
         Emit ``""`` to clear it.
+    caption : str or None
+        The slide caption (:meth:`set_caption`).
+    slide : bool
+        Whether the panel shows its slide look (:meth:`set_slide`).
+
+    Steps are numbered from 0 on every label, as the command line's
+    ``--step`` counts them: ``step 6 of 0–32`` (:func:`step_label`).
 
     Notes
     -----
@@ -52,6 +59,24 @@ class Panel(QWidget):
         exports the same pixels anywhere. The window has already applied the
         theme's palette and font to the application; the panel handles its own
         plots (pyqtgraph backgrounds, pen widths ``theme.pen_width(base)``).
+        Every pen is cosmetic (its width in device pixels) and as wide as
+        ``theme.pen_width(base)``; sizes in layout pixels that follow the line
+        scale (slider handles, hatch periods) use ``theme.layout_width(base)``.
+        An export at device pixel ratio ``d`` passes
+        ``replace(theme, line_scale=theme.line_scale * d)``, so its lines keep
+        the proportions of the ratio-1 picture.
+    ``set_slide(on)``
+        Slide look: hide every control, input field, button, timeline and
+        side column that is not part of the figure; show the figure with a
+        large title (the scenario's title), the current step's label
+        (``step 6 of 0–32``) where the panel has steps, the legend, and the
+        caption (:meth:`set_caption`) under the title; text at least
+        :data:`gpuviz.ui.theme.SLIDE_MIN_TEXT_PX` pixels tall at the
+        1920×1080 layout (:func:`gpuviz.ui.theme.slide_look`). ``set_slide(False)``
+        restores the normal panel exactly. Every panel implements it.
+    ``set_caption(text)``
+        The caption line shown under the title in slide mode (a key step's
+        caption), or None for none; stored in :attr:`caption`.
     ``play_pause()``, ``step_by(delta)``, ``first_step()``, ``last_step()``, ``faster()``, ``slower()``
         The timeline, driven by the View menu and its shortcuts (Space, →, ←,
         Home, End, +, −). By default they go to the panel's ``timeline``
@@ -79,12 +104,22 @@ class Panel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.theme = None
+        self.caption: str | None = None
+        self.slide = False
 
     # -- look ---------------------------------------------------------------------------------
 
     def set_theme(self, theme) -> None:
         """Redraw with ``theme``; subclasses call ``super().set_theme(theme)`` first."""
         self.theme = theme
+
+    def set_slide(self, on: bool) -> None:
+        """Show the slide look (``True``) or the normal panel (``False``); see the class notes."""
+        raise NotImplementedError
+
+    def set_caption(self, text: str | None) -> None:
+        """The caption under the slide title (None or ``""``: none); subclasses show it and call this first."""
+        self.caption = text or None
 
     # -- timeline -----------------------------------------------------------------------------
 
@@ -126,4 +161,9 @@ class Panel(QWidget):
         """Stop timers and workers; the default has none to stop."""
 
 
-__all__ = ["Panel"]
+def step_label(step: int, last: int) -> str:
+    """``step 6 of 0–32``: step ``step`` of the steps 0 to ``last``, counted from 0 as ``--step`` counts them."""
+    return f"step {step:,} of 0–{last:,}"
+
+
+__all__ = ["Panel", "step_label"]

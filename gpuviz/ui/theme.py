@@ -56,7 +56,13 @@ class Theme:
     font_scale : float
         Multiplies the application's base font size.
     line_scale : float
-        Multiplies every pen width (lecture mode draws thicker lines).
+        Multiplies every pen width (lecture mode draws thicker lines). Pens are cosmetic (their width is
+        in device pixels), so an export at device pixel ratio ``d`` passes
+        ``replace(theme, line_scale=theme.line_scale * d)`` to keep lines in proportion.
+    layout_line_scale : float, optional
+        The line scale of sizes measured in layout pixels (a slider's handle, a hatch period), which a
+        device pixel ratio already enlarges; default ``line_scale``. Replacing only ``line_scale`` for an
+        export keeps it, so the layout at ratio 2 is the layout at ratio 1 (see :meth:`layout_width`).
     """
 
     name: str
@@ -72,13 +78,32 @@ class Theme:
     selected: tuple[int, int, int] = OKABE_ITO["black"]
     font_scale: float = 1.0
     line_scale: float = 1.0
+    layout_line_scale: float | None = None
+
+    def __post_init__(self):
+        if self.layout_line_scale is None:
+            object.__setattr__(self, "layout_line_scale", self.line_scale)
 
     @property
     def dark(self) -> bool:
         return sum(self.background) < 3 * 128
 
+    @property
+    def pixel_ratio(self) -> float:
+        """The device pixel ratio this theme's pens were scaled for (1 on screen, 2 in a 4K export)."""
+        return self.line_scale / self.layout_line_scale if self.layout_line_scale else 1.0
+
     def pen_width(self, base: float) -> float:
+        """Width in device pixels of a line ``base`` pixels wide at ratio 1: for COSMETIC pens only."""
         return base * self.line_scale
+
+    def layout_width(self, base: float) -> float:
+        """A line-like size in layout pixels (style-sheet borders, slider handles, hatch periods).
+
+        The painter's device pixel ratio scales these already, so they follow the theme's own line
+        scale and not an export's ratio.
+        """
+        return base * self.layout_line_scale
 
 
 LIGHT = Theme("light", background=(250, 250, 250), foreground=(20, 20, 20), panel_background=(255, 255, 255),
@@ -88,9 +113,28 @@ DARK = Theme("dark", background=(30, 30, 34), foreground=(235, 235, 235), panel_
              selected=(255, 255, 255))
 #: Projector theme: pure black on white, bigger text, thicker lines.
 LECTURE = replace(LIGHT, name="lecture", background=(255, 255, 255), foreground=(0, 0, 0),
-                  grid_line=(0, 0, 0), warp_line=(60, 60, 60), font_scale=1.6, line_scale=2.0)
+                  grid_line=(0, 0, 0), warp_line=(60, 60, 60), font_scale=1.6, line_scale=2.0,
+                  layout_line_scale=2.0)
+#: Slides: a white background (slides are light), larger text and thicker lines than the light theme.
+SLIDE = replace(LIGHT, name="slide", background=(255, 255, 255), foreground=(0, 0, 0), panel_background=(255, 255, 255),
+                grid_line=(0, 0, 0), warp_line=(70, 70, 70), font_scale=1.3, line_scale=1.5, layout_line_scale=1.5)
 
-THEMES = {t.name: t for t in (LIGHT, DARK, LECTURE)}
+THEMES = {t.name: t for t in (LIGHT, DARK, LECTURE, SLIDE)}
+
+#: In slide mode a panel's text is at least this tall (pixels of the 1920×1080 layout) ...
+SLIDE_MIN_TEXT_PX = 18.0
+#: ... which at 96 dpi is the smallest font a panel uses (0.9 × the body size) at this font scale.
+SLIDE_FONT_SCALE = 1.5
+
+
+def slide_look(theme: Theme) -> Theme:
+    """``theme`` as a panel draws it in slide mode: fonts at least :data:`SLIDE_FONT_SCALE` (≥ 18 px text).
+
+    Only the fonts change; colours and line widths (and so an export's pixel ratio) stay the theme's.
+    """
+    if theme.font_scale >= SLIDE_FONT_SCALE:
+        return theme
+    return replace(theme, font_scale=SLIDE_FONT_SCALE)
 
 
 def block_palette(theme: Theme, n: int = len(BLOCK_COLOURS)) -> np.ndarray:

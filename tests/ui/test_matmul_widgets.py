@@ -47,12 +47,13 @@ def shown(qtbot, widget, size=(900, 700)):
 def test_timeline_steps_scrubs_and_describes(qtbot):
     sc = scene_of(kernel="naive", m=32, n=32, k=32, block=(8, 8))
     tl = shown(qtbot, Timeline(sc, LIGHT), (1400, 200))
-    assert tl.description.text().startswith(f"step 1/{sc.n_steps}")
+    # steps count from 0, as the command line's --step does: "step 0 of 0–32"
+    assert tl.description.text().startswith(f"step 0 of 0–{sc.n_steps - 1}")
 
     qtbot.mouseClick(tl.forward_button, Qt.MouseButton.LeftButton)
     assert sc.step == 1
     info = sc.step_info()
-    assert tl.description.text() == f"step 2/33 · line {info.line} · k = 1 · 1,024 threads active"
+    assert tl.description.text() == f"step 1 of 0–32 · line {info.line} · k = 1 · 1,024 threads active"
 
     tl.last()
     assert sc.step == sc.n_steps - 1 and tl.slider.value() == sc.n_steps - 1
@@ -343,7 +344,7 @@ def test_hidden_views_catch_up_when_asked_or_shown(qtbot):
     assert [r.addresses.tolist() for r in tx.shown_requests()] == [r.addresses.tolist() for r in sc.warp_requests()]
     assert "this step: line" in tx.header.text() and "warp 4 of block (1, 2)" in tx.header.text()
     assert nv.value_text("active") == f"{sc.step_numbers().active_threads:,} of 4,096"
-    assert nv.step_box.title().startswith("This step · 10/65")
+    assert nv.step_box.title().startswith("This step · step 9 of 0–64")
     sc.configure(kernel="uncoalesced")
     shown(qtbot, tx)
     assert f"{sc.memory_totals().arrays['A'].sectors:,}" in tx.totals_text()

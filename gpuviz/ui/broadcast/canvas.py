@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QRectF, QSize, Qt
-from PyQt6.QtGui import QBrush, QFont, QFontMetricsF, QPainter, QPen
+from PyQt6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..matmul._style import font, mix, okabe, qcolor
+from ..matmul._style import font, mix, okabe, pen, qcolor
 from ..theme import LIGHT, Theme
 
 #: At most this many rows/columns/slices of one matrix are drawn: the first 3, "…", the last 3.
@@ -125,6 +125,15 @@ class BroadcastCanvas(QWidget):
         finally:
             p.end()
 
+    def pen(self, rgb, base: float, style=Qt.PenStyle.SolidLine):
+        """A cosmetic pen for a line ``base`` pixels wide in the unscaled picture.
+
+        The picture is drawn scaled (:attr:`scale_used`) to fit the canvas; the pen follows that scale
+        by hand, since a cosmetic pen ignores the painter's transform, and the theme's line scale, which
+        an export multiplies by its device pixel ratio.
+        """
+        return pen(rgb, self.theme.pen_width(base) * self.scale_used, style)
+
     def _text(self, p: QPainter, rect: QRectF, flags, text: str, f: QFont | None = None, colour=None) -> None:
         if f is not None:
             p.setFont(f)
@@ -141,6 +150,9 @@ class BroadcastCanvas(QWidget):
         p.fillRect(area, qcolor(c["bg"]))
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        # hatch patterns scale with the picture and an export's pixel ratio (by default they are cosmetic:
+        # 8 device pixels whatever the scale, twice as dense in a 4K export)
+        p.setRenderHint(QPainter.RenderHint.NonCosmeticBrushPatterns, True)
         margin = 16 * t.font_scale
         table = _ShapeTable(self, f, c)
         limits = (MAX_SHOWN, 5)
@@ -261,7 +273,6 @@ class _ShapeTable:
 
     def paint(self, p: QPainter, x0: float, y0: float) -> None:
         cv, f, c, ex = self.cv, self.f, self.c, self.ex
-        t = cv.theme
         p.save()
         p.translate(x0, y0)
         comps = {cmp.from_right: cmp for cmp in ex.comparisons}
@@ -288,7 +299,7 @@ class _ShapeTable:
                      self.names[-1], f["bold"], c["fg"])
             for k in range(1, self.nd + 1):
                 rect = QRectF(self._col_x(k) + 4, y, self.cell_w - 8, self.cell_h)
-                p.setPen(QPen(qcolor(c["fg"]), t.pen_width(2)))
+                p.setPen(cv.pen(c["fg"], 2))
                 p.setBrush(QBrush(qcolor(c["result_tint"])))
                 p.drawRoundedRect(rect, 4, 4)
                 size = ex.result_shape[len(ex.result_shape) - k] if k <= len(ex.result_shape) else 1
@@ -301,7 +312,7 @@ class _ShapeTable:
             cmp = comps[k]
             good = cmp.verdict != "incompatible"
             rect = QRectF(self._col_x(k) + 4, y + 2, self.cell_w - 8, self.mark_h - 4)
-            p.setPen(QPen(qcolor(c["ok"] if good else c["bad"]), t.pen_width(2)))
+            p.setPen(cv.pen(c["ok"] if good else c["bad"], 2))
             brush = QBrush(qcolor(c["ok_tint"] if good else c["bad_tint"]))
             p.setBrush(brush)
             p.drawRoundedRect(rect, 6, 6)
@@ -317,7 +328,6 @@ class _ShapeTable:
 
     def _cell(self, p: QPainter, rect: QRectF, i: int, k: int, shape, cmp, failing) -> None:
         cv, f, c = self.cv, self.f, self.c
-        t = cv.theme
         nd_i = len(shape)
         is_pad = k > nd_i
         if is_pad and not self.padded_on:
@@ -326,8 +336,7 @@ class _ShapeTable:
         fail_here = failing == k and not is_pad
         if fail_here:
             cv.failing_marked.append((i, k))
-            pen = QPen(qcolor(c["bad"]), t.pen_width(3.5))
-            p.setPen(pen)
+            p.setPen(cv.pen(c["bad"], 3.5))
             p.setBrush(QBrush(qcolor(c["bad_tint"])))
             p.drawRoundedRect(rect, 4, 4)
             # hatch: the failing dimension reads without colour too
@@ -335,10 +344,8 @@ class _ShapeTable:
             p.setPen(Qt.PenStyle.NoPen)
             p.drawRoundedRect(rect, 4, 4)
         else:
-            pen = QPen(qcolor(c["padded"] if is_pad else c["fg"]), t.pen_width(2 if not is_pad else 1.6))
-            if is_pad:
-                pen.setStyle(Qt.PenStyle.DashLine)
-            p.setPen(pen)
+            p.setPen(cv.pen(c["padded"] if is_pad else c["fg"], 2 if not is_pad else 1.6,
+                            Qt.PenStyle.DashLine if is_pad else Qt.PenStyle.SolidLine))
             p.setBrush(QBrush(qcolor(c["cell"])))
             p.drawRoundedRect(rect, 4, 4)
         stretched = (k in self.stretched and cmp is not None and i < len(cmp.stretched) and cmp.stretched[i])
@@ -538,10 +545,8 @@ class _Matrix:
                 hl = False
                 if self.highlight_axis is not None:
                     hl = True  # the failing axis is this operand's: tint its whole extent
-                pen = QPen(qcolor(c["ghost"] if ghost else c["fg"]), t.pen_width(1.0 if ghost else 1.4))
-                if ghost:
-                    pen.setStyle(Qt.PenStyle.DashLine)
-                p.setPen(pen)
+                p.setPen(cv.pen(c["ghost"] if ghost else c["fg"], 1.0 if ghost else 1.4,
+                                Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine))
                 fill = c["result_tint"] if self.result else (c["bad_tint"] if hl else c["cell"])
                 p.setBrush(QBrush(qcolor(fill)))
                 p.drawRect(rect)
@@ -552,7 +557,6 @@ class _Matrix:
                     cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, text, tf, c["ghost"] if ghost else c["fg"])
         # an operand of a failing pair: outlined (the table names the failing dimension)
         if self.highlight_axis is not None and nd >= 1:
-            pen = QPen(qcolor(c["bad"]), t.pen_width(3))
-            p.setPen(pen)
+            p.setPen(cv.pen(c["bad"], 3))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(QRectF(x, y, self.cw * len(self.col_idx), self.ch * len(self.row_idx)))

@@ -28,8 +28,8 @@ from PyQt6.QtWidgets import (
 from ...model import broadcast as bc
 from ...model import scenario as scenarios
 from ..matmul._style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, subscribe
-from ..panel import Panel
-from ..theme import LIGHT, Theme
+from ..panel import Panel, step_label
+from ..theme import LIGHT, Theme, slide_look
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
 from .state import BroadcastState, random_shapes
 from .timeline import StepTimeline
@@ -219,10 +219,21 @@ class BroadcastPanel(Panel):
         self.legend.setWordWrap(True)
         self.note = QLabel()
         self.note.setWordWrap(True)
+        # the slide look's title (the scenario's) and caption (a key step's), over the step
+        self.slide_title = QLabel()
+        self.slide_title.setWordWrap(True)
+        self.slide_caption = QLabel()
+        self.slide_caption.setWordWrap(True)
+        self.slide_title.hide()
+        self.slide_caption.hide()
+        self._scenario_title = self.title
+        self._hidden_by_slide: dict[QWidget, bool] = {}
         centre = QWidget()
         self._centre = centre
         clay = QVBoxLayout(centre)
         clay.setContentsMargins(8, 6, 8, 4)
+        clay.addWidget(self.slide_title)
+        clay.addWidget(self.slide_caption)
         clay.addWidget(self.step_title)
         clay.addWidget(self.step_text)
         clay.addWidget(self.canvas, 1)
@@ -260,6 +271,14 @@ class BroadcastPanel(Panel):
     def set_theme(self, theme: Theme) -> None:
         super().set_theme(theme)
         self.theme = theme
+        self._restyle()
+
+    def _look(self) -> Theme:
+        """The theme as drawn: in slide mode with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
+        return slide_look(self.theme) if self.slide else self.theme
+
+    def _restyle(self) -> None:
+        theme = self._look()
         for w in (self, self._side, self._centre):
             apply_theme(w, theme)
         muted = hex_colour(mix(theme.foreground, theme.background, 0.75))
@@ -283,10 +302,43 @@ class BroadcastPanel(Panel):
         self._update_legend()
         self.canvas.set_theme(theme)
         self.timeline.set_theme(theme)
+        self.slide_title.setFont(font(theme, bold=True, scale=1.9))
+        self.slide_caption.setFont(font(theme, scale=1.3))
+        for lab in (self.slide_title, self.slide_caption):
+            lab.setStyleSheet(f"color: {hex_colour(theme.foreground)};")
         self._update_sizes()
 
+    # -- slide look ------------------------------------------------------------------------------------
+
+    def set_slide(self, on: bool) -> None:
+        """The figure alone (title, caption, the step's picture, its note and legend), or the panel."""
+        on = bool(on)
+        if on == self.slide:
+            return
+        chrome = (self.side_scroll, self.timeline)
+        if on:
+            self._hidden_by_slide = {w: w.isHidden() for w in chrome}
+            for w in chrome:
+                w.hide()
+        else:
+            for w, hidden in self._hidden_by_slide.items():
+                w.setHidden(hidden)
+        self.slide = on
+        self.slide_title.setVisible(on)
+        self._restyle()
+        self._update_slide_text()
+
+    def set_caption(self, text: str | None) -> None:
+        super().set_caption(text)
+        self._update_slide_text()
+
+    def _update_slide_text(self) -> None:
+        self.slide_title.setText(self._scenario_title)
+        self.slide_caption.setText(self.caption or "")
+        self.slide_caption.setVisible(self.slide and bool(self.caption))
+
     def _side_width(self) -> int:
-        return int(400 * max(1.0, self.theme.font_scale ** 0.6))
+        return int(400 * max(1.0, self._look().font_scale ** 0.6))
 
     def _update_sizes(self) -> None:
         width = self._side_width()
@@ -564,7 +616,8 @@ class BroadcastPanel(Panel):
             self.status_changed.emit("quiz: waiting for the class's answer")
             return
         step = st.steps[st.step]
-        self.step_title.setText(f"Step {st.step + 1}/{st.n_steps}: {step.title}")
+        label = step_label(st.step, st.n_steps - 1)
+        self.step_title.setText(f"{label[0].upper()}{label[1:]}: {step.title}")
         self.step_text.setText(step.text)
         notes = []
         if st.values_note:
@@ -574,7 +627,7 @@ class BroadcastPanel(Panel):
                          "3-D and larger operands as a row of 2-D slices [i, :, :].")
         self.note.setText(" ".join(notes))
         self.canvas.update()
-        self.status_changed.emit(f"step {st.step + 1}/{st.n_steps}: {step.title}")
+        self.status_changed.emit(f"{label}: {step.title}")
 
     # -- the Panel contract --------------------------------------------------------------------------------------
 
@@ -611,6 +664,8 @@ class BroadcastPanel(Panel):
         self._description = scenario.description
         self.preset_text.setText(scenario.description)
         self.random_label.setText("")
+        self._scenario_title = scenario.title
+        self._update_slide_text()
 
     def presets(self) -> list:
         return list(self._presets)

@@ -7,6 +7,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayo
 
 from ..matmul._style import apply_theme, font, subscribe
 from ..matmul.timeline import Timeline as _MatmulTimeline
+from ..panel import step_label
 from ..theme import Theme
 
 #: Steps per second; a broadcasting explanation has a handful of steps, so slower than the matmul panel's.
@@ -128,7 +129,7 @@ class StepTimeline(QWidget):
         self.position.setFont(font(theme, bold=True))
         # the same big-handle slider as the matmul panel's timeline (a projector needs it)
         self.slider.setStyleSheet(_MatmulTimeline._slider_style(theme))
-        self.slider.setMinimumHeight(round(theme.pen_width(4 + 2 * 6)) + 4)
+        self.slider.setMinimumHeight(round(theme.layout_width(4 + 2 * 6)) + 4)
         self._update_speed()
 
     # -- internals ----------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ class StepTimeline(QWidget):
         finally:
             self._syncing = False
         # in quiz mode the number of steps would hint at the answer (a failure stops early)
-        self.position.setText("step 1/?" if self.locked else f"step {st.step + 1}/{st.n_steps}")
+        self.position.setText("step 0 of ?" if self.locked else step_label(st.step, st.n_steps - 1))
         at_end, at_start = st.step >= st.n_steps - 1, st.step <= 0
         for b, on in ((self.back_button, not at_start), (self.first_button, not at_start),
                       (self.forward_button, not at_end), (self.last_button, not at_end),

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QFontMetricsF, QImage, QPainter, QPen
+from PyQt6.QtGui import QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..matmul._style import font, mix, qcolor
+from ..matmul._style import font, mix, pen, qcolor
 from ..theme import LIGHT, OKABE_ITO, Theme
 
 NEGATIVE = OKABE_ITO["blue"]
@@ -93,6 +93,8 @@ class MatrixView(QWidget):
         self._row_height = row_height
         #: height of a row of numbers in layout pixels (at least the text's height): the panel sets it per layer
         self.cell_height = 44
+        #: the panel shrinks cells by this factor (never below their text) to fit a small window or export
+        self.zoom = 1.0
         self._rgba: np.ndarray | None = None
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Minimum)
@@ -136,11 +138,12 @@ class MatrixView(QWidget):
             # cells a class can read from the back (not scaled by the theme: the text sets the minimum)
             fm = QFontMetricsF(font(self.theme, mono=True, scale=0.85))
             widest = max((fm.horizontalAdvance(fmt(v)) for v in self.values.flat), default=0.0)
-            cw = max(float(self.cell), widest + 12)
-            ch = max(float(self.cell_height), fm.height() + 8)
+            # a compacted view keeps its text, with less room around it
+            cw = max(float(self.cell) * self.zoom, widest + 4 + 8 * self.zoom)
+            ch = max(float(self.cell_height) * self.zoom, fm.height() + 2 + 6 * self.zoom)
         else:
-            cw = self.cell * self._scale()
-            ch = self._row_height * self._scale() if self._row_height else cw
+            cw = self.cell * self._scale() * self.zoom
+            ch = self._row_height * self._scale() * self.zoom if self._row_height else cw
         if self._max is not None:
             cw = min(cw, self._max.width() / c)
             if not self.numbers:
@@ -219,11 +222,11 @@ class MatrixView(QWidget):
                     p.drawText(QRectF(rect.left() + j * cw, rect.top() + i * ch, cw, ch),
                                Qt.AlignmentFlag.AlignCenter, fmt(self.values[i, j]))
         # the matrix's edge, also around a strip whose edge cells are 0 (white)
-        p.setPen(QPen(qcolor(mix(t.foreground, t.background, 0.3)), 1))
+        p.setPen(pen(mix(t.foreground, t.background, 0.3), t.pen_width(1)))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(rect)
         # highlights: a thick outline (the second cue) in orange with a dark edge, never a fill alone
-        w = max(2.0, t.pen_width(2.5))
+        w = t.pen_width(2.5)
         for i in self.rows:
             self._outline(p, QRectF(rect.left(), rect.top() + i * ch, rect.width(), ch), w)
         for j in self.cols:
@@ -232,14 +235,14 @@ class MatrixView(QWidget):
             cell = QRectF(rect.left() + j * cw, rect.top() + i * ch, cw, ch)
             if cw < 8:  # a 2-pixel cell of a 10×784 strip: a ring around it, so it can be found
                 cell = cell.adjusted(-4, -4, 4, 4)
-            self._outline(p, cell, w + 1)
+            self._outline(p, cell, w + t.pen_width(1))
         p.end()
 
     def _outline(self, p: QPainter, r: QRectF, w: float) -> None:
         p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(QPen(qcolor(self.theme.foreground), w + 2))
+        p.setPen(pen(self.theme.foreground, w + self.theme.pen_width(2)))
         p.drawRect(r.adjusted(-1, -1, 1, 1))
-        p.setPen(QPen(qcolor(HIGHLIGHT), w))
+        p.setPen(pen(HIGHLIGHT, w))
         p.drawRect(r.adjusted(-1, -1, 1, 1))
 
 
@@ -267,6 +270,8 @@ class TileView(QWidget):
         self.labels: list[str] = []
         self.selected: tuple[int, int] | None = None
         self._image: QImage | None = None
+        #: the panel shrinks tiles by this factor to fit a small window or export
+        self.zoom = 1.0
         self.setMouseTracking(True)
 
     def set_theme(self, theme: Theme) -> None:
@@ -292,7 +297,7 @@ class TileView(QWidget):
 
     def _tile(self) -> float:
         # lecture mode: bigger text, but tiles only a little bigger (ten of them must still fit)
-        return self.tile * min(self.theme.font_scale, 1.15)
+        return self.tile * min(self.theme.font_scale, 1.15) * self.zoom
 
     def _header(self) -> int:
         return round(2.6 * 10 * self.theme.font_scale * 1.4)
@@ -362,7 +367,7 @@ class TileView(QWidget):
             strip = self.values.reshape(m, s, s).transpose(1, 0, 2).reshape(s, m * s)
             self._image = _to_qimage(colour(strip, lut, lo, hi))
         p.setFont(font(t, scale=0.9))
-        edge = QPen(qcolor(mix(t.foreground, t.background, 0.35)), 1)
+        edge = pen(mix(t.foreground, t.background, 0.35), t.pen_width(1))
         for k in range(m):
             rect = self._tile_rect(k)
             p.drawImage(rect, self._image, QRectF(k * s, 0, s, s))
@@ -378,12 +383,12 @@ class TileView(QWidget):
             rect = self._tile_rect(i)
             px = rect.width() / s
             cell = QRectF(rect.left() + (j % s) * px, rect.top() + (j // s) * px, px, px).adjusted(-2, -2, 2, 2)
-            w = max(2.0, t.pen_width(2))
-            p.setPen(QPen(qcolor(t.foreground), w + 2))
+            w = t.pen_width(2)
+            p.setPen(pen(t.foreground, w + t.pen_width(2)))
             p.drawRect(cell)
-            p.setPen(QPen(qcolor(HIGHLIGHT), w))
+            p.setPen(pen(HIGHLIGHT, w))
             p.drawRect(cell)
-            p.setPen(QPen(qcolor(HIGHLIGHT), w))
+            p.setPen(pen(HIGHLIGHT, w))
             p.drawRect(rect.adjusted(-2, -2, 2, 2))
         p.end()
 
@@ -423,7 +428,7 @@ class ColourBar(QWidget):
         bar = QRectF(4, 4, self.width() - 8, 14 * s)
         lut = diverging_lut(t) if self.signed else grey_lut(t)
         p.drawImage(bar, _to_qimage(lut[None, :, :]))
-        p.setPen(QPen(qcolor(t.foreground), 1))
+        p.setPen(pen(t.foreground, t.pen_width(1)))
         p.drawRect(bar)
         p.setFont(font(t, scale=0.9))
         lo = f"−{fmt(self.limit)}" if self.signed else "0"

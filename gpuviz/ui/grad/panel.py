@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QSize, Qt, QTimer
+from PyQt6.QtCore import QEvent, QSize, Qt, QTimer
 from PyQt6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QStackedWidget,
@@ -39,8 +40,8 @@ from ...model import scenario as scenarios
 from ...model.dense import DenseError
 from ...model.scene import SceneError
 from ..matmul._style import apply_theme, error_colour, font, hex_colour, mix, okabe
-from ..panel import Panel
-from ..theme import LIGHT, Theme
+from ..panel import Panel, step_label
+from ..theme import LIGHT, Theme, slide_look
 from .canvas import ColourBar, MatrixView, TileView, fmt, symmetric_limit
 from .state import LAYERS, VIEWS, GradState, GradStateError
 
@@ -52,6 +53,11 @@ dense_errors = (DenseError, GradStateError, TypeError)
 MAX_REPLAY = 5000
 LAYER_TITLES = {"toy": "toy 3×7 (small integers)", "digits": "digits 10×784 (28×28 images)"}
 VIEW_TITLES = {"layer": "Layer: one example", "batch": "Batch: sum of outer products", "train": "Train: ΔW = −α∇L"}
+#: Cell and tile sizes tried, largest first, until a view fits its page (a 1280×720 window or export);
+#: below the last one the page scrolls.
+FIT_ZOOMS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+#: The training plot's height at zoom 1.
+PLOT_HEIGHT = 260
 
 
 def _scrolled(content: QWidget) -> QScrollArea:
@@ -126,6 +132,10 @@ class GradPanel(Panel):
         self._speed = dict(DEFAULT_SPEED)
         self._syncing = False
         self.repaint_times: list[float] = []
+        self.zoom = 1.0
+        self._fitting = False
+        self._scenario_title = self.title
+        self._hidden_by_slide: dict[QWidget, bool] = {}
 
         self._build_side()
         self._build_pages()
@@ -135,9 +145,18 @@ class GradPanel(Panel):
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.diverged_label = _Message()
+        # the slide look's title (the scenario's), caption (a key step's) and step label, over the view
+        self.slide_title = QLabel()
+        self.slide_caption = QLabel()
+        self.slide_step = QLabel()
+        for lab in (self.slide_title, self.slide_caption, self.slide_step):
+            lab.setWordWrap(True)
+            lab.hide()
         main = QWidget()
         mv = QVBoxLayout(main)
         mv.setContentsMargins(6, 6, 6, 6)
+        for lab in (self.slide_title, self.slide_caption, self.slide_step):
+            mv.addWidget(lab)
         mv.addWidget(self.headline)
         mv.addWidget(self.diverged_label)
         mv.addWidget(self.pages, 1)
@@ -149,6 +168,9 @@ class GradPanel(Panel):
         lay.addWidget(main, 1)
 
         self.state.subscribe(self._state_changed)
+        for i in range(self.pages.count()):
+            # a page's room changes with the window (or export) size: fit its matrices again
+            self.pages.widget(i).viewport().installEventFilter(self)
         self.set_theme(theme)
         self._refresh_all()
 
@@ -365,7 +387,10 @@ class GradPanel(Panel):
         bars.addStretch(1)
         v.addLayout(bars)
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(260)
+        self.plot.setMinimumHeight(PLOT_HEIGHT)
+        # the plot takes the room left (at least PLOT_HEIGHT): its own size hint would push the page past a
+        # 720-pixel window, since the scroll area sizes a page with wrapped text to its preferred height
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.plot.setLabel("bottom", "training step")
         self.plot.setLabel("left", "loss  /  held-out accuracy")
         # no grid lines: redrawn on every step they took the repaint from ~28 ms to ~9 ms (bench_grad_panel)
@@ -413,8 +438,18 @@ class GradPanel(Panel):
 
     def set_theme(self, theme: Theme) -> None:
         super().set_theme(theme)
-        t = theme
+        self._restyle()
+
+    def _look(self) -> Theme:
+        """The theme as drawn: in slide mode with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
+        return slide_look(self.theme) if self.slide else self.theme
+
+    def _restyle(self) -> None:
+        t = self._look()
         apply_theme(self, t)
+        self.slide_title.setFont(font(t, bold=True, scale=1.9))
+        self.slide_caption.setFont(font(t, scale=1.3))
+        self.slide_step.setFont(font(t, bold=True, scale=1.1))
         for lab in self.section_labels + [self.forward_title, self.backward_title]:
             lab.setFont(font(t, bold=True, scale=1.1))
         for lab in (self.headline, self.story_label, self.product_label, self.batch_title, self.train_title):
@@ -434,7 +469,7 @@ class GradPanel(Panel):
         self.plot.setBackground(t.panel_background)
         for name in ("left", "bottom"):
             ax = self.plot.getAxis(name)
-            ax.setPen(pg.mkPen(t.foreground))
+            ax.setPen(pg.mkPen(t.foreground, width=t.pen_width(1)))
             ax.setTextPen(pg.mkPen(t.foreground))
             ax.setTickFont(font(t, scale=0.9))
             ax.label.setFont(font(t))
@@ -444,19 +479,99 @@ class GradPanel(Panel):
         red = okabe("orange") if t.dark else okabe("vermillion")
         self.loss_curve.setPen(pg.mkPen(blue, width=t.pen_width(2)))
         self.loss_curve.setSymbolBrush(pg.mkBrush(blue))
-        self.loss_curve.setSymbolPen(pg.mkPen(blue))
+        self.loss_curve.setSymbolPen(pg.mkPen(blue, width=t.pen_width(1)))
         self.acc_curve.setPen(pg.mkPen(red, width=t.pen_width(2), style=Qt.PenStyle.DashLine))
         self.acc_curve.setSymbolBrush(pg.mkBrush(red))
-        self.acc_curve.setSymbolPen(pg.mkPen(red))
+        self.acc_curve.setSymbolPen(pg.mkPen(red, width=t.pen_width(1)))
         self.legend.setLabelTextColor(t.foreground)
         self.legend.setLabelTextSize(f"{round(10 * t.font_scale)}pt")
         self.legend.setBrush(pg.mkBrush(*t.panel_background, 220))
-        self.legend.setPen(pg.mkPen(mix(t.foreground, t.background, 0.4)))
+        self.legend.setPen(pg.mkPen(mix(t.foreground, t.background, 0.4), width=t.pen_width(1)))
         # legend items keep their text until re-added: set it again with the new colour
         for _sample, label in self.legend.items:
             label.setText(label.text, color=hex_colour(t.foreground), size=f"{round(10 * t.font_scale)}pt")
         self._update_speed()
         self._refresh_all()
+
+    # -- slide look and fitting -------------------------------------------------------------------
+
+    def set_slide(self, on: bool) -> None:
+        """The current view's figure alone (title, caption, step, matrices and scales), or the panel."""
+        on = bool(on)
+        if on == self.slide:
+            return
+        chrome = (self.side_scroll, self.timeline, self.matmul_button2, self.matmul_message2)
+        if on:
+            self._hidden_by_slide = {w: w.isHidden() for w in chrome}
+            for w in chrome:
+                w.hide()
+        else:
+            for w, hidden in self._hidden_by_slide.items():
+                w.setHidden(hidden)
+        self.slide = on
+        self.slide_title.setVisible(on)
+        self._restyle()  # redraws everything, the slide labels and the timeline's visibility included
+
+    def set_caption(self, text: str | None) -> None:
+        super().set_caption(text)
+        self._update_slide_text()
+
+    def _update_slide_text(self) -> None:
+        st = self.state
+        self.slide_title.setText(self._scenario_title)
+        self.slide_caption.setText(self.caption or "")
+        self.slide_caption.setVisible(self.slide and bool(self.caption))
+        step = (f"{step_label(st.batch_step, st.B)}: {st.batch_step} of {st.B} outer products summed"
+                if st.view == "batch" else "")
+        self.slide_step.setText(step)
+        self.slide_step.setVisible(self.slide and bool(step))
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Resize and not self._fitting:
+            self._fit_page()
+        return super().eventFilter(obj, event)
+
+    def _fit_page(self) -> None:
+        """Shrink the current page's cells and tiles (never their text) until the page fits without scrolling."""
+        area = self.pages.currentWidget()
+        if area is None or self._fitting:
+            return
+        page = area.widget()
+        room = area.viewport().size()
+        if room.width() < 50 or room.height() < 50:
+            return
+        self._fitting = True
+        try:
+            views = page.findChildren((MatrixView, TileView))
+
+            def fits(zoom: float) -> tuple[bool, bool]:
+                for v in views:
+                    if v.zoom != zoom:
+                        v.zoom = zoom
+                        v.updateGeometry()
+                self.plot.setMinimumHeight(round(PLOT_HEIGHT * zoom))
+                lay = page.layout()
+                lay.setSpacing(6 if zoom == 1 else 2)
+                _relayout(page)
+                need = lay.minimumSize()
+                height = lay.totalHeightForWidth(room.width()) if lay.hasHeightForWidth() else need.height()
+                return need.width() <= room.width(), max(height, need.height()) <= room.height()
+
+            # the largest zoom that fits; failing that, the largest that fits the width (a wrapped text cut
+            # at the right reads wrong; the page then scrolls down)
+            wide = None
+            for zoom in FIT_ZOOMS:
+                w_ok, h_ok = fits(zoom)
+                if w_ok and h_ok:
+                    break
+                if w_ok and wide is None:
+                    wide = zoom
+            else:
+                zoom = wide if wide is not None else FIT_ZOOMS[-1]
+                fits(zoom)
+            self.zoom = zoom
+        finally:
+            self._fitting = False
 
     # -- the Panel contract: timeline ------------------------------------------------------------
 
@@ -676,6 +791,7 @@ class GradPanel(Panel):
         self._update_speed()
         self._update_timeline()
         self._emit_status()
+        self._fit_page()
 
     def _sync_side(self) -> None:
         st = self.state
@@ -791,8 +907,9 @@ class GradPanel(Panel):
         self.batch_bar.set_limit(lim)
         self.batch_title.setText(
             f"∇_W L of a batch of B = {B} is the mean of B outer products: (1/B) Σ_k δ_k x_kᵀ. "
-            f"Step k adds example k's outer product (shown: example {shown + 1}"
-            f"{'' if k else ', not added yet'}). The scale below is the running sum's; each outer product has its own.")
+            f"Step k has added examples 0 to k − 1 (shown: example {shown}"
+            f"{', added by step ' + str(shown + 1) if k else ', not added yet'}). The scale below is the running "
+            "sum's; each outer product has its own.")
         if k >= B:
             err = float(np.max(np.abs(acc - final)))
             self.product_label.setText(
@@ -849,7 +966,7 @@ class GradPanel(Panel):
             if view == "batch":
                 self.slider.setRange(0, st.B)
                 self.slider.setValue(st.batch_step)
-                self.position.setText(f"example {st.batch_step}/{st.B}")
+                self.position.setText(step_label(st.batch_step, st.B))
             elif view == "train":
                 self.slider.setRange(0, max(1, len(st.records)))
                 self.slider.setValue(len(st.records))
@@ -858,7 +975,8 @@ class GradPanel(Panel):
                 self.position.setText("")
         finally:
             self._syncing = False
-        self.timeline.setVisible(view != "layer")
+        self.timeline.setVisible(view != "layer" and not self.slide)
+        self._update_slide_text()
         self.slider.setEnabled(view == "batch")
         trainable = view == "train" and self._can_train()
         batch = view == "batch"
@@ -873,7 +991,7 @@ class GradPanel(Panel):
         if st.view == "layer":
             text = st.story().text()
         elif st.view == "batch":
-            text = f"batch: {st.batch_step}/{st.B} outer products summed"
+            text = f"batch, {step_label(st.batch_step, st.B)}: {st.batch_step} of {st.B} outer products summed"
         elif st.diverged:
             text = f"training diverged at α = {st.alpha:g}"
         elif st.records:
@@ -932,6 +1050,7 @@ class GradPanel(Panel):
         self.batch_message.clear()
         self.matmul_message.clear()
         self.matmul_message2.clear()
+        self._scenario_title = scenario.title
         self._refresh_all()
 
     def presets(self) -> list:

@@ -10,7 +10,7 @@ import weakref
 
 from PyQt6 import sip
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QColor, QFont, QFontDatabase
+from PyQt6.QtGui import QColor, QFont, QFontDatabase, QPen
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QStyle, QVBoxLayout, QWidget
 
 from ..theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
@@ -18,6 +18,19 @@ from ..theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
 
 def qcolor(rgb, alpha: int = 255) -> QColor:
     return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), int(alpha))
+
+
+def pen(rgb, width: float, style=Qt.PenStyle.SolidLine, alpha: int = 255) -> QPen:
+    """A cosmetic pen ``width`` device pixels wide: pass ``theme.pen_width(base)``.
+
+    Cosmetic, so a line keeps its width whatever a view's zoom or a painter's scale, and an export at
+    device pixel ratio d (whose theme has d times the line scale) draws it d times as many pixels wide.
+    """
+    p = QPen(qcolor(rgb, alpha))
+    p.setWidthF(width)
+    p.setCosmetic(True)
+    p.setStyle(style)
+    return p
 
 
 def mix(a, b, t: float) -> tuple[int, int, int]:

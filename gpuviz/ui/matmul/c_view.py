@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPen
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF
 
 from ...model.grid_view import (
     AxisSampling,
@@ -26,7 +26,7 @@ from ...model.grid_view import (
     per_cell,
 )
 from ..theme import Theme, block_palette
-from ._style import mix
+from ._style import mix, pen  # noqa: F401  (pen: re-exported for the views that import it from here)
 
 #: At most this many cells on screen get per-thread labels (one painter call each).
 LABEL_CELLS = 1024
@@ -79,12 +79,9 @@ def segments_xy(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return flat[:, 0].astype(float), flat[:, 1].astype(float)
 
 
-def pen(rgb, width: float, style=Qt.PenStyle.SolidLine, alpha: int = 255) -> QPen:
-    p = QPen(QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), alpha))
-    p.setWidthF(width)
-    p.setCosmetic(True)
-    p.setStyle(style)
-    return p
+def hatch_period(theme: Theme) -> int:
+    """Width in layout pixels of one stripe of the idle threads' hatch (a device pixel ratio enlarges it)."""
+    return max(2, int(round(theme.layout_width(3))))
 
 
 class CellLabels(pg.GraphicsObject):
@@ -240,15 +237,14 @@ class CGridView:
         far[:, :3] = 0.55 * far[:, :3] + 0.45 * np.array(theme.panel_background, float)
         self._palette_far = np.round(far).astype(np.uint8)
         self._mask_lut = mask_lut(theme)
-        ls = theme.line_scale
-        self.block_lines.setPen(pen(theme.grid_line, 1.6 * ls))
-        self.warp_lines.setPen(pen(theme.warp_line, 1.0 * ls, Qt.PenStyle.DashLine))
-        self.edge.setPen(pen(theme.foreground, 2.4 * ls, Qt.PenStyle.DotLine))
+        self.block_lines.setPen(pen(theme.grid_line, theme.pen_width(1.6)))
+        self.warp_lines.setPen(pen(theme.warp_line, theme.pen_width(1.0), Qt.PenStyle.DashLine))
+        self.edge.setPen(pen(theme.foreground, theme.pen_width(2.4), Qt.PenStyle.DotLine))
         # a halo under the dashed focus outline keeps it visible where it runs along a block boundary
-        self.focus_halo.setPen(pen(theme.panel_background, 5.0 * ls))
-        self.focus_outline.setPen(pen(theme.selected, 2.6 * ls, Qt.PenStyle.DashLine))
-        self.selected_halo.setPen(pen(theme.panel_background, 5.0 * ls))
-        self.selected_outline.setPen(pen(theme.selected, 2.6 * ls))
+        self.focus_halo.setPen(pen(theme.panel_background, theme.pen_width(5.0)))
+        self.focus_outline.setPen(pen(theme.selected, theme.pen_width(2.6), Qt.PenStyle.DashLine))
+        self.selected_halo.setPen(pen(theme.panel_background, theme.pen_width(5.0)))
+        self.selected_outline.setPen(pen(theme.selected, theme.pen_width(2.6)))
         self._veil_key = None
 
     # -- geometry and level of detail -----------------------------------------------------------
@@ -302,7 +298,7 @@ class CGridView:
         self.layers = layers
         ids = (layers.colour << 1) | (layers.warp & 1).astype(np.uint8)
         if layers.idle.any():
-            k = max(2, int(round(3 * theme.line_scale)))
+            k = hatch_period(theme)
             stripe = ((np.arange(rows.pixels)[:, None] + np.arange(cols.pixels)[None, :]) // k) & 1
             ids = np.where(layers.idle, 14 + 2 * layers.colour + stripe, ids).astype(np.uint8)
         palette = self._palette if self.block_pixels() >= self.FAR_BLOCK_PX else self._palette_far

@@ -11,6 +11,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from ...model.budget import format_bytes
+from ..panel import step_label
 from ..theme import Theme
 from ._style import apply_theme, fill_with_scroll_area, font, mix, qcolor, subscribe
 
@@ -172,7 +173,7 @@ class NumbersView(QWidget):
         st = sc.step_numbers()
         v = self._values
         total = st.active_threads + st.inactive_threads
-        self.step_box.setTitle(f"This step · {sc.step + 1:,}/{sc.n_steps:,} · {st.role.replace('_', ' ')}")
+        self.step_box.setTitle(f"This step · {step_label(sc.step, sc.n_steps - 1)} · {st.role.replace('_', ' ')}")
         v["active"].setText(f"{st.active_threads:,} of {total:,}")
         v["step_warps"].setText(f"{st.active_warps:,}")
         v["masked"].setText(f"{st.masked_lanes:,}")

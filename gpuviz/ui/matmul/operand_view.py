@@ -85,14 +85,13 @@ class OperandView:
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self._lut = heat_lut(theme)
-        ls = theme.line_scale
         base = mix(theme.foreground, theme.panel_background, 0.07)
         self.background.setBrush(pg.mkBrush(*base))
         self.background.setPen(pg.mkPen(None))
-        self.cell_lines.setPen(pen(mix(theme.foreground, theme.panel_background, 0.25), 0.8 * ls))
-        self.border.setPen(pen(theme.foreground, 1.4 * ls))
-        self.selected_halo.setPen(pen(theme.panel_background, 4.0 * ls))
-        self.selected_outline.setPen(pen(theme.selected, 2.6 * ls))
+        self.cell_lines.setPen(pen(mix(theme.foreground, theme.panel_background, 0.25), theme.pen_width(0.8)))
+        self.border.setPen(pen(theme.foreground, theme.pen_width(1.4)))
+        self.selected_halo.setPen(pen(theme.panel_background, theme.pen_width(4.0)))
+        self.selected_outline.setPen(pen(theme.selected, theme.pen_width(2.6)))
 
     def set_shape(self, shape: tuple[int, int]) -> None:
         self.shape = shape

@@ -29,7 +29,7 @@ from ...model import scenario as scenarios
 from ...model.matmul import KERNELS
 from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneError
 from ..panel import Panel
-from ..theme import LIGHT, Theme
+from ..theme import LIGHT, Theme, slide_look
 from ._style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, subscribe
 from .hierarchy import HierarchyView
 from .numbers_view import NumbersView
@@ -198,9 +198,35 @@ class MatmulPanel(Panel):
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setChildrenCollapsible(False)
 
+        # -- slide look (set_slide): the title over the matrices; beside them (a slide is wider than the
+        # square-celled A·B = C needs) the caption, the step and the source line it executes
+        self.slide_header = QWidget()
+        self.slide_title = QLabel()
+        self.slide_title.setWordWrap(True)
+        head = QVBoxLayout(self.slide_header)
+        head.setContentsMargins(16, 10, 16, 4)
+        head.addWidget(self.slide_title)
+        self.slide_header.hide()
+        self.slide_side = QWidget()
+        self.slide_caption = QLabel()
+        self.slide_step = QLabel()
+        self.slide_source = QLabel()
+        column = QVBoxLayout(self.slide_side)
+        column.setContentsMargins(16, 8, 16, 8)
+        column.setSpacing(16)
+        for lab in (self.slide_caption, self.slide_step, self.slide_source):
+            lab.setWordWrap(True)
+            column.addWidget(lab)
+        column.addStretch(1)
+        self.splitter.addWidget(self.slide_side)
+        self.slide_side.hide()
+        self._scenario_title = self.title
+        self._hidden_by_slide: dict[QWidget, bool] = {}
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(2)
+        lay.addWidget(self.slide_header)
         lay.addWidget(self.splitter, 1)
         lay.addWidget(self.timeline)
 
@@ -210,6 +236,7 @@ class MatmulPanel(Panel):
             if p.params == self.scene.params:  # the scene is a preset's: say which
                 self.preset_box.setCurrentIndex(self.preset_box.findData(p))
                 self.preset_text.setText(p.description)
+                self._scenario_title = p.title
                 break
         if self._preset_errors:
             skipped = len(self._preset_errors)
@@ -230,6 +257,14 @@ class MatmulPanel(Panel):
     def set_theme(self, theme: Theme) -> None:
         super().set_theme(theme)
         self.theme = theme
+        self._restyle()
+
+    def _look(self) -> Theme:
+        """The theme as drawn: in slide mode with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
+        return slide_look(self.theme) if self.slide else self.theme
+
+    def _restyle(self) -> None:
+        theme = self.theme
         apply_theme(self, theme)
         apply_theme(self._side, theme)
         for lab in self.section_labels:
@@ -239,19 +274,76 @@ class MatmulPanel(Panel):
         self.preset_text.setFont(font(theme, scale=0.9))
         for m in self.messages.values():
             m.set_theme(theme)
-        for w in (self.matrices, self.source, self.hierarchy, self.numbers, self.timeline, self.transactions,
-                  self.runner):
+        for w in (self.source, self.hierarchy, self.numbers, self.timeline, self.transactions, self.runner):
             w.set_theme(theme)
+        self._restyle_figure()
+
+    def _restyle_figure(self) -> None:
+        """The figure's look: slide-sized in slide mode. The hidden side views keep theirs (a source view
+        drawn once in a larger font keeps that font's scroll range)."""
+        theme = self._look()
+        self.matrices.set_theme(theme)
+        fg = hex_colour(theme.foreground)
+        for lab, f in ((self.slide_title, font(theme, bold=True, scale=1.9)),
+                       (self.slide_caption, font(theme, scale=1.3)),
+                       (self.slide_step, font(theme, bold=True, scale=1.1)),
+                       (self.slide_source, font(theme, mono=True, scale=1.1))):
+            lab.setFont(f)
+            lab.setStyleSheet(f"color: {fg};")
         self._update_sizes()
 
+    # -- slide look -------------------------------------------------------------------------------
+
+    def set_slide(self, on: bool) -> None:
+        """The figure alone (title, caption, step and its source line, A·B = C with the legend), or the panel."""
+        on = bool(on)
+        if on == self.slide:
+            return
+        chrome = (self.side_scroll, self.right, self.timeline)
+        if on:
+            self._hidden_by_slide = {w: w.isHidden() for w in chrome}
+            for w in chrome:
+                w.hide()
+        else:
+            for w, hidden in self._hidden_by_slide.items():
+                w.setHidden(hidden)
+        self.slide = on
+        self.slide_header.setVisible(on)
+        self.slide_side.setVisible(on)
+        self._restyle_figure()
+        self._update_slide_text()
+
+    def set_caption(self, text: str | None) -> None:
+        super().set_caption(text)
+        self._update_slide_text()
+
+    def _update_slide_text(self) -> None:
+        if not self.slide:
+            return
+        sc = self.scene
+        self.slide_title.setText(self._scenario_title)
+        self.slide_caption.setText(self.caption or "")
+        self.slide_caption.setVisible(bool(self.caption))
+        self.slide_step.setText(describe_step(sc))
+        line = sc.step_info().line
+        lines = sc.source().splitlines()
+        code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        self.slide_source.setText(f"line {line} of the {sc.kernel} kernel:   {code}")
+
     def _update_sizes(self) -> None:
-        width = int(340 * max(1.0, self.theme.font_scale ** 0.5))
+        if self.slide:
+            # the matrices as wide as their square cells need at this height, the text column the rest
+            height = self.height() - self.slide_header.sizeHint().height() - 8
+            wide = min(self.matrices.natural_width(height), int(0.72 * self.width()))
+            self.splitter.setSizes([0, wide, 0, max(1, self.width() - wide)])
+            return
+        width = int(340 * max(1.0, self._look().font_scale ** 0.5))
         self.side_scroll.setMinimumWidth(width)
         self._side.setMinimumWidth(width - 20)
         total = max(self.width(), 1600)
         rest = total - width
-        right = 0.36 if self.theme.font_scale <= 1.2 else 0.32
-        self.splitter.setSizes([width, int(rest * (1 - right)), int(rest * right)])
+        right = 0.36 if self._look().font_scale <= 1.2 else 0.32
+        self.splitter.setSizes([width, int(rest * (1 - right)), int(rest * right), 0])
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
@@ -341,6 +433,7 @@ class MatmulPanel(Panel):
                 self.preset_text.setText("")
         if changes & {"step", "params"}:
             self.status_changed.emit(describe_step(scene))
+            self._update_slide_text()
 
     def _sync_controls(self) -> None:
         p = self.scene.params
@@ -372,6 +465,8 @@ class MatmulPanel(Panel):
         i = self.preset_box.findText(scenario.title)
         self.preset_box.setCurrentIndex(max(i, 0))
         self.preset_text.setText(scenario.description)
+        self._scenario_title = scenario.title
+        self._update_slide_text()
         # the Panel contract: a status after every apply, even when the scene did not change
         self.status_changed.emit(describe_step(self.scene))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QBrush, QPainter, QPen
+from PyQt6.QtGui import QBrush, QPainter
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -23,8 +23,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..panel import step_label
 from ..theme import Theme
-from ._style import apply_theme, font, mix, okabe, qcolor, subscribe
+from ._style import apply_theme, font, mix, okabe, pen, qcolor, subscribe
 
 #: Playback speeds in steps per second; + and − move along this list.
 SPEEDS = (0.5, 1, 2, 4, 8, 15, 30, 60)
@@ -47,7 +48,7 @@ PHASE_COLOURS = ("sky_blue", "orange")
 def describe_step(scene, step: int | None = None) -> str:
     """One line saying what step ``step`` (default: the current one) of ``scene`` executes."""
     info = scene.step_info(step)
-    parts = [f"step {info.index + 1:,}/{scene.n_steps:,}", f"line {info.line}"]
+    parts = [step_label(info.index, scene.n_steps - 1), f"line {info.line}"]
     tiled = scene.kernel == "tiled"
     if info.role == "multiply":
         parts.append(f"t = {info.tile}, i = {info.index_in_loop}" if tiled else f"k = {info.index_in_loop}")
@@ -96,7 +97,7 @@ class PhaseStrip(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
         self.setFont(font(theme, scale=0.85))
-        self.setFixedHeight(int(self.fontMetrics().height() * 1.5 + 4 * theme.line_scale))
+        self.setFixedHeight(int(self.fontMetrics().height() * 1.5 + theme.layout_width(4)))
         self.update()
 
     def set_data(self, n_steps: int, barriers: np.ndarray, bands: list[tuple[int, int, str]]) -> None:
@@ -148,15 +149,14 @@ class PhaseStrip(QWidget):
             if rect.width() > 40 and rect.width() > fm.horizontalAdvance(name) + 6:
                 p.setPen(qcolor(t.foreground))
                 p.drawText(rect, Qt.AlignmentFlag.AlignCenter, name)
-        pen = QPen(qcolor(t.foreground))
-        pen.setWidthF(t.pen_width(2.0))
-        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-        p.setPen(pen)
+        tick = pen(t.foreground, t.pen_width(2.0))
+        tick.setCapStyle(Qt.PenCapStyle.FlatCap)
+        p.setPen(tick)
         # barriers as full-height ticks: a shape, not only a colour, tells them from the bands
         for b in self._barriers.tolist():
             x = self.x_of(b, span)
             p.drawLine(QPointF(x, 0), QPointF(x, h))
-        p.setPen(QPen(qcolor(mix(t.foreground, t.background, 0.5)), 1))
+        p.setPen(pen(mix(t.foreground, t.background, 0.5), t.pen_width(1.0)))
         p.setBrush(QBrush(Qt.BrushStyle.NoBrush))
         x0, x1 = self.x_of(0, span), self.x_of(self._n - 1, span)
         p.drawRect(QRectF(x0, 0.5, max(1.0, x1 - x0), h - 1))
@@ -170,7 +170,7 @@ class PhaseStrip(QWidget):
         step = self.step_at(event.position().x())
         name = next((n for a, b, n in self._bands if a <= step <= b), "")
         barrier = bool(np.any(self._barriers == step))
-        text = f"step {step + 1:,}" + (f" · {name}" if name else "") + (" · barrier" if barrier else "")
+        text = f"step {step:,}" + (f" · {name}" if name else "") + (" · barrier" if barrier else "")
         QToolTip.showText(event.globalPosition().toPoint(), text, self)
 
 
@@ -300,21 +300,23 @@ class Timeline(QWidget):
         apply_theme(self, theme)
         self.description.setFont(font(theme, bold=True, scale=1.05))
         self.slider.setStyleSheet(self._slider_style(theme))
-        self.slider.setMinimumHeight(round(theme.pen_width(4 + 2 * 6)) + 4)
+        self.slider.setMinimumHeight(round(theme.layout_width(4 + 2 * 6)) + 4)
         self.strip.set_theme(theme)
         self._update_legend()
         self._update_speed()
 
     @staticmethod
     def _slider_style(t: Theme) -> str:
-        # Fusion draws the same small handle at any font size: a projector needs a bigger one
-        g, hw, m = round(t.pen_width(4)), round(t.pen_width(12)), round(t.pen_width(6))
+        # Fusion draws the same small handle at any font size: a projector needs a bigger one. Style-sheet
+        # pixels are layout pixels, which an export's pixel ratio enlarges already: layout_width, not pen_width
+        g, hw, m = round(t.layout_width(4)), round(t.layout_width(12)), round(t.layout_width(6))
+        border = max(1, round(t.layout_width(1.5)))
         groove = mix(t.foreground, t.background, 0.25)
         fill = okabe("blue") if not t.dark else okabe("sky_blue")
         return (f"QSlider::groove:horizontal {{ height: {g}px; background: rgb{groove}; border-radius: {g // 2}px; }}"
                 f"QSlider::sub-page:horizontal {{ height: {g}px; background: rgb{fill}; border-radius: {g // 2}px; }}"
                 f"QSlider::handle:horizontal {{ width: {hw}px; margin: -{m}px 0; background: rgb{t.panel_background};"
-                f" border: {max(1, round(t.pen_width(1.5)))}px solid rgb{t.foreground}; border-radius: {hw // 3}px; }}")
+                f" border: {border}px solid rgb{t.foreground}; border-radius: {hw // 3}px; }}")
 
     # -- internals -------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QBrush, QFont, QFontMetrics, QPainter, QPen
+from PyQt6.QtGui import QBrush, QFont, QFontMetrics, QPainter
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,7 +37,7 @@ from ...model.launch import WARP_SIZE
 from ...model.matmul import KERNELS
 from ...model.scene import SceneError
 from ..theme import BLOCK_COLOURS, Theme
-from ._style import apply_theme, fill_with_scroll_area, font, mix, okabe, qcolor, subscribe
+from ._style import apply_theme, fill_with_scroll_area, font, mix, okabe, pen, qcolor, subscribe
 
 #: Sectors are told apart by colour (cycling through these) and by the lines from their lanes.
 SECTOR_COLOURS = BLOCK_COLOURS
@@ -110,6 +110,8 @@ class SectorStrip(QWidget):
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        # the masked lanes' hatch scales with an export's pixel ratio (a cosmetic pattern would be twice as dense)
+        p.setRenderHint(QPainter.RenderHint.NonCosmeticBrushPatterns, True)
         p.fillRect(self.rect(), qcolor(t.panel_background))
         geo = self.geometry_of()
         req = self.request
@@ -121,14 +123,11 @@ class SectorStrip(QWidget):
             for lane, addr in zip(req.lanes.tolist(), req.addresses.tolist()):
                 sector_of_lane[lane] = order[addr // SECTOR_BYTES]
         # lines first, under the boxes
-        pen = QPen(qcolor(faint))
-        pen.setWidthF(t.pen_width(1.0))
-        p.setPen(pen)
+        p.setPen(pen(faint, t.pen_width(1.0)))
         for lane, j in sector_of_lane.items():
             a, b = geo["lanes"][lane], geo["sectors"][j]
             p.drawLine(QPointF(a.center().x(), a.bottom()), QPointF(b.center().x(), b.top()))
-        outline = QPen(fg)
-        outline.setWidthF(t.pen_width(1.0))
+        outline = pen(t.foreground, t.pen_width(1.0))
         lane_font = self._lane_font(geo["lanes"][0].width() - 2)
         p.setFont(lane_font)
         show_numbers = QFontMetrics(lane_font).horizontalAdvance("00") <= geo["lanes"][0].width()
@@ -149,9 +148,7 @@ class SectorStrip(QWidget):
         for j, rect in enumerate(geo["sectors"]):
             r = rect.adjusted(1, 0.5, -1, -0.5)
             p.setBrush(colours[j])
-            thick = QPen(fg)
-            thick.setWidthF(t.pen_width(1.5))
-            p.setPen(thick)
+            p.setPen(pen(t.foreground, t.pen_width(1.5)))
             p.drawRect(r)
             label = f"sector {int(req.sectors[j])}"
             if p.fontMetrics().horizontalAdvance(label) > r.width() - 4:

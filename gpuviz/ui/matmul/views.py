@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QLinearGradient, QPen
+from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt
+from PyQt6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QLinearGradient
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...model.frames import THREADS, Viewport
 from ...model.grid_view import GridGeometry
 from ..theme import Theme
 from ._style import apply_theme, font, hex_colour, mix, subscribe
-from .c_view import MASK_ALPHA, CGridView, c_palette
+from .c_view import MASK_ALPHA, CGridView, c_palette, hatch_period, pen
 from .operand_view import OperandView, heat_lut
 
 #: What a view that shows nothing of its array asks the scene for: one element, one pixel.
@@ -143,7 +143,7 @@ class LegendItem(pg.GraphicsWidget):
         w = r.width() / 4
         for i in range(4):
             p.fillRect(QRectF(r.left() + i * w, r.top(), w, r.height()), QColor(*pal[2 * i][:3]))
-        p.setPen(QPen(QColor(*self.theme.grid_line), 1.5))
+        p.setPen(pen(self.theme.grid_line, self.theme.pen_width(1.5)))
         p.drawRect(r.adjusted(0.5, 0.5, -1, -1))
 
     def _draw_warps(self, p, r):
@@ -151,14 +151,12 @@ class LegendItem(pg.GraphicsWidget):
         half = QRectF(r.left(), r.top(), r.width(), r.height() / 2)
         p.fillRect(half, QColor(*pal[0][:3]))
         p.fillRect(half.translated(0, r.height() / 2), QColor(*pal[1][:3]))
-        pen = QPen(QColor(*self.theme.warp_line), 1.2)
-        pen.setStyle(Qt.PenStyle.DashLine)
-        p.setPen(pen)
+        p.setPen(pen(self.theme.warp_line, self.theme.pen_width(1.2), Qt.PenStyle.DashLine))
         p.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.right(), r.center().y()))
 
     def _draw_idle(self, p, r):
         pal = self._pal
-        k = max(2, int(round(3 * self.theme.line_scale)))
+        k = hatch_period(self.theme)
         w, h = int(r.width()), int(r.height())
         stripe = ((np.arange(h)[:, None] + np.arange(w)[None, :]) // k) & 1  # the views' own hatch
         rgba = np.ascontiguousarray(np.take(pal, 14 + stripe, axis=0))
@@ -173,16 +171,13 @@ class LegendItem(pg.GraphicsWidget):
     def _draw_selected(self, p, r):
         pal = self._pal
         p.fillRect(r, QColor(*pal[0][:3]))
-        pen = QPen(QColor(*self.theme.selected), 2.6 * self.theme.line_scale)
-        p.setPen(pen)
+        p.setPen(pen(self.theme.selected, self.theme.pen_width(2.6)))
         p.drawRect(r.adjusted(2, 2, -2, -2))
 
     def _draw_focus(self, p, r):
         pal = self._pal
         p.fillRect(r, QColor(*pal[4][:3]))
-        pen = QPen(QColor(*self.theme.selected), 2.0 * self.theme.line_scale)
-        pen.setStyle(Qt.PenStyle.DashLine)
-        p.setPen(pen)
+        p.setPen(pen(self.theme.selected, self.theme.pen_width(2.0), Qt.PenStyle.DashLine))
         p.drawRect(r.adjusted(2, 2, -2, -2))
 
     def _draw_write(self, p, r):
@@ -195,7 +190,7 @@ class LegendItem(pg.GraphicsWidget):
             rgb = lut[1 + int(round(254 * t))][:3]
             g.setColorAt(float(t), QColor(*(int(v) for v in rgb)))
         p.fillRect(r, QBrush(g))
-        p.setPen(QPen(QColor(*self.theme.foreground), 1))
+        p.setPen(pen(self.theme.foreground, self.theme.pen_width(1.0)))
         p.drawRect(r.adjusted(0.5, 0.5, -1, -1))
 
 
@@ -294,6 +289,7 @@ class MatrixViews(QWidget):
             plot.getViewBox().sigResized.connect(self._resized)
             plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
+        self.graphics.installEventFilter(self)
         # called before every paint, on screen or into an image: the level of detail is never stale
         self.graphics.scene().sigPrepareForPaint.connect(self.flush)
         subscribe(self, scene, "_scene_changed")
@@ -326,7 +322,7 @@ class MatrixViews(QWidget):
         for plot in (self.a_plot, self.b_plot, self.c_plot):
             for name in ("left", "bottom", "top", "right"):
                 ax = plot.getAxis(name)
-                ax.setPen(pg.mkPen(theme.foreground, width=max(1.0, theme.line_scale)))
+                ax.setPen(pg.mkPen(theme.foreground, width=theme.pen_width(1.0)))
                 ax.setTextPen(pg.mkPen(theme.foreground))
                 ax.setStyle(tickFont=tick_font)
                 ax.labelStyle = {"color": fg, "font-size": f"{pt}pt"}
@@ -391,6 +387,13 @@ class MatrixViews(QWidget):
         super().resizeEvent(event)
         self._layout_classic()
 
+    def eventFilter(self, obj, event):
+        # this widget's resizeEvent comes before its layout resizes the graphics view, so the sizes read
+        # there are the old ones: lay A, B and C out again once the view itself has its new size
+        if obj is self.graphics and event.type() == QEvent.Type.Resize:
+            self._layout_classic()
+        return super().eventFilter(obj, event)
+
     def _layout_classic(self) -> None:
         """Size A's column and B's row so that A, B and C share one cell size, as on the slides."""
         s = self.scene
@@ -408,6 +411,18 @@ class MatrixViews(QWidget):
             item.setFixedWidth(a_w)
         self.b_plot.setFixedHeight(b_h)
         self._label_formulas(w - a_w - 2 * ax_w, h - b_h - 2 * title_h - ax_h)
+
+    def natural_width(self, height: float) -> int:
+        """The width at which A, B and C fill ``height`` with square cells and no empty margin beside C."""
+        s = self.scene
+        rows, cols = self.grid.shape
+        k = s.problem.k
+        fs = self.theme.font_scale
+        notes = sum(w.sizeHint().height() + 2 for w in (self.note, self.lod_note) if not w.isHidden())
+        ax_w, ax_h, title_h = 58 * fs, 44 * fs, self.c_title.size().height()
+        line = QFontMetricsF(font(self.theme)).lineSpacing()  # an axis formula wrapped onto two lines
+        cell = max(0.0, (height - notes - 2 * title_h - ax_h - line - 24) / (k + rows))
+        return int(2 * ax_w + line + 24 + cell * (k + cols) + 0.04 * cell * cols)
 
     def _label_formulas(self, c_w: float, c_h: float) -> None:
         """C's axes get the index formulas, on two lines where one does not fit along the axis."""
