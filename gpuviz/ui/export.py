@@ -1,16 +1,23 @@
-"""Export a panel's scene as PNG, SVG or an animated GIF: one render path for the app and the command line.
+"""Export a panel's scene (or the whole window) as PNG, SVG or an animated GIF: one render path for all.
 
-Every export draws a fresh, never-shown copy of the panel from a scenario and
-an explicit theme (:func:`gpuviz.ui.main_window.render_panel` does the same for
-the app's File → Export), so nothing but the scene, the step, the theme and the
-size decides the pixels; remembered settings are never read. Files are written
-atomically: bytes go to a temporary file in the target's folder, are flushed
-to disk, and only then replace the target, so a failed or interrupted export
-leaves the old file untouched and never a half-written one under its name.
+The app's File → Export dialog, its clipboard copy, the window's own
+``export_image``/``export_png`` and ``gpuviz export`` on the command line all
+draw through :func:`render_frames` and write through :func:`export_panel` or
+:func:`export_window`. A panel export draws a fresh, never-shown copy of the
+panel from a scenario and an explicit theme, so nothing but the scene, the
+step, the theme, the slide option and the size decides the pixels; remembered
+settings are never read. Pictures above 1080p are the 1080p layout drawn at a
+higher device pixel ratio (crisp text), and line widths scale with that ratio
+(panels draw cosmetic pens of ``theme.pen_width(base)``, which are physical
+pixels). Files are written atomically: bytes go to a temporary file in the
+target's folder, are flushed to disk, and only then replace the target, so a
+failed, cancelled or interrupted export leaves the old file untouched and
+never a half-written one under its name.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import tempfile
@@ -19,40 +26,115 @@ from dataclasses import replace
 from pathlib import Path
 
 from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize, Qt
-from PyQt6.QtGui import QImage, QPainter
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtGui import QImage, QPainter, QRegion
+from PyQt6.QtWidgets import QApplication, QWidget
 
 from ..model.scenario import ScenarioError
 from ..model.scene import SceneError
 from . import theme as themes
-from .main_window import render_widget
 
 #: Largest exported picture (8K UHD); each side is checked separately.
 MAX_SIZE = (7680, 4320)
 #: Layout size of the exported scene: larger pictures are this layout at a higher device pixel ratio.
 LAYOUT_SIZE = (1920, 1080)
 FORMATS = (".png", ".svg", ".gif")
-PANEL_IDS = ("matmul", "broadcast", "grad")
-#: The view key that holds a panel's timeline step (grad: only its batch view has steps).
-_STEP_KEYS = {"matmul": "step", "broadcast": "step", "grad": "batch_step"}
+
+#: panel id → (module under gpuviz.ui, class name, the view key that holds its timeline step or None).
+#: A new panel is one entry here (grad: only its batch view has steps).
+_PANELS = {
+    "matmul": ("matmul.panel", "MatmulPanel", "step"),
+    "broadcast": ("broadcast.panel", "BroadcastPanel", "step"),
+    "grad": ("grad.panel", "GradPanel", "batch_step"),
+    "speed": ("speed.panel", "SpeedPanel", None),  # measurements, not a timeline: no steps
+}
+PANEL_IDS = tuple(_PANELS)
 
 
 class ExportError(ValueError):
     """An export that cannot be done, with a one-sentence reason (shown inline or as the CLI's one line)."""
 
 
-def panel_class(panel_id: str):
-    """The :class:`~gpuviz.ui.panel.Panel` subclass of ``panel_id`` (``matmul``, ``broadcast``, ``grad``)."""
-    if panel_id == "matmul":
-        from .matmul.panel import MatmulPanel
-        return MatmulPanel
-    if panel_id == "broadcast":
-        from .broadcast.panel import BroadcastPanel
-        return BroadcastPanel
-    if panel_id == "grad":
-        from .grad.panel import GradPanel
-        return GradPanel
-    raise ExportError(f"unknown panel {panel_id!r}: choose one of {', '.join(PANEL_IDS)}")
+class ExportCancelled(ExportError):
+    """The ``progress`` callback asked to stop; nothing was written and the target is untouched."""
+
+
+def panel_class(panel_id):
+    """The :class:`~gpuviz.ui.panel.Panel` subclass of ``panel_id`` (one of :data:`PANEL_IDS`).
+
+    A Panel subclass is accepted too and returned as it is: the main window exports whatever panel
+    it holds through this same path.
+    """
+    from .panel import Panel
+
+    if isinstance(panel_id, type) and issubclass(panel_id, Panel):
+        return panel_id
+    if panel_id not in _PANELS:
+        raise ExportError(f"unknown panel {panel_id!r}: choose one of {', '.join(PANEL_IDS)}")
+    module, name, _key = _PANELS[panel_id]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+
+
+def _panel_name(panel_id) -> str:
+    return panel_id.panel_id if isinstance(panel_id, type) else str(panel_id)
+
+
+def _step_key(panel_id) -> str | None:
+    entry = _PANELS.get(_panel_name(panel_id))
+    return entry[2] if entry else None
+
+
+def slide_theme() -> themes.Theme:
+    """The light theme for slides (``themes.SLIDE``)."""
+    return themes.SLIDE
+
+
+def resolve_theme(theme, slide: bool = False) -> themes.Theme:
+    """``theme`` (a name or a Theme) as a Theme; with ``slide`` the slide theme, refused for a dark one."""
+    if isinstance(theme, str):
+        if theme not in themes.THEMES:
+            raise ExportError(f"unknown theme {theme!r}: choose one of {', '.join(themes.THEMES)}")
+        theme = themes.THEMES[theme]
+    if slide:
+        if theme.dark:
+            raise ExportError(f"a slide has a light background: export it with the light theme, not {theme.name}")
+        theme = slide_theme()
+    return theme
+
+
+def _scaled(theme: themes.Theme, dpr: float) -> themes.Theme:
+    """``theme`` with lines ``dpr`` times as thick: cosmetic pens are physical pixels, as on a 2× screen."""
+    return theme if dpr == 1 else replace(theme, line_scale=theme.line_scale * dpr)
+
+
+def render_widget(widget: QWidget, width: int, height: int, dpr: float = 1.0) -> QImage:
+    """``widget`` rendered at ``width``×``height`` layout pixels into a new QImage.
+
+    The image has ``width·dpr`` × ``height·dpr`` physical pixels (``dpr=2``
+    gives a crisp 4K image of a 1080p layout). ``widget`` is resized to that
+    size first and keeps it: pass a top-level widget (a window, or a panel copy
+    from :func:`panel_copy`); a widget inside a layout would be pushed back to
+    its slot by its parent while it renders. Hidden and offscreen widgets
+    render too.
+    """
+    width, height = int(width), int(height)
+    if width < 1 or height < 1 or not dpr > 0:
+        raise ValueError(f"cannot render {width}×{height} at device pixel ratio {dpr}")
+    if widget.size() != QSize(width, height):
+        widget.resize(width, height)
+    # layouts and pyqtgraph views settle through posted events (LayoutRequest, range updates)
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+    image = QImage(round(width * dpr), round(height * dpr), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(dpr)
+    image.fill(widget.palette().color(widget.backgroundRole()))
+    painter = QPainter(image)
+    try:
+        widget.render(painter, QPoint(0, 0), QRegion(),
+                      QWidget.RenderFlag.DrawWindowBackground | QWidget.RenderFlag.DrawChildren)
+    finally:
+        painter.end()
+    return image
 
 
 def check_target(out_path) -> tuple[Path, str]:
@@ -123,10 +205,24 @@ def _app_theme(app: QApplication, theme: themes.Theme):
         pg.setConfigOptions(background=saved[2], foreground=saved[3])
 
 
+def _set_slide(panel, name: str) -> None:
+    setter = getattr(panel, "set_slide", None)
+    try:
+        if setter is None:
+            raise NotImplementedError
+        setter(True)
+    except NotImplementedError:
+        raise ExportError(f"the {name} panel has no slide look yet; export it without slide") from None
+
+
 @contextmanager
-def panel_copy(panel_id: str, scenario, theme: themes.Theme, layout: tuple[int, int]):
-    """A fresh, never-shown panel of ``panel_id`` showing ``scenario`` (None: its first preset) in ``theme``."""
+def panel_copy(panel_id, scenario, theme: themes.Theme, layout: tuple[int, int], slide: bool = False):
+    """A fresh, never-shown panel of ``panel_id`` showing ``scenario`` (None: its first preset) in ``theme``.
+
+    Yields ``(panel, scenario)``; with ``slide`` the panel is in its slide look (``set_slide(True)``).
+    """
     cls = panel_class(panel_id)
+    name = _panel_name(panel_id)
     panel = cls()
     try:
         panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
@@ -134,14 +230,16 @@ def panel_copy(panel_id: str, scenario, theme: themes.Theme, layout: tuple[int, 
         if scenario is None:
             presets = panel.presets()
             if not presets:
-                raise ExportError(f"the {panel_id} panel has no preset to export")
+                raise ExportError(f"the {name} panel has no preset to export")
             scenario = presets[0]
-        if scenario.panel != panel_id:
-            raise ExportError(f"scenario {scenario.title!r} is for the {scenario.panel} panel, not {panel_id}")
+        if scenario.panel != name:
+            raise ExportError(f"scenario {scenario.title!r} is for the {scenario.panel} panel, not {name}")
         try:
             panel.apply_scenario(scenario)
         except (ScenarioError, SceneError, ValueError, KeyError, TypeError) as e:
-            raise ExportError(f"the {panel_id} panel cannot show {scenario.title!r}: {e}") from None
+            raise ExportError(f"the {name} panel cannot show {scenario.title!r}: {e}") from None
+        if slide:
+            _set_slide(panel, name)
         panel.resize(*layout)
         panel.show()
         yield panel, scenario
@@ -151,29 +249,109 @@ def panel_copy(panel_id: str, scenario, theme: themes.Theme, layout: tuple[int, 
         panel.deleteLater()
 
 
-def step_range(panel, panel_id: str) -> range:
+def step_range(panel, panel_id) -> range:
     """The steps ``panel`` (a copy: this moves its timeline) can show, read from its own last step."""
-    key = _STEP_KEYS[panel_id]
+    key, name = _step_key(panel_id), _panel_name(panel_id)
     view = panel.scenario("export").view
-    if panel_id == "grad" and view.get("view") != "batch":
+    if name == "grad" and view.get("view") != "batch":
         raise ExportError(f"the grad panel's {view.get('view')!r} view has no steps; only its batch view does")
-    current = view.get(key)
+    current = view.get(key) if key else None
     if current is None:
-        raise ExportError(f"the {panel_id} panel has no steps in this view")
+        raise ExportError(f"the {name} panel has no steps in this view")
     panel.last_step()
     last = panel.scenario("export").view.get(key)
     return range(0, int(last) + 1)
 
 
-def _show_step(panel, panel_id: str, scenario, step: int, steps: range):
+def steps_of(panel_id, scenario) -> range:
+    """The steps ``scenario`` has on a ``panel_id`` panel (a never-shown copy is built to ask it)."""
+    _ensure_app()
+    with panel_copy(panel_id, scenario, themes.LIGHT, LAYOUT_SIZE) as (panel, _):
+        return step_range(panel, panel_id)
+
+
+def _show_step(panel, panel_id, scenario, step: int, steps: range):
+    name = _panel_name(panel_id)
     if step not in steps:
-        raise ExportError(f"step {step} is out of range: the {panel_id} panel's steps are "
+        raise ExportError(f"step {step} is out of range: the {name} panel's steps are "
                           f"{steps.start} to {steps.stop - 1}")
-    key = _STEP_KEYS[panel_id]
+    key = _step_key(panel_id)
     panel.apply_scenario(replace(scenario, view={**scenario.view, key: int(step)}))
     shown = panel.scenario("export").view.get(key)
     if shown != step:  # the panel must really show the step the frame is labelled with
-        raise ExportError(f"the {panel_id} panel shows step {shown}, not the requested step {step}")
+        raise ExportError(f"the {name} panel shows step {shown}, not the requested step {step}")
+
+
+def _show_caption(panel, panel_id, scenario) -> None:
+    """Slide mode: the key step's caption when the shown step is one of the scenario's key steps, else none."""
+    key = _step_key(panel_id)
+    shown = panel.scenario("export").view.get(key) if key else None
+    caption = next((k.caption for k in scenario.key_steps if shown is not None and k.step == shown), None)
+    setter = getattr(panel, "set_caption", None)
+    if setter is not None:
+        setter(caption)
+
+
+def _report(progress, done: int, total: int) -> None:
+    if progress is not None and progress(done, total) is False:
+        raise ExportCancelled("export cancelled: nothing was written")
+
+
+#: ``steps`` for every step the panel has (a GIF without a range).
+_ALL = object()
+
+
+def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, steps, progress) -> list[QImage]:
+    """Frames of the panel copy: one per step of ``steps`` (a range or ``_ALL``), else one at ``step``."""
+    name = _panel_name(panel_id)
+    if steps is not None:
+        available = step_range(panel, panel_id)
+        steps = available if steps is _ALL else steps
+        if len(steps) == 0 or steps.start not in available or steps[-1] not in available:
+            raise ExportError(f"steps {steps.start}:{steps.stop} are out of range: the {name} panel's "
+                              f"steps are {available.start} to {available.stop - 1} "
+                              f"(A:B is half-open, at most {available.start}:{available.stop})")
+        shown = list(steps)
+    elif step is not None:
+        available = step_range(panel, panel_id)
+        shown = [int(step)]
+    else:
+        available, shown = None, [None]
+    frames = []
+    for i, s in enumerate(shown):
+        if s is not None:
+            # no stamp: each panel labels its step on screen, counting from 0 as A:B does
+            _show_step(panel, panel_id, scenario, s, available)
+        if slide:
+            _show_caption(panel, panel_id, scenario)
+        frames.append(render_widget(panel, *layout, dpr))
+        _report(progress, i + 1, len(shown))
+    return frames
+
+
+def _check_step_args(step, steps) -> None:
+    if step is not None and steps is not None:
+        raise ExportError("give one step or a step range, not both")
+    if steps is not None and steps is not _ALL and not isinstance(steps, range):
+        raise ExportError(f"a step range must be a range (A:B), got {steps!r}")
+
+
+def render_frames(panel_id, scenario, size=(1920, 1080), theme="light", step: int | None = None,
+                  steps: range | None = None, dpr: float | None = None, slide: bool = False,
+                  progress=None) -> list[QImage]:
+    """What :func:`export_panel` writes, as QImages, without writing anything.
+
+    Parameters are those of :func:`export_panel`. Returns one image per step of ``steps``, or one
+    image (of ``step``, default the scenario's own) when ``steps`` is None; each has ``size`` physical
+    pixels. Raises :class:`ExportError` (or :class:`ExportCancelled` when ``progress`` returns False).
+    """
+    size = check_size(size)
+    theme = resolve_theme(theme, slide)
+    _check_step_args(step, steps)
+    layout, dpr = layout_for(size, dpr)
+    with _app_theme(_ensure_app(), theme), \
+            panel_copy(panel_id, scenario, _scaled(theme, dpr), layout, slide) as (panel, scenario):
+        return _draw(panel, panel_id, scenario, layout, dpr, slide, step, steps, progress)
 
 
 def image_to_array(image: QImage):
@@ -201,22 +379,24 @@ def _png_bytes(image: QImage) -> bytes:
     return bytes(data)
 
 
-def _svg_bytes(panel, layout: tuple[int, int], title: str) -> bytes:
+def _svg_bytes(widget, layout: tuple[int, int], title: str, size: tuple[int, int] | None = None) -> bytes:
     from PyQt6.QtSvg import QSvgGenerator
 
-    render_widget(panel, *layout)  # settles layouts and plot ranges at this size first
+    # the drawing is the layout (a 4K SVG is the 1080p layout, as a 4K PNG is): its width/height say how big
+    # it shows, the view box maps the layout onto it, so text keeps its slide proportions at any size
+    render_widget(widget, *layout)  # settles layouts and plot ranges at this size first
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     generator = QSvgGenerator()
     generator.setOutputDevice(buffer)
-    generator.setSize(QSize(*layout))
+    generator.setSize(QSize(*(size or layout)))
     generator.setViewBox(QRect(0, 0, *layout))
     generator.setTitle(title)
     generator.setDescription("exported by gpuviz")
     painter = QPainter(generator)
     try:
-        panel.render(painter, QPoint(0, 0))
+        widget.render(painter, QPoint(0, 0))
     finally:
         painter.end()
     buffer.close()
@@ -270,14 +450,15 @@ def parse_steps(text: str) -> range:
     return range(start, stop)
 
 
-def export_panel(panel_id: str, scenario, out_path, size=(1920, 1080), theme="light", step: int | None = None,
-                 steps: range | None = None, dpr: float | None = None, fps: float = 4.0) -> Path:
+def export_panel(panel_id, scenario, out_path, size=(1920, 1080), theme="light", step: int | None = None,
+                 steps: range | None = None, dpr: float | None = None, fps: float = 4.0, slide: bool = False,
+                 progress=None) -> Path:
     """Render ``scenario`` on a fresh ``panel_id`` panel and write it to ``out_path`` atomically.
 
     Parameters
     ----------
-    panel_id : str
-        ``matmul``, ``broadcast`` or ``grad``.
+    panel_id : str or Panel subclass
+        ``matmul``, ``broadcast`` or ``grad`` (:data:`PANEL_IDS`), or the class of the panel to draw.
     scenario : Scenario or None
         What to show; None shows the panel's first preset.
     out_path : path
@@ -287,14 +468,21 @@ def export_panel(panel_id: str, scenario, out_path, size=(1920, 1080), theme="li
     theme : str or Theme
         ``light`` (default), ``dark`` or ``lecture``; remembered settings never apply.
     step : int, optional
-        The step to show (PNG, SVG); default the scenario's own.
+        The step to show (PNG, SVG), counted from 0; default the scenario's own.
     steps : range, optional
         GIF: the half-open step range of its frames (default all steps); every frame shows the panel's own
         step label.
     dpr : float, optional
         Device pixel ratio; default 2 above 2880 px wide (a 4K picture is the 1080p layout drawn sharp).
+        Lines are drawn ``dpr`` times as thick (``line_scale · dpr``), as on a screen of that ratio.
     fps : float
         GIF frame rate.
+    slide : bool
+        The slide look: just the figure with a large title, its legend and the key step's caption, in the
+        light slide theme (a dark ``theme`` is refused: a slide has a light background).
+    progress : callable, optional
+        ``progress(done, total)`` after each rendered frame; returning False cancels the export
+        (:class:`ExportCancelled`, and the target is untouched).
 
     Returns
     -------
@@ -304,43 +492,70 @@ def export_panel(panel_id: str, scenario, out_path, size=(1920, 1080), theme="li
     """
     path, fmt = check_target(out_path)
     size = check_size(size)
-    if isinstance(theme, str):
-        if theme not in themes.THEMES:
-            raise ExportError(f"unknown theme {theme!r}: choose one of {', '.join(themes.THEMES)}")
-        theme = themes.THEMES[theme]
+    theme = resolve_theme(theme, slide)
+    _check_step_args(step, steps)
     if fmt == ".gif" and step is not None:
         raise ExportError("a GIF shows a step range (steps), not one step")
     if fmt != ".gif" and steps is not None:
         raise ExportError(f"a step range needs a .gif file; {fmt} shows one step")
-    layout, dpr = layout_for(size, dpr) if fmt != ".svg" else (size, 1.0)
-    app = _ensure_app()
-    with _app_theme(app, theme), panel_copy(panel_id, scenario, theme, layout) as (panel, scenario):
-        title = scenario.title
+    if fmt == ".gif" and not (0 < fps <= 50):
+        raise ExportError(f"a GIF's frame rate must be above 0 and at most 50 frames a second, got {fps:g}")
+    layout, dpr = layout_for(size, dpr)
+    # vector lines scale with the view box: an SVG's pens stay at the layout's widths
+    line_dpr = 1.0 if fmt == ".svg" else dpr
+    with _app_theme(_ensure_app(), theme), \
+            panel_copy(panel_id, scenario, _scaled(theme, line_dpr), layout, slide) as (panel, scenario):
         if fmt == ".gif":
-            available = step_range(panel, panel_id)
-            steps = available if steps is None else steps
-            if steps.start not in available or steps.stop - 1 not in available:
-                raise ExportError(f"steps {steps.start}:{steps.stop} are out of range: the {panel_id} panel's "
-                                  f"steps are {available.start} to {available.stop - 1} "
-                                  f"(A:B is half-open, at most {available.start}:{available.stop})")
-            frames = []
-            for s in steps:
-                _show_step(panel, panel_id, scenario, s, available)
-                # no stamp: each panel already labels its step on screen (matmul "step 6/33", broadcast
-                # "Step 6/8", grad batch "example 5/10"); those labels count from 1 where A:B counts from 0
-                frames.append(render_widget(panel, *layout, dpr))
+            frames = _draw(panel, panel_id, scenario, layout, dpr, slide, None,
+                           _ALL if steps is None else steps, progress)
             data = _gif_bytes(frames, fps)
+        elif fmt == ".png":
+            data = _png_bytes(_draw(panel, panel_id, scenario, layout, dpr, slide, step, None, progress)[0])
         else:
-            if step is not None:
-                available = step_range(panel, panel_id)
-                _show_step(panel, panel_id, scenario, step, available)
-            if fmt == ".png":
-                data = _png_bytes(render_widget(panel, *layout, dpr))
-            else:
-                data = _svg_bytes(panel, layout, title)
+            # the frame settles the panel at its step (and caption); the SVG then paints the same widgets
+            _draw(panel, panel_id, scenario, layout, 1.0, slide, step, None, progress)
+            data = _svg_bytes(panel, layout, scenario.title, size)
     write_atomic(path, data)
     return path
 
 
-__all__ = ["ExportError", "MAX_SIZE", "check_size", "check_target", "export_panel", "image_to_array",
-           "panel_class", "parse_steps", "write_atomic"]
+def export_window(window, out_path, size=(1920, 1080), dpr: float | None = None) -> Path:
+    """Write the whole ``window`` (menus, tabs, status bar: what the user sees) as a PNG or SVG, atomically.
+
+    The window is drawn in its own theme at the layout size and given its size back afterwards; at a device
+    pixel ratio above 1 its panels draw thicker lines for the picture (``line_scale · dpr``) and get their
+    own theme back after. Raises :class:`ExportError` as :func:`export_panel` does.
+    """
+    path, fmt = check_target(out_path)
+    if fmt == ".gif":
+        raise ExportError("a window exports as .png or .svg; a GIF animates one panel's steps")
+    size = check_size(size)
+    layout, dpr = layout_for(size, dpr)
+    if fmt == ".svg":
+        dpr = 1.0  # vector: the view box scales the layout (see _svg_bytes)
+    _ensure_app()
+    panels = list(getattr(window, "panels", []))
+    own = [p.theme for p in panels]
+    old_size = window.size()
+    try:
+        if dpr != 1:
+            for panel, theme in zip(panels, own):
+                if theme is not None:
+                    panel.set_theme(_scaled(theme, dpr))
+        if fmt == ".png":
+            data = _png_bytes(render_widget(window, *layout, dpr))
+        else:
+            data = _svg_bytes(window, layout, window.windowTitle(), size)
+    finally:
+        for panel, theme in zip(panels, own):
+            if theme is not None and panel.theme is not theme:
+                panel.set_theme(theme)
+        if window.size() != old_size:
+            window.resize(old_size)
+    write_atomic(path, data)
+    return path
+
+
+__all__ = ["ExportCancelled", "ExportError", "MAX_SIZE", "PANEL_IDS", "check_size", "check_target",
+           "export_panel", "export_window", "image_to_array", "layout_for", "panel_class", "parse_steps",
+           "render_frames", "render_widget", "resolve_theme", "steps_of", "write_atomic"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PyQt6.QtCore import QPoint, QRect, QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QActionGroup, QGuiApplication, QImage, QKeySequence, QPainter, QRegion, QShortcut
+from PyQt6.QtCore import QRect, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QActionGroup, QGuiApplication, QImage, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -30,6 +30,7 @@ from ..model.launch import LaunchError
 from ..model.scene import SceneError
 from . import theme as themes
 from .about import AboutDialog, backend_text
+from .export import export_panel, render_frames, render_widget  # render_widget: still importable from here
 from .panel import Panel
 from .settings import Settings
 
@@ -38,63 +39,6 @@ EXPORT_SIZE = (1920, 1080)
 
 #: Errors a scenario file or a panel may raise for bad content: shown inline, never as a traceback.
 SCENARIO_ERRORS = (ValueError, TypeError, KeyError, LookupError, OSError, SceneError, LaunchError)
-
-
-def render_widget(widget: QWidget, width: int, height: int, dpr: float = 1.0) -> QImage:
-    """``widget`` rendered at ``width``×``height`` layout pixels into a new QImage.
-
-    The image has ``width·dpr`` × ``height·dpr`` physical pixels (``dpr=2``
-    gives a crisp 4K image of a 1080p layout). ``widget`` is resized to that
-    size first and keeps it: pass a top-level widget (a window, or a panel
-    built for the export by :func:`render_panel`); a widget inside a layout
-    would be pushed back to its slot by its parent while it renders.
-    Hidden and offscreen widgets render too.
-    """
-    width, height = int(width), int(height)
-    if width < 1 or height < 1 or not dpr > 0:
-        raise ValueError(f"cannot render {width}×{height} at device pixel ratio {dpr}")
-    if widget.size() != QSize(width, height):
-        widget.resize(width, height)
-    # layouts and pyqtgraph views settle through posted events (LayoutRequest, range updates)
-    for _ in range(3):
-        QApplication.sendPostedEvents()
-        QApplication.processEvents()
-    image = QImage(round(width * dpr), round(height * dpr), QImage.Format.Format_ARGB32_Premultiplied)
-    image.setDevicePixelRatio(dpr)
-    image.fill(widget.palette().color(widget.backgroundRole()))
-    painter = QPainter(image)
-    try:
-        widget.render(painter, QPoint(0, 0), QRegion(),
-                      QWidget.RenderFlag.DrawWindowBackground | QWidget.RenderFlag.DrawChildren)
-    finally:
-        painter.end()
-    return image
-
-
-def render_panel(panel: Panel, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], dpr: float = 1.0,
-                 theme: themes.Theme | None = None, title: str = "export") -> QImage:
-    """What ``panel`` shows, drawn by a fresh panel of its kind at ``width``×``height`` in ``theme``.
-
-    The copy gets only the panel's scenario (its scene: parameters, step,
-    selection, view) and the explicit theme, never anything from the window
-    around it (its size, splitter positions, remembered settings), so the same
-    scene and theme give the same pixels on every machine. State that is not
-    part of the scene (a run's result on screen, scroll positions) is not
-    exported.
-    """
-    copy = type(panel)()
-    try:
-        # laid out and painted like a shown window, but never put on a screen
-        copy.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        copy.set_theme(theme or panel.theme or themes.LIGHT)
-        copy.apply_scenario(panel.scenario(title))
-        copy.resize(int(width), int(height))
-        copy.show()
-        return render_widget(copy, width, height, dpr)
-    finally:
-        copy.shutdown()
-        copy.close()
-        copy.deleteLater()
 
 
 class MessageBar(QFrame):
@@ -176,9 +120,10 @@ def _default_panels(engine) -> list[Panel]:
     from .broadcast.panel import BroadcastPanel
     from .grad.panel import GradPanel
     from .matmul.panel import MatmulPanel
+    from .speed.panel import SpeedPanel
 
     # the matmul panel stays first: the window opens on its lecture preset
-    return [MatmulPanel(scene=None, engine=engine), BroadcastPanel(), GradPanel()]
+    return [MatmulPanel(scene=None, engine=engine), BroadcastPanel(), GradPanel(), SpeedPanel(engine=engine)]
 
 
 class MainWindow(QMainWindow):
@@ -230,6 +175,8 @@ class MainWindow(QMainWindow):
         self._status: dict[int, str] = {}
         self._titles: dict[str, str] = {}
         self._about: AboutDialog | None = None
+        self._export_dialog = None
+        self._opened: dict = {}  # panel id → (scenario last opened in it, its params as the panel says)
         self.backend_info: dict | None = None
         self._lookup = _BackendLookup(engine)
         self._lookup_timer = QTimer(self)
@@ -273,6 +220,8 @@ class MainWindow(QMainWindow):
     def add_panel(self, panel: Panel) -> None:
         self.tabs.addTab(panel, panel.title)
         panel.status_changed.connect(lambda text, p=panel: self._panel_status(p, text))
+        if hasattr(panel, "set_gpu_info"):  # the speed panel enables its GPU implementations once one is found
+            self.backend_found.connect(panel.set_gpu_info)
         if self._applied_theme is not None and panel.theme is not self._applied_theme:
             panel.set_theme(self._applied_theme)
 
@@ -329,14 +278,19 @@ class MainWindow(QMainWindow):
                                  "Open a scenario file (.toml)")
         a["save"] = self._action("&Save scenario…", self._ask_save, QKeySequence.StandardKey.Save,
                                  "Save what the current panel shows as a scenario file")
-        a["export"] = self._action("&Export current panel as PNG…", self._ask_export, "Ctrl+E",
-                                   "Write the current panel as a 1920×1080 PNG image")
+        a["export"] = self._action("&Export…", self.show_export_dialog, "Ctrl+E",
+                                   "Write the current panel or the whole window as PNG, SVG or an animated GIF")
         a["quit"] = self._action("&Quit", self.close, "Ctrl+Q", "Close gpuviz")
         file.addActions([a["open"], a["save"]])
         file.addSeparator()
         file.addAction(a["export"])
         file.addSeparator()
         file.addAction(a["quit"])
+
+        edit = bar.addMenu("&Edit")
+        a["copy_frame"] = self._action("&Copy frame to clipboard", self.copy_frame, "Ctrl+Shift+C",
+                                       "Copy the current panel's frame, at the export size, as an image")
+        edit.addAction(a["copy_frame"])
 
         view = bar.addMenu("&View")
         a["lecture"] = self._action("&Lecture mode", self.set_lecture_mode, "F5",
@@ -500,6 +454,11 @@ class MainWindow(QMainWindow):
             self.show_message(f"Cannot show {what}: {e}")
             return False
         self._titles[panel.panel_id] = getattr(scenario, "title", "") or ""
+        try:
+            # the parameters as the panel reports them (it may fill in defaults), to compare with later
+            self._opened[panel.panel_id] = (scenario, panel.scenario("opened").params)
+        except SCENARIO_ERRORS:
+            self._opened.pop(panel.panel_id, None)
         self.tabs.setCurrentWidget(panel)
         return True
 
@@ -537,24 +496,67 @@ class MainWindow(QMainWindow):
         self.show_status(f"Saved {path}")
         return True
 
+    def export_scenario(self, panel: Panel | None = None):
+        """What an export of ``panel`` (default the current one) shows: its scene, titled as it was opened.
+
+        The opened scenario's description and key steps (the slide captions) come along while the panel
+        still shows that scenario's parameters; once they were changed, the captions no longer describe
+        the picture and are left out.
+        """
+        from dataclasses import replace
+
+        panel = panel or self.current_panel()
+        scenario = panel.scenario(self._titles.get(panel.panel_id) or "export")
+        opened, params = self._opened.get(panel.panel_id, (None, None))
+        if opened is not None and scenario.params == params:
+            scenario = replace(scenario, description=opened.description, key_steps=opened.key_steps)
+        return scenario
+
     def export_image(self, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], dpr: float = 1.0) -> QImage:
-        """The current panel's scene in the current theme at ``width``×``height`` (see :func:`render_panel`)."""
+        """The current panel's scene in the current theme, ``width``×``height`` layout pixels at ``dpr``.
+
+        Drawn by a fresh copy of the panel through :func:`gpuviz.ui.export.render_frames`, the path every
+        export takes: nothing from the window around it (its size, splitters, remembered settings) counts.
+        """
         panel = self.current_panel()
-        return render_panel(panel, width, height, dpr, self.theme, self._titles.get(panel.panel_id) or "export")
+        size = (round(width * dpr), round(height * dpr))
+        return render_frames(type(panel), self.export_scenario(panel), size, theme=self.theme, dpr=dpr)[0]
 
     def export_png(self, path, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1], dpr: float = 1.0) -> bool:
-        """Write the current panel, rendered at ``width``×``height``, to a PNG file."""
-        path = Path(path)
+        """Write the current panel, rendered at ``width``×``height`` at ``dpr``, to a PNG file (atomically)."""
+        panel = self.current_panel()
+        size = (round(width * dpr), round(height * dpr))
         try:
-            image = self.export_image(width, height, dpr)
+            path = export_panel(type(panel), self.export_scenario(panel), path, size, theme=self.theme, dpr=dpr)
         except SCENARIO_ERRORS as e:
             self.show_message(f"Could not export: {e}")
             return False
-        if not image.save(str(path), "PNG"):
-            self.show_message(f"Could not write {path}: check that the folder exists and can be written.")
-            return False
-        self.show_status(f"Exported {path} ({image.width()}×{image.height()})")
+        self.show_status(f"Exported {path} ({size[0]}×{size[1]})")
         return True
+
+    def export_dialog(self):
+        """The File → Export dialog (one per window, built on first use)."""
+        from .export_dialog import ExportDialog
+
+        if self._export_dialog is None:
+            self._export_dialog = ExportDialog(self)
+        return self._export_dialog
+
+    def show_export_dialog(self):
+        dialog = self.export_dialog()
+        dialog.refresh()
+        dialog.open()
+        dialog.raise_()
+        return dialog
+
+    def copy_frame(self) -> bool:
+        """Put the current panel's frame, at the export dialog's size, on the clipboard (Edit menu)."""
+        from .export_dialog import copy_frame_to_clipboard, remembered_size
+
+        problem = copy_frame_to_clipboard(self, remembered_size(self.settings))
+        if problem is not None:
+            self.show_message(problem)
+        return problem is None
 
     def _dialog_folder(self) -> str:
         last = self.settings.scenario_path
@@ -575,16 +577,6 @@ class MainWindow(QMainWindow):
             if not path.lower().endswith(".toml"):
                 path += ".toml"
             self.save_scenario(path)
-
-    def _ask_export(self) -> None:
-        panel = self.current_panel()
-        path, _ = QFileDialog.getSaveFileName(self, "Export current panel as PNG",
-                                              str(Path(self._dialog_folder()) / f"{panel.panel_id}.png"),
-                                              "PNG images (*.png)")
-        if path:
-            if not path.lower().endswith(".png"):
-                path += ".png"
-            self.export_png(path)
 
     # -- backend ------------------------------------------------------------------------------
 
@@ -693,6 +685,8 @@ class MainWindow(QMainWindow):
                 panel.shutdown()
             if self._about is not None:
                 self._about.close()
+            if self._export_dialog is not None:
+                self._export_dialog.close()
             if self._owns_engine:
                 # Engine.close and a gpu_info call in flight race over the worker's pipe: let a
                 # lookup that is nearly done finish first
@@ -728,4 +722,4 @@ def _scenario_from_text(text: str):
     return parse_scenario(tomllib.loads(text))
 
 
-__all__ = ["EXPORT_SIZE", "TITLE", "MainWindow", "MessageBar", "render_panel", "render_widget"]
+__all__ = ["EXPORT_SIZE", "TITLE", "MainWindow", "MessageBar", "render_widget"]

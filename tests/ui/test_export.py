@@ -1,5 +1,6 @@
 """gpuviz.ui.export and `gpuviz export`: sizes, formats, pixels against the screen, atomic writes, one-line errors."""
 
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -69,6 +70,15 @@ def test_svg_parses_and_keeps_the_panel_text_as_text(qtbot, tmp_path):
     texts = " ".join("".join(e.itertext()) for e in root.iter() if e.tag.endswith("text"))
     assert "Compare dimension" in texts or "Right-align" in texts or "Step" in texts, texts[:300]
     assert "Lecture example" in texts
+
+
+def test_a_4k_svg_is_the_1080p_layout_shown_at_4k(qtbot, tmp_path):
+    # the text keeps its slide proportions: the view box is the layout, width/height the requested size
+    root = ET.parse(ex.export_panel("broadcast", None, tmp_path / "b.svg", size=(3840, 2160))).getroot()
+    assert root.get("viewBox").split() == ["0", "0", "1920", "1080"]
+    small = ET.parse(ex.export_panel("broadcast", None, tmp_path / "s.svg")).getroot()
+    width = [float(re.match(r"[\d.]+", svg.get("width"))[0]) for svg in (root, small)]
+    assert width[0] == pytest.approx(2 * width[1], rel=1e-3)
 
 
 def test_gif_has_one_frame_per_step_of_the_half_open_range(qtbot, tmp_path):
@@ -208,3 +218,126 @@ def test_a_hard_kill_mid_write_leaves_the_old_file_under_the_target_name(tmp_pat
     assert any(p.name.endswith(".part") for p in tmp_path.iterdir())  # killed after the write, before the rename
     assert all(p.name == "m.png" or (p.name.startswith(".m.png.") and p.name.endswith(".part"))
                for p in tmp_path.iterdir())
+
+
+# -- progress, slides, frames without a file, the window, line widths ------------------------------------
+
+
+def test_gif_progress_is_called_once_per_frame_and_false_cancels_leaving_the_old_file(qtbot, tmp_path):
+    target = tmp_path / "b.gif"
+    calls = []
+    ex.export_panel("broadcast", None, target, size=(160, 90), steps=range(0, 3),
+                    progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    old = target.read_bytes()
+    seen = []
+
+    def stop_after_two(done, total):
+        seen.append(done)
+        return done < 2
+
+    with pytest.raises(ex.ExportCancelled):
+        ex.export_panel("broadcast", None, target, size=(320, 180), steps=range(0, 3), progress=stop_after_two)
+    assert seen == [1, 2]  # stopped at once, the third frame never rendered
+    assert target.read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["b.gif"]
+    assert issubclass(ex.ExportCancelled, ex.ExportError)
+
+
+def test_render_frames_gives_the_frames_without_writing(qtbot, tmp_path):
+    frames = ex.render_frames("broadcast", None, size=(640, 360), steps=range(1, 4))
+    assert [(f.width(), f.height()) for f in frames] == [(640, 360)] * 3
+    assert not np.array_equal(ex.image_to_array(frames[0]), ex.image_to_array(frames[1]))
+    (one,) = ex.render_frames("matmul", None, size=(640, 360), step=2)
+    assert (one.width(), one.height()) == (640, 360)
+    with pytest.raises(ex.ExportError, match="not both"):
+        ex.render_frames("matmul", None, size=(64, 36), step=1, steps=range(0, 2))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_slide_is_refused_on_a_dark_theme(qtbot, tmp_path):
+    with pytest.raises(ex.ExportError, match="a slide has a light background"):
+        ex.export_panel("matmul", None, tmp_path / "s.png", size=(320, 180), theme="dark", slide=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_slide_puts_the_copy_in_its_slide_look_with_the_key_steps_caption(qtbot, tmp_path):
+    from gpuviz.ui.matmul.panel import MatmulPanel
+
+    made = []
+
+    class SlideSpy(MatmulPanel):
+        """The matmul panel, recording what the export asks of its slide look."""
+
+        def __init__(self):
+            super().__init__()
+            self.slide_calls = []
+            made.append(self)
+
+        def set_slide(self, on):
+            self.slide_calls.append(("slide", on))
+
+        def set_caption(self, text):
+            self.slide_calls.append(("caption", text))
+
+    scenario = next(s for s in MatmulPanel().presets() if len(s.key_steps) >= 2)
+    key = scenario.key_steps[1]
+    ex.export_panel(SlideSpy, scenario, tmp_path / "k.png", size=(320, 180), step=key.step, slide=True)
+    spy = made[-1]
+    assert spy.slide_calls[0] == ("slide", True)
+    assert spy.slide_calls[-1] == ("caption", key.caption)
+    assert spy.theme.name == "slide" and not spy.theme.dark
+    # a step that is not a key step has no caption
+    plain = next(s for s in range(0, 40) if s not in {k.step for k in scenario.key_steps})
+    ex.export_panel(SlideSpy, scenario, tmp_path / "p.png", size=(320, 180), step=plain, slide=True)
+    assert made[-1].slide_calls[-1] == ("caption", None)
+
+
+def _block_line_runs(arr) -> np.ndarray:
+    """Widths (physical px) of dark runs with a block colour on both sides: block boundaries inside C."""
+    rgb = arr[..., :3].astype(int)
+    dark = rgb.max(axis=2) < 80
+    coloured = (rgb.max(axis=2) - rgb.min(axis=2)) > 60
+    widths = []
+    for y in range(0, rgb.shape[0], 3):
+        d, c = dark[y], coloured[y]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], d.astype(np.int8), [0]])))
+        for start, stop in zip(edges[::2], edges[1::2]):
+            if 0 < start and stop < len(d) and c[start - 1] and c[stop] and stop - start < 20:
+                widths.append(stop - start)
+    return np.array(widths)
+
+
+def test_lines_are_thicker_at_a_higher_device_pixel_ratio(qtbot):
+    # the same 960×540 layout at ratio 1 and 2: the C view's block lines (cosmetic pens of 1.6·line_scale)
+    # are 1.6 physical px at ratio 1 and must be 3.2, not 1.6, at ratio 2
+    (one,) = ex.render_frames("matmul", None, size=(960, 540), dpr=1)
+    (two,) = ex.render_frames("matmul", None, size=(1920, 1080), dpr=2)
+    thin, thick = _block_line_runs(ex.image_to_array(one)), _block_line_runs(ex.image_to_array(two))
+    assert len(thin) > 20 and len(thick) > 20
+    assert np.median(thin) <= 2
+    assert np.median(thick) >= 3, np.bincount(thick)
+
+
+def test_export_window_writes_the_whole_window_and_gives_its_size_back(qtbot, main_window, tmp_path):
+    main_window.resize(1400, 900)
+    out = ex.export_window(main_window, tmp_path / "w.png", size=(960, 540))
+    assert Image.open(out).size == (960, 540)
+    assert (main_window.width(), main_window.height()) == (1400, 900)
+    assert _colours(out) > 100
+    # the menu bar is in the picture: the window's own top rows, not the panel's
+    top = np.asarray(Image.open(out).convert("RGB"))[:20]
+    assert len(np.unique(top.reshape(-1, 3), axis=0)) > 5
+    with pytest.raises(ex.ExportError, match="a window exports as .png or .svg"):
+        ex.export_window(main_window, tmp_path / "w.gif")
+    svg = ex.export_window(main_window, tmp_path / "w.svg", size=(960, 540))
+    texts = " ".join("".join(e.itertext()) for e in ET.parse(svg).getroot().iter() if e.tag.endswith("text"))
+    assert "Matmul on the GPU" in texts and "elp" in texts  # a tab title and the Help menu (H̲elp: split)
+
+
+def test_export_window_at_ratio_2_gives_the_panels_their_theme_back(qtbot, main_window, tmp_path):
+    before = [p.theme for p in main_window.panels]
+    out = ex.export_window(main_window, tmp_path / "w4k.png", size=(1920, 1080), dpr=2)
+    assert Image.open(out).size == (1920, 1080)
+    assert [p.theme for p in main_window.panels] == before
+    assert all(a is b for a, b in zip((p.theme for p in main_window.panels), before))

@@ -100,8 +100,8 @@ def image_array(image: QImage) -> np.ndarray:
 # -- menus and shortcuts ---------------------------------------------------------------------------
 
 MENU_SHORTCUTS = {
-    "File": {"Open scenario…": "Ctrl+O", "Save scenario…": "Ctrl+S", "Export current panel as PNG…": "Ctrl+E",
-             "Quit": "Ctrl+Q"},
+    "File": {"Open scenario…": "Ctrl+O", "Save scenario…": "Ctrl+S", "Export…": "Ctrl+E", "Quit": "Ctrl+Q"},
+    "Edit": {"Copy frame to clipboard": "Ctrl+Shift+C"},
     "View": {"Lecture mode": "F5", "Play / pause": "Space", "Step forward": "Right", "Step back": "Left",
              "First step": "Home", "Last step": "End", "Faster": "+", "Slower": "-"},
     "Help": {"About gpuviz": ""},
@@ -116,7 +116,7 @@ def test_window_title_and_menus_show_their_shortcuts(recording_window):
     window, _ = recording_window
     assert window.windowTitle() == TITLE
     found = menus(window)
-    assert list(found) == ["File", "View", "Help"]
+    assert list(found) == ["File", "Edit", "View", "Help"]
     for menu_name, expected in MENU_SHORTCUTS.items():
         actions = {a.text().replace("&", ""): a for a in found[menu_name].actions() if not a.isSeparator()}
         for text, key in expected.items():
@@ -341,7 +341,7 @@ def test_export_png_writes_a_1920x1080_image(recording_window, tmp_path):
     assert (image.width(), image.height()) == (1920, 1080)
     assert "Exported" in window.statusBar().currentMessage()
     assert not window.export_png(tmp_path / "missing-folder" / "panel.png")
-    assert "Could not write" in window.message_bar.text()
+    assert "Could not export" in window.message_bar.text() and "does not exist" in window.message_bar.text()
 
 
 # -- the GUI process and the command line ----------------------------------------------------------

@@ -1,0 +1,278 @@
+"""``gpuviz export``: the panels' own options build the scene, bad combinations cost one line, and ``--deck``.
+
+Pictures are small (640×360) to keep these tests quick; tests/ui/test_export.py covers sizes, formats and
+atomic writes of the single-picture export itself.
+"""
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gpuviz import cli
+from gpuviz.model.dense import GradParams
+from gpuviz.model.scenario import load_scenario, presets_dir
+from gpuviz.model.scene import MatmulParams
+
+PRESETS = presets_dir()
+DATA = Path(__file__).resolve().parent / "data" / "scenarios"
+SMALL = ["--size", "640x360"]
+
+
+def run(capsys, *args):
+    code = cli.main(["export", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def svg_text(path) -> str:
+    root = ET.parse(path).getroot()
+    return " | ".join("".join(e.itertext()) for e in root.iter() if e.tag.endswith("text"))
+
+
+def pixels(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB")).astype(int)
+
+
+def scenario_of(*args):
+    """The scenario ``gpuviz export ARGS`` would draw (parsed and built, nothing drawn)."""
+    parsed = cli.build_parser().parse_args(["export", *args, "--out", "x.png"])
+    cli._check_export_request(parsed)
+    return cli._export_scenario(parsed, parsed.panel)
+
+
+# -- panel options -------------------------------------------------------------------------------
+
+
+def test_matmul_options_build_the_product_and_the_kernel_changes_the_picture(qtbot, tmp_path, capsys):
+    product = ["--m", "16", "--n", "16", "--k", "16", "--block", "8x8", "--step", "2", *SMALL]
+    code, out, err = run(capsys, "matmul", "--kernel", "tiled", *product, "--out", tmp_path / "tiled.png")
+    assert code == 0, err
+    assert out.strip() == f"wrote {tmp_path / 'tiled.png'}"
+    code, _, err = run(capsys, "matmul", "--kernel", "naive", *product, "--out", tmp_path / "naive.png")
+    assert code == 0, err
+    tiled, naive = pixels(tmp_path / "tiled.png"), pixels(tmp_path / "naive.png")
+    assert tiled.shape == naive.shape == (360, 640, 3)
+    assert (np.abs(tiled - naive).max(axis=2) > 32).mean() > 0.01  # a different kernel is a different picture
+    code, _, err = run(capsys, "matmul", "--kernel", "tiled", *product[:8], *SMALL, "--out", tmp_path / "t.svg")
+    assert code == 0, err
+    text = svg_text(tmp_path / "t.svg")
+    assert "tiled" in text and "C 16×16, K = 16" in text and "4 (2×2 of 8×8)" in text
+
+
+def test_options_override_the_preset_and_drop_what_no_longer_describes_it():
+    tiled = load_scenario(PRESETS / "04-tiled-64.toml")
+    assert scenario_of("matmul", "--preset", "04-tiled-64") == tiled
+    s = scenario_of("matmul", "--preset", "04-tiled-64", "--m", "32", "--seed", "3")
+    assert s.params == MatmulParams("tiled", 32, 64, 64, (8, 8), seed=3)
+    # block (1, 3) still exists in the 8×4 grid of 32×64: the view stays; the captions were about 64×64×64
+    assert s.view["selected_block"] == [1, 3] and s.key_steps == () and s.description == ""
+    assert s.title == "tiled kernel: C (32×64) = A (32×64) · B (64×64), 8×8 blocks"
+    # a product too small for the selected block falls back to block (0, 0) rather than failing
+    s = scenario_of("matmul", "--preset", "04-tiled-64", "--m", "8", "--n", "8", "--k", "8")
+    assert "selected_block" not in s.view and s.view["focus"] == "block"
+    # without --preset the options change the panel's first preset
+    s = scenario_of("matmul", "--kernel", "uncoalesced")
+    assert s.params == MatmulParams("uncoalesced", 32, 32, 32, (8, 8))
+
+
+def test_broadcast_shapes_build_the_scene_and_show_up_as_svg_text(qtbot, tmp_path, capsys):
+    s = scenario_of("broadcast", "(4,3)", "5")
+    assert s.params["shapes"] == ["(4, 3)", "(5,)"] and s.title == "(4, 3) + (5,)"
+    code, _, err = run(capsys, "broadcast", "(5,3,2)", "(5,2)", "--step", "3", *SMALL, "--out", tmp_path / "b.svg")
+    assert code == 0, err
+    text = svg_text(tmp_path / "b.svg")
+    assert "(5, 3, 2)" in text and "(5, 2)" in text
+    assert "does not match" in text or "differ" in text  # step 3 of this pair is its failure
+
+
+def test_grad_options_build_the_scene(qtbot, tmp_path, capsys):
+    s = scenario_of("grad", "--layer", "digits", "--view", "batch", "--batch", "8", "--alpha", "0.25",
+                    "--loss", "mse", "--seed", "2")
+    assert s.params == GradParams("digits", 0.25, 8, 2, "mse").to_dict()
+    assert s.view["view"] == "batch"
+    assert scenario_of("grad", "--layer", "digits", "--train", "20", "--view", "train").params["steps"] == 20
+    code, _, err = run(capsys, "grad", "--layer", "digits", "--view", "batch", "--batch", "8", "--step", "3",
+                       "--out", tmp_path / "g.svg", *SMALL)
+    assert code == 0, err
+    text = svg_text(tmp_path / "g.svg")
+    assert "B = 8" in text and "step 3" in text
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["matmul", "(5,3)"], "the matmul panel takes no SHAPE"),
+    (["grad", "(5,3)"], "the grad panel takes no SHAPE"),
+    (["broadcast", "(5,3,2)", "(5,2)", "--kernel", "tiled"], "--kernel is an option of the matmul panel"),
+    (["broadcast", "(5,3,2)", "--seed", "1"], "--seed is an option of the matmul and grad panel"),
+    (["matmul", "--layer", "toy"], "--layer is an option of the grad panel, not of matmul"),
+    (["grad", "--block", "8x8"], "--block is an option of the matmul panel"),
+    (["nope"], "unknown panel 'nope'"),
+    ([], "give a PANEL"),
+    (["matmul", "--format", "svg"], "--format goes with --deck"),
+    (["matmul", "--fps", "3"], "--fps goes with a .gif"),
+    (["matmul", "--block", "32x64"], "over CUDA's limit of 1024 threads per block"),
+    (["matmul", "--kernel", "tiled", "--block", "8x4"], "must be square"),
+    (["matmul", "--m", "0"], "at least 1"),
+    (["broadcast", "(5,x)"], "cannot read '(5,x)' as a shape"),
+    (["grad", "--layer", "toy", "--train", "5"], "--train needs --layer digits"),
+    (["grad", "--layer", "toy", "--batch", "4"], "use --layer digits"),
+    (["grad", "--layer", "digits", "--batch", "0"], "batch"),
+    (["grad", "--alpha", "-1"], "must be more than 0"),
+    (["matmul", "--step", "9999"], "out of range"),
+    (["matmul", "--deck", "all"], "--deck takes no PANEL"),
+    (["--deck", "all", "--step", "3"], "--step does not go with --deck"),
+    (["--deck", "all", "--kernel", "tiled"], "--kernel does not go with --deck"),
+    (["--deck", "all", "--preset", "04-tiled-64"], "--preset does not go with --deck"),
+    (["--deck", "no-such-preset"], "--deck no-such-preset: no such folder, scenario file or preset"),
+])
+def test_bad_requests_exit_2_with_one_line(qtbot, tmp_path, capsys, args, needle):
+    code, out, err = run(capsys, *args, "--out", tmp_path / "x.png")
+    assert code == 2, (out, err)
+    assert len(err.strip().splitlines()) == 1, err
+    assert needle in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_deck_into_a_file_is_refused(qtbot, tmp_path, capsys):
+    (tmp_path / "deck").write_text("not a folder")
+    code, _, err = run(capsys, "--deck", "22-slide-mn-plus-m", "--out", tmp_path / "deck")
+    assert code == 2 and "a file is in the way" in err and len(err.strip().splitlines()) == 1
+
+
+# -- decks -----------------------------------------------------------------------------------------
+
+
+def test_a_deck_of_two_presets_writes_every_key_step_an_index_and_progress(qtbot, tmp_path, capsys):
+    deck = tmp_path / "deck"
+    code, out, err = run(capsys, "--deck", "17-slide-4x3", "02-dense-layer-wx", *SMALL, "--out", deck)
+    assert code == 0, err
+    expected = ["17-slide-4x3/step-002.png", "17-slide-4x3/step-003.png", "17-slide-4x3/step-005.png",
+                "02-dense-layer-wx/step-000.png", "02-dense-layer-wx/step-006.png", "02-dense-layer-wx/step-007.png"]
+    written = sorted(p.relative_to(deck).as_posix() for p in deck.rglob("*.png"))
+    assert written == sorted(expected)
+    for name in expected:
+        assert Image.open(deck / name).size == (640, 360)
+    lines = err.strip().splitlines()
+    assert lines == [f"[{i}/6] {name.split('/')[0]} step {int(name[-7:-4])} → {deck / name}"
+                     for i, name in enumerate(expected, 1)]
+    assert out.strip().startswith(f"wrote 6 pictures and {deck / 'index.md'}")
+    index = (deck / "index.md").read_text()
+    slide = load_scenario(PRESETS / "17-slide-4x3.toml")
+    assert slide.title in index
+    for ks in slide.key_steps:
+        assert ks.caption in index
+    assert "| 5 |" in index and "[17-slide-4x3/step-005.png](17-slide-4x3/step-005.png)" in index
+    # the same preset's key frames differ from each other: each really shows its own step
+    assert not np.array_equal(pixels(deck / expected[0]), pixels(deck / expected[2]))
+
+
+def test_a_failing_scenario_is_reported_and_the_others_are_still_written(qtbot, tmp_path, capsys):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(PRESETS / "22-slide-mn-plus-m.toml", folder / "a-good.toml")
+    shutil.copy(DATA / "bad-toml.toml", folder / "b-unreadable.toml")
+    # reads fine, but the grad panel refuses an entry outside the toy's 3×7 W when it draws it
+    (folder / "c-undrawable.toml").write_text(
+        'schema = 1\npanel = "grad"\ntitle = "Entry out of range"\n[params]\nlayer = "toy"\n'
+        '[view]\nview = "layer"\nselected = [7, 99]\n', encoding="utf-8")
+    shutil.copy(PRESETS / "23-slide-mn-plus-m1.toml", folder / "d-good.toml")
+    deck = tmp_path / "deck"
+    code, out, err = run(capsys, "--deck", folder, *SMALL, "--out", deck)
+    assert code == 1, err
+    assert (deck / "a-good" / "step-003.png").is_file() and (deck / "d-good" / "step-003.png").is_file()
+    assert not (deck / "c-undrawable").exists() or not list((deck / "c-undrawable").iterdir())
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("[-] b-unreadable could not be read: b-unreadable.toml: is not valid TOML")
+    assert lines[1] == f"[1/3] a-good step 3 → {deck / 'a-good' / 'step-003.png'}"
+    assert lines[2].startswith("[2/3] c-undrawable its view failed: ")
+    assert lines[3] == f"[3/3] d-good step 3 → {deck / 'd-good' / 'step-003.png'}"
+    assert "2 failures" in out
+    index = (deck / "index.md").read_text()
+    assert "## Not exported" in index and "b-unreadable" in index and "c-undrawable" in index
+
+
+def test_a_deck_as_svg(qtbot, tmp_path, capsys):
+    code, _, err = run(capsys, "--deck", "22-slide-mn-plus-m", "--format", "svg", *SMALL, "--out", tmp_path / "d")
+    assert code == 0, err
+    assert "(4, 3)" in svg_text(tmp_path / "d" / "22-slide-mn-plus-m" / "step-003.svg")
+
+
+def test_the_deck_plan_names_pictures_by_scenario_and_zero_padded_step():
+    from gpuviz.ui.deck import plan_deck
+
+    batch = load_scenario(PRESETS / "03-batch-10x784.toml")
+    quiz = load_scenario(PRESETS / "10-quiz-a.toml")
+    toy = load_scenario(PRESETS / "30-grad-toy-3x7.toml")
+    summed = load_scenario(PRESETS / "32-grad-batch-sum.toml")
+    plan = plan_deck([batch, quiz, toy, summed, quiz], "svg")
+    assert [p.file.as_posix() for p in plan] == [
+        "03-batch-10x784/step-000.svg", "03-batch-10x784/step-783.svg", "03-batch-10x784/step-784.svg",
+        "10-quiz-a/step-000.svg",            # no key steps: the scenario's own step
+        "30-grad-toy-3x7/layer.svg",         # the grad layer view has no timeline: one picture of it
+        "32-grad-batch-sum/step-000.svg",    # its batch view steps through batch_step
+        "10-quiz-a-2/step-000.svg",          # the same scenario twice gets its own folder
+    ]
+    assert plan[4].step is None and plan[4].caption == toy.key_steps[0].caption
+    assert plan[1].caption == batch.key_steps[1].caption and plan[3].caption == ""
+
+
+def test_a_progress_callback_can_stop_the_deck(qtbot, tmp_path):
+    from gpuviz.ui.deck import export_deck
+
+    seen = []
+    result = export_deck([load_scenario(PRESETS / "17-slide-4x3.toml")], tmp_path, size=(320, 180),
+                         progress=lambda event: seen.append(event.done) or False)
+    assert seen == [1] and result.cancelled and not result.ok
+    assert len(result.written) == 1 and "cancelled" in (tmp_path / "index.md").read_text()
+
+
+def test_slide_shows_the_title_and_the_key_steps_caption(qtbot, tmp_path, capsys):
+    preset = load_scenario(PRESETS / "22-slide-mn-plus-m.toml")
+    code, _, err = run(capsys, "broadcast", "--preset", preset.name, "--step", "3", "--slide", *SMALL,
+                       "--out", tmp_path / "s.svg")
+    assert code == 0, err
+    text = " ".join(svg_text(tmp_path / "s.svg").replace(" | ", " ").split())
+    assert preset.title in text
+    assert " ".join(preset.key_steps[0].caption.split()[:6]) in text
+    assert "Quiz mode" not in text  # the controls are not part of a slide
+    code, _, err = run(capsys, "broadcast", "--preset", preset.name, "--slide", "--theme", "dark",
+                       "--out", tmp_path / "d.png")
+    assert code == 2 and "light background" in err
+
+
+def _results_file(tmp_path) -> Path:
+    # drawing is what is tested here: the figures are a fixture, labelled with a test machine
+    from gpuviz.model import speed
+
+    ms = [speed.Measurement("dot", impl, 1_000_000, t, t * 0.9, t * 1.1, 5, None, None,
+                            speed.flops("dot", 1_000_000), 0.0) for impl, t in (("python", 0.05), ("numpy", 1e-4))]
+    machine = speed.Machine("Test CPU 3000", 8, "OpenBLAS 0.3.27", None, "3.11.7", "2.4.6", "0.68.1", "Linux")
+    path = tmp_path / "dot.json"
+    speed.BenchResults(machine, ms, "2026-01-01T10:00:00+00:00").save(path)
+    return path
+
+
+def test_the_speed_panel_exports_the_measurements_of_a_results_file(qtbot, tmp_path, capsys):
+    results = _results_file(tmp_path)
+    code, _, err = run(capsys, "speed", "--results", results, "--out", tmp_path / "s.svg")
+    assert code == 0, err
+    text = svg_text(tmp_path / "s.svg")
+    assert "500" in text and "Test CPU 3000" in text  # 0.05 s / 100 µs: the ratio the file's figures give
+    code, _, err = run(capsys, "speed", "--results", tmp_path / "missing.json", "--out", tmp_path / "t.png")
+    assert code == 2 and err.count("\n") == 1 and "--results" in err and not (tmp_path / "t.png").exists()
+    code, _, err = run(capsys, "matmul", "--results", results, "--out", tmp_path / "u.png")
+    assert code == 2 and "--results is an option of the speed panel" in err
+
+
+def test_a_deck_skips_a_speed_scenario_with_nothing_measured_and_says_why(qtbot, tmp_path, capsys):
+    deck = tmp_path / "deck"
+    code, out, err = run(capsys, "--deck", "40-speed-lecture-demo", "22-slide-mn-plus-m", *SMALL, "--out", deck)
+    assert code == 0, err
+    assert "40-speed-lecture-demo its view skipped: no measurements" in err
+    assert not (deck / "40-speed-lecture-demo").exists() or not list((deck / "40-speed-lecture-demo").iterdir())
+    assert (deck / "22-slide-mn-plus-m" / "step-003.png").is_file()
+    assert "skipped 1 with nothing to show yet" in out
+    assert "## Skipped" in (deck / "index.md").read_text()
