@@ -4,6 +4,11 @@ The process that uses the engine never imports numba: every kernel runs in a
 spawned worker (see :mod:`gpuviz.engine.worker`). A kernel that raises, a
 worker that dies and a cancelled job all come back as a :class:`RunResult`
 with a status and a one-line message.
+
+The speed benchmark (:meth:`Engine.bench`, issue 7) streams each measurement as
+it is done; cancelled, it raises :class:`BenchCancelled` (a
+:class:`~gpuviz.engine.process.Cancelled`) whose ``results`` hold the partial
+sweep, marked ``cancelled``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..model import speed
 from ..model.budget import Budget, plan_run
 from ..model.launch import Dim3, LaunchConfig
 from ..model.matmul import REL_TOLERANCE, MatmulProblem, launch_for, mapping_for
@@ -21,11 +27,25 @@ from .process import Cancelled, Progress, Worker, WorkerDied, WorkerError
 
 BACKENDS = ("auto", "gpu", "simulator")
 
-__all__ = ["BACKENDS", "BackendError", "Engine", "MatmulJob", "Progress", "RunResult"]
+__all__ = ["BACKENDS", "BackendError", "BenchCancelled", "Engine", "MatmulJob", "Progress", "RunResult"]
 
 
 class BackendError(RuntimeError):
     """The backend asked for is not available here (e.g. ``gpu`` with no GPU)."""
+
+
+class BenchCancelled(Cancelled):
+    """A benchmark sweep was cancelled (or ran past its timeout); its worker was killed.
+
+    Attributes
+    ----------
+    results : gpuviz.model.speed.BenchResults
+        The measurements finished before the cancel (``cancelled=True``).
+    """
+
+    def __init__(self, message: str, results):
+        super().__init__(message)
+        self.results = results
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,7 @@ class Engine:
         self._lock = threading.Lock()
         self._info_lock = threading.Lock()  # one GPU probe at a time, whichever thread asks
         self._running: Worker | None = None
+        self._bench_cancel = threading.Event()
 
     def _worker(self, simulate: bool) -> Worker:
         with self._lock:
@@ -237,8 +258,92 @@ class Engine:
         return self._worker(backend == "simulator").call(
             {"kind": "python", "target": target, "kwargs": kwargs}, timeout=timeout)
 
+    def bench(self, op: str, sizes=None, impls=None, repeats: int = 3, on_progress=None, on_measurement=None,
+              max_seconds_per_impl: float = speed.DEFAULT_MAX_SECONDS, *, min_time: float = 0.2,
+              max_time: float = 2.0, seed: int = 0, timeout: float | None = None):
+        """Time ``op`` at ``sizes`` in each implementation, in the workers; returns a :class:`BenchResults`.
+
+        Every implementation but the simulator runs in the GPU (non-simulator) worker,
+        which also runs the CPU ones; ``simulator`` runs afterwards in the simulator
+        worker. Nothing is timed in the calling process, which never imports numba.
+
+        Parameters
+        ----------
+        op : {"dot", "matmul", "layer"}
+        sizes : iterable of int, optional
+            Defaults to ``speed.DEFAULT_SIZES[op]``; run smallest first (the skip estimates build on them).
+        impls : iterable of str, optional
+            Defaults to all of ``speed.IMPLS``.
+        repeats : int
+            At least this many timed repeats per (implementation, size) ...
+        min_time, max_time : float
+            ... and at least ``min_time`` seconds of them, stopping after ``max_time`` seconds.
+        on_progress : callable(Progress), optional
+            (implementation, size) pairs done out of all.
+        on_measurement : callable(Measurement), optional
+            Each measurement (or skip) as soon as it is done, in the calling thread.
+        max_seconds_per_impl : float
+            One call estimated over this is skipped with the estimate as its reason, never run.
+
+        Raises
+        ------
+        gpuviz.model.speed.SpeedError
+            A bad op, size or implementation (before anything starts).
+        BenchCancelled
+            :meth:`cancel` was called or ``timeout`` passed: the worker was killed; the
+            exception's ``results`` holds what was finished (marked ``cancelled``).
+        WorkerError, WorkerDied
+            The benchmark itself failed or its worker died.
+        """
+        op = speed.check_op(op)
+        sizes = speed.check_sizes(op, sizes)
+        impls = speed.check_impls(impls)
+        self._bench_cancel.clear()
+        results = speed.BenchResults(speed.Machine.unknown())
+        groups = [(False, [i for i in impls if i != "simulator"]), (True, [i for i in impls if i == "simulator"])]
+        total = len(sizes) * len(impls)
+        offset = 0
+
+        def partial(payload):
+            m = speed.Measurement.from_dict(payload)
+            results.add(m)
+            if on_measurement is not None:
+                on_measurement(m)
+
+        for simulate, group in groups:
+            if not group:
+                continue
+            worker = self._worker(simulate)
+
+            def progress(p, worker=worker):
+                # a cancel that came while this worker was starting is honoured here
+                if self._bench_cancel.is_set():
+                    worker.cancel()
+                if on_progress is not None:
+                    on_progress(p)
+
+            job = {"kind": "bench", "op": op, "sizes": list(sizes), "impls": group, "repeats": int(repeats),
+                   "min_time": float(min_time), "max_time": float(max_time), "seed": int(seed),
+                   "max_seconds": float(max_seconds_per_impl), "offset": offset, "total": total}
+            self._running = worker
+            try:
+                if self._bench_cancel.is_set():
+                    raise Cancelled("cancelled")
+                out = worker.call(job, progress, timeout=timeout, on_partial=partial)
+            except Cancelled as e:
+                results.cancelled = True
+                raise BenchCancelled(str(e), results) from None
+            finally:
+                self._running = None
+            machine = speed.Machine.from_dict(out["machine"])
+            if results.machine.cpu == "unknown" or (machine.gpu and not results.machine.gpu):
+                results.machine = machine
+            offset += len(sizes) * len(group)
+        return results
+
     def cancel(self) -> None:
-        """Cancel the job that is running, if any."""
+        """Cancel the job that is running, if any (a benchmark sweep included)."""
+        self._bench_cancel.set()
         w = self._running
         if w is not None:
             w.cancel()

@@ -71,8 +71,11 @@ class Worker:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
-    def call(self, job: dict, on_progress=None, timeout: float | None = None):
+    def call(self, job: dict, on_progress=None, timeout: float | None = None, on_partial=None):
         """Run ``job`` in the worker and return its result dict.
+
+        ``on_progress(Progress)`` gets the job's progress; ``on_partial(payload)`` each
+        piece a streaming job (``bench``) sends before its result.
 
         Raises
         ------
@@ -117,6 +120,9 @@ class Worker:
                     if tag == "progress":
                         if on_progress is not None:
                             on_progress(Progress(msg[1], msg[2]))
+                    elif tag == "partial":
+                        if on_partial is not None:
+                            on_partial(msg[1])
                     elif tag == "result":
                         return msg[1]
                     elif tag == "error":

@@ -4,8 +4,9 @@ Started with multiprocessing's *spawn* context by :mod:`gpuviz.engine.process`.
 ``NUMBA_ENABLE_CUDASIM`` is read when ``numba.cuda`` is first imported, so each
 worker is either a simulator worker or a GPU worker for its whole life, and it
 sets the variable before its first numba import. Messages in: job dicts, or
-``None`` to stop. Messages out: ``("progress", done, total)``, then
-``("result", dict)`` or ``("error", one-line message)``.
+``None`` to stop. Messages out: ``("progress", done, total)`` and (from jobs that
+stream, e.g. ``bench``) ``("partial", payload)``, then ``("result", dict)`` or
+``("error", one-line message)``.
 """
 
 from __future__ import annotations
@@ -208,7 +209,28 @@ def handle_python(job, progress):
     return getattr(importlib.import_module(module), name)(**job.get("kwargs", {}))
 
 
-HANDLERS = {"info": handle_info, "matmul": handle_matmul, "probe": handle_probe, "python": handle_python}
+def handle_bench(job, progress):
+    """The speed benchmark (issue 7): each measurement streamed with ``progress.partial``."""
+    from gpuviz.engine.bench import handle_bench as run
+
+    return run(job, progress)
+
+
+HANDLERS = {"info": handle_info, "matmul": handle_matmul, "probe": handle_probe, "python": handle_python,
+            "bench": handle_bench}
+
+
+class _Reporter:
+    """``progress(done, total)`` for every handler; ``progress.partial(payload)`` for those that stream."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __call__(self, done, total):
+        self.conn.send(("progress", int(done), int(total)))
+
+    def partial(self, payload):
+        self.conn.send(("partial", payload))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -238,8 +260,7 @@ def worker_main(conn, simulate: bool) -> None:
     # numba's own warnings (deprecations, under-filled grids) are not the user's business
     warnings.filterwarnings("ignore", module="numba.*")
 
-    def progress(done, total):
-        conn.send(("progress", int(done), int(total)))
+    progress = _Reporter(conn)
 
     while True:
         try:

@@ -37,6 +37,14 @@ A ``panel = "grad"`` scenario's ``[params]`` holds optional ``layer``
 :class:`gpuviz.model.dense.GradParams`. Its ``[view]`` is kept as read, and
 its key steps index training steps.
 
+A ``panel = "speed"`` scenario's ``[params]`` holds ``op`` (``"dot"``,
+``"matmul"`` or ``"layer"``), ``sizes`` (an array of whole numbers: vector
+lengths, matrix sizes N or batch sizes) and ``impls`` (an array of
+implementation names, see :data:`gpuviz.model.speed.IMPLS`); its optional
+``[view]`` has ``results``, a benchmark JSON file (relative to the scenario
+file's folder, or absolute) whose figures the panel shows, labelled with the
+machine they were measured on. It has no steps: a key step may only be step 0.
+
 Files are written by :func:`save_scenario` with a small writer of this flat
 schema (strings, whole numbers, booleans and arrays of them), so no TOML
 writing library is needed.
@@ -58,6 +66,7 @@ except ImportError:  # Python 3.10
 
 from ..paths import asset_path
 from . import broadcast as bc
+from . import speed
 from .budget import Budget
 from .dense import GRAD_PARAM_KEYS, DenseError, GradParams
 from .frames import kernel_steps
@@ -68,7 +77,7 @@ from .scene import FOCUS, MatmulParams, SceneError
 SCHEMA = 1
 
 #: Panels whose parameters this version checks; a scenario of another panel is read but not checked.
-KNOWN_PANELS = ("matmul", "broadcast", "grad")
+KNOWN_PANELS = ("matmul", "broadcast", "grad", "speed")
 
 _TOP_KEYS = ("schema", "panel", "title", "description", "params", "view", "key_steps", "quiz")
 _QUIZ_KEYS = ("question", "answer", "letter")
@@ -78,6 +87,14 @@ _PARAM_KEYS = tuple(f.name for f in fields(MatmulParams))
 _REQUIRED_PARAMS = ("kernel", "m", "n", "k", "block")
 _VIEW_KEYS = ("step", "selected_block", "selected_thread", "focus", "cumulative", "compare_kernel")
 _KEY_STEP_KEYS = ("step", "caption")
+#: A speed scenario's tables.
+SPEED_PARAM_KEYS = ("op", "sizes", "impls")
+SPEED_VIEW_KEYS = ("results",)
+#: The most sizes one speed sweep takes (each size runs every implementation).
+MAX_SPEED_SIZES = 12
+#: The largest matrix product N a sweep without a GPU implementation may ask for: three N×N float32
+#: matrices and the CPU's time per size stay within a laptop's budget.
+CPU_MATMUL_MAX = 4096
 
 
 class ScenarioError(ValueError):
@@ -291,6 +308,21 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
                             Path(path) if path is not None else None)
         check_scenario(scenario, budget, _checker=c)
         return scenario
+    if panel == "speed":
+        c.table(raw_params, "[params] of a speed scenario", SPEED_PARAM_KEYS)
+        c.table(raw_view, "[view] of a speed scenario", SPEED_VIEW_KEYS)
+        for key in SPEED_PARAM_KEYS:
+            c.require(raw_params, key, "[params]")
+        params = {"op": c.string(raw_params["op"], "[params] op", nonempty=True),
+                  "sizes": _int_list(c, raw_params["sizes"], "[params] sizes"),
+                  "impls": _str_list(c, raw_params["impls"], "[params] impls")}
+        view = {}
+        if "results" in raw_view:
+            view["results"] = c.string(raw_view["results"], "[view] results", nonempty=True)
+        scenario = Scenario(panel, title, params, description, view, tuple(key_steps), schema,
+                            Path(path) if path is not None else None)
+        check_scenario(scenario, budget, _checker=c)
+        return scenario
     if panel not in KNOWN_PANELS:
         # a later panel's scenario: keep its tables as read, check only their shape
         c.table(raw_params, "[params]", tuple(raw_params) if isinstance(raw_params, dict) else ())
@@ -303,6 +335,51 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
                         Path(path) if path is not None else None)
     check_scenario(scenario, budget, _checker=c)
     return scenario
+
+
+def _int_list(c: _Checker, value, name: str) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        c.fail(f"{name} must be an array of whole numbers like [64, 128], got {_kind(value)} {value!r}")
+    return list(value)
+
+
+def _str_list(c: _Checker, value, name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        c.fail(f"{name} must be an array of strings like [\"python\", \"numpy\"], got {_kind(value)} {value!r}")
+    return list(value)
+
+
+def check_speed_request(op, sizes, impls, gpu: bool | None = None) -> tuple[str, tuple[int, ...], tuple[str, ...]]:
+    """A speed sweep's ``op``, ``sizes`` and ``impls`` checked and normalised (sizes sorted, impls in order).
+
+    ``gpu`` says whether this machine has a CUDA GPU (None: not known yet).
+    Raises :class:`gpuviz.model.speed.SpeedError` with one sentence: an unknown
+    op or implementation, a size that is not a positive whole number or over
+    the op's limit, more than :data:`MAX_SPEED_SIZES` sizes, or a matrix
+    product over :data:`CPU_MATMUL_MAX` with no GPU to run it.
+    """
+    op = speed.check_op(op)
+    sizes = speed.check_sizes(op, sizes)
+    if len(sizes) > MAX_SPEED_SIZES:
+        raise speed.SpeedError(f"{len(sizes)} sizes are too many for one sweep: at most {MAX_SPEED_SIZES}")
+    impls = speed.check_impls(impls)
+    if op == "matmul" and sizes[-1] > CPU_MATMUL_MAX:
+        on_gpu = gpu is not False and any(i in speed.GPU_IMPLS for i in impls)
+        if not on_gpu:
+            raise speed.SpeedError(f"N = {sizes[-1]:,} is over the CPU budget for a matrix product (memory and "
+                                   f"time): at most N = {CPU_MATMUL_MAX:,} without a GPU")
+    return op, sizes, impls
+
+
+def speed_results_path(scenario: Scenario) -> Path | None:
+    """The benchmark file a speed scenario's ``[view] results`` names (relative to the scenario's folder)."""
+    text = scenario.view.get("results") if isinstance(scenario.view, dict) else None
+    if not text:
+        return None
+    p = Path(text).expanduser()
+    if not p.is_absolute() and scenario.path is not None:
+        p = scenario.path.parent / p
+    return p
 
 
 def _matmul_params(c: _Checker, raw) -> MatmulParams:
@@ -354,6 +431,9 @@ def check_scenario(scenario: Scenario, budget: Budget | None = None, *, _checker
         except DenseError as e:
             c.fail(str(e))  # its messages name [params] and the key
         return
+    if scenario.panel == "speed":
+        _check_speed(c, scenario)
+        return
     if scenario.panel not in KNOWN_PANELS:
         return
     p = scenario.params
@@ -398,6 +478,25 @@ def check_scenario(scenario: Scenario, budget: Budget | None = None, *, _checker
         if not 0 <= ks.step < n_steps:
             c.fail(f"[[key_steps]] #{i}: step = {ks.step} is outside this product's timeline, "
                    f"steps 0 to {n_steps - 1}")
+
+
+def _check_speed(c: _Checker, scenario: Scenario) -> None:
+    params = scenario.params
+    if not isinstance(params, dict):
+        c.fail(f"[params] of a speed scenario must be a table, got {type(params).__name__}")
+    unknown = [key for key in params if key not in SPEED_PARAM_KEYS]
+    if unknown:
+        c.fail(f"unknown key {unknown[0]!r} in [params] (known keys: {', '.join(SPEED_PARAM_KEYS)})")
+    try:
+        check_speed_request(params.get("op"), params.get("sizes"), params.get("impls"))
+    except speed.SpeedError as e:
+        c.fail(f"[params]: {e}")
+    unknown = [key for key in scenario.view if key not in SPEED_VIEW_KEYS]
+    if unknown:
+        c.fail(f"unknown key {unknown[0]!r} in [view] (known keys: {', '.join(SPEED_VIEW_KEYS)})")
+    for i, ks in enumerate(scenario.key_steps, 1):
+        if ks.step != 0:
+            c.fail(f"[[key_steps]] #{i}: step = {ks.step}, but the speed panel has no steps (only step 0)")
 
 
 def _check_broadcast(c: _Checker, scenario: Scenario) -> None:
@@ -577,6 +676,7 @@ def save_scenario(scenario: Scenario, path) -> Path:
     return path
 
 
-__all__ = ["KNOWN_PANELS", "QUIZ_ANSWERS", "SCHEMA", "KeyStep", "Scenario", "ScenarioError", "apply_scenario",
-           "check_scenario", "dumps_scenario", "load_presets", "load_scenario", "parse_scenario", "presets_dir",
-           "save_scenario", "scenario_from_scene"]
+__all__ = ["CPU_MATMUL_MAX", "KNOWN_PANELS", "MAX_SPEED_SIZES", "QUIZ_ANSWERS", "SCHEMA", "KeyStep", "Scenario",
+           "ScenarioError", "apply_scenario", "check_scenario", "check_speed_request", "dumps_scenario",
+           "load_presets", "load_scenario", "parse_scenario", "presets_dir", "save_scenario", "scenario_from_scene",
+           "speed_results_path"]

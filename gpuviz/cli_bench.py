@@ -1,0 +1,263 @@
+"""``gpuviz bench``: the speed benchmark (issue 7) headless, as a table or one JSON object.
+
+Everything is timed in the engine's workers; this process imports neither numba
+nor Qt. Exit codes follow ``gpuviz``'s: 0 measured (every result correct), 1 some
+implementation gave a wrong result or failed, 2 a bad request (one line), 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+
+from .model import speed
+from .model.speed import IMPLS, OPS, BenchResults, SpeedError, fmt_seconds
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    out = []
+    for part in text.split(","):
+        part = part.strip().replace("_", "")
+        if not part:
+            continue
+        try:
+            value = float(part) if any(c in part for c in ".eE") else int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a size must be a whole number like 1000 or 1e6, got {part!r}") from None
+        if isinstance(value, float) and not value.is_integer():
+            raise argparse.ArgumentTypeError(f"a size must be a whole number, got {part!r}")
+        out.append(int(value))
+    if not out:
+        raise argparse.ArgumentTypeError("give at least one size, e.g. --sizes 1000,1000000")
+    return tuple(out)
+
+
+def _impls(text: str) -> tuple[str, ...]:
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    for name in names:
+        if name not in IMPLS:
+            raise argparse.ArgumentTypeError(f"unknown implementation {name!r}: choose from {', '.join(IMPLS)}")
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one implementation")
+    return names
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+        return value
+
+    return parse
+
+
+def add_bench_parser(commands) -> argparse.ArgumentParser:
+    """Add the ``bench`` subcommand to ``gpuviz``'s subparsers."""
+    bench = commands.add_parser(
+        "bench", help="time loops vs NumPy vs Numba (vs the GPU) on a dot product, a matrix product, a layer",
+        description="Time the same operation in several implementations (a pure-Python loop, NumPy, Numba "
+                    "@njit with and without fastmath/parallel, the CUDA kernels and cuBLAS on a GPU, the CUDA "
+                    "simulator at small sizes), each after a warm-up (JIT compile time shown apart), repeated, "
+                    "and checked against NumPy in float64. Implementations estimated to take longer than "
+                    "--max-seconds per call are skipped, with the estimate.",
+        epilog="Sizes: N for dot (float64 vectors) and matmul (N×N float32), the batch size for layer (one "
+               "forward+backward step of the 10×784 softmax layer). Defaults: dot 1,000,000 (the lecture's); "
+               f"matmul {','.join(map(str, speed.DEFAULT_SIZES['matmul']))}; layer "
+               f"{','.join(map(str, speed.DEFAULT_SIZES['layer']))}. Exit codes: 0 done, 1 a result was wrong "
+               "or an implementation failed, 2 bad request, 130 cancelled.")
+    bench.add_argument("--op", choices=OPS, default="dot", help="what to time (default dot)")
+    bench.add_argument("--sizes", type=_sizes, metavar="N,N,...", help="sizes to time, e.g. 1000,1e6")
+    bench.add_argument("--impl", type=_impls, metavar="A,B,...",
+                       help=f"implementations (default all): {', '.join(IMPLS)}")
+    bench.add_argument("--repeats", type=_positive(int), default=3, metavar="R",
+                       help="at least R timed repeats per implementation and size (more while under 0.2 s; "
+                            "default 3)")
+    bench.add_argument("--max-seconds", type=_positive(float), default=speed.DEFAULT_MAX_SECONDS, metavar="S",
+                       help=f"skip a call estimated to take longer than S seconds (default "
+                            f"{speed.DEFAULT_MAX_SECONDS:g})")
+    bench.add_argument("--json", action="store_true",
+                       help='print one JSON object {"machine": ..., "results": [...]} instead of the table')
+    bench.add_argument("--save", metavar="FILE.json", help="also save the results with the machine's description")
+    bench.add_argument("--load", metavar="FILE.json",
+                       help="print results saved with --save (or by the app) instead of measuring")
+    bench.set_defaults(handler=cmd_bench)
+    return bench
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+
+def _gflops(m: speed.Measurement) -> str:
+    g = m.gflops()
+    if g is None:
+        return "–"
+    return f"{g:.3g}" if g < 1000 else f"{g:,.0f}"
+
+
+def _times(x: float | None) -> str:
+    if x is None:
+        return "–"
+    if x >= 100:
+        return f"{x:,.0f}×"
+    return f"{x:.3g}×"
+
+
+def _note(m: speed.Measurement) -> str:
+    if m.skipped:
+        return f"skipped: {m.skipped}"
+    if m.correct is False:
+        return f"WRONG: error {m.max_rel_error:.2g} > {speed.TOLERANCE[m.op]:.0e}"
+    return speed.impl_note(m.op, m.impl) or ""
+
+
+def format_table(results: BenchResults) -> list[str]:
+    """The results as text lines, one table per op."""
+    lines = [f"machine: {results.machine.label()}"]
+    if results.loaded:
+        lines.append(f"loaded from {results.source} (measured {results.created or 'at an unknown time'})")
+    m = results.machine
+    if m.busy:
+        lines.append(f"note: load average {m.load:g} on {m.cores} cores while measuring: other programs "
+                     "competed for the CPU, so these times are slower than this machine can do")
+    if results.cancelled:
+        lines.append("cancelled: the sweep stopped before every measurement was taken")
+    speedups = results.speedups("python")
+    for op in results.ops():
+        layer = op == "layer"
+        header = ["impl", "batch" if layer else "size", "median", "min–max", "GFLOP/s"]
+        header += ["examples/s"] if layer else []
+        header += ["× python", "compile", "note"]
+        rows = []
+        for m in sorted((m for m in results.measurements if m.op == op), key=lambda m: (m.size, IMPLS.index(m.impl))):
+            row = [m.impl, f"{m.size:,}", fmt_seconds(m.median_s),
+                   "–" if m.min_s is None else f"{fmt_seconds(m.min_s)}–{fmt_seconds(m.max_s)}", _gflops(m)]
+            if layer:
+                eps = m.examples_per_second()
+                row.append("–" if eps is None else f"{eps:,.0f}")
+            row += [_times(speedups.get((op, m.impl, m.size))),
+                    "–" if m.compile_s is None else fmt_seconds(m.compile_s), _note(m)]
+            rows.append(row)
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        lines += ["", speed.OP_LABELS[op]]
+        for r in [header, *rows]:
+            lines.append("  ".join(c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    return lines
+
+
+def _json_safe(value):
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+def _run(engine, args, sizes, impls, err) -> BenchResults:
+    """``engine.bench`` in a helper thread, so that Ctrl-C in the main thread can cancel it cleanly."""
+    box: dict = {}
+    done = threading.Event()  # an Event, not Thread.join: a join interrupted by Ctrl-C can misbehave
+    total = [0]
+    count = [0]
+
+    def progress(p):
+        total[0] = p.total
+
+    def measured(m: speed.Measurement):
+        count[0] += 1
+        what = m.skipped and f"skipped ({m.skipped})" or f"{fmt_seconds(m.median_s)} ({m.repeats} repeats)"
+        print(f"[{count[0]}/{total[0] or '?'}] {m.op} {m.impl} {m.size:,}: {what}", file=err, flush=True)
+
+    def target():
+        try:
+            box["results"] = engine.bench(args.op, sizes, impls, repeats=args.repeats, on_progress=progress,
+                                          on_measurement=measured, max_seconds_per_impl=args.max_seconds)
+        except BaseException as e:  # handed to the main thread, which raises it
+            box["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="gpuviz-bench", daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        deadline = time.monotonic() + 10
+        while not done.is_set() and time.monotonic() < deadline:
+            engine.cancel()
+            done.wait(0.05)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["results"]
+
+
+def _fail(message: str) -> int:
+    print(f"gpuviz: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_bench(args, out=None, err=None) -> int:
+    """The ``bench`` subcommand."""
+    from .engine import Engine
+    from .engine.process import WorkerDied, WorkerError
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        if args.load:
+            if args.sizes or args.impl or args.save:
+                return _fail("--load prints saved results: it takes no --sizes, --impl or --save")
+            results = BenchResults.load(args.load)
+        else:
+            sizes = speed.check_sizes(args.op, args.sizes)
+            impls = speed.check_impls(args.impl)
+            if args.save:
+                _check_writable(args.save)
+            with Engine() as engine:
+                try:
+                    results = _run(engine, args, sizes, impls, err)
+                except (WorkerError, WorkerDied) as e:
+                    print(f"gpuviz: the benchmark failed: {e}", file=err)
+                    return EXIT_FAILED
+            if args.save:
+                results.save(args.save)
+                print(f"saved {args.save}", file=err)
+    except SpeedError as e:
+        return _fail(str(e))
+    if args.json:
+        import json
+
+        print(json.dumps(_json_safe(results.to_json()), allow_nan=False), file=out)
+    else:
+        print("\n".join(format_table(results)), file=out)
+    bad = [m for m in results.measurements if m.correct is False or (m.skipped or "").startswith("failed")]
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def _check_writable(path) -> None:
+    from pathlib import Path
+
+    p = Path(path)
+    if p.suffix.lower() != ".json":
+        raise SpeedError(f"--save writes JSON: give a file name ending in .json, got {p.name!r}")
+    if not p.parent.is_dir():
+        raise SpeedError(f"--save: the folder {str(p.parent)!r} does not exist")
+
+
+__all__ = ["add_bench_parser", "cmd_bench", "format_table"]

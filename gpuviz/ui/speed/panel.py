@@ -1,0 +1,944 @@
+"""The "Speed" panel: the same operation as a Python loop, NumPy, Numba and on a GPU, timed on this machine.
+
+The lecture claims that matrix code is an order of magnitude faster than loops,
+that GPUs are faster again, and that larger batches train faster. This panel
+measures those claims instead of quoting them: :meth:`Engine.bench
+<gpuviz.engine.Engine.bench>` times each implementation in the engine's worker
+process (never in the GUI process, which never imports numba) and the panel
+draws the :class:`~gpuviz.model.speed.BenchResults` it returns: the ratio in
+large type, plots, and a table that copies as CSV. Results can be saved and
+loaded with the machine they were measured on, and loaded figures say so.
+
+The panel has no time steps. Space starts the run (or cancels it); the other
+timeline keys (arrows, Home, End, +, −) do nothing here.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...model import scenario as scenarios
+from ...model import speed
+from ...model.scenario import ScenarioError, check_speed_request, speed_results_path
+from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
+from ..matmul._style import FieldMessage, apply_theme, font, hex_colour, mix
+from ..panel import Panel
+from ..theme import LIGHT, Theme, slide_look
+from .plots import NOT_A_SPEED, SpeedPlots
+from .runner import BenchRunner
+from .style import GPU_IMPLS, OP_NAMES, SIMULATOR_NOTE, SIZE_SHORT, format_ratio, format_seconds, impl_name
+from .table import ResultsTable
+
+#: The lecture demo: the 1,000,000-element dot product as a loop, with NumPy and with Numba.
+DEMO_PARAMS = {"op": "dot", "sizes": [1_000_000], "impls": ["python", "numpy", "numba"]}
+DEMO_TITLE = "Lecture demo: dot product of two 1,000,000-element vectors"
+DEFAULT_IMPLS = {
+    "dot": ["python", "numpy", "numba", "numba-fastmath"],
+    "matmul": ["python", "numpy", "numba", "numba-fastmath", "numba-parallel", "gpu-naive", "gpu-tiled", "cublas"],
+    "layer": ["python", "numpy", "numba"],
+}
+EMPTY_TEXT = "Not measured yet: press Run."
+_SIZE_TOKEN = re.compile(r"^(\d+)([kKmM]?)$")
+
+
+def parse_sizes(text: str) -> list[int]:
+    """Sizes typed as ``64, 128 256`` or ``1k, 10k, 1M`` (k = 1,000, M = 1,000,000); SpeedError when not.
+
+    Only the text is read here; the limits are the model's (:func:`check_speed_request`).
+    """
+    tokens = [t for t in re.split(r"[,;\s]+", text.strip().replace("_", "")) if t]
+    if not tokens:
+        raise SpeedError("type one or more sizes, separated by commas (e.g. 64, 128, 256; 1k = 1,000, 1M = 1,000,000)")
+    out = []
+    for tok in tokens:
+        m = _SIZE_TOKEN.match(tok)
+        if m is None:
+            raise SpeedError(f"“{tok}” is not a whole number: sizes are positive whole numbers like 256, 10k or 1M")
+        value = int(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
+        out.append(value)
+    return out
+
+
+def format_sizes(sizes) -> str:
+    """The sizes field's text: ``1k, 10k, 1M`` for round thousands, plain numbers otherwise."""
+    def one(n: int) -> str:
+        if n >= 1_000_000 and n % 1_000_000 == 0:
+            return f"{n // 1_000_000}M"
+        if n >= 10_000 and n % 1_000 == 0:
+            return f"{n // 1_000}k"
+        return str(n)
+    return ", ".join(one(int(n)) for n in sizes)
+
+
+def _section(text: str) -> QLabel:
+    lab = QLabel(text)
+    lab.setObjectName("section")
+    return lab
+
+
+class SpeedPanel(Panel):
+    """The "Speed" panel.
+
+    Parameters
+    ----------
+    engine : gpuviz.engine.Engine, optional
+        Runs the benchmarks in its worker; None: one is made on the first run
+        (and closed by :meth:`shutdown`). With an engine given, the panel asks
+        it for the GPU when first shown (in a thread), to disable the GPU
+        implementations where there is none; :meth:`set_gpu_info` tells it too.
+    parent : QWidget, optional
+    theme : Theme
+
+    Attributes
+    ----------
+    results : BenchResults or None
+        What the figures show (None: nothing measured or loaded yet).
+    outcome : str
+        How the last run ended: ``ok``, ``cancelled``, ``refused``, ``died``, ``error``, or "".
+    """
+
+    panel_id = "speed"
+    title = "Speed"
+
+    def __init__(self, engine=None, parent=None, theme: Theme = LIGHT):
+        super().__init__(parent)
+        self.theme = theme
+        self._engine_given = engine is not None
+        self.runner = BenchRunner(engine, self)
+        self.runner.measurement.connect(self._on_measurement)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.results: BenchResults | None = None
+        self.outcome = ""
+        self._live: list = []
+        self._run_request: tuple | None = None
+        self._run_started = 0.0
+        self._results_file: Path | None = None
+        self._scenario_title = DEMO_TITLE
+        self._gpu: bool | None = None
+        self._gpu_name: str | None = None
+        self._lookup: threading.Thread | None = None
+        self._lookup_result: dict | None = None
+        self._lookup_timer = QTimer(self)
+        self._lookup_timer.setInterval(200)
+        self._lookup_timer.timeout.connect(self._poll_gpu)
+        self._temp_dir: tempfile.TemporaryDirectory | None = None
+        self._status = ""
+
+        self._build_side()
+        self._build_main()
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.side_scroll)
+        lay.addWidget(self.main, 1)
+
+        self._set_controls(DEMO_PARAMS)
+        self.set_theme(theme)
+        self._show_results()
+        self._update_buttons()
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _build_side(self) -> None:
+        side = QWidget()
+        g = QGridLayout(side)
+        g.setContentsMargins(8, 8, 8, 8)
+        g.setVerticalSpacing(5)
+        row = 0
+
+        def add(widget, span=2):
+            nonlocal row
+            g.addWidget(widget, row, 0, 1, span)
+            row += 1
+
+        self.demo_button = QPushButton("▶ Lecture demo\n1,000,000-element dot product")
+        self.demo_button.setToolTip("One click: time the lecture's dot product of two 1,000,000-element vectors as "
+                                    "a Python loop, with NumPy and with Numba, and show the ratio")
+        self.demo_button.clicked.connect(self.lecture_demo)
+        add(self.demo_button)
+
+        self.sections = [_section("Operation")]
+        add(self.sections[-1])
+        self.op_box = QComboBox()
+        for op in OPS:
+            self.op_box.addItem(OP_NAMES[op], op)
+        self.op_box.setToolTip("What every implementation computes (results are checked equal across them)")
+        # the layer's long name must not widen the side column: the combo elides it instead
+        self.op_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.op_box.setMinimumContentsLength(12)
+        self.op_box.activated.connect(lambda _i: self._op_chosen())
+        add(self.op_box)
+
+        self.sections.append(_section("Sizes"))
+        add(self.sections[-1])
+        self.sizes_hint = QLabel()
+        self.sizes_hint.setWordWrap(True)
+        add(self.sizes_hint)
+        self.sizes_field = QLineEdit()
+        self.sizes_field.setPlaceholderText("e.g. 64, 128, 256  (1k = 1,000, 1M = 1,000,000)")
+        self.sizes_field.setToolTip("Sizes separated by commas; 1k = 1,000 and 1M = 1,000,000")
+        self.sizes_field.editingFinished.connect(self._check_fields)
+        add(self.sizes_field)
+        self.sizes_message = FieldMessage()
+        add(self.sizes_message)
+
+        self.sections.append(_section("Implementations"))
+        add(self.sections[-1])
+        self.impl_boxes: dict[str, QCheckBox] = {}
+        for impl in IMPLS:
+            box = QCheckBox(impl_name(impl))
+            box.setToolTip(self._impl_tip(impl))
+            box.toggled.connect(lambda _on: self._check_fields(impls_only=True))
+            self.impl_boxes[impl] = box
+            add(box)
+        self.impls_message = FieldMessage()
+        add(self.impls_message)
+
+        buttons = QWidget()
+        b = QHBoxLayout(buttons)
+        b.setContentsMargins(0, 4, 0, 0)
+        self.run_button = QPushButton("▶ Run")
+        self.run_button.setToolTip("Time the chosen implementations at every size in a worker process (Space)")
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QPushButton("■ Cancel")
+        self.cancel_button.setToolTip("Stop the run: its worker process is ended (Space)")
+        self.cancel_button.clicked.connect(self.cancel)
+        b.addWidget(self.run_button, 1)
+        b.addWidget(self.cancel_button, 1)
+        add(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self.progress.setTextVisible(True)
+        add(self.progress)
+        self.run_status = QLabel()
+        self.run_status.setWordWrap(True)
+        add(self.run_status)
+        self.run_message = FieldMessage()
+        add(self.run_message)
+
+        self.sections.append(_section("Results file"))
+        add(self.sections[-1])
+        files = QWidget()
+        f = QHBoxLayout(files)
+        f.setContentsMargins(0, 0, 0, 0)
+        self.load_button = QPushButton("Open…")
+        self.load_button.setToolTip("Show figures saved earlier (e.g. measured on a GPU machine); they are "
+                                    "labelled with the file and the machine they were measured on")
+        self.load_button.clicked.connect(self._ask_load)
+        self.save_button = QPushButton("Save…")
+        self.save_button.setToolTip("Save these figures with the machine's description (JSON)")
+        self.save_button.clicked.connect(self._ask_save)
+        f.addWidget(self.load_button, 1)
+        f.addWidget(self.save_button, 1)
+        add(files)
+        self.file_message = FieldMessage()
+        add(self.file_message)
+
+        self.note = QLabel(
+            "How it is measured: each implementation runs once to warm up (Numba's compile time is kept apart and "
+            "shown), then several timed repeats; the median is shown with min and max. Every result is checked "
+            "against NumPy. Implementations that would take too long at a size are skipped, with the estimate. "
+            f"The CUDA simulator is a {SIMULATOR_NOTE}: it emulates GPU threads one by one on the CPU.")
+        self.note.setWordWrap(True)
+        add(self.note)
+        g.setRowStretch(row, 1)
+        self.side_scroll = QScrollArea()
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setWidget(side)
+
+    def _build_main(self) -> None:
+        self.main = QWidget()
+        v = QVBoxLayout(self.main)
+        v.setContentsMargins(8, 6, 8, 6)
+        self.title_label = QLabel()
+        self.title_label.setWordWrap(True)
+        self.caption_label = QLabel()
+        self.caption_label.setWordWrap(True)
+        self.caption_label.hide()
+        self.ratio_label = QLabel()
+        self.ratio_label.setWordWrap(True)
+        self.ratio_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.medians_label = QLabel()
+        self.medians_label.setWordWrap(True)
+        self.medians_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.source_label = QLabel()
+        self.source_label.setWordWrap(True)
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.empty_label = QLabel(EMPTY_TEXT)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.plots = SpeedPlots(theme=self.theme)
+        self.skipped_label = QLabel()
+        self.skipped_label.setWordWrap(True)
+        self.skipped_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.table_box = QWidget()
+        t = QVBoxLayout(self.table_box)
+        t.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        self.table_title = QLabel("Results")
+        head.addWidget(self.table_title)
+        head.addStretch(1)
+        self.copy_button = QPushButton("Copy as CSV")
+        self.copy_button.setToolTip("Copy the whole table as CSV, with the machine's description (Ctrl+C in the table)")
+        self.copy_button.clicked.connect(self.copy_csv)
+        head.addWidget(self.copy_button)
+        t.addLayout(head)
+        self.table = ResultsTable(theme=self.theme)
+        self.table.setMinimumHeight(130)
+        t.addWidget(self.table, 1)
+
+        v.addWidget(self.title_label)
+        v.addWidget(self.caption_label)
+        v.addWidget(self.ratio_label)
+        v.addWidget(self.medians_label)
+        v.addWidget(self.source_label)
+        v.addWidget(self.empty_label, 5)
+        v.addWidget(self.plots, 5)
+        v.addWidget(self.skipped_label)
+        v.addWidget(self.table_box, 2)
+
+    @staticmethod
+    def _impl_tip(impl: str) -> str:
+        tips = {
+            "python": "A plain Python for loop over Python floats: the lecture's baseline",
+            "numpy": "One NumPy call (np.dot / @), which runs the machine's BLAS library",
+            "numba": "The same loop compiled by Numba's @njit (compile time shown apart)",
+            "numba-fastmath": "@njit(fastmath=True): lets the compiler reorder the sum and use SIMD",
+            "numba-parallel": "@njit(parallel=True) with prange: every core of this machine",
+            "gpu-naive": "gpuviz's naive CUDA kernel, timed with CUDA events (needs a CUDA GPU)",
+            "gpu-tiled": "gpuviz's shared-memory tiled CUDA kernel (needs a CUDA GPU)",
+            "cublas": "NVIDIA's cuBLAS library through CuPy (needs a CUDA GPU)",
+            "simulator": f"Numba's CUDA simulator on the CPU, small sizes only: a {SIMULATOR_NOTE}",
+        }
+        return tips.get(impl, impl)
+
+    # -- theme and slide ----------------------------------------------------------------------
+
+    def _look(self) -> Theme:
+        return slide_look(self.theme) if self.slide else self.theme
+
+    def set_theme(self, theme: Theme) -> None:
+        super().set_theme(theme)
+        self._apply_look()
+
+    def _apply_look(self) -> None:
+        t = self._look()
+        apply_theme(self, t)
+        muted = hex_colour(mix(t.foreground, t.background, 0.7))
+        for lab in self.sections:
+            lab.setFont(font(t, bold=True, scale=1.1))
+        self.demo_button.setFont(font(t, bold=True, scale=1.1))
+        self.run_button.setFont(font(t, bold=True))
+        self.sizes_hint.setFont(font(t, scale=0.9))
+        self.note.setFont(font(t, scale=0.85))
+        self.note.setStyleSheet(f"color: {muted};")
+        for w in self.findChildren(FieldMessage):
+            w.set_theme(t)
+        self.title_label.setFont(font(t, bold=True, scale=1.9 if self.slide else 1.3))
+        self.caption_label.setFont(font(t, scale=1.2))
+        self.ratio_label.setFont(font(t, bold=True, scale=3.0 if self.slide else 2.4))
+        self.medians_label.setFont(font(t, scale=1.25 if self.slide else 1.15))
+        self.source_label.setFont(font(t, scale=1.0 if self.slide else 0.95))
+        self.source_label.setStyleSheet(f"color: {muted};")
+        self.empty_label.setFont(font(t, bold=True, scale=2.0))
+        self.skipped_label.setFont(font(t, scale=0.95))
+        self.table_title.setFont(font(t, bold=True, scale=1.1))
+        self.side_scroll.setFixedWidth(min(round(370 * t.font_scale), 580))
+        self.plots.set_theme(t)
+        self.table.set_theme(t)
+        self._show_results()
+
+    def set_slide(self, on: bool) -> None:
+        """Slide look: only the title, the caption, the ratio, the source line and the plots with their legend."""
+        self.slide = bool(on)
+        for w in (self.side_scroll, self.table_box, self.skipped_label):
+            w.setVisible(not self.slide)
+        self._apply_look()
+
+    def set_caption(self, text: str | None) -> None:
+        super().set_caption(text)
+        self.caption_label.setText(self.caption or "")
+        self.caption_label.setVisible(self.slide and bool(self.caption))
+
+    # -- the timeline keys ----------------------------------------------------------------------
+
+    # The panel has no steps: Space (play/pause) starts a run or cancels it, and the
+    # stepping keys have nothing to step through, so they honestly do nothing.
+
+    def play_pause(self) -> None:
+        if self.runner.running:
+            self.cancel()
+        else:
+            self.run()
+
+    def step_by(self, delta: int) -> None:
+        """No steps to move through (the arrows do nothing here)."""
+
+    def first_step(self) -> None:
+        """No steps (Home does nothing here)."""
+
+    def last_step(self) -> None:
+        """No steps (End does nothing here)."""
+
+    def faster(self) -> None:
+        """No playback speed (+ does nothing here)."""
+
+    def slower(self) -> None:
+        """No playback speed (− does nothing here)."""
+
+    # -- controls -----------------------------------------------------------------------------
+
+    def _set_controls(self, params: dict) -> None:
+        op = params.get("op", "dot")
+        self.op_box.setCurrentIndex(max(0, self.op_box.findData(op)))
+        self.sizes_field.setText(format_sizes(params.get("sizes", speed.DEFAULT_SIZES[op])))
+        chosen = set(params.get("impls", DEFAULT_IMPLS[op]))
+        for impl, box in self.impl_boxes.items():
+            box.blockSignals(True)
+            box.setChecked(impl in chosen)
+            box.blockSignals(False)
+        self._update_size_hint()
+
+    def _update_size_hint(self) -> None:
+        op = self.op_box.currentData()
+        limit = speed.max_size(op)
+        if op == "matmul":
+            limit = scenarios.CPU_MATMUL_MAX if self._gpu is not True else limit
+        self.sizes_hint.setText(f"{speed.SIZE_LABELS[op]}, separated by commas (at most "
+                                f"{scenarios.MAX_SPEED_SIZES} sizes, each up to {limit:,})")
+
+    def _op_chosen(self) -> None:
+        op = self.op_box.currentData()
+        self.sizes_field.setText(format_sizes(speed.DEFAULT_SIZES[op]))
+        for impl, box in self.impl_boxes.items():
+            box.blockSignals(True)
+            box.setChecked(impl in DEFAULT_IMPLS[op] and box.isEnabled())
+            box.blockSignals(False)
+        self._update_size_hint()
+        self.sizes_message.clear()
+        self.impls_message.clear()
+
+    def chosen_impls(self) -> list[str]:
+        return [impl for impl, box in self.impl_boxes.items() if box.isChecked() and box.isEnabled()]
+
+    def set_field(self, sizes: str | None = None, op: str | None = None, impls=None) -> bool:
+        """Type into the controls (tests and scripts) and check them; False when a message is shown."""
+        if op is not None:
+            self.op_box.setCurrentIndex(self.op_box.findData(op))
+            self._op_chosen()
+        if sizes is not None:
+            self.sizes_field.setText(sizes)
+        if impls is not None:
+            for impl, box in self.impl_boxes.items():
+                box.blockSignals(True)
+                box.setChecked(impl in impls)
+                box.blockSignals(False)
+        return self._check_fields() is not None
+
+    def _check_fields(self, impls_only: bool = False):
+        """The request the controls describe, checked by the model; None (with messages shown) when invalid."""
+        impls = self.chosen_impls()
+        if not impls:
+            self.impls_message.show_message("Choose at least one implementation to time.")
+            return None
+        self.impls_message.clear()
+        if impls_only and not self.sizes_message.message:
+            return None
+        op = self.op_box.currentData()
+        try:
+            sizes = parse_sizes(self.sizes_field.text())
+            request = check_speed_request(op, sizes, impls, gpu=self._gpu)
+        except SpeedError as e:
+            self.sizes_message.show_message(_sentence(str(e)))
+            return None
+        self.sizes_message.clear()
+        return request
+
+    # -- GPU ------------------------------------------------------------------------------------
+
+    def set_gpu_info(self, info: dict) -> None:
+        """What :meth:`Engine.gpu_info <gpuviz.engine.Engine.gpu_info>` found (the main window's ``backend_found``)."""
+        info = info or {}
+        self._gpu = bool(info.get("gpu_available"))
+        self._gpu_name = info.get("gpu_name")
+        self._update_gpu_boxes()
+
+    def _update_gpu_boxes(self) -> None:
+        for impl in GPU_IMPLS:
+            box = self.impl_boxes[impl]
+            if self._gpu is False:
+                box.setEnabled(False)
+                box.setToolTip(f"{self._impl_tip(impl)}. No CUDA GPU was found on this machine: load results "
+                               "measured on a GPU machine to show them (Results file → Open…)")
+            else:
+                box.setEnabled(True)
+                name = f" Found: {self._gpu_name}." if self._gpu and self._gpu_name else ""
+                box.setToolTip(self._impl_tip(impl) + "." + name)
+        self._update_size_hint()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # only a panel given the app's engine asks (an export's copy has none and must not spawn workers)
+        if self._engine_given and self._gpu is None and self._lookup is None:
+            self._lookup = threading.Thread(target=self._lookup_gpu, args=(self.runner.engine,), daemon=True,
+                                            name="gpuviz-speed-gpu-lookup")
+            self._lookup.start()
+            self._lookup_timer.start()
+
+    def _lookup_gpu(self, engine) -> None:
+        try:
+            self._lookup_result = engine.gpu_info()
+        except Exception as e:  # the boxes stay enabled; a run reports "no GPU" as a skip reason
+            self._lookup_result = {"gpu_available": None, "error": str(e)}
+
+    def _poll_gpu(self) -> None:
+        if self._lookup is None or self._lookup.is_alive():
+            return
+        self._lookup_timer.stop()
+        info = self._lookup_result or {}
+        if info.get("gpu_available") is not None and self._gpu is None:
+            self.set_gpu_info(info)
+
+    # -- running --------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.runner.running
+
+    def lecture_demo(self) -> None:
+        """One click: the 1M dot product, Python loop vs NumPy vs Numba, run now."""
+        if self.runner.running:
+            return
+        self._scenario_title = DEMO_TITLE
+        self._set_controls(DEMO_PARAMS)
+        self.sizes_message.clear()
+        self.impls_message.clear()
+        self.run()
+
+    def run(self) -> bool:
+        """Start timing what the controls say (False: a run is going, or an inline message says what is wrong)."""
+        if self.runner.running:
+            return False
+        request = self._check_fields()
+        if request is None:
+            return False
+        op, sizes, impls = request
+        self.run_message.clear()
+        self.file_message.clear()
+        self._live = []
+        self._run_request = request
+        self._run_started = time.monotonic()
+        self.outcome = ""
+        if not self.runner.start(op, sizes, impls):
+            return False
+        total = len(sizes) * len(impls)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("starting the benchmark worker…")
+        self._set_status(f"timing {len(impls)} implementation{'s' if len(impls) > 1 else ''} of the "
+                         f"{OP_NAMES[op]} at {len(sizes)} size{'s' if len(sizes) > 1 else ''} ({total} runs)…")
+        self._update_buttons()
+        self._show_results()
+        return True
+
+    def cancel(self) -> None:
+        """Stop the run (its worker process is ended); the figures measured before stay."""
+        if not self.runner.running:
+            return
+        self.runner.cancel()
+        self._set_status("cancelling…")
+        self._update_buttons()
+
+    def _on_measurement(self, m) -> None:
+        if not self.runner.running or self.runner.cancelling:
+            return
+        self._live.append(m)
+        self._show_results()
+
+    def _on_progress(self, done: int, total: int, text: str) -> None:
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+            self.progress.setFormat(f"{done}/{total}" + (f": {text}" if text else ""))
+        elif text:
+            self.progress.setFormat(text)
+        self._set_status(f"measuring… {done} of {total} done" + (f" ({text})" if text else "") if total else
+                         f"measuring… {text}")
+
+    def _on_finished(self, results, outcome: str) -> None:
+        took = time.monotonic() - self._run_started
+        self.outcome = outcome
+        self._live = []
+        if results is not None and results.measurements:
+            self._take_results(results, None)
+            self._keep_in_temp_file()
+        if outcome == "cancelled":
+            kept = ("the measurements finished before it are shown" if results is not None and results.measurements
+                    else "the figures shown before it stay")
+            self._set_status(f"run cancelled: {kept}")
+        else:
+            n = sum(1 for m in results.measurements if m.measured) if results is not None else 0
+            self._set_status(f"measured {n} figure{'s' if n != 1 else ''} in {took:.1f} s")
+            self._learn_gpu(results)
+        self._end_run()
+
+    def _on_failed(self, outcome: str, message: str) -> None:
+        self.outcome = outcome
+        self._live = []
+        self.run_message.show_message(_sentence(message) + " The figures shown before stay.")
+        self._set_status(f"run failed: {message}")
+        self._end_run()
+
+    def _end_run(self) -> None:
+        self._run_request = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self._update_buttons()
+        self._show_results()
+
+    def _learn_gpu(self, results) -> None:
+        if results is None or results.loaded or self._gpu is not None:
+            return
+        self._gpu = results.machine.gpu is not None
+        self._gpu_name = results.machine.gpu
+        self._update_gpu_boxes()
+
+    def _update_buttons(self) -> None:
+        running = self.runner.running
+        self.run_button.setEnabled(not running)
+        self.demo_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running and not self.runner.cancelling)
+        self.load_button.setEnabled(not running)
+        have = self.results is not None and not running
+        self.save_button.setEnabled(have)
+        self.copy_button.setEnabled(have)
+
+    # -- results files --------------------------------------------------------------------------
+
+    def _take_results(self, results: BenchResults, path: Path | None) -> None:
+        self.results = results
+        self._results_file = path
+        op = self.op_box.currentData()
+        ops = results.ops()
+        if ops and op not in ops:
+            op = ops[0]  # a file of another op: show what it holds
+        if ops:
+            # the controls say what the figures are of, so Run measures the same again here
+            impls = [i for i in results.impls(op) if self.impl_boxes[i].isEnabled()] or results.impls(op)
+            self._set_controls({"op": op, "sizes": results.sizes(op)[:scenarios.MAX_SPEED_SIZES], "impls": impls})
+
+    def load_results(self, path) -> bool:
+        """Show the figures in ``path`` (labelled with it and their machine); False with an inline message."""
+        path = Path(path)
+        if self.runner.running:
+            self.file_message.show_message("Wait for the run to finish (or cancel it) before opening results.")
+            return False
+        try:
+            results = BenchResults.load(path)
+        except SpeedError as e:
+            self.file_message.show_message(_sentence(str(e)) + " The figures shown before stay.")
+            return False
+        self.file_message.clear()
+        self._take_results(results, path)
+        self._scenario_title = f"Speed measured on {results.machine.cpu}" if not results.machine.gpu else \
+            f"Speed measured on {results.machine.gpu}"
+        self._show_results()
+        self._update_buttons()
+        self._set_status(f"showing results loaded from {path.name}")
+        return True
+
+    def save_results(self, path) -> bool:
+        """Save the shown figures with their machine (JSON); False with an inline message."""
+        if self.results is None:
+            self.file_message.show_message("Nothing to save yet: press Run first.")
+            return False
+        path = Path(path)
+        try:
+            self.results.save(path)
+        except (OSError, ValueError) as e:
+            self.file_message.show_message(f"Could not save {path.name}: {getattr(e, 'strerror', None) or e}.")
+            return False
+        self.file_message.clear()
+        self._results_file = path
+        self._set_status(f"results saved to {path.name}")
+        return True
+
+    def _ask_load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open benchmark results", "", "Benchmark results (*.json)")
+        if path:
+            self.load_results(path)
+
+    def _ask_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save benchmark results", "speed-results.json",
+                                              "Benchmark results (*.json)")
+        if path:
+            if not path.lower().endswith(".json"):
+                path += ".json"
+            self.save_results(path)
+
+    def _keep_in_temp_file(self) -> None:
+        """Write results measured here to a file of this session, so the scenario (and an export) can name them."""
+        try:
+            if self._temp_dir is None:
+                self._temp_dir = tempfile.TemporaryDirectory(prefix="gpuviz-speed-")
+            path = Path(self._temp_dir.name) / f"measured-{time.strftime('%Y%m%d-%H%M%S')}.json"
+            self.results.save(path)
+            self._results_file = path
+        except (OSError, ValueError):
+            self._results_file = None  # the scenario then says "not measured yet", never something false
+
+    def copy_csv(self) -> str:
+        """Copy the results as CSV (with the machine line); returns the text."""
+        return self.table.copy_csv()
+
+    # -- showing --------------------------------------------------------------------------------
+
+    def shown_results(self) -> BenchResults | None:
+        """What the figures draw now: the run's measurements so far while it runs, else :attr:`results`."""
+        if self.runner.running and self._live:
+            machine = self.results.machine if self.results is not None else speed.Machine.unknown()
+            return BenchResults(machine, list(self._live), source="running")
+        if self.runner.running:
+            return None
+        return self.results
+
+    def _shown_op(self, results) -> str:
+        op = self.op_box.currentData()
+        if self.runner.running and self._run_request is not None:
+            return self._run_request[0]
+        if results is not None and results.ops() and op not in results.ops():
+            return results.ops()[0]
+        return op
+
+    def _show_results(self) -> None:
+        results = self.shown_results()
+        op = self._shown_op(results)
+        measured = [m for m in results.measurements if m.op == op] if results is not None else []
+        have = any(m.measured for m in measured)
+        self.title_label.setText(self._scenario_title)
+        self.caption_label.setVisible(self.slide and bool(self.caption))
+        # visible first: axes laid out while hidden keep their old sizes until another paint
+        self.plots.setVisible(have)
+        self.empty_label.setVisible(not have)
+        self.plots.set_results(results if have else None, op)
+        self.table.set_results(results, op)
+        if self.runner.running:
+            self.empty_label.setText("Measuring… the first figures appear as soon as they are timed.")
+        elif measured and not have:
+            self.empty_label.setText("Nothing could be measured: every implementation was skipped (reasons below).")
+        else:
+            self.empty_label.setText(EMPTY_TEXT)
+        self._show_headline(results, op)
+        self._show_source(results)
+        self._show_skipped(measured)
+        self._update_buttons()
+
+    def _show_source(self, results) -> None:
+        if results is None:
+            self.source_label.setText("")
+            self.source_label.setVisible(False)
+            return
+        self.source_label.setVisible(True)
+        if results.source == "running":
+            self.source_label.setText("Measuring on this machine…")
+            return
+        when = (results.created or "")[:10]
+        if results.machine.cpu == "unknown" and results.machine.cores == 0:
+            where = "this machine (the run was cancelled before the worker described it)" if not results.loaded \
+                else "an unknown machine (the file does not describe it)"
+        else:
+            where = results.machine.label()
+        where += f" — {when}" if when else ""
+        if results.loaded:
+            text = f"Loaded from {Path(results.source).name}, measured on: {where}"
+        else:
+            text = f"Measured on: {where}"
+        if results.cancelled:
+            text += " (run cancelled: only what finished before)"
+        self.source_label.setText(text)
+
+    def _show_headline(self, results, op: str) -> None:
+        ratio, medians = headline(results, op)
+        self.ratio_label.setText(ratio)
+        self.ratio_label.setVisible(bool(ratio))
+        self.medians_label.setText(medians)
+        self.medians_label.setVisible(bool(medians))
+
+    def _show_skipped(self, measured) -> None:
+        groups: dict[tuple[str, str], list[int]] = {}
+        for m in measured:
+            if m.skipped is not None:
+                groups.setdefault((m.impl, m.skipped), []).append(m.size)
+        if not groups:
+            self.skipped_label.setText("")
+            self.skipped_label.setVisible(False)
+            return
+        op = measured[0].op
+        parts = []
+        for (impl, reason), sizes in groups.items():
+            where = f"{SIZE_SHORT.get(op, 'N')} = {', '.join(f'{s:,}' for s in sorted(sizes))}"
+            parts.append(f"{impl_name(impl)} at {where}: {reason}")
+        self.skipped_label.setText("Not measured (not plotted): " + "; ".join(parts) + ".")
+        self.skipped_label.setVisible(not self.slide)
+
+    def _set_status(self, text: str) -> None:
+        self._status = text
+        self.run_status.setText(text)
+        self.status_changed.emit(text)
+
+    # -- scenarios ------------------------------------------------------------------------------
+
+    def scenario(self, title: str):
+        request = self._run_request
+        if request is None:
+            impls = self.chosen_impls() or list(DEMO_PARAMS["impls"])
+            try:
+                sizes = list(parse_sizes(self.sizes_field.text()))
+            except SpeedError:
+                sizes = list(speed.DEFAULT_SIZES[self.op_box.currentData()])
+            params = {"op": self.op_box.currentData(), "sizes": sizes, "impls": impls}
+        else:
+            params = {"op": request[0], "sizes": list(request[1]), "impls": list(request[2])}
+        view = {"results": str(self._results_file)} if self.results is not None and self._results_file else {}
+        return scenarios.Scenario("speed", title, params, view=view)
+
+    def apply_scenario(self, scenario) -> None:
+        if getattr(scenario, "panel", None) != "speed":
+            raise ScenarioError(getattr(scenario, "path", None),
+                                f"is a {getattr(scenario, 'panel', None)!r} scenario, not one for the speed panel")
+        scenarios.check_scenario(scenario)
+        path = speed_results_path(scenario)
+        results = None
+        if path is not None:
+            try:
+                results = BenchResults.load(path)
+            except SpeedError as e:
+                raise ScenarioError(scenario.path, f"[view] results: {e}") from None
+        if self.runner.running:
+            self.runner.cancel()
+        p = scenario.params
+        self._set_controls({"op": p["op"], "sizes": list(p["sizes"]), "impls": list(p["impls"])})
+        for w in (self.sizes_message, self.impls_message, self.run_message, self.file_message):
+            w.clear()
+        self._scenario_title = scenario.title
+        self.results = None
+        self._results_file = None
+        self.outcome = ""
+        if results is not None:
+            self._take_results(results, path)
+        self._show_results()
+        if results is not None:
+            self._set_status(f"{scenario.title}: results loaded from {path.name}")
+        else:
+            self._set_status(f"{scenario.title}: not measured yet, press Run (Space)")
+
+    def presets(self) -> list:
+        found, _errors = scenarios.load_presets("speed")
+        if found:
+            return found
+        return [scenarios.Scenario("speed", DEMO_TITLE, dict(DEMO_PARAMS))]
+
+    def shutdown(self) -> None:
+        self._lookup_timer.stop()
+        self.runner.shutdown()
+        if self._temp_dir is not None:
+            self._temp_dir.cleanup()
+            self._temp_dir = None
+
+
+def headline(results, op: str) -> tuple[str, str]:
+    """The large ratio line and the medians under it, from ``results``' own figures ("" where there are none).
+
+    Dot and matmul: how many times faster NumPy (else the fastest implementation) is than the Python
+    loop, at the largest size where both were measured. Layer: how many more examples per second the
+    fastest batch size trains than the smallest, for NumPy (else the first implementation with two batches).
+    """
+    if results is None:
+        return "", ""
+    ms = [m for m in results.measurements if m.op == op and m.measured]
+    if not ms:
+        return "", ""
+    if op == "layer":
+        eps = results.examples_per_second()
+        for impl in ["numpy"] + [i for i in IMPLS if i != "numpy"]:
+            pts = sorted((b, v) for (i, b), v in eps.items() if i == impl)
+            if len(pts) >= 2:
+                # the smallest batch against the batch that trained fastest (the curve may bend down after it)
+                (b0, v0), (b1, v1) = pts[0], max(pts, key=lambda p: p[1])
+                ratio = v1 / v0
+                big = (f"Batch {b1:,} trains {format_ratio(ratio)} as many examples per second as batch {b0:,}"
+                       if b1 != b0 else f"Batch {b0:,} trained the most examples per second here")
+                return (big,
+                        f"{impl_name(impl)}: {v0:,.0f} examples/s at batch {b0:,} → {v1:,.0f} examples/s at "
+                        f"batch {b1:,} (one forward + backward step of the 10×784 layer)")
+    speedups = results.speedups("python")
+    sizes = sorted({m.size for m in ms}, reverse=True)
+    for size in sizes:
+        at = {m.impl: m for m in ms if m.size == size}
+        if "python" not in at:
+            continue
+        rivals = [i for i in at if i not in ("python",) + NOT_A_SPEED]
+        if not rivals:
+            continue
+        best = "numpy" if "numpy" in rivals else min(rivals, key=lambda i: at[i].median_s)
+        ratio = speedups[(op, best, size)]
+        faster = "faster" if ratio >= 1 else "slower"
+        shown = ratio if ratio >= 1 else 1 / ratio
+        big = f"{impl_name(best)} is {format_ratio(shown)} {faster} than the Python loop"
+        parts = []
+        for impl in [i for i in IMPLS if i in at]:
+            m = at[impl]
+            text = f"{impl_name(impl)} {format_seconds(m.median_s)}"
+            if impl not in ("python",) + NOT_A_SPEED and impl != best:
+                text += f" ({format_ratio(speedups[(op, impl, size)])})"
+            parts.append(text)
+        reps = sorted({at[i].repeats for i in at})
+        rep = f"median of {reps[0]}" if len(reps) == 1 else f"medians of {reps[0]}–{reps[-1]}"
+        return big, f"{' · '.join(parts)}  ({rep} runs, {SIZE_SHORT.get(op, 'N')} = {size:,})"
+    # no Python loop to compare with: say which was fastest, and by how much over the slowest
+    size = sizes[0]
+    at = [m for m in ms if m.size == size and m.impl not in NOT_A_SPEED]
+    if not at:
+        return "", ""
+    fast = min(at, key=lambda m: m.median_s)
+    return (f"Fastest at {SIZE_SHORT.get(op, 'N')} = {size:,}: {impl_name(fast.impl)}, "
+            f"{format_seconds(fast.median_s)}", "The Python loop was not measured at this size, so there is no "
+            "ratio against it.")
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(str(text).split())
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+__all__ = ["DEMO_PARAMS", "DEMO_TITLE", "SpeedPanel", "format_sizes", "headline", "parse_sizes"]

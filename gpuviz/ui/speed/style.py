@@ -1,0 +1,100 @@
+"""How each implementation looks in the speed panel: a colour, a marker symbol and a dash style, and its name.
+
+Colour alone must never be the only cue (a colour-blind student must be able
+to tell NumPy from Numba), so every implementation also has its own marker
+symbol and its own line dash, and the legend and the table name it in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PyQt6.QtCore import Qt
+
+from ...model.speed import GPU_IMPLS, IMPL_LABELS, OP_LABELS, SIZE_LABELS, fmt_seconds
+from ..matmul._style import mix
+from ..theme import OKABE_ITO, Theme
+
+#: What the panel calls each implementation: the model's names.
+IMPL_NAMES = IMPL_LABELS
+
+#: Said wherever the simulator's figures appear: its time is the CPU emulating threads one by one.
+SIMULATOR_NOTE = "correctness tool, not speed"
+
+OP_NAMES = OP_LABELS
+#: What "size" means for each operation (axis labels, table header).
+SIZE_NAMES = SIZE_LABELS
+SIZE_SHORT = {"dot": "N", "matmul": "N", "layer": "batch"}
+
+
+@dataclass(frozen=True)
+class ImplStyle:
+    """The look of one implementation.
+
+    Parameters
+    ----------
+    colour : str
+        An Okabe–Ito colour name, or ``"foreground"`` for the theme's text colour.
+    symbol : str
+        A pyqtgraph marker symbol.
+    dash : Qt.PenStyle
+        The line's dash pattern.
+    """
+
+    colour: str
+    symbol: str
+    dash: Qt.PenStyle
+
+    def rgb(self, theme: Theme) -> tuple[int, int, int]:
+        if self.colour == "foreground":
+            return tuple(theme.foreground)
+        rgb = OKABE_ITO[self.colour]
+        if self.colour == "yellow" and not theme.dark:
+            # Okabe–Ito yellow on white is too faint for a line: darken it (it keeps its hue and its symbol)
+            return mix(rgb, (0, 0, 0), 0.75)
+        if self.colour == "blue" and theme.dark:
+            return mix(rgb, (255, 255, 255), 0.6)
+        return rgb
+
+
+_S, _DASH, _DOT, _DASHDOT, _DASHDOTDOT = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
+                                         Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine)
+STYLES = {
+    "python": ImplStyle("vermillion", "o", _S),
+    "numpy": ImplStyle("blue", "s", _S),
+    "numba": ImplStyle("bluish_green", "t", _DASH),
+    "numba-fastmath": ImplStyle("orange", "d", _DASHDOT),
+    "numba-parallel": ImplStyle("reddish_purple", "t1", _DOT),
+    "gpu-naive": ImplStyle("sky_blue", "h", _DASH),
+    "gpu-tiled": ImplStyle("yellow", "star", _DASHDOTDOT),
+    "cublas": ImplStyle("foreground", "p", _S),
+    "simulator": ImplStyle("foreground", "x", _DOT),
+}
+_FALLBACK = ImplStyle("foreground", "+", _DASH)
+
+
+def style_of(impl: str) -> ImplStyle:
+    return STYLES.get(impl, _FALLBACK)
+
+
+def impl_name(impl: str) -> str:
+    """The implementation's name for people; the simulator's says it is not a speed."""
+    name = IMPL_NAMES.get(impl, impl)
+    return f"{name} ({SIMULATOR_NOTE})" if impl == "simulator" else name
+
+
+#: Times as the model and ``gpuviz bench`` write them (41 s, 12 ms, 850 µs).
+format_seconds = fmt_seconds
+
+
+def format_ratio(ratio: float) -> str:
+    """412×, 41×, 3.2×, 0.85× (whole numbers above 20: more digits would be noise)."""
+    if ratio >= 20:
+        return f"{ratio:,.0f}×"
+    if ratio >= 1:
+        return f"{ratio:.1f}×"
+    return f"{ratio:.2g}×"
+
+
+__all__ = ["GPU_IMPLS", "IMPL_NAMES", "OP_NAMES", "SIMULATOR_NOTE", "SIZE_NAMES", "STYLES", "ImplStyle",
+           "format_ratio", "format_seconds", "impl_name", "style_of"]
