@@ -45,7 +45,7 @@ from .export import (
     render_frames,
     steps_of,
 )
-from .matmul._style import FieldMessage
+from .style import FieldMessage
 
 #: The size presets (physical pixels); "Custom" takes any size up to 8K.
 SIZE_PRESETS = (("1920 × 1080 (Full HD)", (1920, 1080)), ("3840 × 2160 (4K, sharp)", (3840, 2160)))
@@ -54,7 +54,7 @@ FORMAT_NAMES = {"png": "PNG image", "svg": "SVG (vector, text stays text)", "gif
 DEFAULT_SIZE = SIZE_PRESETS[0][1]
 
 # the dialog's own remembered choices: where the files went, not how they look
-_FOLDER, _FORMAT, _SIZE = "export/folder", "export/format", "export/size"
+_FOLDER, _FORMAT, _SIZE = "folder", "format", "size"
 
 SLIDE_TIP = ("Slide: just the figure, for a lecture slide. Controls, input fields, the timeline and side columns "
              "are hidden; the figure gets a large title (the scenario's), its legend and the key step's caption, "
@@ -65,9 +65,8 @@ _ERRORS = (ExportError, ValueError, TypeError, KeyError, LookupError)
 
 
 def _remembered(settings, key: str, default: str) -> str:
-    # Settings._get reads nothing when settings are disabled (tests, --screenshot): the default then
-    value = settings._get(key, default) if settings is not None else default
-    return str(value) if value is not None else default
+    # disabled settings (tests, --screenshot) read nothing: the default then
+    return settings.export_choice(key, default) if settings is not None else default
 
 
 def _parse_size(text: str):
@@ -514,9 +513,9 @@ class ExportDialog(QDialog):
         settings = self.main_window.settings
         self._folder = str(req["path"].parent)
         if settings is not None:
-            settings._set(_FOLDER, self._folder)
-            settings._set(_FORMAT, req["format"])
-            settings._set(_SIZE, f"{req['size'][0]}x{req['size'][1]}")
+            settings.set_export_choice(_FOLDER, self._folder)
+            settings.set_export_choice(_FORMAT, req["format"])
+            settings.set_export_choice(_SIZE, f"{req['size'][0]}x{req['size'][1]}")
 
     def copy_frame(self) -> bool:
         """The current panel's frame at the dialog's size (theme, slide) on the clipboard."""

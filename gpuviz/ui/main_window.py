@@ -488,7 +488,9 @@ class MainWindow(QMainWindow):
         path = Path(path)
         title = title or self._titles.get(panel.panel_id) or path.stem.replace("_", " ")
         try:
-            save_scenario(panel.scenario(title), path)
+            # a panel whose scenario names other files (the speed panel's measurements) saves them beside it
+            for_file = getattr(panel, "scenario_for_file", None)
+            save_scenario(for_file(path, title) if for_file else panel.scenario(title), path)
         except SCENARIO_ERRORS as e:
             self.show_message(f"Could not save {path.name}: {e}")
             return False

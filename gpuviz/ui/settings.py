@@ -133,5 +133,16 @@ class Settings:
     def scenario_text(self, text: str | None) -> None:
         self._set(_SCENARIO_TEXT, text)
 
+    def export_choice(self, name: str, default: str) -> str:
+        """The export dialog's last ``name`` (``folder``, ``format``, ``size``), or ``default``.
+
+        These pre-fill the dialog only: what an export draws never depends on them.
+        """
+        value = self._get(f"export/{name}")
+        return str(value) if value else default
+
+    def set_export_choice(self, name: str, value: str) -> None:
+        self._set(f"export/{name}", value)
+
 
 __all__ = ["Settings"]

@@ -416,7 +416,7 @@ def test_without_a_gpu_the_gpu_implementations_are_disabled_with_a_reason(panel)
 # -- runs (a test double of the engine, then the real one) ------------------------------------------
 
 
-def test_a_run_streams_measurements_into_the_figures_and_reports(make_panel, qtbot):
+def test_a_run_streams_measurements_into_the_figures_and_reports(make_panel, qtbot, tmp_path):
     r = matmul_results()
     engine = FakeEngine(r)
     panel = make_panel(engine)
@@ -433,6 +433,16 @@ def test_a_run_streams_measurements_into_the_figures_and_reports(make_panel, qtb
     view = panel.scenario("t").view
     assert Path(view["results"]).is_file()
     assert BenchResults.load(view["results"]).measurements == r.measurements
+    # saved as a scenario file: the measurements go beside it, named relatively, and load in a fresh panel
+    from gpuviz.model.scenario import load_scenario, save_scenario
+
+    save_scenario(panel.scenario_for_file(tmp_path / "sweep.toml", "Sweep"), tmp_path / "sweep.toml")
+    assert (tmp_path / "sweep.results.json").is_file()
+    loaded = load_scenario(tmp_path / "sweep.toml")
+    assert loaded.view["results"] == "sweep.results.json"
+    fresh = make_panel()
+    fresh.apply_scenario(loaded)
+    assert fresh.results.measurements == r.measurements
 
 
 @pytest.mark.parametrize("error, needle", [

@@ -13,7 +13,7 @@ from PyQt6.QtCore import QRectF, QSize, Qt
 from PyQt6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..matmul._style import font, mix, okabe, pen, qcolor
+from ..style import font, mix, okabe, pen, qcolor
 from ..theme import LIGHT, Theme
 
 #: At most this many rows/columns/slices of one matrix are drawn: the first 3, "…", the last 3.

@@ -27,8 +27,8 @@ from PyQt6.QtWidgets import (
 
 from ...model import broadcast as bc
 from ...model import scenario as scenarios
-from ..matmul._style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, subscribe
 from ..panel import Panel, step_label
+from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, subscribe
 from ..theme import LIGHT, Theme, slide_look
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
 from .state import BroadcastState, random_shapes

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
-from ..matmul._style import apply_theme, font, subscribe
 from ..matmul.timeline import Timeline as _MatmulTimeline
 from ..panel import step_label
+from ..style import apply_theme, font, subscribe
 from ..theme import Theme
 
 #: Steps per second; a broadcasting explanation has a handful of steps, so slower than the matmul panel's.

@@ -15,7 +15,7 @@ from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..matmul._style import font, mix, pen, qcolor
+from ..style import font, mix, pen, qcolor
 from ..theme import LIGHT, OKABE_ITO, Theme
 
 NEGATIVE = OKABE_ITO["blue"]

@@ -39,8 +39,8 @@ from PyQt6.QtWidgets import (
 from ...model import scenario as scenarios
 from ...model.dense import DenseError
 from ...model.scene import SceneError
-from ..matmul._style import apply_theme, error_colour, font, hex_colour, mix, okabe
 from ..panel import Panel, step_label
+from ..style import apply_theme, error_colour, font, hex_colour, mix, okabe
 from ..theme import LIGHT, Theme, slide_look
 from .canvas import ColourBar, MatrixView, TileView, fmt, symmetric_limit
 from .state import LAYERS, VIEWS, GradState, GradStateError

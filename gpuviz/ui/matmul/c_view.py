@@ -25,8 +25,8 @@ from ...model.grid_view import (
     outline_segments,
     per_cell,
 )
+from ..style import mix, pen  # noqa: F401  (pen: re-exported for the views that import it from here)
 from ..theme import Theme, block_palette
-from ._style import mix, pen  # noqa: F401  (pen: re-exported for the views that import it from here)
 
 #: At most this many cells on screen get per-thread labels (one painter call each).
 LABEL_CELLS = 1024

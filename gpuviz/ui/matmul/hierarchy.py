@@ -16,8 +16,8 @@ from PyQt6.QtWidgets import QAbstractItemView, QFormLayout, QGroupBox, QLabel, Q
 
 from ...model.accesses import block_threads
 from ...model.launch import WARP_SIZE
+from ..style import apply_theme, font, mix, qcolor, subscribe
 from ..theme import Theme
-from ._style import apply_theme, font, mix, qcolor, subscribe
 
 GRID, ROW, BLOCK, WARP, THREAD = range(5)
 GROUP_ROWS_ABOVE = 1024

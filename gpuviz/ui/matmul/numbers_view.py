@@ -12,8 +12,8 @@ from PyQt6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from ...model.budget import format_bytes
 from ..panel import step_label
+from ..style import apply_theme, fill_with_scroll_area, font, mix, qcolor, subscribe
 from ..theme import Theme
-from ._style import apply_theme, fill_with_scroll_area, font, mix, qcolor, subscribe
 
 #: (key, name, explanation) of the launch's rows, in display order.
 LAUNCH_ROWS = (

@@ -15,8 +15,8 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QFont
 
 from ...model.grid_view import AxisSampling, per_cell
+from ..style import mix
 from ..theme import Theme
-from ._style import mix
 from .c_view import LABEL_CELLS, CellLabels, pen, segments_xy, text_colour_for, visible_cells
 
 #: Heat ramps (low → high reads per element), chosen to stand out on each theme's matrix background.

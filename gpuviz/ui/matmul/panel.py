@@ -29,8 +29,8 @@ from ...model import scenario as scenarios
 from ...model.matmul import KERNELS
 from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneError
 from ..panel import Panel
+from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, subscribe
 from ..theme import LIGHT, Theme, slide_look
-from ._style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, subscribe
 from .hierarchy import HierarchyView
 from .numbers_view import NumbersView
 from .runner import RunController

@@ -17,8 +17,8 @@ from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButt
 from ...model.budget import BudgetError, format_seconds, plan_run
 from ...model.launch import Dim3, LaunchError
 from ...model.matmul import ShapeError
+from ..style import apply_theme, font, mix, okabe, qcolor, subscribe
 from ..theme import Theme
-from ._style import apply_theme, font, mix, okabe, qcolor, subscribe
 
 #: A simulation estimated to take longer than this asks first (the engine's own budget stops at 2 min).
 CONFIRM_ABOVE_S = 10.0

@@ -6,8 +6,8 @@ from PyQt6.QtCore import QRect, QSize, Qt
 from PyQt6.QtGui import QPainter, QTextCharFormat, QTextCursor, QTextFormat
 from PyQt6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
+from ..style import apply_theme, font, mix, okabe, qcolor, subscribe
 from ..theme import Theme
-from ._style import apply_theme, font, mix, okabe, qcolor, subscribe
 
 #: Tint of the executing line and of barrier lines (each also has a gutter mark: ▶ and ‖).
 CURRENT_COLOUR = "yellow"

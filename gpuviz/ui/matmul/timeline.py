@@ -24,8 +24,8 @@ from PyQt6.QtWidgets import (
 )
 
 from ..panel import step_label
+from ..style import apply_theme, font, mix, okabe, pen, qcolor, subscribe
 from ..theme import Theme
-from ._style import apply_theme, font, mix, okabe, pen, qcolor, subscribe
 
 #: Playback speeds in steps per second; + and − move along this list.
 SPEEDS = (0.5, 1, 2, 4, 8, 15, 30, 60)

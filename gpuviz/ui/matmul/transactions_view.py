@@ -36,8 +36,8 @@ from ...model.coalescing import MODEL_NOTE
 from ...model.launch import WARP_SIZE
 from ...model.matmul import KERNELS
 from ...model.scene import SceneError
+from ..style import apply_theme, fill_with_scroll_area, font, mix, okabe, pen, qcolor, subscribe
 from ..theme import BLOCK_COLOURS, Theme
-from ._style import apply_theme, fill_with_scroll_area, font, mix, okabe, pen, qcolor, subscribe
 
 #: Sectors are told apart by colour (cycling through these) and by the lines from their lanes.
 SECTOR_COLOURS = BLOCK_COLOURS

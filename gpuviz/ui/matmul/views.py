@@ -17,8 +17,8 @@ from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...model.frames import THREADS, Viewport
 from ...model.grid_view import GridGeometry
+from ..style import apply_theme, font, hex_colour, mix, subscribe
 from ..theme import Theme
-from ._style import apply_theme, font, hex_colour, mix, subscribe
 from .c_view import MASK_ALPHA, CGridView, c_palette, hatch_period, pen
 from .operand_view import OperandView, heat_lut
 

@@ -42,7 +42,7 @@ from ...model import scenario as scenarios
 from ...model import speed
 from ...model.scenario import ScenarioError, check_speed_request, speed_results_path
 from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
-from ..matmul._style import FieldMessage, apply_theme, font, hex_colour, mix
+from ..style import FieldMessage, apply_theme, font, hex_colour, mix
 from ..panel import Panel
 from ..theme import LIGHT, Theme, slide_look
 from .plots import NOT_A_SPEED, SpeedPlots
@@ -828,6 +828,23 @@ class SpeedPanel(Panel):
             params = {"op": request[0], "sizes": list(request[1]), "impls": list(request[2])}
         view = {"results": str(self._results_file)} if self.results is not None and self._results_file else {}
         return scenarios.Scenario("speed", title, params, view=view)
+
+    def scenario_for_file(self, path, title: str):
+        """The scenario to save as ``path``: results measured in this session are saved beside it first.
+
+        Measurements live in a temporary file until saved; a scenario file naming that file would point at
+        nothing after the app closes, so File → Save scenario writes them to ``<stem>.results.json`` next to
+        the scenario and names that (relative, so the two files can be moved together).
+        """
+        scenario = self.scenario(title)
+        unsaved = (self.results is not None and self._results_file is not None and self._temp_dir is not None
+                   and Path(self._temp_dir.name) in Path(self._results_file).parents)
+        if not unsaved:
+            return scenario
+        target = Path(path).with_name(f"{Path(path).stem}.results.json")
+        self.results.save(target)  # atomic; raises OSError/ValueError, which the window shows inline
+        self._results_file = target
+        return scenarios.Scenario("speed", title, scenario.params, view={"results": target.name})
 
     def apply_scenario(self, scenario) -> None:
         if getattr(scenario, "panel", None) != "speed":

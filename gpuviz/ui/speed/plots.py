@@ -24,7 +24,7 @@ from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import QSizePolicy
 
-from ..matmul._style import font, hex_colour, mix
+from ..style import font, hex_colour, mix
 from ..theme import LIGHT, Theme
 from .style import SIZE_NAMES, SIZE_SHORT, format_ratio, format_seconds, impl_name, style_of
 

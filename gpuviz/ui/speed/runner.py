@@ -68,7 +68,7 @@ class BenchRunner(QObject):
         self._cancel_timer.setInterval(100)
         self._cancel_timer.timeout.connect(self._repeat_cancel)
         # no destroyed() hook to cancel: a Python slot run while PyQt tears the object down can crash
-        # the interpreter (see matmul._style.subscribe); the panel's shutdown() cancels instead
+        # the interpreter (see style.subscribe); the panel's shutdown() cancels instead
 
     @property
     def engine(self):

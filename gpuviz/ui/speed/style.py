@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PyQt6.QtCore import Qt
 
 from ...model.speed import GPU_IMPLS, IMPL_LABELS, OP_LABELS, SIZE_LABELS, fmt_seconds
-from ..matmul._style import mix
+from ..style import mix
 from ..theme import OKABE_ITO, Theme
 
 #: What the panel calls each implementation: the model's names.

@@ -7,7 +7,7 @@ from PyQt6.QtGui import QKeySequence
 from PyQt6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableWidget, QTableWidgetItem
 
 from ...model.speed import impl_note
-from ..matmul._style import font, hex_colour, mix
+from ..style import font, hex_colour, mix
 from ..theme import LIGHT, Theme
 from .style import SIZE_NAMES, format_ratio, format_seconds, impl_name
 

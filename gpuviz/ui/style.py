@@ -1,4 +1,4 @@
-"""Small helpers the matmul panel's side widgets share: theme → palette and fonts, scene subscriptions.
+"""Look helpers every panel shares: theme → palette, fonts and pens, inline field messages, scene subscriptions.
 
 A widget here sets its own palette and font from an explicit :class:`~gpuviz.ui.theme.Theme`
 (never from remembered settings), so the same scene renders the same pixels anywhere.
@@ -13,7 +13,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QFont, QFontDatabase, QPen
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QStyle, QVBoxLayout, QWidget
 
-from ..theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
+from .theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
 
 
 def qcolor(rgb, alpha: int = 255) -> QColor:
