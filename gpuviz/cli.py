@@ -720,8 +720,12 @@ class _ProgressLine:
             self.shown = 0
 
 
-def _run_cancellable(engine: Engine, job: MatmulJob, on_progress, confirmed: bool) -> RunResult:
-    """``engine.run`` in a helper thread, so that Ctrl-C in the main thread can cancel it cleanly."""
+def call_cancellable(engine: Engine, call, name: str = "gpuviz-job"):
+    """``call()`` (a blocking engine call) in a helper thread, so that Ctrl-C in the main thread cancels it.
+
+    On Ctrl-C the engine is cancelled (repeatedly: the job may not have reached its worker yet) and
+    KeyboardInterrupt is raised again; an exception of ``call`` is raised in the main thread.
+    """
     box: dict = {}
     # An Event, not Thread.join: on Python < 3.13 a join interrupted by Ctrl-C
     # can leave the thread marked as stopped while it still runs.
@@ -729,18 +733,17 @@ def _run_cancellable(engine: Engine, job: MatmulJob, on_progress, confirmed: boo
 
     def target():
         try:
-            box["result"] = engine.run(job, on_progress, confirmed=confirmed)
+            box["result"] = call()
         except BaseException as e:  # handed to the main thread, which raises it
             box["error"] = e
         finally:
             done.set()
 
-    threading.Thread(target=target, name="gpuviz-run", daemon=True).start()
+    threading.Thread(target=target, name=name, daemon=True).start()
     try:
         while not done.wait(0.1):
             pass
     except KeyboardInterrupt:
-        # the job may not have reached its worker yet: keep cancelling until the run returns
         deadline = time.monotonic() + 10
         while not done.is_set() and time.monotonic() < deadline:
             engine.cancel()
@@ -749,6 +752,10 @@ def _run_cancellable(engine: Engine, job: MatmulJob, on_progress, confirmed: boo
     if "error" in box:
         raise box["error"]
     return box["result"]
+
+
+def _run_cancellable(engine: Engine, job: MatmulJob, on_progress, confirmed: bool) -> RunResult:
+    return call_cancellable(engine, lambda: engine.run(job, on_progress, confirmed=confirmed), "gpuviz-run")
 
 
 def _resolve_backend(engine: Engine, args, problem, *, trace: bool) -> str:

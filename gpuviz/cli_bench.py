@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
-import time
 
 from .model import speed
 from .model.speed import IMPLS, OPS, BenchResults, SpeedError, fmt_seconds
@@ -170,8 +168,6 @@ def _json_safe(value):
 
 def _run(engine, args, sizes, impls, err) -> BenchResults:
     """``engine.bench`` in a helper thread, so that Ctrl-C in the main thread can cancel it cleanly."""
-    box: dict = {}
-    done = threading.Event()  # an Event, not Thread.join: a join interrupted by Ctrl-C can misbehave
     total = [0]
     count = [0]
 
@@ -183,28 +179,11 @@ def _run(engine, args, sizes, impls, err) -> BenchResults:
         what = m.skipped and f"skipped ({m.skipped})" or f"{fmt_seconds(m.median_s)} ({m.repeats} repeats)"
         print(f"[{count[0]}/{total[0] or '?'}] {m.op} {m.impl} {m.size:,}: {what}", file=err, flush=True)
 
-    def target():
-        try:
-            box["results"] = engine.bench(args.op, sizes, impls, repeats=args.repeats, on_progress=progress,
-                                          on_measurement=measured, max_seconds_per_impl=args.max_seconds)
-        except BaseException as e:  # handed to the main thread, which raises it
-            box["error"] = e
-        finally:
-            done.set()
+    from .cli import call_cancellable
 
-    threading.Thread(target=target, name="gpuviz-bench", daemon=True).start()
-    try:
-        while not done.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        deadline = time.monotonic() + 10
-        while not done.is_set() and time.monotonic() < deadline:
-            engine.cancel()
-            done.wait(0.05)
-        raise
-    if "error" in box:
-        raise box["error"]
-    return box["results"]
+    return call_cancellable(engine, lambda: engine.bench(
+        args.op, sizes, impls, repeats=args.repeats, on_progress=progress, on_measurement=measured,
+        max_seconds_per_impl=args.max_seconds), "gpuviz-bench")
 
 
 def _fail(message: str) -> int:

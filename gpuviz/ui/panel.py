@@ -106,6 +106,7 @@ class Panel(QWidget):
         self.theme = None
         self.caption: str | None = None
         self.slide = False
+        self._hidden_by_slide: dict = {}
 
     # -- look ---------------------------------------------------------------------------------
 
@@ -120,6 +121,20 @@ class Panel(QWidget):
     def set_caption(self, text: str | None) -> None:
         """The caption under the slide title (None or ``""``: none); subclasses show it and call this first."""
         self.caption = text or None
+
+    def hide_for_slide(self, on: bool, chrome) -> None:
+        """Hide the widgets in ``chrome`` for the slide look, or give each back the visibility it had.
+
+        A widget that was already hidden (a message with nothing to say) stays hidden afterwards.
+        """
+        if on:
+            self._hidden_by_slide = {w: w.isHidden() for w in chrome}
+            for w in chrome:
+                w.hide()
+        else:
+            for w, hidden in self._hidden_by_slide.items():
+                w.setHidden(hidden)
+            self._hidden_by_slide = {}
 
     # -- timeline -----------------------------------------------------------------------------
 

@@ -227,7 +227,6 @@ class BroadcastPanel(Panel):
         self.slide_title.hide()
         self.slide_caption.hide()
         self._scenario_title = self.title
-        self._hidden_by_slide: dict[QWidget, bool] = {}
         centre = QWidget()
         self._centre = centre
         clay = QVBoxLayout(centre)
@@ -315,14 +314,7 @@ class BroadcastPanel(Panel):
         on = bool(on)
         if on == self.slide:
             return
-        chrome = (self.side_scroll, self.timeline)
-        if on:
-            self._hidden_by_slide = {w: w.isHidden() for w in chrome}
-            for w in chrome:
-                w.hide()
-        else:
-            for w, hidden in self._hidden_by_slide.items():
-                w.setHidden(hidden)
+        self.hide_for_slide(on, (self.side_scroll, self.timeline))
         self.slide = on
         self.slide_title.setVisible(on)
         self._restyle()

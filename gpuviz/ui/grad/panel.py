@@ -135,7 +135,6 @@ class GradPanel(Panel):
         self.zoom = 1.0
         self._fitting = False
         self._scenario_title = self.title
-        self._hidden_by_slide: dict[QWidget, bool] = {}
 
         self._build_side()
         self._build_pages()
@@ -500,14 +499,7 @@ class GradPanel(Panel):
         on = bool(on)
         if on == self.slide:
             return
-        chrome = (self.side_scroll, self.timeline, self.matmul_button2, self.matmul_message2)
-        if on:
-            self._hidden_by_slide = {w: w.isHidden() for w in chrome}
-            for w in chrome:
-                w.hide()
-        else:
-            for w, hidden in self._hidden_by_slide.items():
-                w.setHidden(hidden)
+        self.hide_for_slide(on, (self.side_scroll, self.timeline, self.matmul_button2, self.matmul_message2))
         self.slide = on
         self.slide_title.setVisible(on)
         self._restyle()  # redraws everything, the slide labels and the timeline's visibility included
