@@ -10,6 +10,8 @@ field it names (CUDA's limit or the memory budget that was hit).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -199,7 +201,8 @@ class MatmulPanel(Panel):
         self.splitter.setChildrenCollapsible(False)
 
         # -- slide look (set_slide): the title over the matrices; beside them (a slide is wider than the
-        # square-celled A·B = C needs) the caption, the step and the source line it executes
+        # square-celled A·B = C needs) the caption, the step and the source line it executes, the memory
+        # transactions when the scenario compares two kernels' traffic, and the model's note
         self.slide_header = QWidget()
         self.slide_title = QLabel()
         self.slide_title.setWordWrap(True)
@@ -211,17 +214,27 @@ class MatmulPanel(Panel):
         self.slide_caption = QLabel()
         self.slide_step = QLabel()
         self.slide_source = QLabel()
+        self.slide_note = QLabel()
         column = QVBoxLayout(self.slide_side)
         column.setContentsMargins(16, 8, 16, 8)
-        column.setSpacing(16)
+        column.setSpacing(8)
         for lab in (self.slide_caption, self.slide_step, self.slide_source):
             lab.setWordWrap(True)
             column.addWidget(lab)
         column.addStretch(1)
+        self.slide_note.setWordWrap(True)
+        column.addWidget(self.slide_note)
+        self._column = column
+        #: the memory transactions on a slide: made on the first set_slide(True), so the normal panel
+        #: pays nothing for it (see _slide_transactions)
+        self.slide_transactions: TransactionsView | None = None
+        self._text_scale = 1.0  # the side column's fonts, shrunk on a small slide until it fits (_fit_column)
+        self._fitted = (None, False)
         self.splitter.addWidget(self.slide_side)
         self.slide_side.hide()
         self._scenario_title = self.title
         self._hidden_by_slide: dict[QWidget, bool] = {}
+        self._handle_width = self.splitter.handleWidth()
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -283,14 +296,26 @@ class MatmulPanel(Panel):
         drawn once in a larger font keeps that font's scroll range)."""
         theme = self._look()
         self.matrices.set_theme(theme)
+        self.slide_title.setFont(font(theme, bold=True, scale=1.9))
+        self.slide_title.setStyleSheet(f"color: {hex_colour(theme.foreground)};")
+        self._fitted = (None, False)
+        self._style_column(self._text_scale)
+        self._update_sizes()
+
+    def _style_column(self, scale: float) -> None:
+        """The side column's fonts at ``scale`` times their slide size."""
+        theme = self._look()
+        small = replace(theme, font_scale=theme.font_scale * scale)
         fg = hex_colour(theme.foreground)
-        for lab, f in ((self.slide_title, font(theme, bold=True, scale=1.9)),
-                       (self.slide_caption, font(theme, scale=1.3)),
-                       (self.slide_step, font(theme, bold=True, scale=1.1)),
-                       (self.slide_source, font(theme, mono=True, scale=1.1))):
+        for lab, f in ((self.slide_caption, font(small, scale=1.3)),
+                       (self.slide_step, font(small, bold=True, scale=1.1)),
+                       (self.slide_source, font(small, mono=True, scale=1.1))):
             lab.setFont(f)
             lab.setStyleSheet(f"color: {fg};")
-        self._update_sizes()
+        self.slide_note.setFont(font(small, scale=0.9))
+        self.slide_note.setStyleSheet(f"color: {hex_colour(mix(theme.foreground, theme.background, 0.75))};")
+        if self.slide_transactions is not None:
+            self.slide_transactions.set_theme(small)
 
     # -- slide look -------------------------------------------------------------------------------
 
@@ -304,14 +329,35 @@ class MatmulPanel(Panel):
             self._hidden_by_slide = {w: w.isHidden() for w in chrome}
             for w in chrome:
                 w.hide()
+            self._slide_transactions()
         else:
             for w, hidden in self._hidden_by_slide.items():
                 w.setHidden(hidden)
+        if on:
+            self._handle_width = self.splitter.handleWidth()
+            self.splitter.setHandleWidth(0)  # a grip drawn between the figure and its text is no part of a slide
+        else:
+            self.splitter.setHandleWidth(self._handle_width)
         self.slide = on
+        self.matrices.set_slide(on)
         self.slide_header.setVisible(on)
         self.slide_side.setVisible(on)
         self._restyle_figure()
         self._update_slide_text()
+
+    def _slide_transactions(self) -> TransactionsView:
+        if self.slide_transactions is None:
+            self.slide_transactions = TransactionsView(self.scene, self._look(), slide=True)
+            self.slide_transactions.hide()
+            self._column.insertWidget(3, self.slide_transactions)
+        return self.slide_transactions
+
+    def shows_transactions(self) -> bool:
+        """Whether the slide shows the memory transactions: when the scenario compares this kernel's memory
+        traffic with another's (``compare_kernel``, as the coalescing example does). Elsewhere they add
+        nothing the slide is about (the tiled kernel's multiply steps read shared memory only), so the
+        column keeps to the caption, the step and its source line."""
+        return self.slide and self.scene.compare_kernel is not None
 
     def set_caption(self, text: str | None) -> None:
         super().set_caption(text)
@@ -329,13 +375,24 @@ class MatmulPanel(Panel):
         lines = sc.source().splitlines()
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         self.slide_source.setText(f"line {line} of the {sc.kernel} kernel:   {code}")
+        self.slide_note.setText(self.matrices.note.text())
+        self._fitted = (None, False)
+        self._update_sizes()
 
     def _update_sizes(self) -> None:
         if self.slide:
-            # the matrices as wide as their square cells need at this height, the text column the rest
-            height = self.height() - self.slide_header.sizeHint().height() - 8
-            wide = min(self.matrices.natural_width(height), int(0.72 * self.width()))
-            self.splitter.setSizes([0, wide, 0, max(1, self.width() - wide)])
+            # the matrices as wide as their square cells need at this height, the text column the rest; where
+            # the column's text does not fit even in its smallest slide size, the figure gives up some width
+            head = self.slide_header.layout().totalHeightForWidth(self.width())
+            height = self.height() - head - 6
+            natural = min(self.matrices.natural_width(height), int(0.72 * self.width()))
+            for shrink in (1.0, 0.92, 0.85):
+                wide = int(natural * shrink)
+                side = max(1, self.width() - wide)
+                # the sizes a hidden panel passes through on its way to its own are not worth fitting
+                if not self.isVisible() or self._fit_column(side, height):
+                    break
+            self.splitter.setSizes([0, wide, 0, side])
             return
         width = int(340 * max(1.0, self._look().font_scale ** 0.5))
         self.side_scroll.setMinimumWidth(width)
@@ -345,9 +402,59 @@ class MatmulPanel(Panel):
         right = 0.36 if self._look().font_scale <= 1.2 else 0.32
         self.splitter.setSizes([width, int(rest * (1 - right)), int(rest * right), 0])
 
+    def _fit_column(self, width: int, height: int) -> bool:
+        """Make the side column's fonts as large as fit its ``height``: the slide size, or on a slide smaller
+        than 1920×1080 down to what is as large relative to it (18 px of 1080 is 12 px of 720). False when
+        the memory transactions do not fit even so (they are then left out)."""
+        tv = self.slide_transactions
+        key = (width, height, self.slide_caption.text(), self.slide_step.text(), self.scene.step,
+               self.scene.selected, self.scene.params, self.scene.compare_kernel)
+        if key == self._fitted[0]:
+            return self._fitted[1]
+        smallest = min(1.0, self.height() / 1080)
+        scales = [s for s in (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7) if s > smallest] + [smallest]
+        fits = False
+        for with_tv in ((True, False) if self.shows_transactions() else (False,)):
+            if tv is not None:
+                tv.setVisible(with_tv)
+                if with_tv:  # the view hears of a change after the panel: measure it with the change drawn
+                    tv._pending |= {"params", "step", "selection", "compare"}
+                    tv._flush()
+            for scale in scales:
+                self._text_scale = scale
+                self._style_column(scale)
+                need = self._column_height(width)
+                if need is not None and need <= height:
+                    fits = with_tv or not self.shows_transactions()
+                    break
+            else:
+                continue
+            break
+        self._fitted = (key, fits)
+        return fits
+
+    def _column_height(self, width: int) -> int | None:
+        """The height the side column needs at ``width`` (None: wider than that), summed from its parts."""
+        left, top, right, bottom = self._column.getContentsMargins()
+        inner = width - left - right
+        parts = [lab.heightForWidth(inner) for lab in (self.slide_caption, self.slide_step, self.slide_source,
+                                                          self.slide_note) if lab.isVisibleTo(self.slide_side)]
+        tv = self.slide_transactions
+        if tv is not None and tv.isVisibleTo(self.slide_side):
+            need = tv.height_for(inner)
+            if need is None:
+                return None
+            parts.append(need)
+        return top + bottom + sum(parts) + self._column.spacing() * len(parts)  # the stretch is one more item
+
     def resizeEvent(self, event):
         super().resizeEvent(event)
         self._update_sizes()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self.slide:
+            self._update_sizes()
 
     # -- controls → scene -------------------------------------------------------------------------
 
@@ -433,6 +540,7 @@ class MatmulPanel(Panel):
                 self.preset_text.setText("")
         if changes & {"step", "params"}:
             self.status_changed.emit(describe_step(scene))
+        if changes & {"step", "params", "selection", "compare"}:
             self._update_slide_text()
 
     def _sync_controls(self) -> None:

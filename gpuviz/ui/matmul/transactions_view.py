@@ -51,9 +51,10 @@ def _sector_colour(i: int, theme: Theme):
 class SectorStrip(QWidget):
     """One warp request drawn: 32 lanes above, the distinct sectors below, a line from each lane to its sector."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, gap: float = 2.2):
         super().__init__(parent)
         self.theme: Theme | None = None
+        self.gap = gap  # between lanes and sectors, in text heights: room for the lines that join them
         self.request = None
         self.lanes_in_warp = WARP_SIZE
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -67,7 +68,7 @@ class SectorStrip(QWidget):
         self.theme = theme
         self.setFont(font(theme, scale=0.8))
         fm = self.fontMetrics()
-        self.setFixedHeight(int(4 + fm.height() * (1.5 * 2 + 2.2)) + 2)
+        self.setFixedHeight(int(4 + fm.height() * (1.5 * 2 + self.gap)) + 2)
         self.update()
 
     def _lane_font(self, cell_width: float) -> QFont:
@@ -91,7 +92,7 @@ class SectorStrip(QWidget):
         width = self.width() - left - margin
         cell = width / WARP_SIZE
         row_h = fm.height() * 1.5
-        lanes_y, sectors_y = 2.0, 2.0 + row_h + fm.height() * 2.2
+        lanes_y, sectors_y = 2.0, 2.0 + row_h + fm.height() * self.gap
         req = self.request
         n_s = 0 if req is None else len(req.sectors)
         # a sector holds 8 floats: at most 8 lane cells wide, so 32 consecutive floats sit over their 4 sectors
@@ -171,11 +172,16 @@ class TransactionsView(QWidget):
     scene : MatmulScene
     theme : Theme
     parent : QWidget, optional
+    slide : bool
+        The slide version (the matmul panel's slide look, beside the figure): the warp's requests, the side
+        by side comparison with its sentence and the model's note, without the lane table, the launch
+        totals, the comparison chooser or a scroll bar.
     """
 
-    def __init__(self, scene, theme: Theme, parent=None):
+    def __init__(self, scene, theme: Theme, parent=None, slide: bool = False):
         super().__init__(parent)
         self.scene = scene
+        self.slide = slide
         self._theme = theme
         self._syncing = False
         self._pending: set[str] = set()
@@ -224,21 +230,33 @@ class TransactionsView(QWidget):
         compare_row.addWidget(self.compare_combo)
         compare_row.addWidget(self.compare_message, 1)
 
-        content = QWidget()
-        lay = QVBoxLayout(content)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.header)
-        lay.addWidget(self.ideal)
-        lay.addWidget(self.empty)
-        lay.addWidget(self.strips_box)
-        lay.addWidget(self.table)
-        lay.addWidget(self.totals_box)
-        lay.addLayout(compare_row)
-        lay.addWidget(self.compare_box)
-        lay.addWidget(self.sentence)
-        lay.addWidget(self.note)
-        lay.addStretch(1)
-        self.scroll = fill_with_scroll_area(self, content)
+        if slide:
+            # a slide shows what fits; the panel sizes the fonts so that all of it does (no scroll bar)
+            lay = QVBoxLayout(self)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(6)
+            for w in (self.header, self.empty, self.strips_box, self.compare_box, self.sentence, self.note):
+                lay.addWidget(w)
+            for w in (self.ideal, self.table, self.totals_box, self.compare_combo, self.compare_message):
+                w.setParent(self)  # kept (their state is the normal view's) but never shown on a slide
+                w.hide()
+            self.scroll = None
+        else:
+            content = QWidget()
+            lay = QVBoxLayout(content)
+            lay.setContentsMargins(4, 4, 4, 4)
+            lay.addWidget(self.header)
+            lay.addWidget(self.ideal)
+            lay.addWidget(self.empty)
+            lay.addWidget(self.strips_box)
+            lay.addWidget(self.table)
+            lay.addWidget(self.totals_box)
+            lay.addLayout(compare_row)
+            lay.addWidget(self.compare_box)
+            lay.addWidget(self.sentence)
+            lay.addWidget(self.note)
+            lay.addStretch(1)
+            self.scroll = fill_with_scroll_area(self, content)
 
         subscribe(self, scene, "_scene_changed")
         self.set_theme(theme)
@@ -248,7 +266,8 @@ class TransactionsView(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
         apply_theme(self, theme)
-        self.scroll.widget().setAutoFillBackground(False)
+        if self.scroll is not None:
+            self.scroll.widget().setAutoFillBackground(False)
         self.header.setFont(font(theme, bold=True))
         for box in (self.totals_box, self.compare_box):
             box.setFont(font(theme, bold=True))
@@ -282,6 +301,28 @@ class TransactionsView(QWidget):
         self._flush()
         return _grid_text(self.compare_grid) if not self.compare_box.isHidden() else ""
 
+    def height_for(self, width: int) -> int | None:
+        """The height the slide version needs at ``width`` pixels, or None where its table is wider.
+
+        Summed from its parts rather than asked of its layout, which answers from a cache until the event
+        loop runs (the panel measures several font sizes in a row)."""
+        self._flush()
+        self.compare_grid.invalidate()  # cells refilled or refonted since: its cached size is stale
+        if self.compare_box.isVisibleTo(self) and self.compare_box.minimumSizeHint().width() > width:
+            return None
+        lay = self.layout()
+        parts = []
+        for w in (self.header, self.empty, self.sentence, self.note):
+            if w.isVisibleTo(self):
+                parts.append(w.heightForWidth(width))
+        if self.compare_box.isVisibleTo(self):
+            parts.append(self.compare_box.minimumSizeHint().height())
+        shown = [(c, strip) for c, strip in self.strips if strip.isVisibleTo(self)]
+        if shown:
+            inner = self.strips_layout.spacing()
+            parts.append(sum(c.heightForWidth(width) + strip.minimumHeight() + 2 * inner for c, strip in shown) - inner)
+        return sum(parts) + lay.spacing() * max(0, len(parts) - 1)
+
     # -- internals --------------------------------------------------------------------------------
 
     def _scene_changed(self, scene, changes) -> None:
@@ -304,7 +345,7 @@ class TransactionsView(QWidget):
         while len(self.strips) <= i:
             caption = QLabel()
             caption.setWordWrap(True)
-            strip = SectorStrip()
+            strip = SectorStrip(gap=1.5 if self.slide else 2.2)
             self.strips_layout.addWidget(caption)
             self.strips_layout.addWidget(strip)
             self.strips.append((caption, strip))
@@ -319,17 +360,23 @@ class TransactionsView(QWidget):
         info = sc.step_info()
         lanes_in_warp = min(WARP_SIZE, sc.launch.block.size - WARP_SIZE * sel.warp)
         # the step number is the timeline's: leaving it out keeps this label (and the layout) still while playing
-        _set_text(self.header, f"Memory transactions · warp {sel.warp} of block ({sel.block[0]}, {sel.block[1]}) "
-                               f"· this step: line {info.line}")
+        if self.slide:  # the slide's step line says which line
+            _set_text(self.header, f"Memory transactions of warp {sel.warp}, block ({sel.block[0]}, {sel.block[1]})")
+        else:
+            _set_text(self.header, f"Memory transactions · warp {sel.warp} of block ({sel.block[0]}, {sel.block[1]}) "
+                                   f"· this step: line {info.line}")
         requests = sc.warp_requests()
         for i, req in enumerate(requests):
             caption, strip = self._strip(i)
             n_l, n_s = len(req.lanes), len(req.sectors)
             verb = "load" if req.op == "read" else "store"
-            _set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} active lane{'s' if n_l != 1 else ''} → "
-                            f"<b>{n_s} sector{'s' if n_s != 1 else ''}</b> ({n_s} sector"
-                            f"{'s' if n_s != 1 else ''} per request; {n_s * SECTOR_BYTES} bytes moved for "
-                            f"{len(np.unique(req.addresses)) * FLOAT_BYTES} used)")
+            lanes, sectors = f"lane{'s' if n_l != 1 else ''}", f"sector{'s' if n_s != 1 else ''}"
+            moved = f"{n_s * SECTOR_BYTES} bytes moved for {len(np.unique(req.addresses)) * FLOAT_BYTES} used"
+            if self.slide:  # one request per caption: "per request" says nothing more there
+                _set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} {lanes} → <b>{n_s} {sectors}</b> ({moved})")
+            else:
+                _set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} active {lanes} → <b>{n_s} {sectors}</b> "
+                                   f"({n_s} {sectors} per request; {moved})")
             strip.set_request(req, lanes_in_warp)
             caption.show()
             strip.show()
@@ -349,7 +396,8 @@ class TransactionsView(QWidget):
             else:
                 why = "none of its lanes executes this line (all masked: idle or the other branch)."
             _set_text(self.empty, f"This warp makes no global-memory request in this step: {why}")
-        self._fill_table(requests)
+        if not self.slide:
+            self._fill_table(requests)
 
     def _fill_table(self, requests) -> None:
         sc = self.scene
@@ -381,6 +429,9 @@ class TransactionsView(QWidget):
 
     def _refresh_totals(self) -> None:
         sc = self.scene
+        if self.slide:
+            self._refresh_compare()
+            return
         totals = sc.memory_totals()
         self.totals_box.setTitle("Whole launch: global memory")
         arrays = (("A loads", totals.arrays["A"]), ("B loads", totals.arrays["B"]),
@@ -405,22 +456,32 @@ class TransactionsView(QWidget):
                 self.compare_combo.model().item(i).setEnabled(ok)
         finally:
             self._syncing = False
+        self._refresh_compare()
+
+    def _refresh_compare(self) -> None:
+        sc = self.scene
         if sc.compare_kernel is None:
             self.compare_box.hide()
             self.sentence.hide()
             return
         cmp = sc.compare()
         a, b = cmp.first, cmp.second
-        self.compare_box.setTitle("Side by side: loads of A and B")
-        rows = [[f"{sc.problem.m:,}×{sc.problem.n:,}×{sc.problem.k:,}, block {sc.params.block[0]}×"
-                 f"{sc.params.block[1]}", a.kernel, b.kernel]]
-        for name, f in (("load requests", lambda t: f"{t.loads.requests:,}"),
-                        ("sectors", lambda t: f"{t.loads.sectors:,}"),
-                        ("sectors\nper request", lambda t: f"{t.loads.sectors_per_request:.2f}"),
-                        ("bytes moved", lambda t: format_bytes(t.loads.bytes_moved)),
-                        ("bytes used", lambda t: format_bytes(t.loads.bytes_used)),
-                        ("used / moved", lambda t: f"{100 * t.loads.efficiency:.0f} %")):
-            rows.append([name, f(a), f(b)])
+        product = (f"{sc.problem.m:,}×{sc.problem.n:,}×{sc.problem.k:,}, block {sc.params.block[0]}×"
+                   f"{sc.params.block[1]}")
+        measures = (("load requests", lambda t: f"{t.loads.requests:,}"),
+                    ("sectors", lambda t: f"{t.loads.sectors:,}"),
+                    ("sectors\nper request", lambda t: f"{t.loads.sectors_per_request:.2f}"),
+                    ("bytes moved", lambda t: format_bytes(t.loads.bytes_moved)),
+                    ("bytes used", lambda t: format_bytes(t.loads.bytes_used)),
+                    ("used / moved", lambda t: f"{100 * t.loads.efficiency:.0f} %"))
+        if self.slide:
+            # one row per kernel: three rows of figures fit beside the figure where seven would not
+            self.compare_box.setTitle(f"Whole launch ({product}): loads of A and B")
+            rows = [[""] + [name.replace(" ", "\n", 1) if "\n" not in name else name for name, _ in measures]]
+            rows += [[t.kernel] + [f(t) for _, f in measures] for t in (a, b)]
+        else:
+            self.compare_box.setTitle("Side by side: loads of A and B")
+            rows = [[product, a.kernel, b.kernel]] + [[name, f(a), f(b)] for name, f in measures]
         _fill_grid(self.compare_grid, rows, self._theme)
         self.compare_box.show()
         self.sentence.setText(cmp.sentence)
@@ -473,6 +534,8 @@ def _fill_grid(grid: QGridLayout, rows: list[list[str]], theme: Theme) -> None:
             label.setFont(font(theme, bold=(i == 0 or j == 0), scale=0.85))
             align = Qt.AlignmentFlag.AlignLeft if j == 0 else Qt.AlignmentFlag.AlignRight
             grid.addWidget(label, i, j, align | Qt.AlignmentFlag.AlignVCenter)
+            # shown now, not when the event loop gets to it (as a layout would): measured at once on a slide
+            label.show()
 
 
 def _grid_text(grid: QGridLayout) -> str:

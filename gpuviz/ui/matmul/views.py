@@ -199,37 +199,79 @@ class TitleItem(pg.GraphicsWidget):
 
     pyqtgraph's plot titles ask for their whole text's width as a minimum,
     which pushes C off the panel with the lecture theme's large fonts; this
-    one asks for none.
+    one asks for none. With :meth:`set_sub_lines` the second line may wrap onto
+    more lines (the slide look: a narrow slide never cuts a subtitle short).
     """
 
     def __init__(self, theme: Theme):
         super().__init__()
         self.main, self.sub = "", ""
+        self.sub_lines = 1
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self._main_font = font(theme, bold=True, scale=1.1)
         self._sub_font = font(theme, scale=0.9)
-        h = QFontMetricsF(self._main_font).height() + QFontMetricsF(self._sub_font).height() + 4
-        self.setFixedHeight(h)
+        self.setFixedHeight(self.height_for(self.sub_lines))
         self.setMinimumWidth(10)
         self.update()
+
+    def height_for(self, sub_lines: int) -> float:
+        """The height of the title with ``sub_lines`` lines of subtitle."""
+        return QFontMetricsF(self._main_font).height() + sub_lines * (QFontMetricsF(self._sub_font).height() + 2) + 2
+
+    def set_sub_lines(self, n: int) -> None:
+        """Give the subtitle ``n`` lines (its last one elided if the text needs more)."""
+        if n != self.sub_lines:
+            self.sub_lines = n
+            self.setFixedHeight(self.height_for(n))
+            self.update()
+
+    def sub_lines_needed(self, width: float, most: int = 2) -> int:
+        """How many lines (at most ``most``) the subtitle takes at ``width`` pixels."""
+        return max(1, len(wrap_text(self.sub, QFontMetricsF(self._sub_font), width, most)))
 
     def set_text(self, main: str, sub: str = "") -> None:
         self.main, self.sub = main, sub
         self.update()
 
+    def shown_lines(self, width: float | None = None) -> list[str]:
+        """The lines as drawn at ``width`` (default: the item's own width): main line, then the subtitle's."""
+        w = self.boundingRect().width() if width is None else width
+        main = QFontMetricsF(self._main_font).elidedText(self.main, Qt.TextElideMode.ElideRight, w)
+        return [main] + wrap_text(self.sub, QFontMetricsF(self._sub_font), w, self.sub_lines)
+
     def paint(self, p, *args):
         r = self.boundingRect()
         p.setPen(QColor(*self.theme.foreground))
+        lines = self.shown_lines(r.width())
         y = r.top()
-        for text, f in ((self.main, self._main_font), (self.sub, self._sub_font)):
+        for i, text in enumerate(lines):
+            f = self._main_font if i == 0 else self._sub_font
             fm = QFontMetricsF(f)
             p.setFont(f)
-            shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, r.width())
-            p.drawText(QRectF(r.left(), y, r.width(), fm.height()), int(Qt.AlignmentFlag.AlignHCenter.value), shown)
+            p.drawText(QRectF(r.left(), y, r.width(), fm.height()), int(Qt.AlignmentFlag.AlignHCenter.value), text)
             y += fm.height() + 2
+
+
+def wrap_text(text: str, fm: QFontMetricsF, width: float, most: int) -> list[str]:
+    """``text`` broken at spaces into at most ``most`` lines of ``width`` pixels; the last one elided if it must."""
+    lines: list[str] = []
+    words = text.split(" ")
+    while words and len(lines) < most - 1:
+        line = words[0]
+        i = 1
+        while i < len(words) and fm.horizontalAdvance(line + " " + words[i]) <= width:
+            line += " " + words[i]
+            i += 1
+        if fm.horizontalAdvance(line) > width:  # one word wider than the line: the rest goes on the last line
+            break
+        lines.append(line)
+        words = words[i:]
+    if words or not lines:
+        lines.append(fm.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width))
+    return lines
 
 
 class MatrixViews(QWidget):
@@ -249,6 +291,7 @@ class MatrixViews(QWidget):
         self.theme = theme
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(4)
+        self._margins = self.graphics.ci.layout.getContentsMargins()
         self.legend = LegendItem(theme)
         # rows: B's title, B; A's and C's titles, A and C (titles in their own rows keep A and C aligned)
         self.graphics.addItem(self.legend, row=0, col=0, rowspan=2)
@@ -277,6 +320,7 @@ class MatrixViews(QWidget):
         lay.addWidget(self.lod_note)
         lay.addWidget(self.note)
         self.frame = None
+        self.slide = False
         self._dirty = False
         self.heat_max = 0.0
         self._cumulative_shown = False
@@ -296,8 +340,19 @@ class MatrixViews(QWidget):
         self.grid = GridGeometry(scene.mapping)
         self._formulas = ("", "")
         self._formula_lines = None
+        self._formula_extra = (0, 0)
         self.set_theme(theme)
         self._new_params()
+
+    def set_slide(self, on: bool) -> None:
+        """The slide look: titles wrap instead of being cut short, square cells in A and B too, and the
+        lockstep note left to the panel (:attr:`note`'s text, beside the figure, where a slide has room)."""
+        self.slide = bool(on)
+        self.note.setVisible(not self.slide)
+        if not self.slide:
+            for t in (self.a_title, self.b_title, self.c_title):
+                t.set_sub_lines(1)
+        self._layout_classic()
 
     # -- look -----------------------------------------------------------------------------------
 
@@ -394,6 +449,15 @@ class MatrixViews(QWidget):
             self._layout_classic()
         return super().eventFilter(obj, event)
 
+    def _axis_sizes(self) -> tuple[float, float, float]:
+        """(left axis width, bottom axis height, the two title rows' height) as laid out now."""
+        fs = self.theme.font_scale
+        line = QFontMetricsF(self._formula_font()).lineSpacing()
+        extra_w, extra_h = self._formula_extra
+        a, b, c = self.a_title, self.b_title, self.c_title
+        title_h = b.height_for(b.sub_lines) + max(a.height_for(a.sub_lines), c.height_for(c.sub_lines))
+        return 58 * fs + extra_w * line, 44 * fs + extra_h * line, title_h
+
     def _layout_classic(self) -> None:
         """Size A's column and B's row so that A, B and C share one cell size, as on the slides."""
         s = self.scene
@@ -401,55 +465,99 @@ class MatrixViews(QWidget):
         k = s.problem.k
         fs = self.theme.font_scale
         w, h = self.graphics.width(), self.graphics.height()
-        ax_w, ax_h, title_h = 58 * fs, 44 * fs, self.c_title.size().height()
-        cell = min((w - 2 * ax_w - 24) / (k + cols), (h - 2 * title_h - ax_h - 24) / (k + rows))
-        cell = max(cell, 0.0)
-        # at least a quarter of the width: the legend lives in the corner above A
-        a_w = float(np.clip(ax_w + k * cell, 0.26 * w, 0.42 * w))
-        b_h = float(np.clip(k * cell, 0.24 * h, 0.4 * h))
+        for _ in range(2 if self.slide else 1):  # the titles' lines depend on the widths, the widths on the titles
+            ax_w, ax_h, title_h = self._axis_sizes()
+            if self.slide:
+                left = 58 * fs
+                cell = min((w - left - ax_w - 24) / (k + cols), (h - title_h - ax_h - 24) / (k + rows))
+                cell = max(cell, 0.0)
+                # square cells in A and B as well; the legend still gets a quarter of the width
+                a_w = float(np.clip(left + k * cell, 0.26 * w, 0.6 * w))
+                b_h = float(np.clip(k * cell, 0.2 * h, 0.5 * h))
+                c_w = w - a_w
+                lines = [t.sub_lines_needed(width) for t, width in
+                         ((self.a_title, a_w), (self.b_title, c_w), (self.c_title, c_w))]
+                for t, n in zip((self.a_title, self.b_title, self.c_title), lines):
+                    t.set_sub_lines(n)
+            else:
+                ax_w, ax_h, title_h = 58 * fs, 44 * fs, 2 * self.c_title.size().height()
+                cell = min((w - 2 * ax_w - 24) / (k + cols), (h - title_h - ax_h - 24) / (k + rows))
+                cell = max(cell, 0.0)
+                # at least a quarter of the width: the legend lives in the corner above A
+                a_w = float(np.clip(ax_w + k * cell, 0.26 * w, 0.42 * w))
+                b_h = float(np.clip(k * cell, 0.24 * h, 0.4 * h))
+        if self.slide:
+            # a figure narrower than its height needs (a slide whose text column asked for room): the rows
+            # keep square cells and the spare height goes above and below, not into C's view
+            spare = max(0.0, (h - title_h - ax_h - 24) - (k + rows) * cell)
+            self.graphics.ci.setContentsMargins(self._margins[0], self._margins[1] + spare / 2, self._margins[2],
+                                                self._margins[3] + spare / 2)
+        else:
+            self.graphics.ci.setContentsMargins(*self._margins)
         for item in (self.a_plot, self.legend, self.a_title):  # anything expanding in A's column would widen it
             item.setFixedWidth(a_w)
         self.b_plot.setFixedHeight(b_h)
-        self._label_formulas(w - a_w - 2 * ax_w, h - b_h - 2 * title_h - ax_h)
+        if self.slide:  # C's room along its axes, with the formulas on as many lines as they may take
+            line = QFontMetricsF(self._formula_font()).lineSpacing()
+            self._label_formulas(w - a_w - 58 * fs - 2 * line, h - b_h - title_h - 44 * fs - 2 * line)
+        else:
+            self._label_formulas(w - a_w - 2 * ax_w, h - b_h - title_h - ax_h)
 
     def natural_width(self, height: float) -> int:
-        """The width at which A, B and C fill ``height`` with square cells and no empty margin beside C."""
+        """The width at which A, B and C fill ``height`` with square cells and no empty margin beside C
+        (the slide look's layout: formulas and subtitles on as many lines as that width needs)."""
         s = self.scene
         rows, cols = self.grid.shape
         k = s.problem.k
         fs = self.theme.font_scale
         notes = sum(w.sizeHint().height() + 2 for w in (self.note, self.lod_note) if not w.isHidden())
-        ax_w, ax_h, title_h = 58 * fs, 44 * fs, self.c_title.size().height()
-        line = QFontMetricsF(font(self.theme)).lineSpacing()  # an axis formula wrapped onto two lines
-        cell = max(0.0, (height - notes - 2 * title_h - ax_h - line - 24) / (k + rows))
-        return int(2 * ax_w + line + 24 + cell * (k + cols) + 0.04 * cell * cols)
+        fm = QFontMetricsF(self._formula_font())
+        line = fm.lineSpacing()
+        row_f, col_f = self._formulas
+        n_row = n_col = n_a = n_b = n_c = 1
+        a_w = c_w = 0.0
+        for _ in range(3):  # lines and widths settle in two rounds; a third costs nothing
+            ax_w, ax_h = 58 * fs + (n_row - 1) * line, 44 * fs + (n_col - 1) * line
+            title_h = self.b_title.height_for(n_b) + max(self.a_title.height_for(n_a), self.c_title.height_for(n_c))
+            cell = max(0.0, (height - notes - title_h - ax_h - 24) / (k + rows))
+            a_w, c_w = 58 * fs + k * cell, ax_w + 1.04 * cols * cell
+            n_row, n_col = _lines_needed(row_f, fm, rows * cell), _lines_needed(col_f, fm, cols * cell)
+            n_a = self.a_title.sub_lines_needed(a_w)
+            n_b = n_c = max(self.b_title.sub_lines_needed(c_w), self.c_title.sub_lines_needed(c_w))
+        return int(a_w + c_w + 24)
+
+    def _formula_font(self):
+        f = font(self.theme)
+        f.setPointSizeF(10.0 * self.theme.font_scale)
+        return f
 
     def _label_formulas(self, c_w: float, c_h: float) -> None:
-        """C's axes get the index formulas, on two lines where one does not fit along the axis."""
+        """C's axes get the index formulas, on two or three lines where one does not fit along the axis."""
         theme = self.theme
         pt = 10.0 * theme.font_scale
-        f = font(theme)
-        f.setPointSizeF(pt)
-        fm = QFontMetricsF(f)
+        fm = QFontMetricsF(self._formula_font())
         row_f, col_f = self._formulas
-        lines = (1 if fm.horizontalAdvance(row_f) < c_h else 2, 1 if fm.horizontalAdvance(col_f) < c_w else 2)
+        lines = (_lines_needed(row_f, fm, c_h), _lines_needed(col_f, fm, c_w))
         if lines == self._formula_lines:
             return
         self._formula_lines = lines
+        self._formula_extra = (lines[0] - 1, lines[1] - 1)
         style = {"color": hex_colour(theme.foreground), "font-size": f"{pt}pt"}
-
-        def split(text, n):
-            return text.replace(" + ", "<br>+ ") if n == 2 else text
-
         extra = fm.lineSpacing()
         left_w = int(58 * theme.font_scale + (lines[0] - 1) * extra)
         bottom_h = int(44 * theme.font_scale + (lines[1] - 1) * extra)
-        self.c_plot.setLabel("left", split(row_f, lines[0]), **style)
-        self.c_plot.setLabel("bottom", split(col_f, lines[1]), **style)
+        self.c_plot.setLabel("left", "<br>".join(_split_formula(row_f, lines[0])), **style)
+        self.c_plot.setLabel("bottom", "<br>".join(_split_formula(col_f, lines[1])), **style)
         for plot in (self.b_plot, self.c_plot):  # B and C share their left edge
             plot.getAxis("left").setWidth(left_w)
         for plot in (self.a_plot, self.c_plot):  # A and C share their bottom edge
             plot.getAxis("bottom").setHeight(bottom_h)
+
+    def formula_labels(self) -> tuple[list[str], list[str]]:
+        """The lines of C's left (row) and bottom (column) axis formulas, as labelled."""
+        row_f, col_f = self._formulas
+        n = self._formula_lines or (1, 1)
+        return _split_formula(row_f, n[0]), _split_formula(col_f, n[1])
 
     def _user_moved(self, *args) -> None:
         self._fit = False
@@ -641,4 +749,23 @@ class MatrixViews(QWidget):
         self.flush()
 
 
-__all__ = ["CellAxis", "LegendItem", "MatrixViews"]
+def _split_formula(text: str, n: int) -> list[str]:
+    """An index formula on ``n`` lines: ``row = blockIdx.y·blockDim.y`` / ``+ threadIdx.y``, or split at the
+    product too on three."""
+    if n == 1:
+        return [text]
+    head, _, tail = text.partition(" + ")
+    if n == 2:
+        return [head, "+ " + tail]
+    left, _, right = head.partition("·")
+    return [left, "·" + right, "+ " + tail]
+
+
+def _lines_needed(text: str, fm: QFontMetricsF, length: float) -> int:
+    for n in (1, 2):
+        if max(fm.horizontalAdvance(t) for t in _split_formula(text, n)) < length:
+            return n
+    return 3
+
+
+__all__ = ["CellAxis", "LegendItem", "MatrixViews", "TitleItem", "wrap_text"]
