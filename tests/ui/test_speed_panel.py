@@ -30,7 +30,8 @@ from gpuviz.model.scenario import (
 )
 from gpuviz.model.speed import BenchResults, Machine, Measurement
 from gpuviz.ui import theme as themes
-from gpuviz.ui.speed.panel import EMPTY_TEXT, SpeedPanel, format_sizes, headline, parse_sizes
+from gpuviz.ui.export import render_widget
+from gpuviz.ui.speed.panel import EMPTY_TEXT, SpeedPanel, format_sizes, headline, parse_sizes, skipped_lines
 from gpuviz.ui.speed.plots import NOT_A_SPEED
 
 REPO = Path(__file__).resolve().parents[2]
@@ -248,7 +249,8 @@ def test_several_sizes_draw_time_gflops_and_speedup_with_one_style_per_implement
     ticks = [text for _pos, text in plots.plots["time"].getAxis("left")._tickLevels[0]]
     assert "1 ms" in ticks and "100 µs" in ticks
     # the skipped points are listed with their reasons
-    text = panel.skipped_label.text()
+    text = panel.skipped_label.full_text()
+    assert text == panel.skipped_label.toolTip()
     assert "Python loop at N = 128: estimated 41 s > 5 s limit" in text
     assert "CUDA simulator (correctness tool, not speed) at N = 64: sizes up to 32 only" in text
     assert panel.ratio_label.text() == "NumPy is 200× faster than the Python loop"
@@ -547,3 +549,61 @@ def test_every_theme_redraws_the_figures(make_panel, theme):
     curve = panel.plots.curves[("time", "numpy")]
     assert curve.opts["pen"].widthF() == pytest.approx(theme.pen_width(2))
     assert panel.plots.backgroundBrush().color().getRgb()[:3] == theme.panel_background
+
+
+def many_skips_results():
+    """Six implementations over six sizes, with the skips a CPU machine has (no GPU, a slow loop, the simulator)."""
+    sizes = (16, 32, 64, 128, 256, 512)
+    ms = []
+    for n in sizes:
+        t = 1e-9 * n ** 3
+        ms += [meas("matmul", "python", n, t * 300) if n < 512 else
+               meas("matmul", "python", n, None, skipped="estimated 5.6 s > 5 s limit"),
+               meas("matmul", "numpy", n, t), meas("matmul", "numba", n, t * 3),
+               meas("matmul", "numba-fastmath", n, t * 2.5), meas("matmul", "numba-parallel", n, t * 2)]
+        ms += [meas("matmul", g, n, None, skipped="no GPU found") for g in ("gpu-naive", "gpu-tiled", "cublas")]
+        ms.append(meas("matmul", "simulator", n, 0.05 * n / 16) if n <= 32 else
+                  meas("matmul", "simulator", n, None, skipped="sizes up to 32 only"))
+    return BenchResults(MACHINE, ms, created="2026-11-27T10:00:00+00:00")
+
+
+def test_skipped_measurements_are_one_line_per_reason():
+    r = many_skips_results()
+    lines = skipped_lines([m for m in r.measurements if m.op == "matmul"])
+    assert sorted(lines) == ["CUDA simulator (correctness tool, not speed) at N = 64, 128, 256, 512: sizes up to 32 only",
+                             "GPU naive kernel, GPU tiled kernel, cuBLAS (CuPy) at every N: no GPU found",
+                             "Python loop at N = 512: estimated 5.6 s > 5 s limit"]
+
+
+@pytest.mark.parametrize("theme, size", [(themes.LIGHT, (1280, 720)), (themes.LECTURE, (1920, 1080))])
+def test_the_figures_fit_the_panels_width_with_no_horizontal_scrolling(make_panel, theme, size):
+    panel = make_panel(theme=theme)
+    show(panel, many_skips_results())
+    render_widget(panel, *size)
+    scroll, plots = panel.main_scroll, panel.plots
+    assert scroll.horizontalScrollBar().maximum() == 0
+    assert panel.main.width() <= scroll.viewport().width()
+    assert plots.geometry().right() <= panel.main.width()
+    view = plots.viewport().rect()
+    # the legend and every plot (title, axes, data) lie inside the figure's widget: nothing cut at the right
+    legend = plots.mapFromScene(plots.legend.sceneBoundingRect()).boundingRect()
+    assert view.contains(legend), (legend, view)
+    for key, plot in plots.plots.items():
+        for item in (plot, plot.vb, plot.titleLabel):
+            rect = plots.mapFromScene(item.sceneBoundingRect()).boundingRect().adjusted(1, 1, -1, -1)
+            assert view.contains(rect), (key, item, rect, view)
+    # the skipped list and the table start below the plots: the axis labels never run into them
+    assert panel.skipped_label.geometry().top() >= plots.geometry().bottom()
+    assert panel.skipped_label.sizeHint().width() <= panel.main.width()
+    if theme is themes.LECTURE:
+        assert plots.arrangement == "big"  # narrow for lecture fonts: the time plot large, the others stacked
+
+
+def test_tick_labels_that_would_overlap_are_thinned():
+    from PyQt6.QtCore import QRectF
+
+    from gpuviz.ui.speed.plots import thin_labels
+
+    specs = [(QRectF(x, 0, 30, 12), 0, str(x)) for x in (0, 20, 40, 60, 100)]
+    kept = [text for _r, _f, text in thin_labels(specs, horizontal=True, gap=6)]
+    assert kept == ["0", "40", "100"]

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QSize, Qt, QTimer
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,8 +42,8 @@ from ...model import scenario as scenarios
 from ...model import speed
 from ...model.scenario import ScenarioError, check_speed_request, speed_results_path
 from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
-from ..style import FieldMessage, apply_theme, font, hex_colour, mix
 from ..panel import Panel
+from ..style import FieldMessage, apply_theme, font, hex_colour, mix
 from ..theme import LIGHT, Theme, slide_look
 from .plots import NOT_A_SPEED, SpeedPlots
 from .runner import BenchRunner
@@ -89,6 +89,88 @@ def format_sizes(sizes) -> str:
             return f"{n // 1_000}k"
         return str(n)
     return ", ".join(one(int(n)) for n in sizes)
+
+
+class ElidedLines(QLabel):
+    """Short parts of text packed into as few lines as the width allows, a part too long for a line cut with "…".
+
+    It never asks for more width than it has (a long list of skipped sizes must not widen the panel);
+    the full text, one part a line, is its tooltip and :meth:`full_text`.
+    """
+
+    SEPARATOR = "  ·  "
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.prefix = ""
+        self.parts: list[str] = []
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+
+    def set_parts(self, prefix: str, parts: list[str]) -> None:
+        self.prefix, self.parts = prefix, list(parts)
+        self.setToolTip(self.full_text())
+        self._pack()
+
+    def full_text(self) -> str:
+        return "\n".join(([self.prefix] if self.prefix else []) + self.parts) if self.parts else ""
+
+    def lines_for(self, width: int) -> list[str]:
+        """The lines shown at ``width`` pixels."""
+        metrics = self.fontMetrics()
+        lines, line = [], self.prefix
+        for part in self.parts:
+            joined = part if line in ("", self.prefix) else self.SEPARATOR + part
+            if line and line != self.prefix and metrics.horizontalAdvance(line + joined) > width:
+                lines.append(line)
+                line, joined = "", part
+            line += (" " if line == self.prefix and line else "") + joined
+        if line:
+            lines.append(line)
+        return [metrics.elidedText(text, Qt.TextElideMode.ElideRight, width) for text in lines]
+
+    def _pack(self) -> None:
+        text = "\n".join(self.lines_for(max(1, self.contentsRect().width())))
+        if text != self.text():
+            self.setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._pack()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self._pack()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(0, super().sizeHint().height())
+
+
+class _Column(QWidget):
+    """The figures' column: its height for a width is what its widgets need at least, wrapped text included.
+
+    A scroll area gives a widget with wrapping labels the height its layout *prefers* for the width;
+    this column asks for the least that shows everything (the plots at their minimum), so a window
+    tall enough for that never scrolls, and a shorter one scrolls instead of squeezing text over the plots.
+    """
+
+    def heightForWidth(self, width: int) -> int:
+        lay = self.layout()
+        m = lay.contentsMargins()
+        inner = width - m.left() - m.right()
+        total, shown = m.top() + m.bottom(), 0
+        for i in range(lay.count()):
+            w = lay.itemAt(i).widget()
+            if w is None or w.isHidden():
+                continue
+            least = max(w.minimumHeight(), w.minimumSizeHint().height())
+            total += max(least, w.heightForWidth(inner)) if w.hasHeightForWidth() else least
+            shown += 1
+        return total + lay.spacing() * max(0, shown - 1)
 
 
 def _section(text: str) -> QLabel:
@@ -152,7 +234,7 @@ class SpeedPanel(Panel):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.side_scroll)
-        lay.addWidget(self.main, 1)
+        lay.addWidget(self.main_scroll, 1)
 
         self._set_controls(DEMO_PARAMS)
         self.set_theme(theme)
@@ -273,7 +355,7 @@ class SpeedPanel(Panel):
         self.side_scroll.setWidget(side)
 
     def _build_main(self) -> None:
-        self.main = QWidget()
+        self.main = _Column()
         v = QVBoxLayout(self.main)
         v.setContentsMargins(8, 6, 8, 6)
         self.title_label = QLabel()
@@ -294,9 +376,7 @@ class SpeedPanel(Panel):
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
         self.plots = SpeedPlots(theme=self.theme)
-        self.skipped_label = QLabel()
-        self.skipped_label.setWordWrap(True)
-        self.skipped_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.skipped_label = ElidedLines()
 
         self.table_box = QWidget()
         t = QVBoxLayout(self.table_box)
@@ -311,7 +391,7 @@ class SpeedPanel(Panel):
         head.addWidget(self.copy_button)
         t.addLayout(head)
         self.table = ResultsTable(theme=self.theme)
-        self.table.setMinimumHeight(130)
+        self.table.setMinimumHeight(110)
         t.addWidget(self.table, 1)
 
         v.addWidget(self.title_label)
@@ -323,6 +403,13 @@ class SpeedPanel(Panel):
         v.addWidget(self.plots, 5)
         v.addWidget(self.skipped_label)
         v.addWidget(self.table_box, 2)
+        # never squeezed below what its figures need (wrapped text over the plots' axis labels), and never
+        # wider than the panel: a short window scrolls down instead, the plots arrange themselves for the width
+        self.main_scroll = QScrollArea()
+        self.main_scroll.setWidgetResizable(True)
+        self.main_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.main_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.main_scroll.setWidget(self.main)
 
     @staticmethod
     def _impl_tip(impl: str) -> str:
@@ -792,21 +879,9 @@ class SpeedPanel(Panel):
         self.medians_label.setVisible(bool(medians))
 
     def _show_skipped(self, measured) -> None:
-        groups: dict[tuple[str, str], list[int]] = {}
-        for m in measured:
-            if m.skipped is not None:
-                groups.setdefault((m.impl, m.skipped), []).append(m.size)
-        if not groups:
-            self.skipped_label.setText("")
-            self.skipped_label.setVisible(False)
-            return
-        op = measured[0].op
-        parts = []
-        for (impl, reason), sizes in groups.items():
-            where = f"{SIZE_SHORT.get(op, 'N')} = {', '.join(f'{s:,}' for s in sorted(sizes))}"
-            parts.append(f"{impl_name(impl)} at {where}: {reason}")
-        self.skipped_label.setText("Not measured (not plotted): " + "; ".join(parts) + ".")
-        self.skipped_label.setVisible(not self.slide)
+        lines = skipped_lines(measured)
+        self.skipped_label.set_parts("Not measured (not plotted):", lines)
+        self.skipped_label.setVisible(bool(lines) and not self.slide)
 
     def _set_status(self, text: str) -> None:
         self._status = text
@@ -950,6 +1025,32 @@ def headline(results, op: str) -> tuple[str, str]:
             "ratio against it.")
 
 
+def skipped_lines(measured) -> list[str]:
+    """One line per reason a measurement was skipped, naming the implementations and sizes it applies to.
+
+    ``GPU naive kernel, cuBLAS (CuPy) at every N: no GPU found`` — implementations skipped at the same
+    sizes for the same reason share a line; a size list is "every N" where it is all the sizes shown.
+    """
+    if not measured:
+        return []
+    op = measured[0].op
+    short = SIZE_SHORT.get(op, "N")
+    every = sorted({m.size for m in measured})
+    by_impl: dict[tuple[str, str], list[int]] = {}
+    for m in measured:
+        if m.skipped is not None:
+            by_impl.setdefault((m.impl, m.skipped), []).append(m.size)
+    shared: dict[tuple[tuple[int, ...], str], list[str]] = {}
+    for (impl, reason), sizes in by_impl.items():
+        shared.setdefault((tuple(sorted(sizes)), reason), []).append(impl)
+    lines = []
+    for (sizes, reason), impls in shared.items():
+        where = f"every {short}" if len(every) > 1 and list(sizes) == every else \
+            f"{short} = {', '.join(f'{s:,}' for s in sizes)}"
+        lines.append(f"{', '.join(impl_name(i) for i in impls)} at {where}: {reason}")
+    return lines
+
+
 def _sentence(text: str) -> str:
     text = " ".join(str(text).split())
     if not text:
@@ -958,4 +1059,5 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-__all__ = ["DEMO_PARAMS", "DEMO_TITLE", "SpeedPanel", "format_sizes", "headline", "parse_sizes"]
+__all__ = ["DEMO_PARAMS", "DEMO_TITLE", "ElidedLines", "SpeedPanel", "format_sizes", "headline", "parse_sizes",
+           "skipped_lines"]

@@ -5,7 +5,10 @@ Everything drawn is a :class:`~gpuviz.model.speed.Measurement` of a
 positions on the screen. Two layouts:
 
 - **several sizes**: time vs size (log-log), GFLOP/s vs size, speed-up vs the
-  Python loop, and for the dense layer examples per second vs batch size;
+  Python loop, and for the dense layer examples per second vs batch size. They
+  stand in one row where each gets room for its text; where the panel is narrow
+  for its font (lecture fonts), the time plot is drawn large with the others
+  stacked beside it (the layer's four: two rows of two), else one column;
 - **one size** (the lecture demo's 1M dot product): one horizontal bar per
   implementation on a logarithmic time axis, its median written at its end.
 
@@ -40,10 +43,49 @@ PLOT_TITLES = {
 NOT_A_SPEED = ("simulator",)
 #: How close (pixels) the mouse must come to a point for the hover label to show it.
 HOVER_RADIUS_PX = 40
+#: Least width of one plot, in pixels at font scale 1: below it the plots are arranged in fewer columns.
+PLOT_MIN_WIDTH = 280
+#: Least height of one row of plots at font scale 1: title, ticks and axis label keep room for the data.
+PLOT_MIN_HEIGHT = 175
+#: Gap kept between two tick labels (pixels); a label that would come closer to the last one kept is not drawn.
+TICK_LABEL_GAP_PX = 6
 
 
 def _log10(v: float) -> float:
     return math.log10(v) if v > 0 else float("nan")
+
+
+class ThinningAxis(pg.AxisItem):
+    """An axis that leaves out the tick labels that would overlap the previous one drawn.
+
+    The ticks name the measured sizes, which can be many for the width a narrow
+    plot has ("128256512"); the tick marks all stay, and every label drawn is
+    readable. Which labels fit is decided at paint time, so it follows the width.
+    """
+
+    def generateDrawSpecs(self, p):
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return None
+        axis_spec, tick_specs, text_specs = specs
+        return axis_spec, tick_specs, thin_labels(text_specs, self.orientation in ("top", "bottom"))
+
+
+def thin_labels(text_specs, horizontal: bool, gap: float = TICK_LABEL_GAP_PX) -> list:
+    """The ``(rect, flags, text)`` label specs that keep ``gap`` pixels between neighbours, first come first kept."""
+    def lo(rect):
+        return rect.left() if horizontal else rect.top()
+
+    def hi(rect):
+        return rect.right() if horizontal else rect.bottom()
+
+    kept = []
+    end = -math.inf
+    for spec in sorted(text_specs, key=lambda s: lo(s[0])):
+        if lo(spec[0]) >= end + gap:
+            kept.append(spec)
+            end = hi(spec[0])
+    return kept
 
 
 class SpeedPlots(pg.GraphicsLayoutWidget):
@@ -61,6 +103,12 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         Plot key → list of ``(impl, measurement, x, y)`` drawn (linear values): what hover searches.
     hover_label : pg.TextItem or None
         The label the last hover showed.
+    arrangement : str
+        How the lines layout places its plots for the width it has: ``"row"`` (all side by side),
+        ``"big"`` (the time plot large, the other two stacked beside it), ``"grid"`` (two by two) or
+        ``"column"`` (one above the other); "" in the other modes.
+    legend_columns : int
+        Entries per legend row: as many as fit the width (0 without a legend).
     """
 
     def __init__(self, parent=None, theme: Theme = LIGHT):
@@ -77,8 +125,17 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self.bar_labels: list[pg.TextItem] = []
         self.hover_label: pg.TextItem | None = None
         self._hover_key: str | None = None
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(300)
+        self.arrangement = ""
+        self.legend_columns = 0
+        self._least_height = 300
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # the height the figures need depends on the width (how they are arranged): see heightForWidth
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        # the scene never needs a scroll bar: the plots are arranged for the width (see _fit)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumHeight(100)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.set_theme(theme)
 
@@ -152,12 +209,24 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self.legend = None
         self.bar_item = None
         self.bar_labels = []
+        self.arrangement = ""
+        self.legend_columns = 0
 
-    def _rebuild(self) -> None:
+    def resizeEvent(self, event) -> None:
+        # a new width may need another arrangement or legend columns: rebuilt before the view takes the size
+        # (pyqtgraph calls it with None while it is being built)
+        if event is not None and getattr(self, "mode", "") == "lines" \
+                and self._fit(event.size().width()) != (self.arrangement, self.legend_columns):
+            self._rebuild(event.size().width())
+        super().resizeEvent(event)
+
+    def _rebuild(self, width: int | None = None) -> None:
         self._clear()
         measured = self.measured()
         if not measured:
             self.mode = "empty"
+            self._least_height = round(PLOT_MIN_HEIGHT * self._scale())
+            self.updateGeometry()
             return
         sizes = sorted({m.size for m in measured})
         if len(sizes) == 1:
@@ -165,7 +234,8 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             self._build_bars(measured)
         else:
             self.mode = "lines"
-            self._build_lines(measured)
+            self._build_lines(measured, self.width() if width is None else width)
+        self.updateGeometry()  # layouts cache heightForWidth: the new figures may need another height
         # lay the new axes out now: an export renders once, before the event loop would do it
         self.ci.layout.activate()
         for plot in self.plots.values():
@@ -173,6 +243,78 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
 
     def _scale(self) -> float:
         return self.theme.font_scale
+
+    def _add_plot(self, row: int, col: int, rowspan: int = 1, colspan: int = 1) -> pg.PlotItem:
+        axes = {"left": ThinningAxis("left"), "bottom": ThinningAxis("bottom")}
+        return self.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan, axisItems=axes)
+
+    def _plot_keys(self) -> list[str]:
+        return ["time", "gflops", "speedup"] + (["examples"] if self.op == "layer" else [])
+
+    def _legend_names(self) -> list[str]:
+        """The legend's entries, in order: the implementations drawn on the time plot."""
+        return [impl_name(i) for i in self._series(self.measured())]
+
+    def _fit(self, width: int) -> tuple[str, int]:
+        """The arrangement and legend columns for ``width`` pixels (the lines layout)."""
+        n = len(self._plot_keys())
+        least = PLOT_MIN_WIDTH * self._scale()
+        if width >= n * least:
+            arrangement = "row"
+        elif width >= 2 * least:
+            arrangement = "big" if n == 3 else "grid"
+        else:
+            arrangement = "column"
+        return arrangement, self._legend_fit(self._legend_names(), width)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self.minimum_height_for(width)
+
+    def minimum_height_for(self, width: int) -> int:
+        """The least height that shows the figures at ``width`` pixels: every row of plots with its title,
+        ticks and axis label clear of the text below, and the legend's rows."""
+        if self.mode != "lines":
+            return self._least_height
+        arrangement, columns = self._fit(width)
+        n = len(self._plot_keys())
+        rows = {"row": 1, "big": n - 1, "grid": math.ceil(n / 2)}.get(arrangement, n)
+        legend_rows = math.ceil(len(self._legend_names()) / max(1, columns))
+        legend_h = legend_rows * QFontMetrics(self._legend_font()).height() * 1.25 + 16
+        return round(rows * PLOT_MIN_HEIGHT * self._scale() + legend_h)
+
+    def _legend_fit(self, names: list[str], width: int) -> int:
+        """How many legend entries fit side by side in ``width`` pixels (columns as wide as their widest)."""
+        if not names:
+            return 0
+        metrics = QFontMetrics(self._legend_font())
+        # an entry: its sample (20 px), the label's own margins, and the legend's spacing between columns
+        entry = [20 + metrics.horizontalAdvance(name) + 14 for name in names]
+        room = width - 30  # the legend's frame and the layout's margins
+        for cols in range(len(names), 1, -1):
+            widths = [max(entry[i::cols]) for i in range(cols)]
+            if sum(widths) + 25 * (cols - 1) <= room:
+                return cols
+        return 1
+
+    def _legend_font(self):
+        return font(self.theme, scale=1.1)
+
+    def _title_font(self):
+        return font(self.theme, bold=True, scale=1.2)
+
+    def _title_for(self, title: str, width: float) -> str:
+        """``title``, on two lines where one is wider than ``width`` pixels (a title never widens its plot)."""
+        metrics = QFontMetrics(self._title_font())
+        if metrics.horizontalAdvance(title) <= width or " " not in title:
+            return title
+        words = title.split(" ")
+        # the break that leaves the longer line shortest
+        cut = min(range(1, len(words)), key=lambda i: max(metrics.horizontalAdvance(" ".join(words[:i])),
+                                                          metrics.horizontalAdvance(" ".join(words[i:]))))
+        return " ".join(words[:cut]) + "<br>" + " ".join(words[cut:])
 
     def _style_plot(self, plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
         t = self.theme
@@ -203,7 +345,18 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             by_impl.setdefault(m.impl, []).append(m)
         return by_impl
 
-    def _build_lines(self, measured) -> None:
+    def _places(self, keys: list[str]) -> dict[str, tuple[int, int, int]]:
+        """Plot key → (row, column, rowspan) in :attr:`arrangement` (row 0 is the legend's)."""
+        n = len(keys)
+        if self.arrangement == "row":
+            return {k: (1, i, 1) for i, k in enumerate(keys)}
+        if self.arrangement == "big":
+            return {keys[0]: (1, 0, n - 1), **{k: (1 + i, 1, 1) for i, k in enumerate(keys[1:])}}
+        if self.arrangement == "grid":
+            return {k: (1 + i // 2, i % 2, 1) for i, k in enumerate(keys)}
+        return {k: (1 + i, 0, 1) for i, k in enumerate(keys)}
+
+    def _build_lines(self, measured, width: int) -> None:
         r = self.results
         op = self.op
         by_impl = self._series(measured)
@@ -211,21 +364,37 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         speedups = r.speedups("python")
         examples = _examples_per_second(r, op) if op == "layer" else {}
         size_label = SIZE_NAMES.get(op, "size")
-        keys = ["time", "gflops", "speedup"] + (["examples"] if op == "layer" else [])
-        # fewer legend columns with larger text, so the legend never widens the figure past the window
-        per_row = 5 if self.theme.font_scale < 1.2 else 3
-        self.legend = pg.LegendItem(colCount=min(len(by_impl), per_row), frame=True)
-        ncols = 2 if len(keys) == 4 else len(keys)
+        keys = self._plot_keys()
+        self.arrangement, self.legend_columns = self._fit(width)
+        places = self._places(keys)
+        ncols = max(col for _row, col, _span in places.values()) + 1
+        nrows = max(row + span for row, _col, span in places.values())
+        # as many legend entries per row as fit: the legend never widens the figure past the panel
+        self.legend = pg.LegendItem(colCount=max(1, self.legend_columns), frame=True)
         self.addItem(self.legend, row=0, col=0, colspan=ncols)
+        layout = self.ci.layout
         for col in range(ncols):
-            self.ci.layout.setColumnStretchFactor(col, 1)
-        for i, key in enumerate(keys):
-            row, col = (1 + i // 2, i % 2) if len(keys) == 4 else (1, i)
-            plot = self.addPlot(row=row, col=col)
+            # the large time plot takes three fifths of the width beside the stacked pair
+            layout.setColumnStretchFactor(col, 3 if self.arrangement == "big" and col == 0 else 2)
+        layout.setRowStretchFactor(0, 0)
+        for row in range(1, nrows):
+            layout.setRowStretchFactor(row, 1)
+        scale = self._scale()
+        # a stacked plot's title must not touch the size-axis label of the plot above it
+        layout.setVerticalSpacing(round(14 * scale))
+        stretch = [layout.columnStretchFactor(c) for c in range(ncols)]
+        for key in keys:
+            row, col, span = places[key]
+            room = width * stretch[col] / sum(stretch)
+            plot = self._add_plot(row, col, rowspan=span)
+            # equal preferred sizes: the stretch factors alone share the room out (no plot squeezed)
+            plot.setPreferredSize(100, 100)
+            plot.setMinimumWidth(150 * scale)
             self.plots[key] = plot
             left = {"time": "median time", "gflops": "GFLOP/s", "speedup": "speed-up (×)",
                     "examples": "examples / s"}[key]
-            self._style_plot(plot, PLOT_TITLES[key], left, size_label)
+            # the title spans the data area only: the plot's width less its left axis and margins
+            self._style_plot(plot, self._title_for(PLOT_TITLES[key], room - 80 * scale), left, size_label)
             plot.setLogMode(x=True, y=True)
             # room around the first and last sizes, so their tick labels are not cut at the edges
             plot.getViewBox().setDefaultPadding(0.06)
@@ -291,8 +460,10 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         size = measured[0].size
         speedups = self.results.speedups("python")
         impls = list(by_impl)
-        plot = self.addPlot(row=0, col=0)
+        plot = self._add_plot(0, 0)
         self.plots["bars"] = plot
+        # a bar and its label per implementation, the title and the time axis below
+        self._least_height = round((32 * len(impls) + 90) * t.font_scale)
         self._style_plot(plot, f"{PLOT_TITLES['time']}, {SIZE_SHORT.get(op, 'N')} = {size:,} "
                                "(shorter is faster; logarithmic axis)",
                          "", "median time")

@@ -9,10 +9,15 @@ from PyQt6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTable
 from ...model.speed import impl_note
 from ..style import font, hex_colour, mix
 from ..theme import LIGHT, Theme
-from .style import SIZE_NAMES, format_ratio, format_seconds, impl_name
+from .style import SIZE_NAMES, SIZE_SHORT, format_ratio, format_seconds, impl_name
 
-COLUMNS = ("implementation", "size", "median", "min", "max", "repeats", "JIT compile", "GFLOP/s",
-           "× Python loop", "max rel. error", "note")
+#: Column headers, short so that the table fits a 1280-pixel window; :data:`COLUMN_TIPS` says each in full.
+COLUMNS = ("implementation", "size", "median", "min", "max", "runs", "JIT", "GFLOP/s", "× loop", "rel. error",
+           "note")
+COLUMN_TIPS = ("", "", "Median time per call", "Fastest call", "Slowest call", "Timed repeats",
+               "Numba's JIT compile time (kept out of the times)", "Billions of floating-point operations per second",
+               "Times as fast as the Python loop at this size", "Largest relative error against NumPy",
+               "Why a measurement was skipped, or what to know about it")
 
 
 class ResultsTable(QTableWidget):
@@ -29,13 +34,21 @@ class ResultsTable(QTableWidget):
         self.op: str | None = None
         self.theme = theme
         self.setHorizontalHeaderLabels(COLUMNS)
+        for col, tip in enumerate(COLUMN_TIPS):
+            if tip:
+                self.horizontalHeaderItem(col).setToolTip(tip)
+        # long names and notes wrap (rows grow) rather than widening the table past the panel
+        self.setWordWrap(True)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(30)
         self.setToolTip("Ctrl+C copies the whole table as CSV")
         self.set_theme(theme)
 
@@ -81,7 +94,9 @@ class ResultsTable(QTableWidget):
         t = self.theme
         muted = mix(t.foreground, t.panel_background, 0.6)
         if ms:
-            self.horizontalHeaderItem(1).setText(SIZE_NAMES.get(ms[0].op, "size") if op else "size")
+            size_op = ms[0].op if op else None
+            self.horizontalHeaderItem(1).setText(SIZE_SHORT.get(size_op, "size"))
+            self.horizontalHeaderItem(1).setToolTip(SIZE_NAMES.get(size_op, "size"))
         for row, m in enumerate(ms):
             measured = m.skipped is None and m.median_s is not None
             g = m.gflops()
@@ -104,6 +119,8 @@ class ResultsTable(QTableWidget):
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if col in (0, 10) and text:
+                    item.setToolTip(text)
                 if 1 <= col <= 9:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if not measured:
@@ -112,6 +129,11 @@ class ResultsTable(QTableWidget):
                     item.setForeground(_brush((213, 94, 0)))
                 self.setItem(row, col, item)
         self.setStyleSheet(f"QTableWidget {{ gridline-color: {hex_colour(muted)}; }}")
+        # the names column as wide as its longest name, up to a limit past which names wrap
+        metrics = self.fontMetrics()
+        widest = max([metrics.horizontalAdvance(self.item(r, 0).text()) for r in range(self.rowCount())] +
+                      [metrics.horizontalAdvance(COLUMNS[0])])
+        self.setColumnWidth(0, min(widest + 16, round(170 * t.font_scale)))
 
 
 def _brush(rgb):
