@@ -9,7 +9,10 @@ It checks, through the same engine the app uses:
   threadIdx and laneid, on 1-D, 2-D and 3-D launches;
 * each kernel's product against a float64 NumPy reference, from a small
   non-multiple shape up to 4096³, timed with CUDA events (median of launches);
-* the naive (coalesced) kernel against the uncoalesced one at the same size.
+* the naive (coalesced) kernel against the uncoalesced one at the same size;
+* the Speed panel's benchmark on the GPU (gpu-naive, gpu-tiled, cuBLAS through CuPy, against NumPy and
+  Numba on the same machine), every result checked against NumPy; with ``--save FILE.json`` the figures
+  are written in the format the app's Speed tab loads (labelled with this machine).
 
 Exits 0 whatever it finds; the last line is a one-line summary.
 """
@@ -36,6 +39,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5, help="timed launches per product (median reported)")
     ap.add_argument("--json", metavar="FILE", help="also write every result to this JSON file")
+    ap.add_argument("--save", metavar="FILE.json", help="save the speed benchmark for the app's Speed tab")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed benchmark")
     args = ap.parse_args()
     results = {"runs": [], "probes": []}
     with Engine() as eng:
@@ -70,6 +75,9 @@ def main() -> int:
                 print(f"{kernel:12s} {m}x{n}x{k} block {block[0]}x{block[1]}: {res.status} "
                       f"max_abs_error {res.max_abs_error} rel {res.rel_error} time {sec} {gf} "
                       f"(wall {wall:.1f} s, {res.timing}) {res.message if not res.ok else ''}", flush=True)
+        speed_line = "speed benchmark skipped"
+        if not args.no_speed:
+            speed_line = _speed(eng, args.save)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1, default=str)
@@ -88,8 +96,37 @@ def main() -> int:
     print(f"gpu_check: {info.get('gpu_name')}: {n_ok}/{len(results['runs'])} products correct; launch model "
           f"{'agrees' if probes_ok else 'DISAGREES'} with the GPU; 4096^3 32x32 naive "
           f"{naive * 1e3 if naive else float('nan'):.1f} ms, uncoalesced/naive {ratio} "
-          f"(SGEMM kernel 1 vs 2 is ~6.4x on an A6000), tiled {tiled * 1e3 if tiled else float('nan'):.1f} ms")
+          f"(SGEMM kernel 1 vs 2 is ~6.4x on an A6000), tiled {tiled * 1e3 if tiled else float('nan'):.1f} ms; "
+          f"{speed_line}")
     return 0
+
+
+SPEED_PLAN = [("dot", [1_000_000, 100_000_000]), ("matmul", [256, 1024, 4096]), ("layer", [64, 1024, 16384])]
+
+
+def _speed(eng, save, plan=SPEED_PLAN) -> str:
+    """The Speed panel's sweeps with the GPU implementations; one summary phrase for the last line."""
+    from gpuviz.cli_bench import format_table
+
+    impls = ["numpy", "numba-parallel", "gpu-naive", "gpu-tiled", "cublas"]
+    everything = None
+    for op, sizes in plan:
+        t0 = time.perf_counter()
+        r = eng.bench(op, sizes, impls=impls + (["python"] if op == "dot" else []))
+        print("\n".join(format_table(r)), flush=True)
+        print(f"speed {op}: {time.perf_counter() - t0:.1f} s", flush=True)
+        if everything is None:
+            everything = r
+        else:
+            everything.measurements += r.measurements
+    if save and everything is not None:
+        everything.save(save)
+        print(f"saved {save}", flush=True)
+    wrong = [m for m in everything.measurements if m.measured and not m.correct]
+    failed = [m for m in everything.measurements if m.skipped and m.skipped.startswith("failed")]
+    best = {m.impl: m for m in everything.measurements if m.op == "matmul" and m.size == 4096 and m.measured}
+    tf = ", ".join(f"{k} {v.gflops() / 1e3:.1f} TFLOP/s" for k, v in best.items() if v.gflops())
+    return (f"speed: {len(wrong)} wrong, {len(failed)} failed; matmul 4096: {tf or 'n/a'}")
 
 
 if __name__ == "__main__":
