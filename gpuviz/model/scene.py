@@ -32,6 +32,7 @@ from .frames import (
 from .launch import WARP_SIZE, Dim3, LaunchError, ThreadIndex
 from .matmul import KERNELS, MatmulProblem, ShapeError, kernel_source, launch_for, mapping_for
 from .numbers import LaunchNumbers, StepNumbers
+from .shared_tiles import SharedTiles, shared_tiles
 
 FOCUS = ("thread", "warp", "block", "all")
 BACKENDS = ("auto", "gpu", "simulator")
@@ -468,6 +469,13 @@ class MatmulScene:
         s = self.step if step is None else int(step)
         sel = self.selected
         return warp_requests(self.kernel, self.problem, self.launch.block, s, sel.block[:2], sel.warp)
+
+    def shared_tiles(self, step: int | None = None) -> SharedTiles | None:
+        """The selected block's shared tiles sA and sB after the step, with the focus threads' reads
+        (see :mod:`.shared_tiles`); None for a kernel without shared memory."""
+        s = self.step if step is None else int(step)
+        return shared_tiles(self.kernel, self.problem, self.launch.block, s, self.selected.block[:2],
+                            self.focus_threads())
 
     # -- numbers -----------------------------------------------------------------------
 

@@ -64,7 +64,9 @@ def _cut_labels(panel) -> list[str]:
 
 @pytest.mark.parametrize("title, step, size", [(COALESCING, 0, (1280, 720)), (COALESCING, 5, (1280, 720)),
                                                (COALESCING, 64, (1280, 720)), (COALESCING, 0, (1920, 1080)),
-                                               (LECTURE, 0, (1280, 720)), (TILED, 0, (1280, 720))])
+                                               (LECTURE, 0, (1280, 720)), (TILED, 0, (1280, 720)),
+                                               (TILED, 3, (1280, 720)), (TILED, 96, (1280, 720)),
+                                               (TILED, 3, (1920, 1080))])
 def test_nothing_on_the_slide_is_cut_short(qtbot, title, step, size):
     panel, _ = slide(qtbot, title, step, size)
     assert _cut_labels(panel) == []

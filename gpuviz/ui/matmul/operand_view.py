@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QFont
 
 from ...model.grid_view import AxisSampling, per_cell
-from ..style import mix
+from ..style import mix, okabe
 from ..theme import Theme
 from .c_view import LABEL_CELLS, CellLabels, pen, segments_xy, text_colour_for, visible_cells
 
@@ -42,6 +42,46 @@ def heat_index(values: np.ndarray, vmax: float) -> np.ndarray:
         return np.zeros(values.shape, np.uint8)
     idx = 1 + np.round(254 * np.clip(values / vmax, 0, 1))
     return np.where(values > 0, idx, 0).astype(np.uint8)
+
+
+def copy_colour(theme: Theme) -> tuple[int, int, int]:
+    """The "read through its copy in shared memory" cue: Okabe–Ito bluish green (lighter on dark themes)."""
+    return (60, 200, 160) if theme.dark else okabe("bluish_green")
+
+
+def copy_pen(theme: Theme, base: float = 2.2):
+    """The dashed outline of an element read through its copy (A, B) and of the copy read (sA, sB)."""
+    return pen(copy_colour(theme), theme.pen_width(base), Qt.PenStyle.DashLine)
+
+
+def outline_segments(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The outline of the union of cells ``(rows[i], cols[i])`` as line segments ``(n, 2, 2)`` of (x, y)
+    points, with runs of unit edges merged (a column of 4,096 cells is two long lines and two short ones)."""
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    if not len(rows):
+        return np.zeros((0, 2, 2))
+    r0, c0 = rows.min(), cols.min()
+    mask = np.zeros((rows.max() - r0 + 3, cols.max() - c0 + 3), bool)  # a free border all round
+    mask[rows - r0 + 1, cols - c0 + 1] = True
+    segs = []
+    horiz = mask[1:, :] != mask[:-1, :]  # edge between row i and i+1 of the padded mask: y = r0 + i
+    for y, x0, x1 in _runs(horiz):
+        segs.append(((c0 + x0 - 1, r0 + y), (c0 + x1 - 1, r0 + y)))
+    vert = (mask[:, 1:] != mask[:, :-1]).T  # edge between column j and j+1: x = c0 + j
+    for x, y0, y1 in _runs(vert):
+        segs.append(((c0 + x, r0 + y0 - 1), (c0 + x, r0 + y1 - 1)))
+    return np.array(segs, float).reshape(-1, 2, 2)
+
+
+def _runs(edges: np.ndarray):
+    """(line, start, stop) of each run of True along axis 1."""
+    padded = np.zeros((edges.shape[0], edges.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = edges
+    d = np.diff(padded, axis=1)
+    line, start = np.nonzero(d == 1)
+    _, stop = np.nonzero(d == -1)
+    return zip(line.tolist(), start.tolist(), stop.tolist())
+
 
 
 class OperandView:
@@ -71,9 +111,13 @@ class OperandView:
         self.selected_halo = pg.PlotCurveItem(connect="pairs", antialias=False)
         self.selected_outline = pg.PlotCurveItem(connect="pairs", antialias=False)
         self.labels = CellLabels()
+        # elements read through their copies in shared memory (the tiled kernel's multiply steps)
+        self.copy_fill = pg.ImageItem(axisOrder="row-major")
+        self.copy_outline = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self.copies: tuple[np.ndarray, np.ndarray] | None = None
         # the selected row / column goes under the heat: for one thread the reads lie inside it
         for z, item in enumerate((self.background, self.cell_lines, self.selected_halo, self.selected_outline,
-                                  self.heat_image, self.border, self.labels)):
+                                  self.copy_fill, self.heat_image, self.border, self.copy_outline, self.labels)):
             item.setZValue(z)
             plot.addItem(item)
         self.shape: tuple[int, int] | None = None
@@ -92,6 +136,9 @@ class OperandView:
         self.border.setPen(pen(theme.foreground, theme.pen_width(1.4)))
         self.selected_halo.setPen(pen(theme.panel_background, theme.pen_width(4.0)))
         self.selected_outline.setPen(pen(theme.selected, theme.pen_width(2.6)))
+        self.copy_outline.setPen(copy_pen(theme))
+        if self.copies is not None:
+            self.render_copies(*self.copies)
 
     def set_shape(self, shape: tuple[int, int]) -> None:
         self.shape = shape
@@ -169,6 +216,27 @@ class OperandView:
         self.labels.set_labels(cols.start + cc, rows.start + rr, [str(v) for v in counts], [""] * len(rr),
                                colours, f)
 
+    def render_copies(self, rows: np.ndarray | None, cols: np.ndarray | None = None) -> None:
+        """Mark the elements ``(rows[i], cols[i])`` as read through their copies in shared memory: a light
+        fill and a dashed outline in the copy colour (None: none this step)."""
+        if rows is None or not len(rows):
+            self.copies = None
+            self.copy_fill.clear()
+            self.copy_outline.setData([], [])
+            return
+        rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        self.copies = (rows, cols)
+        r0, c0 = int(rows.min()), int(cols.min())
+        h, w = int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1
+        if h * w <= 1 << 22:  # a column of A or a row of B (all blocks): a thin image
+            rgba = np.zeros((h, w, 4), np.uint8)
+            rgba[rows - r0, cols - c0] = (*copy_colour(self.theme), 90)
+            self.copy_fill.setImage(rgba, autoLevels=False)
+            self.copy_fill.setRect(QRectF(c0, r0, w, h))
+        else:
+            self.copy_fill.clear()
+        self.copy_outline.setData(*segments_xy(outline_segments(rows, cols)))
+
     def render_selected(self, index: int | None) -> None:
         """Outline row ``index`` of A or column ``index`` of B (None: the selected thread is idle)."""
         if index is None or self.shape is None:
@@ -188,4 +256,5 @@ def _rect_segments(x0, y0, x1, y1) -> np.ndarray:
                     float)
 
 
-__all__ = ["HEAT_DARK", "HEAT_LIGHT", "OperandView", "heat_index", "heat_lut"]
+__all__ = ["HEAT_DARK", "HEAT_LIGHT", "OperandView", "copy_colour", "copy_pen", "heat_index", "heat_lut",
+           "outline_segments"]

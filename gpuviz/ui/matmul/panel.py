@@ -36,6 +36,7 @@ from ..theme import LIGHT, Theme, slide_look
 from .hierarchy import HierarchyView
 from .numbers_view import NumbersView
 from .runner import RunController
+from .shared_view import SharedTilesView
 from .source_view import SourceView
 from .timeline import Timeline, describe_step
 from .transactions_view import TransactionsView
@@ -166,6 +167,7 @@ class MatmulPanel(Panel):
         self.numbers = NumbersView(self.scene, theme)
         self.timeline = Timeline(self.scene, theme)
         self.transactions = TransactionsView(self.scene, theme)
+        self.shared = SharedTilesView(self.scene, theme)
         self.runner = RunController(self.scene, engine, theme)
         form.addWidget(self.runner, row, 0, 1, 2)
         row += 1
@@ -183,6 +185,9 @@ class MatmulPanel(Panel):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.numbers, "Numbers")
         self.tabs.addTab(self.transactions, "Memory transactions")
+        self.tabs.addTab(self.shared, "sA, sB")  # "shared memory" in its tooltip: four tabs fit at 1080p
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.shared), "Shared memory: the tiled kernel's tiles sA and sB of "
+                                "the selected block at this step: what each element holds, what is written and read")
         self.tabs.addTab(self.hierarchy, "Grid → Block → Warp → Thread")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.source)
@@ -225,15 +230,15 @@ class MatmulPanel(Panel):
         self.slide_note.setWordWrap(True)
         column.addWidget(self.slide_note)
         self._column = column
-        #: the memory transactions on a slide: made on the first set_slide(True), so the normal panel
-        #: pays nothing for it (see _slide_transactions)
+        #: the memory transactions and the shared tiles on a slide: made on the first set_slide(True), so the
+        #: normal panel pays nothing for them (see _slide_transactions, _slide_tiles)
         self.slide_transactions: TransactionsView | None = None
+        self.slide_tiles: SharedTilesView | None = None
         self._text_scale = 1.0  # the side column's fonts, shrunk on a small slide until it fits (_fit_column)
         self._fitted = (None, False)
         self.splitter.addWidget(self.slide_side)
         self.slide_side.hide()
         self._scenario_title = self.title
-        self._hidden_by_slide: dict[QWidget, bool] = {}
         self._handle_width = self.splitter.handleWidth()
 
         lay = QVBoxLayout(self)
@@ -255,6 +260,7 @@ class MatmulPanel(Panel):
             skipped = len(self._preset_errors)
             self.messages["preset"].show_message(
                 f"{skipped} preset file{'s' if skipped > 1 else ''} skipped: " + "; ".join(self._preset_errors))
+        self._show_tiles_tab()
         self.set_theme(theme)
         self._update_sizes()
 
@@ -287,7 +293,8 @@ class MatmulPanel(Panel):
         self.preset_text.setFont(font(theme, scale=0.9))
         for m in self.messages.values():
             m.set_theme(theme)
-        for w in (self.source, self.hierarchy, self.numbers, self.timeline, self.transactions, self.runner):
+        for w in (self.source, self.hierarchy, self.numbers, self.timeline, self.transactions, self.shared,
+                  self.runner):
             w.set_theme(theme)
         self._restyle_figure()
 
@@ -316,6 +323,8 @@ class MatmulPanel(Panel):
         self.slide_note.setStyleSheet(f"color: {hex_colour(mix(theme.foreground, theme.background, 0.75))};")
         if self.slide_transactions is not None:
             self.slide_transactions.set_theme(small)
+        if self.slide_tiles is not None:
+            self.slide_tiles.set_theme(small)
 
     # -- slide look -------------------------------------------------------------------------------
 
@@ -324,15 +333,10 @@ class MatmulPanel(Panel):
         on = bool(on)
         if on == self.slide:
             return
-        chrome = (self.side_scroll, self.right, self.timeline)
+        self.hide_for_slide(on, (self.side_scroll, self.right, self.timeline))
         if on:
-            self._hidden_by_slide = {w: w.isHidden() for w in chrome}
-            for w in chrome:
-                w.hide()
             self._slide_transactions()
-        else:
-            for w, hidden in self._hidden_by_slide.items():
-                w.setHidden(hidden)
+            self._slide_tiles()
         if on:
             self._handle_width = self.splitter.handleWidth()
             self.splitter.setHandleWidth(0)  # a grip drawn between the figure and its text is no part of a slide
@@ -351,6 +355,17 @@ class MatmulPanel(Panel):
             self.slide_transactions.hide()
             self._column.insertWidget(3, self.slide_transactions)
         return self.slide_transactions
+
+    def _slide_tiles(self) -> SharedTilesView:
+        if self.slide_tiles is None:
+            self.slide_tiles = SharedTilesView(self.scene, self._look(), slide=True)
+            self.slide_tiles.hide()
+            self._column.insertWidget(self._column.indexOf(self.slide_source) + 1, self.slide_tiles, 1)
+        return self.slide_tiles
+
+    def shows_tiles(self) -> bool:
+        """Whether the slide shows the shared tiles sA and sB: for the tiled kernel, whose steps are about them."""
+        return self.slide and self.scene.kernel == "tiled"
 
     def shows_transactions(self) -> bool:
         """Whether the slide shows the memory transactions: when the scenario compares this kernel's memory
@@ -408,11 +423,16 @@ class MatmulPanel(Panel):
         the memory transactions do not fit even so (they are then left out)."""
         tv = self.slide_transactions
         key = (width, height, self.slide_caption.text(), self.slide_step.text(), self.scene.step,
-               self.scene.selected, self.scene.params, self.scene.compare_kernel)
+               self.scene.selected, self.scene.params, self.scene.compare_kernel, self.scene.focus)
         if key == self._fitted[0]:
             return self._fitted[1]
         smallest = min(1.0, self.height() / 1080)
         scales = [s for s in (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7) if s > smallest] + [smallest]
+        if self.slide_tiles is not None:
+            self.slide_tiles.setVisible(self.shows_tiles())
+            # the tiles take the column's spare height (their cells grow into it), else the stretch below does
+            self._column.setStretch(self._column.count() - 2, 0 if self.shows_tiles() else 1)
+            self.slide_tiles.refresh()  # it may hear of the change after the panel: measure it with the change drawn
         fits = False
         for with_tv in ((True, False) if self.shows_transactions() else (False,)):
             if tv is not None:
@@ -439,6 +459,9 @@ class MatmulPanel(Panel):
         inner = width - left - right
         parts = [lab.heightForWidth(inner) for lab in (self.slide_caption, self.slide_step, self.slide_source,
                                                           self.slide_note) if lab.isVisibleTo(self.slide_side)]
+        tiles = self.slide_tiles
+        if tiles is not None and tiles.isVisibleTo(self.slide_side):
+            parts.append(tiles.height_for(inner))
         tv = self.slide_transactions
         if tv is not None and tv.isVisibleTo(self.slide_side):
             need = tv.height_for(inner)
@@ -540,8 +563,14 @@ class MatmulPanel(Panel):
                 self.preset_text.setText("")
         if changes & {"step", "params"}:
             self.status_changed.emit(describe_step(scene))
-        if changes & {"step", "params", "selection", "compare"}:
+        if "params" in changes:
+            self._show_tiles_tab()
+        if changes & {"step", "params", "selection", "compare", "focus"}:
             self._update_slide_text()
+
+    def _show_tiles_tab(self) -> None:
+        """The shared-memory tab only where there is shared memory: the tiled kernel."""
+        self.tabs.setTabVisible(self.tabs.indexOf(self.shared), self.scene.kernel == "tiled")
 
     def _sync_controls(self) -> None:
         p = self.scene.params

@@ -20,7 +20,7 @@ from ...model.grid_view import GridGeometry
 from ..style import apply_theme, font, hex_colour, mix, subscribe
 from ..theme import Theme
 from .c_view import MASK_ALPHA, CGridView, c_palette, hatch_period, pen
-from .operand_view import OperandView, heat_lut
+from .operand_view import OperandView, copy_colour, copy_pen, heat_lut
 
 #: What a view that shows nothing of its array asks the scene for: one element, one pixel.
 _NOWHERE = Viewport(0, 1, 0, 1, 1, 1)
@@ -66,6 +66,7 @@ class LegendItem(pg.GraphicsWidget):
         self.vmax = 0.0
         self.cumulative = False
         self.has_idle = True
+        self.copies = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(120, 80)
         self.set_theme(theme)
@@ -73,7 +74,6 @@ class LegendItem(pg.GraphicsWidget):
     def entries(self) -> list[tuple[str, object, str]]:
         """(key, swatch painter, text) of each row, as drawn."""
         what = "reads so far" if self.cumulative else "reads this step"
-        top = f"{self.vmax:,.3g}" if self.vmax else "none"
         rows = [
             ("blocks", self._draw_blocks, "block: colour by blockIdx"),
             ("warps", self._draw_warps, "warps: alternate shades, dashed edge"),
@@ -82,8 +82,11 @@ class LegendItem(pg.GraphicsWidget):
             ("selected", self._draw_selected, "selected thread"),
             ("focus", self._draw_focus, "focus warp / block"),
             ("write", self._draw_write, "C element written this step"),
-            ("heat", self._draw_heat, f"A, B: {what} per element, 0 … {top}"),
+            ("heat", self._draw_heat, f"A, B: {what} per element, 0 … {self.vmax:,.3g}" if self.vmax
+             else f"A, B: {what} per element (none: no global reads)"),
         ]
+        if self.copies:
+            rows.append(("copies", self._draw_copies, "A, B: read from its copy in shared memory"))
         if not self.has_idle:
             rows = [r for r in rows if r[0] != "idle"]
         return rows
@@ -94,10 +97,12 @@ class LegendItem(pg.GraphicsWidget):
         self._heat = heat_lut(theme)
         self.update()
 
-    def set_state(self, heading: str, vmax: float, cumulative: bool, has_idle: bool) -> None:
-        state = (heading, float(vmax), bool(cumulative), bool(has_idle))
-        if state != (self.heading, self.vmax, self.cumulative, self.has_idle):  # a repaint costs ~1 ms of text
-            self.heading, self.vmax, self.cumulative, self.has_idle = state
+    def set_state(self, heading: str, vmax: float, cumulative: bool, has_idle: bool, copies: bool = False) -> None:
+        """``copies``: A and B mark elements read through their copies in shared memory (the tiled kernel's
+        multiply steps); their entry is shown only then, as a small slide's corner has no room to spare."""
+        state = (heading, float(vmax), bool(cumulative), bool(has_idle), bool(copies))
+        if state != (self.heading, self.vmax, self.cumulative, self.has_idle, self.copies):  # ~1 ms of text
+            self.heading, self.vmax, self.cumulative, self.has_idle, self.copies = state
             self.update()
 
     def paint(self, p, *args):
@@ -182,6 +187,11 @@ class LegendItem(pg.GraphicsWidget):
 
     def _draw_write(self, p, r):
         p.fillRect(r, QColor(*self.theme.write, 150))
+
+    def _draw_copies(self, p, r):
+        p.fillRect(r, QColor(*copy_colour(self.theme), 90))
+        p.setPen(copy_pen(self.theme))
+        p.drawRect(r.adjusted(2, 2, -2, -2))
 
     def _draw_heat(self, p, r):
         lut = self._heat
@@ -320,6 +330,7 @@ class MatrixViews(QWidget):
         lay.addWidget(self.lod_note)
         lay.addWidget(self.note)
         self.frame = None
+        self.copy_reads = None  # the tiled kernel's multiply step: {"A": CopyReads, "B": CopyReads} marked
         self.slide = False
         self._dirty = False
         self.heat_max = 0.0
@@ -665,12 +676,23 @@ class MatrixViews(QWidget):
         self.heat_max = vmax
         self.a.render_heat(values["A"], vmax)
         self.b.render_heat(values["B"], vmax)
+        self._render_copies()
         if self.c.rows is not None:
             self.c.render_veil(fr.active)
             self.c.render_writes(self.c.c_sampling(), fr.writes["C"] if self.c.c_sampling() else None,
                                  self.theme.write)
         self._cumulative_shown = cumulative
         self._update_corner()
+
+    def _render_copies(self) -> None:
+        """In the tiled kernel's multiply steps, mark the elements of A and B whose copies in sA and sB the
+        focus threads read (this step reads no global memory: without this, A and B would show nothing)."""
+        s = self.scene
+        tiles = s.shared_tiles() if s.kernel == "tiled" and s.step_info().role == "multiply" else None
+        self.copy_reads = tiles.via_shared if tiles is not None else None
+        for name, v in (("A", self.a), ("B", self.b)):
+            via = tiles.via_shared[name] if tiles is not None else None
+            v.render_copies(None if via is None else via.rows, None if via is None else via.cols)
 
     def _update_corner(self) -> None:
         s = self.scene
@@ -683,9 +705,11 @@ class MatrixViews(QWidget):
                 "block": f", ({bx}, {by})", "all": ""}[s.focus]
         when = "so far" if self._cumulative_shown else "in this step"
         heading = f"A and B: elements read {when} by {who}."
-        if info.role == "multiply" and s.kernel == "tiled" and not self._cumulative_shown:
-            heading += " This step reads shared memory (sA, sB), not A and B."
-        self.legend.set_state(heading, self.heat_max, self._cumulative_shown, s.mapping.idle_threads > 0)
+        if info.role == "multiply" and s.kernel == "tiled":  # no global reads: say what A and B show instead
+            heading = (f"A and B (dashed): elements whose copies in shared memory are read in this step by {who}."
+                       if not self._cumulative_shown else heading + " Dashed: their copies are read this step.")
+        self.legend.set_state(heading, self.heat_max, self._cumulative_shown, s.mapping.idle_threads > 0,
+                              self.copy_reads is not None)
 
     # -- selection --------------------------------------------------------------------------------
 
