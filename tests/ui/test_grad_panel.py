@@ -130,7 +130,7 @@ def test_a_diverging_alpha_is_explained_and_play_stops(panel, qtbot):
     assert np.isfinite(panel.train_W.values).all()
     _x, y = panel.loss_curve.getData()
     assert y is not None and np.isfinite(y).all()
-    assert not panel.play_button.isEnabled()
+    assert not panel.timeline.play_button.isEnabled()
     panel.step_by(1)  # refused quietly: the run stays stopped
     assert panel.state.diverged
     panel.reset()

@@ -91,7 +91,7 @@ def test_step_labels_count_from_zero(qtbot):
     assert broadcast.timeline.position.text() == f"step 0 of 0–{last}"
 
     grad, _ = make(qtbot, "grad")
-    assert grad.position.text() == f"step 5 of 0–{grad.state.B}"
+    assert grad.timeline.position.text() == f"step 5 of 0–{grad.state.B}"
     assert "shown: example 4, added by step 5" in grad.batch_title.text()
 
 

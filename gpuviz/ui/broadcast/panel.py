@@ -30,13 +30,16 @@ from ...model import scenario as scenarios
 from ..panel import Panel, step_label
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, subscribe
 from ..theme import LIGHT, Theme, slide_look
+from ..timeline import StepTimeline
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
 from .state import BroadcastState, random_shapes
-from .timeline import StepTimeline
 
 #: The most operands the panel offers fields for (NumPy takes any number; a slide has room for four).
 MAX_OPERANDS = 4
 QUIZ_PROMPT = "Does this pair broadcast? Answer “Works” or “Fails”, then reveal."
+#: Steps per second; a broadcasting explanation has a handful of steps, so slower than the matmul panel's.
+SPEEDS = (0.25, 0.5, 1, 2, 4)
+DEFAULT_SPEED = 1
 
 
 def _builtin_presets() -> list:
@@ -246,7 +249,8 @@ class BroadcastPanel(Panel):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
 
-        self.timeline = StepTimeline(self.state, theme)
+        self.timeline = StepTimeline(theme, SPEEDS, DEFAULT_SPEED)
+        self.timeline.follow(self.state)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(2)

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, QSize, Qt, QTimer
+from PyQt6.QtCore import QEvent, QSize, Qt
 from PyQt6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -28,10 +28,8 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSlider,
     QSpinBox,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +40,7 @@ from ...model.scene import SceneError
 from ..panel import Panel, step_label
 from ..style import apply_theme, error_colour, font, hex_colour, mix, okabe
 from ..theme import LIGHT, Theme, slide_look
+from ..timeline import StepTimeline
 from .canvas import ColourBar, MatrixView, TileView, fmt, symmetric_limit
 from .state import LAYERS, VIEWS, GradState, GradStateError
 
@@ -127,9 +126,8 @@ class GradPanel(Panel):
         super().__init__(parent)
         self.theme = theme
         self.state = state if state is not None else GradState("toy")
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
         self._speed = dict(DEFAULT_SPEED)
+        self._speed_key = "batch"  # whose speeds the timeline plays at now
         self._syncing = False
         self.repaint_times: list[float] = []
         self.zoom = 1.0
@@ -403,35 +401,13 @@ class GradPanel(Panel):
         self.pages.addWidget(_scrolled(page))
 
     def _build_timeline(self) -> None:
-        self.timeline = QWidget()
-        row = QHBoxLayout(self.timeline)
-        row.setContentsMargins(0, 4, 0, 0)
-
-        def button(text, tip, slot):
-            b = QToolButton()
-            b.setText(text)
-            b.setToolTip(tip)
-            b.clicked.connect(slot)
-            row.addWidget(b)
-            return b
-
-        self.first_button = button("|◀", "First step / reset (Home)", self.first_step)
-        self.back_button = button("◀", "Step back (←)", lambda: self.step_by(-1))
-        self.play_button = button("▶ Play", "Play / pause (Space)", self.play_pause)
-        self.forward_button = button("▶", "Step forward (→)", lambda: self.step_by(1))
-        self.last_button = button("▶|", "Last step (End)", self.last_step)
-        row.addSpacing(12)
-        self.slower_button = button("−", "Slower (−)", self.slower)
-        self.speed_label = QLabel()
-        row.addWidget(self.speed_label)
-        self.faster_button = button("+", "Faster (+)", self.faster)
-        row.addSpacing(12)
-        self.position = QLabel()
-        row.addWidget(self.position)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setToolTip("Scrub through the examples of the batch")
-        self.slider.valueChanged.connect(self._slider_moved)
-        row.addWidget(self.slider, 1)
+        # the shared timeline, in the look this panel had before it: the main column's margins around it,
+        # the platform's slider and spacing
+        self.timeline = StepTimeline(self.theme, SPEEDS["batch"], DEFAULT_SPEED["batch"], margins=(0, 4, 0, 0),
+                                     spacing=6, big_handle=False)
+        self.timeline.first_button.setToolTip("First step / reset (Home)")
+        self.timeline.slider.setToolTip("Scrub through the examples of the batch")
+        self.timeline.step_requested.connect(self._step_requested)
 
     # -- theme ----------------------------------------------------------------------------------
 
@@ -455,7 +431,7 @@ class GradPanel(Panel):
             lab.setFont(font(t, scale=1.15))
         self.story_label.setFont(font(t, mono=True, bold=True, scale=1.2))
         self.shape_line.setFont(font(t, mono=True))
-        self.position.setFont(font(t, bold=True))
+        self.timeline.set_theme(t)
         for w in self.findChildren((MatrixView, TileView, ColourBar)):
             w.set_theme(t)
         for w in self.findChildren(_Message):
@@ -567,104 +543,53 @@ class GradPanel(Panel):
 
     # -- the Panel contract: timeline ------------------------------------------------------------
 
+    # The batch view's steps are the examples summed (0 to B); the train view's are a run that only grows
+    # (StepTimeline.set_run); the layer view has no timeline, and its arrow keys move the selected entry.
+
     @property
     def playing(self) -> bool:
-        return self._timer.isActive()
+        return self.timeline.playing
 
     def play_pause(self) -> None:
-        if self.playing:
-            self.pause()
-            return
-        view = self.state.view
-        if view == "batch":
-            if self.state.batch_step >= self.state.B:
-                self.state.set_batch_step(0)
-        elif view == "train":
-            if not self._can_train():
-                return
-        else:
-            return
-        self._set_playing(True)
+        if self.state.view != "layer":
+            self.timeline.play_pause()
 
     def pause(self) -> None:
-        self._set_playing(False)
+        self.timeline.pause()
 
     def step_by(self, delta: int) -> None:
-        view = self.state.view
-        if view == "batch":
-            self.state.set_batch_step(self.state.batch_step + int(delta))
-        elif view == "train" and delta > 0 and self._can_train():
-            self._train(int(delta))
-        elif view == "layer":
-            i, j = self.state.selected
-            flat = max(0, min(self.state.m * self.state.n - 1, i * self.state.n + j + int(delta)))
-            self.select_entry(*divmod(flat, self.state.n))
+        if self.state.view != "layer":
+            self.timeline.step_by(delta)
+            return
+        i, j = self.state.selected
+        flat = max(0, min(self.state.m * self.state.n - 1, i * self.state.n + j + int(delta)))
+        self.select_entry(*divmod(flat, self.state.n))
 
     def first_step(self) -> None:
-        if self.state.view == "batch":
-            self.state.set_batch_step(0)
-        elif self.state.view == "train":
-            self.reset()
+        if self.state.view != "layer":
+            self.timeline.first()
 
     def last_step(self) -> None:
-        if self.state.view == "batch":
-            self.pause()
-            self.state.set_batch_step(self.state.B)
+        if self.state.view != "layer":
+            self.timeline.last()
 
-    def faster(self) -> None:
-        self._set_speed(+1)
-
-    def slower(self) -> None:
-        self._set_speed(-1)
-
-    def _speeds(self):
-        return SPEEDS["batch" if self.state.view != "train" else "train"]
-
-    def _key(self) -> str:
-        return "batch" if self.state.view != "train" else "train"
-
-    def _set_speed(self, d: int) -> None:
-        speeds = self._speeds()
-        i = max(0, min(len(speeds) - 1, speeds.index(self._speed[self._key()]) + d))
-        self._speed[self._key()] = speeds[i]
-        if self.playing:
-            self._timer.setInterval(max(1, round(1000 / speeds[i])))
-        self._update_speed()
+    def _step_requested(self, step: int) -> None:
+        st = self.state
+        if st.view == "batch":
+            st.set_batch_step(step)
+        elif st.view == "train":
+            if step == 0:
+                self.reset()
+            elif step > len(st.records) and self._can_train():
+                self._train(step - len(st.records))
 
     def _update_speed(self) -> None:
-        speeds, s = self._speeds(), self._speed[self._key()]
-        self.speed_label.setText(f"{s:g} steps/s")
-        self.slower_button.setEnabled(s > speeds[0])
-        self.faster_button.setEnabled(s < speeds[-1])
-
-    def _set_playing(self, on: bool) -> None:
-        if on == self.playing:
-            return
-        if on:
-            self._timer.start(max(1, round(1000 / self._speed[self._key()])))
-        else:
-            self._timer.stop()
-        self.play_button.setText("❚❚ Pause" if on else "▶ Play")
-        self._update_timeline()
-
-    def _tick(self) -> None:
-        view = self.state.view
-        if view == "batch":
-            if self.state.batch_step >= self.state.B:
-                self.pause()
-                return
-            self.state.set_batch_step(self.state.batch_step + 1)
-            if self.state.batch_step >= self.state.B:
-                self.pause()
-        elif view == "train":
-            if not self._train(1):
-                self.pause()
-        else:
-            self.pause()
-
-    def _slider_moved(self, value: int) -> None:
-        if not self._syncing and self.state.view == "batch":
-            self.state.set_batch_step(value)
+        """Give the timeline this view's speeds (examples summed, or training steps), each view keeping its own."""
+        key = "batch" if self.state.view != "train" else "train"
+        if key != self._speed_key:
+            self._speed[self._speed_key] = self.timeline.speed
+            self._speed_key = key
+            self.timeline.set_speeds(SPEEDS[key], self._speed[key])
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -952,31 +877,13 @@ class GradPanel(Panel):
 
     def _update_timeline(self) -> None:
         st = self.state
-        view = st.view
-        self._syncing = True
-        try:
-            if view == "batch":
-                self.slider.setRange(0, st.B)
-                self.slider.setValue(st.batch_step)
-                self.position.setText(step_label(st.batch_step, st.B))
-            elif view == "train":
-                self.slider.setRange(0, max(1, len(st.records)))
-                self.slider.setValue(len(st.records))
-                self.position.setText(f"step {len(st.records)}")
-            else:
-                self.position.setText("")
-        finally:
-            self._syncing = False
-        self.timeline.setVisible(view != "layer" and not self.slide)
+        if st.view == "batch":
+            self.timeline.set_steps(st.B + 1)
+            self.timeline.show_step(st.batch_step)
+        elif st.view == "train":
+            self.timeline.set_run(len(st.records), can_grow=self._can_train(), can_restart=st.can_train)
+        self.timeline.setVisible(st.view != "layer" and not self.slide)
         self._update_slide_text()
-        self.slider.setEnabled(view == "batch")
-        trainable = view == "train" and self._can_train()
-        batch = view == "batch"
-        self.play_button.setEnabled(batch or trainable)
-        self.forward_button.setEnabled((batch and st.batch_step < st.B) or trainable)
-        self.back_button.setEnabled(batch and st.batch_step > 0)
-        self.first_button.setEnabled((batch and st.batch_step > 0) or (view == "train" and st.can_train))
-        self.last_button.setEnabled(batch and st.batch_step < st.B)
 
     def _emit_status(self) -> None:
         st = self.state
@@ -1062,7 +969,7 @@ class GradPanel(Panel):
         ]
 
     def shutdown(self) -> None:
-        self._timer.stop()
+        self.timeline.pause()
 
 
 __all__ = ["GradPanel"]

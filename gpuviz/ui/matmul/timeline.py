@@ -1,4 +1,4 @@
-"""The matmul panel's timeline: play, pause, step, scrub and speed, with the barrier phases marked.
+"""The matmul panel's timeline: the shared step timeline, with the barrier phases marked under its slider.
 
 A step is what the model defines (one source line executed by the threads that
 execute it, :class:`~gpuviz.model.scene.StepInfo`); the timeline only moves the
@@ -8,24 +8,14 @@ scene's step and describes it.
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QPainter
-from PyQt6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QSlider,
-    QStyle,
-    QStyleOptionSlider,
-    QToolButton,
-    QToolTip,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt6.QtWidgets import QLabel, QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QToolTip, QWidget
 
 from ..panel import step_label
-from ..style import apply_theme, font, mix, okabe, pen, qcolor, subscribe
+from ..style import font, mix, okabe, pen, qcolor
 from ..theme import Theme
+from ..timeline import StepTimeline
 
 #: Playback speeds in steps per second; + and − move along this list.
 SPEEDS = (0.5, 1, 2, 4, 8, 15, 30, 60)
@@ -174,8 +164,12 @@ class PhaseStrip(QWidget):
         QToolTip.showText(event.globalPosition().toPoint(), text, self)
 
 
-class Timeline(QWidget):
-    """Play / pause / step / scrub / speed for a :class:`~gpuviz.model.scene.MatmulScene`.
+class Timeline(StepTimeline):
+    """Play / pause / step / scrub / speed for a :class:`~gpuviz.model.scene.MatmulScene`, barriers marked.
+
+    The shared :class:`~gpuviz.ui.timeline.StepTimeline` following the scene,
+    its position label the step's description (:func:`describe_step`), with the
+    barrier strip (:class:`PhaseStrip`) and its legend under the slider.
 
     Parameters
     ----------
@@ -184,196 +178,38 @@ class Timeline(QWidget):
     theme : Theme
         Colours and sizes.
     parent : QWidget, optional
-
-    Notes
-    -----
-    The keys (Space, ←/→, Home/End, +/−) belong to the main window's View menu,
-    which calls :meth:`play_pause`, :meth:`step_by`, :meth:`first`, :meth:`last`,
-    :meth:`faster` and :meth:`slower`; the tooltips here name them. The
-    timeline installs no shortcuts itself: two with one key would both go dead.
     """
 
-    playing_changed = pyqtSignal(bool)
-
     def __init__(self, scene, theme: Theme, parent=None):
-        super().__init__(parent)
+        super().__init__(theme, SPEEDS, DEFAULT_SPEED, stacked=True, margins=(6, 6, 6, 6), parent=parent)
         self.scene = scene
-        self._theme = theme
-        self._speed_index = SPEEDS.index(DEFAULT_SPEED)
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
-        self._syncing = False
-
-        self.first_button = self._button("|◀", "First step (Home)", self.first)
-        self.back_button = self._button("◀", "Step back (←)", lambda: self.step_by(-1))
-        self.play_button = self._button("▶ Play", "Play / pause (Space)", self.play_pause)
-        self.forward_button = self._button("▶", "Step forward (→)", lambda: self.step_by(1))
-        self.last_button = self._button("▶|", "Last step (End)", self.last)
-        self.slower_button = self._button("−", "Slower (−)", self.slower)
-        self.faster_button = self._button("+", "Faster (+)", self.faster)
-        self.speed_label = QLabel()
         self.speed_label.setToolTip("Playback speed in steps per second (+ / − change it)")
-        self.description = QLabel()
+        self.description = self.position
         self.description.setToolTip("The current step: the source line all active threads execute, "
                                     "in SIMT order; threads that skip the line are masked")
         self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setToolTip("Scrub through the steps (←/→ step, Home/End first/last)")
-        self.slider.valueChanged.connect(self._slider_moved)
         self.strip = PhaseStrip(self.slider)
-        self.strip.step_clicked.connect(self._strip_clicked)
+        self.strip.step_clicked.connect(self.step_requested)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
-
-        buttons = QHBoxLayout()
-        buttons.setSpacing(4)
-        for b in (self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button):
-            buttons.addWidget(b)
-        buttons.addSpacing(12)
-        buttons.addWidget(self.slower_button)
-        buttons.addWidget(self.speed_label)
-        buttons.addWidget(self.faster_button)
-        buttons.addSpacing(12)
-        buttons.addWidget(self.description, 1)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.setSpacing(2)
-        lay.addLayout(buttons)
-        lay.addWidget(self.slider)
-        lay.addWidget(self.strip)
-        lay.addWidget(self.legend)
-        lay.addStretch(1)
-
-        subscribe(self, scene, "_scene_changed")
+        self.add_below(self.strip)
+        self.add_below(self.legend)
         self.set_theme(theme)
-        self._rebuild()
-
-    def _button(self, text: str, tip: str, slot) -> QToolButton:
-        b = QToolButton()
-        b.setText(text)
-        b.setToolTip(tip)
-        b.setAutoRaise(False)
-        b.clicked.connect(slot)
-        return b
-
-    # -- public API ------------------------------------------------------------------------------
-
-    @property
-    def playing(self) -> bool:
-        return self._timer.isActive()
-
-    @property
-    def speed(self) -> float:
-        """Steps per second while playing."""
-        return SPEEDS[self._speed_index]
-
-    def play_pause(self) -> None:
-        """Start playing (from the first step if at the last one), or pause."""
-        if self.playing:
-            self._set_playing(False)
-            return
-        if self.scene.step >= self.scene.n_steps - 1:
-            self.scene.set_step(0)
-        self._set_playing(True)
-
-    def pause(self) -> None:
-        self._set_playing(False)
-
-    def step_by(self, delta: int) -> None:
-        self.scene.step_by(delta)
-
-    def first(self) -> None:
-        self.scene.set_step(0)
-
-    def last(self) -> None:
-        self.scene.set_step(self.scene.n_steps - 1)
-
-    def faster(self) -> None:
-        self._set_speed(self._speed_index + 1)
-
-    def slower(self) -> None:
-        self._set_speed(self._speed_index - 1)
+        self.follow(scene, describe_step)
 
     def set_theme(self, theme: Theme) -> None:
-        self._theme = theme
-        apply_theme(self, theme)
+        super().set_theme(theme)
         self.description.setFont(font(theme, bold=True, scale=1.05))
-        self.slider.setStyleSheet(self._slider_style(theme))
-        self.slider.setMinimumHeight(round(theme.layout_width(4 + 2 * 6)) + 4)
         self.strip.set_theme(theme)
         self._update_legend()
-        self._update_speed()
 
-    @staticmethod
-    def _slider_style(t: Theme) -> str:
-        # Fusion draws the same small handle at any font size: a projector needs a bigger one. Style-sheet
-        # pixels are layout pixels, which an export's pixel ratio enlarges already: layout_width, not pen_width
-        g, hw, m = round(t.layout_width(4)), round(t.layout_width(12)), round(t.layout_width(6))
-        border = max(1, round(t.layout_width(1.5)))
-        groove = mix(t.foreground, t.background, 0.25)
-        fill = okabe("blue") if not t.dark else okabe("sky_blue")
-        return (f"QSlider::groove:horizontal {{ height: {g}px; background: rgb{groove}; border-radius: {g // 2}px; }}"
-                f"QSlider::sub-page:horizontal {{ height: {g}px; background: rgb{fill}; border-radius: {g // 2}px; }}"
-                f"QSlider::handle:horizontal {{ width: {hw}px; margin: -{m}px 0; background: rgb{t.panel_background};"
-                f" border: {border}px solid rgb{t.foreground}; border-radius: {hw // 3}px; }}")
-
-    # -- internals -------------------------------------------------------------------------------
-
-    def _set_playing(self, on: bool) -> None:
-        if on == self.playing:
-            return
-        if on:
-            self._timer.start(self._interval_ms())
-        else:
-            self._timer.stop()
-        self.play_button.setText("❚❚ Pause" if on else "▶ Play")
-        self.playing_changed.emit(on)
-
-    def _interval_ms(self) -> int:
-        return max(1, round(1000 / self.speed))
-
-    def _set_speed(self, index: int) -> None:
-        self._speed_index = int(np.clip(index, 0, len(SPEEDS) - 1))
-        if self.playing:
-            self._timer.setInterval(self._interval_ms())
-        self._update_speed()
-
-    def _update_speed(self) -> None:
-        s = self.speed
-        self.speed_label.setText(f"{s:g} steps/s")
-        self.slower_button.setEnabled(self._speed_index > 0)
-        self.faster_button.setEnabled(self._speed_index < len(SPEEDS) - 1)
-
-    def _tick(self) -> None:
-        if self.scene.step >= self.scene.n_steps - 1:
-            self._set_playing(False)
-            return
-        self.scene.step_by(1)
-        if self.scene.step >= self.scene.n_steps - 1:
-            self._set_playing(False)
-
-    def _slider_moved(self, value: int) -> None:
-        if not self._syncing:
-            self.scene.set_step(value)
-
-    def _strip_clicked(self, step: int) -> None:
-        self.scene.set_step(step)
-
-    def _scene_changed(self, scene, changes) -> None:
+    def _model_changed(self, scene, changes) -> None:
         if "params" in changes:
-            self._rebuild()
-        elif "step" in changes:
-            self._show_step()
+            self._rebuild_strip()
+        super()._model_changed(scene, changes)
 
-    def _rebuild(self) -> None:
+    def _rebuild_strip(self) -> None:
         sc = self.scene
-        self._syncing = True
-        try:
-            self.slider.setRange(0, sc.n_steps - 1)
-            self.slider.setPageStep(max(1, sc.n_steps // 20))
-        finally:
-            self._syncing = False
         barriers = sc.barrier_steps()
         epochs = np.asarray(sc.steps.epoch)
         bands = []
@@ -386,7 +222,6 @@ class Timeline(QWidget):
         self.strip.set_data(sc.n_steps, barriers, bands)
         self.strip.setVisible(bool(len(barriers)))
         self._update_legend()
-        self._show_step()
 
     def _update_legend(self) -> None:
         t = self._theme
@@ -408,17 +243,3 @@ class Timeline(QWidget):
             "phases between barriers, labelled with what they do (click the strip to jump)")
         self.legend.setToolTip("Steps across blocks are shown in lockstep: a model. Real blocks run "
                                "independently; the order inside each thread and its barriers are exact.")
-
-    def _show_step(self) -> None:
-        sc = self.scene
-        self._syncing = True
-        try:
-            self.slider.setValue(sc.step)
-        finally:
-            self._syncing = False
-        self.description.setText(describe_step(sc))
-        at_end, at_start = sc.step >= sc.n_steps - 1, sc.step <= 0
-        self.back_button.setEnabled(not at_start)
-        self.first_button.setEnabled(not at_start)
-        self.forward_button.setEnabled(not at_end)
-        self.last_button.setEnabled(not at_end)
