@@ -12,6 +12,8 @@ from __future__ import annotations
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QWidget
 
+from .theme import slide_look
+
 
 class Panel(QWidget):
     """Base class of the main window's panels.
@@ -113,6 +115,10 @@ class Panel(QWidget):
     def set_theme(self, theme) -> None:
         """Redraw with ``theme``; subclasses call ``super().set_theme(theme)`` first."""
         self.theme = theme
+
+    def look(self):
+        """The theme as drawn: in the slide look with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
+        return slide_look(self.theme) if self.slide else self.theme
 
     def set_slide(self, on: bool) -> None:
         """Show the slide look (``True``) or the normal panel (``False``); see the class notes."""

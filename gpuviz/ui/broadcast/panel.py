@@ -29,7 +29,7 @@ from ...model import broadcast as bc
 from ...model import scenario as scenarios
 from ..panel import Panel, step_label
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, subscribe
-from ..theme import LIGHT, Theme, slide_look
+from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
 from .state import BroadcastState, random_shapes
@@ -276,12 +276,9 @@ class BroadcastPanel(Panel):
         self.theme = theme
         self._restyle()
 
-    def _look(self) -> Theme:
-        """The theme as drawn: in slide mode with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
-        return slide_look(self.theme) if self.slide else self.theme
 
     def _restyle(self) -> None:
-        theme = self._look()
+        theme = self.look()
         for w in (self, self._side, self._centre):
             apply_theme(w, theme)
         muted = hex_colour(mix(theme.foreground, theme.background, 0.75))
@@ -334,7 +331,7 @@ class BroadcastPanel(Panel):
         self.slide_caption.setVisible(self.slide and bool(self.caption))
 
     def _side_width(self) -> int:
-        return int(400 * max(1.0, self._look().font_scale ** 0.6))
+        return int(400 * max(1.0, self.look().font_scale ** 0.6))
 
     def _update_sizes(self) -> None:
         width = self._side_width()

@@ -39,7 +39,7 @@ from ...model.dense import DenseError
 from ...model.scene import SceneError
 from ..panel import Panel, step_label
 from ..style import apply_theme, error_colour, font, hex_colour, mix, okabe
-from ..theme import LIGHT, Theme, slide_look
+from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
 from .canvas import ColourBar, MatrixView, TileView, fmt, symmetric_limit
 from .state import LAYERS, VIEWS, GradState, GradStateError
@@ -415,12 +415,9 @@ class GradPanel(Panel):
         super().set_theme(theme)
         self._restyle()
 
-    def _look(self) -> Theme:
-        """The theme as drawn: in slide mode with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
-        return slide_look(self.theme) if self.slide else self.theme
 
     def _restyle(self) -> None:
-        t = self._look()
+        t = self.look()
         apply_theme(self, t)
         self.slide_title.setFont(font(t, bold=True, scale=1.9))
         self.slide_caption.setFont(font(t, scale=1.3))

@@ -32,7 +32,7 @@ from ...model.matmul import KERNELS
 from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneError
 from ..panel import Panel
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, subscribe
-from ..theme import LIGHT, Theme, slide_look
+from ..theme import LIGHT, Theme
 from .hierarchy import HierarchyView
 from .numbers_view import NumbersView
 from .runner import RunController
@@ -278,9 +278,6 @@ class MatmulPanel(Panel):
         self.theme = theme
         self._restyle()
 
-    def _look(self) -> Theme:
-        """The theme as drawn: in slide mode with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
-        return slide_look(self.theme) if self.slide else self.theme
 
     def _restyle(self) -> None:
         theme = self.theme
@@ -301,7 +298,7 @@ class MatmulPanel(Panel):
     def _restyle_figure(self) -> None:
         """The figure's look: slide-sized in slide mode. The hidden side views keep theirs (a source view
         drawn once in a larger font keeps that font's scroll range)."""
-        theme = self._look()
+        theme = self.look()
         self.matrices.set_theme(theme)
         self.slide_title.setFont(font(theme, bold=True, scale=1.9))
         self.slide_title.setStyleSheet(f"color: {hex_colour(theme.foreground)};")
@@ -311,7 +308,7 @@ class MatmulPanel(Panel):
 
     def _style_column(self, scale: float) -> None:
         """The side column's fonts at ``scale`` times their slide size."""
-        theme = self._look()
+        theme = self.look()
         small = replace(theme, font_scale=theme.font_scale * scale)
         fg = hex_colour(theme.foreground)
         for lab, f in ((self.slide_caption, font(small, scale=1.3)),
@@ -351,14 +348,14 @@ class MatmulPanel(Panel):
 
     def _slide_transactions(self) -> TransactionsView:
         if self.slide_transactions is None:
-            self.slide_transactions = TransactionsView(self.scene, self._look(), slide=True)
+            self.slide_transactions = TransactionsView(self.scene, self.look(), slide=True)
             self.slide_transactions.hide()
             self._column.insertWidget(3, self.slide_transactions)
         return self.slide_transactions
 
     def _slide_tiles(self) -> SharedTilesView:
         if self.slide_tiles is None:
-            self.slide_tiles = SharedTilesView(self.scene, self._look(), slide=True)
+            self.slide_tiles = SharedTilesView(self.scene, self.look(), slide=True)
             self.slide_tiles.hide()
             self._column.insertWidget(self._column.indexOf(self.slide_source) + 1, self.slide_tiles, 1)
         return self.slide_tiles
@@ -409,12 +406,12 @@ class MatmulPanel(Panel):
                     break
             self.splitter.setSizes([0, wide, 0, side])
             return
-        width = int(340 * max(1.0, self._look().font_scale ** 0.5))
+        width = int(340 * max(1.0, self.look().font_scale ** 0.5))
         self.side_scroll.setMinimumWidth(width)
         self._side.setMinimumWidth(width - 20)
         total = max(self.width(), 1600)
         rest = total - width
-        right = 0.36 if self._look().font_scale <= 1.2 else 0.32
+        right = 0.36 if self.look().font_scale <= 1.2 else 0.32
         self.splitter.setSizes([width, int(rest * (1 - right)), int(rest * right), 0])
 
     def _fit_column(self, width: int, height: int) -> bool:

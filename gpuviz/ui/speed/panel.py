@@ -44,7 +44,7 @@ from ...model.scenario import ScenarioError, check_speed_request, speed_results_
 from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
 from ..panel import Panel
 from ..style import FieldMessage, apply_theme, font, hex_colour, mix
-from ..theme import LIGHT, Theme, slide_look
+from ..theme import LIGHT, Theme
 from .plots import NOT_A_SPEED, SpeedPlots
 from .runner import BenchRunner
 from .style import GPU_IMPLS, OP_NAMES, SIMULATOR_NOTE, SIZE_SHORT, format_ratio, format_seconds, impl_name
@@ -428,15 +428,13 @@ class SpeedPanel(Panel):
 
     # -- theme and slide ----------------------------------------------------------------------
 
-    def _look(self) -> Theme:
-        return slide_look(self.theme) if self.slide else self.theme
 
     def set_theme(self, theme: Theme) -> None:
         super().set_theme(theme)
         self._apply_look()
 
     def _apply_look(self) -> None:
-        t = self._look()
+        t = self.look()
         apply_theme(self, t)
         muted = hex_colour(mix(t.foreground, t.background, 0.7))
         for lab in self.sections:
