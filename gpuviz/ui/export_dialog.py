@@ -463,11 +463,16 @@ class ExportDialog(QDialog):
         window = self.main_window
         path = req["path"]
         progress = self._progress(len(req["steps"])) if req["format"] == "gif" else None
+        # a panel export sets its theme on the application while the copy renders; the window and this
+        # dialog must not repaint in it meanwhile (a GIF lets events run between frames)
+        frozen = [w for w in (window, self) if req["what"] != "window" and w.updatesEnabled()]
         try:
             if req["what"] == "window":
                 written = export_window(window, path, req["size"])
             else:
                 panel, scenario = self._scenario()
+                for w in frozen:
+                    w.setUpdatesEnabled(False)
                 written = export_panel(type(panel), scenario, path, req["size"], theme=req["theme"],
                                        steps=req["steps"], fps=req["fps"], slide=req["slide"], progress=progress)
         except ExportCancelled:
@@ -480,6 +485,8 @@ class ExportDialog(QDialog):
             self.message.show_message(f"Could not export: {e}")
             return None
         finally:
+            for w in frozen:
+                w.setUpdatesEnabled(True)
             if self.progress_dialog is not None:
                 self.progress_dialog.close()
                 self.progress_dialog.deleteLater()

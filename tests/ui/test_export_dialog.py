@@ -111,8 +111,12 @@ def test_cancelling_a_gif_keeps_the_old_file_byte_identical(main_window, tmp_pat
     assert target.read_bytes() == b"the previous animation"
     assert [p.name for p in tmp_path.iterdir() if p.name != "settings.ini"] == ["anim.gif"]
     assert dialog.progress_dialog is None
+    # while frames render in the export's theme, the window and the dialog do not repaint; after, they do
+    seen = []
+    QTimer.singleShot(0, lambda: seen.append((main_window.updatesEnabled(), dialog.updatesEnabled())))
     # and without cancelling, it is written: one frame per step of the range
     dialog.export_button.click()
+    assert seen == [(False, False)] and main_window.updatesEnabled()
     assert not dialog.isVisible()
     assert Image.open(target).n_frames == 6
 
