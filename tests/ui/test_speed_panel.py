@@ -538,8 +538,11 @@ def test_slide_mode_shows_only_the_figure_title_caption_and_ratio(panel):
     assert panel.plots.legend is not None
     # slide text is at least 18 px at the 1920×1080 layout
     assert panel.medians_label.fontInfo().pixelSize() >= 18 and panel.medians_label.font().pointSizeF() > body
+    off = Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert panel.main_scroll.verticalScrollBarPolicy() == off  # a slide is a picture: no scroll bar on it
     panel.set_slide(False)
     assert panel.side_scroll.isVisible() and panel.table_box.isVisible() and not panel.caption_label.isVisible()
+    assert panel.main_scroll.verticalScrollBarPolicy() != off
 
 
 @pytest.mark.parametrize("theme", [themes.LIGHT, themes.DARK, themes.LECTURE])

@@ -465,6 +465,9 @@ class SpeedPanel(Panel):
         self.slide = bool(on)
         for w in (self.side_scroll, self.table_box, self.skipped_label):
             w.setVisible(not self.slide)
+        # a slide is a picture: no scroll bar, even where the figure asks for a little more height than it gets
+        self.main_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff if self.slide
+                                                    else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._apply_look()
 
     def set_caption(self, text: str | None) -> None:
