@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtGui import QFontMetricsF
 
 from gpuviz.model import dense
 from gpuviz.model.digits import load_digits
-from gpuviz.model.scenario import Scenario
+from gpuviz.model.scenario import Scenario, load_scenario, presets_dir
 from gpuviz.model.scene import SceneError
 from gpuviz.ui import theme as themes
-from gpuviz.ui.grad.canvas import diverging_lut
+from gpuviz.ui.grad.canvas import ColourBar, MatrixView, TileView, diverging_lut
 from gpuviz.ui.grad.panel import GradPanel
 from gpuviz.ui.grad.state import GradState
 
@@ -264,3 +265,74 @@ def test_a_saved_scenario_parses_back(panel):
     finally:
         copy.shutdown()
         copy.deleteLater()
+
+
+# -- the slide look fills the slide ---------------------------------------------------------------------------
+
+SLIDE_PRESETS = ("30-grad-toy-3x7", "31-grad-digits-image", "32-grad-batch-sum")
+
+
+def _figure_sizes(panel) -> dict:
+    """Each visible view's cell (matrices) or tile (28×28 images) width in layout pixels."""
+    page = panel.pages.currentWidget().widget()
+    sizes = {}
+    for v in page.findChildren(MatrixView):
+        if v.isVisible():
+            sizes[v.name] = v._matrix_rect().width() / v.values.shape[1]
+    for v in page.findChildren(TileView):
+        if v.isVisible():
+            sizes[v.name] = v._tile_rect(0).width()
+    return sizes
+
+
+def _assert_inside(panel) -> None:
+    """No scrolling, and every view (with its labels and last tile) inside the panel."""
+    area = panel.pages.currentWidget()
+    assert area.verticalScrollBar().maximum() == 0 and area.horizontalScrollBar().maximum() == 0
+    page = area.widget()
+    bounds = panel.rect()
+    for v in page.findChildren((MatrixView, TileView, ColourBar)):
+        if not v.isVisible():
+            continue
+        box = v.rect().translated(v.mapTo(panel, QPoint(0, 0)))
+        assert bounds.contains(box), (v.__class__.__name__, getattr(v, "name", ""), box, bounds)
+        assert v.width() >= v.sizeHint().width() and v.height() >= v.sizeHint().height(), v
+        if isinstance(v, TileView):
+            # the grid's last tile lies inside the view, and no tile label is cut by its neighbour
+            last = v._tile_rect(len(v.values) - 1)
+            assert last.right() <= v.width() and last.bottom() <= v.height()
+            fm = QFontMetricsF(v._label_font())
+            assert all(fm.horizontalAdvance(lab) <= v._pitch() - 6 for lab in v.labels)
+
+
+@pytest.mark.parametrize("preset", SLIDE_PRESETS)
+def test_the_slide_look_grows_the_figure_to_fill_the_slide(qtbot, preset):
+    panel = GradPanel(theme=themes.SLIDE)
+    qtbot.addWidget(panel)
+    panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    scenario = load_scenario(presets_dir() / f"{preset}.toml")
+    panel.apply_scenario(scenario)
+    panel.resize(1920, 1080)
+    panel.show()
+    normal = _figure_sizes(panel)
+    panel.set_slide(True)
+    panel.set_caption(scenario.key_steps[0].caption if scenario.key_steps else None)
+    slide = _figure_sizes(panel)
+    assert set(slide) == set(normal) and slide
+    # the pictures are bigger than in the normal look at the same size: every 28×28 tile, and the toy's
+    # cells (the digits' columns of ten numbers keep their size: their height is what the page has least of)
+    grown = {name: slide[name] / normal[name] for name in slide}
+    tiles = {v.name for v in panel.findChildren(TileView) if v.isVisible()}
+    assert all(g >= 1.0 for g in grown.values()), grown
+    assert all(grown[name] > 1.05 for name in (tiles or grown)), grown
+    _assert_inside(panel)
+    # the numbers grow with their cells (never below the slide's text size at 1080p)
+    for v in panel.pages.currentWidget().widget().findChildren(MatrixView):
+        if v.isVisible() and v.numbers:
+            assert v.text_zoom >= 1.0
+    # a 1280×720 slide: smaller again, and still nothing cut or scrolled
+    panel.resize(1280, 720)
+    _assert_inside(panel)
+    panel.set_slide(False)
+    panel.resize(1920, 1080)
+    assert _figure_sizes(panel) == normal and panel.zoom <= 1

@@ -93,8 +93,11 @@ class MatrixView(QWidget):
         self._row_height = row_height
         #: height of a row of numbers in layout pixels (at least the text's height): the panel sets it per layer
         self.cell_height = 44
-        #: the panel shrinks cells by this factor (never below their text) to fit a small window or export
+        #: the panel shrinks cells by this factor (never below their text) to fit a small window or export;
+        #: in the slide look it also grows them (above 1) to fill the slide
         self.zoom = 1.0
+        #: the numbers' size as a factor of their normal size: the slide look grows them with the cells
+        self.text_zoom = 1.0
         self._rgba: np.ndarray | None = None
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Minimum)
@@ -132,11 +135,14 @@ class MatrixView(QWidget):
     def _header(self) -> int:
         return round(2.6 * 10 * self._scale() * 1.4)
 
+    def _number_font(self):
+        return font(self.theme, mono=True, scale=0.85 * self.text_zoom)
+
     def _cell_size(self) -> tuple[float, float]:
         r, c = self.values.shape
         if self.numbers:
             # cells a class can read from the back (not scaled by the theme: the text sets the minimum)
-            fm = QFontMetricsF(font(self.theme, mono=True, scale=0.85))
+            fm = QFontMetricsF(self._number_font())
             widest = max((fm.horizontalAdvance(fmt(v)) for v in self.values.flat), default=0.0)
             # a compacted view keeps its text, with less room around it
             cw = max(float(self.cell) * self.zoom, widest + 4 + 8 * self.zoom)
@@ -145,9 +151,11 @@ class MatrixView(QWidget):
             cw = self.cell * self._scale() * self.zoom
             ch = self._row_height * self._scale() * self.zoom if self._row_height else cw
         if self._max is not None:
-            cw = min(cw, self._max.width() / c)
+            # a slide's grown view may grow past the size it is held to in the panel
+            grow = max(1.0, self.zoom)
+            cw = min(cw, self._max.width() * grow / c)
             if not self.numbers:
-                ch = min(ch, self._max.height() / r)
+                ch = min(ch, self._max.height() * grow / r)
         return cw, ch
 
     def _text_width(self) -> float:
@@ -213,7 +221,7 @@ class MatrixView(QWidget):
         r, c = self.values.shape
         cw, ch = rect.width() / c, rect.height() / r
         if self.numbers:
-            p.setFont(font(t, mono=True, scale=0.85))
+            p.setFont(self._number_font())
             # dark text on light cells, light text on dark ones (a black "1" cell of x stays readable)
             lum = self._rgba[..., :3].astype(float) @ np.array([0.299, 0.587, 0.114])
             for i in range(r):
@@ -270,8 +278,13 @@ class TileView(QWidget):
         self.labels: list[str] = []
         self.selected: tuple[int, int] | None = None
         self._image: QImage | None = None
-        #: the panel shrinks tiles by this factor to fit a small window or export
+        #: the panel shrinks tiles by this factor to fit a small window or export, and grows them (above 1)
+        #: to fill a slide
         self.zoom = 1.0
+        #: the slide look: a label is never cut by the next tile (slide text is wider than a small tile)
+        self.slide = False
+        #: the labels' size as a factor of their normal size (a small slide shrinks them a little)
+        self.text_zoom = 1.0
         self.setMouseTracking(True)
 
     def set_theme(self, theme: Theme) -> None:
@@ -299,11 +312,22 @@ class TileView(QWidget):
         # lecture mode: bigger text, but tiles only a little bigger (ten of them must still fit)
         return self.tile * min(self.theme.font_scale, 1.15) * self.zoom
 
+    def _pitch(self) -> float:
+        """From one tile's left edge to the next one's."""
+        pitch = self._tile() + 6
+        if self.slide and self.labels:
+            fm = QFontMetricsF(self._label_font())
+            pitch = max(pitch, max(fm.horizontalAdvance(lab) for lab in self.labels) + 10)
+        return pitch
+
     def _header(self) -> int:
         return round(2.6 * 10 * self.theme.font_scale * 1.4)
 
     def _label_h(self) -> float:
-        return 18 * self.theme.font_scale
+        return 18 * self.theme.font_scale * self.text_zoom
+
+    def _label_font(self):
+        return font(self.theme, scale=0.9 * self.text_zoom)
 
     def _grid(self) -> tuple[int, int]:
         m = len(self.values)
@@ -313,9 +337,10 @@ class TileView(QWidget):
     def sizeHint(self) -> QSize:
         rows, cols = self._grid()
         t, gap = self._tile(), 6
+        pitch = self._pitch()
         text = max(QFontMetricsF(font(self.theme, bold=True)).horizontalAdvance(self.name),
                    QFontMetricsF(font(self.theme, mono=True, scale=0.9)).horizontalAdvance(self.shape_text)) + 6
-        return QSize(int(max(cols * (t + gap), text)) + 4, int(rows * (t + self._label_h() + gap)) + self._header() + 4)
+        return QSize(int(max(cols * pitch, text)) + 4, int(rows * (t + self._label_h() + gap)) + self._header() + 4)
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
@@ -324,7 +349,7 @@ class TileView(QWidget):
         rows, cols = self._grid()
         t, gap = self._tile(), 6
         r, c = divmod(k, cols)
-        return QRectF(2 + c * (t + gap), self._header() + r * (t + self._label_h() + gap) + self._label_h(), t, t)
+        return QRectF(2 + c * self._pitch(), self._header() + r * (t + self._label_h() + gap) + self._label_h(), t, t)
 
     def cell_at(self, pos) -> tuple[int, int] | None:
         for k in range(len(self.values)):
@@ -366,7 +391,8 @@ class TileView(QWidget):
             # all tiles side by side in one image: one colour mapping, one conversion per repaint
             strip = self.values.reshape(m, s, s).transpose(1, 0, 2).reshape(s, m * s)
             self._image = _to_qimage(colour(strip, lut, lo, hi))
-        p.setFont(font(t, scale=0.9))
+        p.setFont(self._label_font())
+        label_w = self._pitch() - 6
         edge = pen(mix(t.foreground, t.background, 0.35), t.pen_width(1))
         for k in range(m):
             rect = self._tile_rect(k)
@@ -376,7 +402,7 @@ class TileView(QWidget):
             p.drawRect(rect)
             p.setPen(qcolor(t.foreground))
             label = self.labels[k] if k < len(self.labels) else str(k)
-            p.drawText(QRectF(rect.left(), rect.top() - self._label_h(), rect.width(), self._label_h()),
+            p.drawText(QRectF(rect.left(), rect.top() - self._label_h(), max(rect.width(), label_w), self._label_h()),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
         if self.selected is not None and 0 <= self.selected[0] < m:
             i, j = self.selected
@@ -396,9 +422,10 @@ class TileView(QWidget):
 class ColourBar(QWidget):
     """The diverging scale: −limit (blue) … 0 … +limit (vermillion), with the numbers and signs written."""
 
-    def __init__(self, parent=None, theme: Theme = LIGHT, label: str = "∂L/∂W"):
+    def __init__(self, parent=None, theme: Theme = LIGHT, label: str = "∂L/∂W", width: int = 400):
         super().__init__(parent)
         self.theme = theme
+        self.base_width = width
         self.limit = 1.0
         self.label = label
         self.signed = True
@@ -415,7 +442,7 @@ class ColourBar(QWidget):
 
     def sizeHint(self) -> QSize:
         s = self.theme.font_scale
-        return QSize(int(400 * s), int(64 * s))
+        return QSize(int(self.base_width * s), int(64 * s))
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()

@@ -55,6 +55,12 @@ VIEW_TITLES = {"layer": "Layer: one example", "batch": "Batch: sum of outer prod
 #: Cell and tile sizes tried, largest first, until a view fits its page (a 1280×720 window or export);
 #: below the last one the page scrolls.
 FIT_ZOOMS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+#: The slide look also grows them, up to 4× (a 3×7 toy at 1080p), in 5 % steps; the largest that fits wins.
+SLIDE_ZOOMS = tuple(sorted({round(4.0 * 0.95 ** k, 3) for k in range(27)} | set(FIT_ZOOMS), reverse=True))
+#: In the slide look the numbers in cells grow and shrink with them, but never below their size on a
+#: 1920×1080 slide scaled to the slide's size, nor below this factor (about 12 px on a 1280×720 slide:
+#: 18 px once the projector shows it as large as a 1080p one).
+SLIDE_MIN_TEXT_ZOOM = 0.7
 #: The training plot's height at zoom 1.
 PLOT_HEIGHT = 260
 
@@ -132,6 +138,8 @@ class GradPanel(Panel):
         self.repaint_times: list[float] = []
         self.zoom = 1.0
         self._fitting = False
+        #: the slide look left out the 10×784 strip (it repeats the tiles) because the figure did not fit
+        self.strip_dropped = False
         self._scenario_title = self.title
 
         self._build_side()
@@ -307,9 +315,14 @@ class GradPanel(Panel):
         self.grad_matrix = MatrixView("∇_W L = δ xᵀ")
         self.grad_tiles = TileView("∇_W L = δ xᵀ (rows as 28×28)", tile=76)
         self.ops2 = [_op("·"), _op("=")]
+        # the slide look's scale sits beside ∇_W L, not under the figure: its height goes to the matrices
+        self.layer_bar_slide = ColourBar(label="∇_W L", width=280)
+        self.layer_bar_slide.hide()
         for w in (self.delta_col, self.ops2[0], self.xT_row, self.xT_tile, self.ops2[1], self.grad_matrix,
                   self.grad_tiles):
             bw.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
+        bw.addSpacing(24)
+        bw.addWidget(self.layer_bar_slide, 0, Qt.AlignmentFlag.AlignBottom)
         bw.addStretch(1)
         v.addLayout(bw)
         self.grad_strip = MatrixView("∇_W L as one 10×784 matrix", numbers=False, cell=2, row_height=9,
@@ -389,7 +402,7 @@ class GradPanel(Panel):
         # 720-pixel window, since the scroll area sizes a page with wrapped text to its preferred height
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.plot.setLabel("bottom", "training step")
-        self.plot.setLabel("left", "loss  /  held-out accuracy")
+        self.plot.setLabel("left", "loss  /  accuracy")
         # no grid lines: redrawn on every step they took the repaint from ~28 ms to ~9 ms (bench_grad_panel)
         self.legend = self.plot.addLegend(offset=(-10, 10))
         # small symbols too: a run that diverges after one step still shows its one good point
@@ -446,7 +459,7 @@ class GradPanel(Panel):
             ax.setTickFont(font(t, scale=0.9))
             ax.label.setFont(font(t))
         self.plot.setLabel("bottom", "training step", color=hex_colour(t.foreground))
-        self.plot.setLabel("left", "loss  /  held-out accuracy", color=hex_colour(t.foreground))
+        self.plot.setLabel("left", "loss  /  accuracy", color=hex_colour(t.foreground))
         blue = okabe("sky_blue") if t.dark else okabe("blue")
         red = okabe("orange") if t.dark else okabe("vermillion")
         self.loss_curve.setPen(pg.mkPen(blue, width=t.pen_width(2)))
@@ -472,7 +485,9 @@ class GradPanel(Panel):
         on = bool(on)
         if on == self.slide:
             return
-        self.hide_for_slide(on, (self.side_scroll, self.timeline, self.matmul_button2, self.matmul_message2))
+        self.hide_for_slide(on, (self.side_scroll, self.timeline, self.matmul_button2, self.matmul_message2,
+                                 self.layer_bar))
+        self.layer_bar_slide.setVisible(on)
         self.slide = on
         self.slide_title.setVisible(on)
         self._restyle()  # redraws everything, the slide labels and the timeline's visibility included
@@ -508,32 +523,72 @@ class GradPanel(Panel):
         self._fitting = True
         try:
             views = page.findChildren((MatrixView, TileView))
+            # the slide look grows the figure to fill the slide, except training's: its plot takes the room
+            grow = self.slide and self.state.view != "train"
+            text_floor = max(SLIDE_MIN_TEXT_ZOOM, min(1.0, self.width() / 1920, self.height() / 1080))
 
-            def fits(zoom: float) -> tuple[bool, bool]:
+            def fits(zoom: float, tile_zoom: float | None = None) -> tuple[bool, bool]:
+                text_zoom = max(zoom, text_floor) if grow else 1.0
                 for v in views:
-                    if v.zoom != zoom:
-                        v.zoom = zoom
+                    if isinstance(v, TileView):
+                        z = zoom if tile_zoom is None else tile_zoom
+                        # labels: smaller on a small slide, never larger than the slide's text
+                        label_zoom = min(1.0, text_zoom)
+                        changed = (v.zoom, v.slide, v.text_zoom) != (z, self.slide, label_zoom)
+                        v.slide, v.zoom, v.text_zoom = self.slide, z, label_zoom
+                    else:
+                        changed = (v.zoom, v.text_zoom) != (zoom, text_zoom)
+                        v.zoom, v.text_zoom = zoom, text_zoom
+                    if changed:
                         v.updateGeometry()
-                self.plot.setMinimumHeight(round(PLOT_HEIGHT * zoom))
+                self.plot.setMinimumHeight(round(PLOT_HEIGHT * min(zoom, 1.0)))
                 lay = page.layout()
-                lay.setSpacing(6 if zoom == 1 else 2)
+                lay.setSpacing(6 if zoom >= 1 else 2)
                 _relayout(page)
                 need = lay.minimumSize()
                 height = lay.totalHeightForWidth(room.width()) if lay.hasHeightForWidth() else need.height()
                 return need.width() <= room.width(), max(height, need.height()) <= room.height()
 
-            # the largest zoom that fits; failing that, the largest that fits the width (a wrapped text cut
-            # at the right reads wrong; the page then scrolls down)
-            wide = None
-            for zoom in FIT_ZOOMS:
-                w_ok, h_ok = fits(zoom)
-                if w_ok and h_ok:
-                    break
-                if w_ok and wide is None:
-                    wide = zoom
+            def largest(test, last: int) -> int:
+                """Index of the largest of SLIDE_ZOOMS[:last + 1] that passes ``test`` (the last one does):
+                bigger never fits better, so halve the candidates."""
+                lo, hi = last, 0
+                while hi < lo:
+                    mid = (lo + hi) // 2
+                    if test(SLIDE_ZOOMS[mid]):
+                        lo = mid
+                    else:
+                        hi = mid + 1
+                return lo
+
+            digits_layer = self.state.view == "layer" and self.state.layer_kind == "digits"
+            if self.strip_dropped:
+                self.strip_dropped = False
+                self.grad_strip.setVisible(digits_layer)
+            if grow and digits_layer and not all(fits(SLIDE_ZOOMS[-1])):
+                # a small slide (1280×720) has no room for the strip too: the tiles show the same numbers
+                self.strip_dropped = True
+                self.grad_strip.hide()
+            if grow and all(fits(SLIDE_ZOOMS[-1])):
+                # one zoom for everything, the largest that fits; then the 28×28 tiles alone grow into the
+                # room the columns of numbers leave (their height, not the tiles', is what stops the first)
+                k = largest(lambda z: all(fits(z)), len(SLIDE_ZOOMS) - 1)
+                zoom = SLIDE_ZOOMS[k]
+                tiles = SLIDE_ZOOMS[largest(lambda z: all(fits(zoom, z)), k)]
+                fits(zoom, tiles)
             else:
-                zoom = wide if wide is not None else FIT_ZOOMS[-1]
-                fits(zoom)
+                # the largest zoom that fits; failing that, the largest that fits the width (a wrapped text
+                # cut at the right reads wrong; the page then scrolls down)
+                wide = None
+                for zoom in FIT_ZOOMS:
+                    w_ok, h_ok = fits(zoom)
+                    if w_ok and h_ok:
+                        break
+                    if w_ok and wide is None:
+                        wide = zoom
+                else:
+                    zoom = wide if wide is not None else FIT_ZOOMS[-1]
+                    fits(zoom)
             self.zoom = zoom
         finally:
             self._fitting = False
@@ -741,8 +796,9 @@ class GradPanel(Panel):
         story = st.story()
         for w in (self.W_matrix, self.x_col, self.xT_row, self.grad_matrix):
             w.setVisible(not digits)
-        for w in (self.W_tiles, self.x_tile, self.xT_tile, self.grad_tiles, self.grad_strip):
+        for w in (self.W_tiles, self.x_tile, self.xT_tile, self.grad_tiles):
             w.setVisible(digits)
+        self.grad_strip.setVisible(digits and not self.strip_dropped)
         labels = [f"i = {k}" for k in range(m)]
         for w in (self.b_col, self.z_col, self.p_col, self.y_col, self.delta_col):
             # ten rows of numbers, twice, must fit a 1080p screen; the toy's three rows can be big
@@ -753,7 +809,8 @@ class GradPanel(Panel):
             self.xT_tile.set_values(st.x[None, :], shape_text=f"(1, {n}); x_{j} = {fmt(st.x[j], 4)}", labels=[""])
             self.xT_tile.set_selected((0, j))
             lim = symmetric_limit(st.dW)
-            self.grad_tiles.set_values(st.dW, lim, shape_text=f"({m}, {n}), click a pixel", labels=labels)
+            click = "" if self.slide else ", click a pixel"
+            self.grad_tiles.set_values(st.dW, lim, shape_text=f"({m}, {n}){click}", labels=labels)
             self.grad_tiles.set_selected((i, j))
             self.grad_strip.set_values(st.dW, lim, shape_text=f"({m}, {n}): rows i, columns j = 28·row + col")
             self.grad_strip.set_highlight(cells=[(i, j)])
@@ -776,15 +833,19 @@ class GradPanel(Panel):
         self.delta_col.set_values(st.delta[:, None], shape_text=f"({m}, 1)")
         self.delta_col.set_highlight(rows=[i])
         self.layer_bar.set_limit(lim)
+        self.layer_bar_slide.set_limit(lim)
         loss_text = "L = −log p_y" if st.loss == "xent" else "L = ½‖z − y‖²"
         self.p_col.name = "p = softmax(z)" if st.loss == "xent" else "p = z (MSE)"
         self.shape_line.setText("z = W·x + b:   " + st.grads.shape_story[0].split(": ", 1)[1]
                                 + f"      loss {loss_text} = {fmt(st.forward.loss, 4)}")
         self.story_label.setText(story.text())
         _relayout(self.layer_page)
+        # a slide cannot be clicked: its text leaves the invitations out
+        self.backward_title.setText("Backward" if self.slide else "Backward: click an entry of ∇_W L")
         self._headline = (
-            f"The gradient ∇_W L has the shape of W ({m}×{n}); entry (i, j) is δ_i · x_j, the outer product δ xᵀ. "
-            + ("Click a pixel of any row's image (or the strip)." if digits else "Click any cell of ∇_W L."))
+            f"The gradient ∇_W L has the shape of W ({m}×{n}); entry (i, j) is δ_i · x_j, the outer product δ xᵀ."
+            + ("" if self.slide else " Click a pixel of any row's image (or the strip)." if digits
+               else " Click any cell of ∇_W L."))
         self.headline.setText(self._headline)
 
     def _draw_batch(self) -> None:
