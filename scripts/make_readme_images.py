@@ -29,6 +29,8 @@ FRAMES = (
     ("04-tiled-64", "step-000.png", "export-matmul-tiled.png"),          # the first tile loaded into shared memory
     ("22-slide-mn-plus-m", "step-003.png", "export-broadcast-fails.png"),  # (4, 3) + (4,): the dimension that fails
     ("30-grad-toy-3x7", "layer.png", "export-grad-outer-product.png"),  # ∇_W L = δ xᵀ on the 3×7 toy
+    # measurements saved by `gpuviz bench --op matmul --save docs/speed-matmul.json` (drawn, not re-measured)
+    ("docs/speed-matmul.toml", "picture.png", "export-speed-matmul.png"),
 )
 SCREENSHOT = "screenshot.png"
 SIZE = "1920x1080"
@@ -58,7 +60,7 @@ def readme_images(slide: bool) -> int:
             print("the deck reported a failure; pictures it did write are still installed", file=sys.stderr)
             failed += 1
         for preset, picture, name in FRAMES:
-            source = deck / preset / picture
+            source = deck / Path(preset).stem / picture
             if not source.is_file():
                 print(f"missing: {source.relative_to(tmp)} (not written by the deck)", file=sys.stderr)
                 failed += 1
