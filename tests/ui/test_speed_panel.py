@@ -610,3 +610,131 @@ def test_tick_labels_that_would_overlap_are_thinned():
     specs = [(QRectF(x, 0, 30, 12), 0, str(x)) for x in (0, 20, 40, 60, 100)]
     kept = [text for _r, _f, text in thin_labels(specs, horizontal=True, gap=6)]
     assert kept == ["0", "40", "100"]
+
+
+# -- live redraws while a run streams measurements in ------------------------------------------------
+
+
+class GatedEngine(FakeEngine):
+    """Engine.bench that holds its run open until ``gate`` is set, then returns ``results`` (streamed by the test)."""
+
+    def __init__(self, results):
+        super().__init__(results)
+        self.gate = threading.Event()
+
+    def bench(self, op, sizes, impls, on_progress=None, on_measurement=None, **kw):
+        self.calls.append((op, tuple(sizes), tuple(impls)))
+        self.gate.wait(30)
+        return self.results
+
+
+def figures(plots):
+    """What the figures draw, item by item: curves' data, legend entries, ticks, titles, bars and their labels."""
+    out = {"mode": plots.mode, "arrangement": plots.arrangement, "plots": sorted(plots.plots),
+           "legend": [label.text for _s, label in plots.legend.items] if plots.legend is not None else None,
+           "curves": {k: (list(c.xData), list(c.yData)) for k, c in plots.curves.items()},
+           "points": {k: [(i, m, x, y) for i, m, x, y in v] for k, v in plots.points.items()},
+           "bars": [lab.toPlainText() for lab in plots.bar_labels]}
+    for key, plot in plots.plots.items():
+        out[key] = (plot.titleLabel.text, [plot.getAxis(a)._tickLevels for a in ("left", "bottom")],
+                    [c for c in plot.items if c in plots.curves.values()] == [c for (k, _i), c in plots.curves.items()
+                                                                                if k == key])
+    return out
+
+
+def pixels(widget):
+    """The widget's picture once settled: pyqtgraph fits a view to its symbols' size only after their first paint."""
+    widget.grab()
+    for _ in range(3):
+        QApplication.processEvents()
+    image = widget.grab().toImage()
+    return image.width(), image.height(), bytes(image.constBits().asarray(image.sizeInBytes()))
+
+
+def test_streamed_measurements_are_drawn_together_and_the_end_draws_what_a_fresh_panel_does(make_panel, qtbot):
+    r = many_skips_results()
+    ms = r.measurements
+    sizes = sorted({m.size for m in ms})
+    engine = GatedEngine(r)
+    panel = make_panel(engine)
+    assert panel.set_field(op="matmul", sizes=", ".join(map(str, sizes)), impls=sorted({m.impl for m in ms}))
+    assert panel.run()
+    # a burst of measurements (queued signals come back to back): one redraw for all of them, with every one drawn
+    first = [m for m in ms if m.size == sizes[0]]
+    for m in first:
+        panel._on_measurement(m)
+    assert panel.live_refreshes == 0  # nothing drawn per measurement
+    qtbot.waitUntil(lambda: panel.live_refreshes == 1, timeout=5000)
+    assert panel.plots.mode == "bars" and len(panel.plots.points["bars"]) == sum(m.measured for m in first)
+    assert panel.table.rowCount() == len(first)
+    # the next bursts: the second size turns the bars into plots, the later ones only add data to them
+    for size in sizes[1:]:
+        for m in ms:
+            if m.size == size:
+                panel._on_measurement(m)
+        before = panel.live_refreshes
+        qtbot.waitUntil(lambda before=before: panel.live_refreshes == before + 1, timeout=5000)
+        assert panel.table.rowCount() == sum(1 for m in ms if m.size <= size)
+        drawn = {x for _i, _m, x, _y in panel.plots.points["time"]}
+        assert drawn == {m.size for m in ms if m.size <= size and m.measured}
+    assert panel.live_refreshes == len(sizes) < len(ms) / 4
+    curves_built = dict(panel.plots.curves)
+    engine.gate.set()
+    qtbot.waitUntil(lambda: not panel.running and bool(panel.outcome), timeout=5000)
+    assert panel.outcome == "ok" and panel.results is r and panel.plots.isVisible()
+    assert panel.plots.curves == curves_built  # the last sizes came as new data, not as new figures
+    # the end of the run: exactly the figures (item by item, pixel by pixel) a fresh panel draws for the results
+    fresh = make_panel(FakeEngine(r))
+    show(fresh, r)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert figures(panel.plots) == figures(fresh.plots)
+    assert panel.table.rows() == fresh.table.rows()
+    assert pixels(panel.plots) == pixels(fresh.plots)
+
+
+def test_new_data_in_figures_of_the_same_shape_draw_what_a_rebuild_draws(make_panel):
+    from gpuviz.ui.speed.plots import SpeedPlots
+
+    r = many_skips_results()
+    ms = r.measurements
+    panel = make_panel()
+    show(panel, BenchResults(MACHINE, [m for m in ms if m.size <= 32]))
+    built = panel.plots.plots["time"]
+    built.vb.scaleBy((0.5, 0.5))  # a student zoomed in: a rebuild forgets it, and so does new data
+    # more sizes: the same figures take the new data (updated in place) and draw what new figures draw
+    show(panel, r)
+    assert panel.plots.plots["time"] is built
+    pixels(panel.plots)  # settled (the panel lays itself out again for the figures' new height)
+    fresh = SpeedPlots(theme=panel.theme)
+    fresh.resize(panel.plots.size())
+    fresh.set_results(r, "matmul")
+    assert figures(panel.plots) == figures(fresh)
+    assert pixels(panel.plots) == pixels(fresh)
+    # built again from the plots kept from before (after the bars of one size): still the same picture
+    built.vb.scaleBy((0.5, 0.5))
+    show(panel, BenchResults(MACHINE, [m for m in ms if m.size == 16]))
+    assert panel.plots.mode == "bars"
+    show(panel, r)
+    assert panel.plots.plots["time"] is built and panel.plots.mode == "lines"
+    # laid out at once, as an export (one render, no event loop) needs
+    assert [p.sceneBoundingRect() for p in panel.plots.plots.values()] == \
+        [p.sceneBoundingRect() for p in fresh.plots.values()]
+    assert figures(panel.plots) == figures(fresh)
+    assert pixels(panel.plots) == pixels(fresh)
+    fresh.deleteLater()
+
+
+def test_a_narrower_window_wraps_the_titles_even_where_the_legend_keeps_its_columns(make_panel):
+    # four implementations: the legend keeps one row from 1920 down to 1280 pixels, the titles must still wrap
+    ms = [meas("matmul", impl, n, f * n ** 3) for n in (16, 64, 256)
+          for impl, f in (("python", 4e-8), ("numpy", 2e-11), ("numba", 5e-11), ("numba-parallel", 3e-11))]
+    panel = make_panel()
+    show(panel, BenchResults(MACHINE, ms))
+    render_widget(panel, 1280, 720)
+    plots = panel.plots
+    view = plots.viewport().rect()
+    for key, plot in plots.plots.items():
+        rect = plots.mapFromScene(plot.sceneBoundingRect()).boundingRect().adjusted(1, 1, -1, -1)
+        assert view.contains(rect), (key, rect, view)
+    assert "<br>" in plots.plots["speedup"].titleLabel.text

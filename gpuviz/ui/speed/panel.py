@@ -45,7 +45,7 @@ from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
 from ..panel import Panel
 from ..style import FieldMessage, apply_theme, font, hex_colour, mix
 from ..theme import LIGHT, Theme
-from .plots import NOT_A_SPEED, SpeedPlots
+from .plots import NOT_A_SPEED, PLOT_KEYS, SpeedPlots
 from .runner import BenchRunner
 from .style import GPU_IMPLS, OP_NAMES, SIMULATOR_NOTE, SIZE_SHORT, format_ratio, format_seconds, impl_name
 from .table import ResultsTable
@@ -59,6 +59,10 @@ DEFAULT_IMPLS = {
     "layer": ["python", "numpy", "numba"],
 }
 EMPTY_TEXT = "Not measured yet: press Run."
+#: Least time between two redraws of the figures while a run streams measurements in (ms). A redraw costs
+#: the GUI thread tens of milliseconds while the benchmark competes for the CPU; one per measurement (they
+#: can come every few milliseconds) would stall the event loop. Measurements wait at most this long.
+LIVE_REFRESH_MS = 250
 _SIZE_TOKEN = re.compile(r"^(\d+)([kKmM]?)$")
 
 
@@ -198,6 +202,9 @@ class SpeedPanel(Panel):
         What the figures show (None: nothing measured or loaded yet).
     outcome : str
         How the last run ended: ``ok``, ``cancelled``, ``refused``, ``died``, ``error``, or "".
+    live_refreshes : int
+        Redraws of the figures while the last run streamed measurements in (they are coalesced:
+        at most one per :data:`LIVE_REFRESH_MS`), not counting the one when it ended.
     """
 
     panel_id = "speed"
@@ -216,6 +223,7 @@ class SpeedPanel(Panel):
         self.outcome = ""
         self._live: list = []
         self._run_request: tuple | None = None
+        self._warm_keys: list[str] = []
         self._run_started = 0.0
         self._results_file: Path | None = None
         self._scenario_title = DEMO_TITLE
@@ -228,6 +236,17 @@ class SpeedPanel(Panel):
         self._lookup_timer.timeout.connect(self._poll_gpu)
         self._temp_dir: tempfile.TemporaryDirectory | None = None
         self._status = ""
+        # measurements streamed in are drawn together, a few times a second (and always once at the end)
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(LIVE_REFRESH_MS)
+        self._live_timer.timeout.connect(self._refresh_live)
+        self.live_refreshes = 0
+        # a live redraw builds the figures on one turn of the event loop and paints them on the next
+        self._paint_timer = QTimer(self)
+        self._paint_timer.setSingleShot(True)
+        self._paint_timer.setInterval(0)
+        self._paint_timer.timeout.connect(self._resume_painting)
 
         self._build_side()
         self._build_main()
@@ -641,6 +660,7 @@ class SpeedPanel(Panel):
         self.run_message.clear()
         self.file_message.clear()
         self._live = []
+        self.live_refreshes = 0
         self._run_request = request
         self._run_started = time.monotonic()
         self.outcome = ""
@@ -653,7 +673,18 @@ class SpeedPanel(Panel):
                          f"{OP_NAMES[op]} at {len(sizes)} size{'s' if len(sizes) > 1 else ''} ({total} runs)…")
         self._update_buttons()
         self._show_results()
+        if len(sizes) > 1:
+            # the plots of several sizes are made while the worker starts, one per turn of the event loop
+            self._warm_keys = list(PLOT_KEYS)
+            QTimer.singleShot(0, self._warm_figures)
         return True
+
+    def _warm_figures(self) -> None:
+        if self._run_request is None or not self._warm_keys:
+            return
+        self.plots.warm_up(self._run_request[0], self._run_request[2], keys=[self._warm_keys.pop(0)])
+        if self._warm_keys:
+            QTimer.singleShot(0, self._warm_figures)
 
     def cancel(self) -> None:
         """Stop the run (its worker process is ended); the figures measured before stay."""
@@ -667,7 +698,22 @@ class SpeedPanel(Panel):
         if not self.runner.running or self.runner.cancelling:
             return
         self._live.append(m)
-        self._show_results()
+        if not self._live_timer.isActive():
+            self._live_timer.start()
+
+    def _refresh_live(self) -> None:
+        """Draw the measurements streamed in since the last redraw (the timer coalesces them)."""
+        if self.runner.running and not self.runner.cancelling:
+            self.live_refreshes += 1
+            # building new figures (when the second size arrives) and painting them take tens of milliseconds
+            # each while the benchmark loads the CPU: done in one go they would stall the event loop for their
+            # sum, so the paint waits for the next turn and input and timers are served in between
+            self.plots.setUpdatesEnabled(False)
+            self._paint_timer.start()
+            self._show_results()
+
+    def _resume_painting(self) -> None:
+        self.plots.setUpdatesEnabled(True)  # paints what the last redraw drew (an update is implied)
 
     def _on_progress(self, done: int, total: int, text: str) -> None:
         if total > 0:
@@ -704,6 +750,9 @@ class SpeedPanel(Panel):
         self._end_run()
 
     def _end_run(self) -> None:
+        self._live_timer.stop()  # the redraw below shows everything
+        self._paint_timer.stop()
+        self.plots.setUpdatesEnabled(True)
         self._run_request = None
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -960,6 +1009,8 @@ class SpeedPanel(Panel):
 
     def shutdown(self) -> None:
         self._lookup_timer.stop()
+        self._live_timer.stop()
+        self._paint_timer.stop()
         self.runner.shutdown()
         if self._temp_dir is not None:
             self._temp_dir.cleanup()

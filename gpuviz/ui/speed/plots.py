@@ -20,12 +20,13 @@ threads, not a speed, so it has no GFLOP/s or speed-up here.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QFontMetrics
-from PyQt6.QtWidgets import QSizePolicy
+from PyQt6.QtWidgets import QGraphicsItem, QSizePolicy
 
 from ..style import font, hex_colour, mix
 from ..theme import LIGHT, Theme
@@ -39,6 +40,8 @@ PLOT_TITLES = {
     "speedup": "Speed-up vs the Python loop",
     "examples": "Training speed vs batch size",
 }
+#: The value axis's label of each plot of the "several sizes" layout.
+AXIS_LABELS = {"time": "median time", "gflops": "GFLOP/s", "speedup": "speed-up (×)", "examples": "examples / s"}
 #: Implementations left off the throughput plots (their time is not a speed).
 NOT_A_SPEED = ("simulator",)
 #: How close (pixels) the mouse must come to a point for the hover label to show it.
@@ -49,6 +52,26 @@ PLOT_MIN_WIDTH = 280
 PLOT_MIN_HEIGHT = 175
 #: Gap kept between two tick labels (pixels); a label that would come closer to the last one kept is not drawn.
 TICK_LABEL_GAP_PX = 6
+
+
+@dataclass
+class _LinesSpec:
+    """What the lines layout draws for some measurements at some width: the data and the shape around it."""
+
+    keys: list[str]
+    arrangement: str
+    legend_columns: int
+    titles: dict[str, str]
+    #: plot key → ``[(impl, xs, ys, measurements)]``, one entry per curve, in drawing (and legend) order
+    series: dict[str, list] = field(default_factory=dict)
+    size_ticks: list = field(default_factory=list)
+    time_ticks: list | None = None
+
+    @property
+    def shape(self) -> tuple:
+        """Everything but the data: two specs of one shape differ only in their curves' points and ticks."""
+        return (tuple(self.keys), self.arrangement, self.legend_columns, tuple(self.titles[k] for k in self.keys),
+                tuple((k, tuple(s[0] for s in self.series[k])) for k in self.keys))
 
 
 def _log10(v: float) -> float:
@@ -128,6 +151,12 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self.arrangement = ""
         self.legend_columns = 0
         self._least_height = 300
+        self._spec: _LinesSpec | None = None  # what the lines layout draws now
+        self._drawn: tuple | None = None  # (op, measurements) the bars or the empty figure were built for
+        # The lines layout's plots and curves, kept for the next build in this theme: making a PlotItem and
+        # its axes costs ~7 ms, a curve ~2 ms, and a sweep's figures are rebuilt when its second size arrives
+        self._plot_pool: dict[str, pg.PlotItem] = {}
+        self._curve_pool: dict[tuple[str, str], pg.PlotDataItem] = {}
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # the height the figures need depends on the width (how they are arranged): see heightForWidth
         policy.setHeightForWidth(True)
@@ -144,13 +173,42 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setBackground(theme.panel_background)
+        self._plot_pool.clear()  # fonts, pens and sizes are the theme's: made afresh
+        self._curve_pool.clear()
         self._rebuild()
 
+    def warm_up(self, op: str, impls, keys=None) -> None:
+        """Make (and style) the lines layout's plots and curves for ``op`` and ``impls`` now, so that building
+        it later is quick (``keys``: only these plots).
+
+        The speed panel calls it as a run of several sizes starts: the figures are then built when the
+        second size arrives, while the benchmark loads the CPU. Nothing shown changes.
+        """
+        every = self._plot_keys(op)
+        arrangement, _columns = self._fit(self.width(), every, [impl_name(i) for i in impls])
+        titles = self._titles(every, arrangement, self.width())
+        shown = list(self.plots.values())
+        for key in every if keys is None else [k for k in every if k in keys]:
+            plot = self._plot_pool.get(key)
+            if plot is None:
+                plot = self._new_plot(key)
+            if plot not in shown:
+                self._restyle(plot, (titles[key], AXIS_LABELS[key], SIZE_NAMES.get(op, "size")))
+            for impl in impls:
+                if key == "time" or impl not in NOT_A_SPEED:
+                    self._pooled_curve(key, impl)
+
     def set_results(self, results, op: str) -> None:
-        """Draw ``results``' measurements of ``op`` (None: nothing, the panel says "not measured yet")."""
+        """Draw ``results``' measurements of ``op`` (None: nothing, the panel says "not measured yet").
+
+        Where the figures keep their shape (the same plots, curves, legend and arrangement, as for a
+        sweep's later sizes), the curves and ticks built before take the new data instead of being built
+        again: a rebuild costs the GUI thread tens of milliseconds, new data a few. Both draw the same picture.
+        """
         self.results = results
         self.op = op
-        self._rebuild()
+        if not self._update():
+            self._rebuild()
 
     def measured(self) -> list:
         """The measurements of the shown op that have a time (skipped ones have none), by implementation."""
@@ -202,7 +260,9 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
 
     def _clear(self) -> None:
         self._clear_hover()
-        self.clear()  # GraphicsLayoutWidget: removes every plot and the legend
+        if self.legend is not None:
+            self.legend.clear()  # its samples would keep the pooled curves' signals connected
+        self.clear()  # GraphicsLayoutWidget: removes every plot and the legend (pooled ones are kept)
         self.plots.clear()
         self.curves.clear()
         self.points.clear()
@@ -211,20 +271,38 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self.bar_labels = []
         self.arrangement = ""
         self.legend_columns = 0
+        self._spec = None
+        self._drawn = None
 
     def resizeEvent(self, event) -> None:
-        # a new width may need another arrangement or legend columns: rebuilt before the view takes the size
+        # a new width may need another arrangement, legend columns or titles on two lines (a title one line
+        # wide would widen its plot past the panel): rebuilt before the view takes the size
         # (pyqtgraph calls it with None while it is being built)
-        if event is not None and getattr(self, "mode", "") == "lines" \
-                and self._fit(event.size().width()) != (self.arrangement, self.legend_columns):
+        if event is not None and getattr(self, "mode", "") == "lines" and self._spec is not None \
+                and self._lines_spec(self.measured(), event.size().width()).shape != self._spec.shape:
             self._rebuild(event.size().width())
         super().resizeEvent(event)
+
+    def _update(self) -> bool:
+        """Show the new data in the figures built now where their shape allows; False: they need a rebuild."""
+        measured = self.measured()
+        if self.mode == "lines":
+            if len({m.size for m in measured}) < 2 or self._spec is None:
+                return False
+            spec = self._lines_spec(measured, self.width())
+            if spec.shape != self._spec.shape:
+                return False
+            self._apply_lines(spec)
+            return True
+        # the bars (one size) are few and cheap to build: only the very same figures are kept as they are
+        return self._drawn is not None and self._drawn == (self.op, tuple(measured))
 
     def _rebuild(self, width: int | None = None) -> None:
         self._clear()
         measured = self.measured()
         if not measured:
             self.mode = "empty"
+            self._drawn = (self.op, ())
             self._least_height = round(PLOT_MIN_HEIGHT * self._scale())
             self.updateGeometry()
             return
@@ -232,11 +310,14 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         if len(sizes) == 1:
             self.mode = "bars"
             self._build_bars(measured)
+            self._drawn = (self.op, tuple(measured))
         else:
             self.mode = "lines"
-            self._build_lines(measured, self.width() if width is None else width)
+            self._build_lines(self._lines_spec(measured, self.width() if width is None else width))
         self.updateGeometry()  # layouts cache heightForWidth: the new figures may need another height
-        # lay the new axes out now: an export renders once, before the event loop would do it
+        # lay the new axes out now: an export renders once, before the event loop would do it. Invalidated
+        # first: plots kept from an earlier build bring their old size hints, which the layout would keep using
+        self.ci.layout.invalidate()
         self.ci.layout.activate()
         for plot in self.plots.values():
             plot.layout.activate()
@@ -246,18 +327,22 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
 
     def _add_plot(self, row: int, col: int, rowspan: int = 1, colspan: int = 1) -> pg.PlotItem:
         axes = {"left": ThinningAxis("left"), "bottom": ThinningAxis("bottom")}
+        for axis in axes.values():
+            # an axis replays its ticks' text on every paint of the view (~2 ms each, six per paint); cached as
+            # a pixmap it is drawn again only when it changes, so new data redraw the figures in a third of the time
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         return self.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan, axisItems=axes)
 
-    def _plot_keys(self) -> list[str]:
-        return ["time", "gflops", "speedup"] + (["examples"] if self.op == "layer" else [])
+    def _plot_keys(self, op: str | None = None) -> list[str]:
+        return ["time", "gflops", "speedup"] + (["examples"] if (op or self.op) == "layer" else [])
 
     def _legend_names(self) -> list[str]:
         """The legend's entries, in order: the implementations drawn on the time plot."""
         return [impl_name(i) for i in self._series(self.measured())]
 
-    def _fit(self, width: int) -> tuple[str, int]:
-        """The arrangement and legend columns for ``width`` pixels (the lines layout)."""
-        n = len(self._plot_keys())
+    def _fit(self, width: int, keys=None, names=None) -> tuple[str, int]:
+        """The arrangement and legend columns for ``width`` pixels (the lines layout; default: what it shows)."""
+        n = len(self._plot_keys() if keys is None else keys)
         least = PLOT_MIN_WIDTH * self._scale()
         if width >= n * least:
             arrangement = "row"
@@ -265,7 +350,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             arrangement = "big" if n == 3 else "grid"
         else:
             arrangement = "column"
-        return arrangement, self._legend_fit(self._legend_names(), width)
+        return arrangement, self._legend_fit(self._legend_names() if names is None else names, width)
 
     def hasHeightForWidth(self) -> bool:
         return True
@@ -345,62 +430,32 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             by_impl.setdefault(m.impl, []).append(m)
         return by_impl
 
-    def _places(self, keys: list[str]) -> dict[str, tuple[int, int, int]]:
-        """Plot key → (row, column, rowspan) in :attr:`arrangement` (row 0 is the legend's)."""
+    def _places(self, keys: list[str], arrangement: str | None = None) -> dict[str, tuple[int, int, int]]:
+        """Plot key → (row, column, rowspan) in ``arrangement`` (default :attr:`arrangement`; row 0: the legend)."""
         n = len(keys)
-        if self.arrangement == "row":
+        arrangement = self.arrangement if arrangement is None else arrangement
+        if arrangement == "row":
             return {k: (1, i, 1) for i, k in enumerate(keys)}
-        if self.arrangement == "big":
+        if arrangement == "big":
             return {keys[0]: (1, 0, n - 1), **{k: (1 + i, 1, 1) for i, k in enumerate(keys[1:])}}
-        if self.arrangement == "grid":
+        if arrangement == "grid":
             return {k: (1 + i // 2, i % 2, 1) for i, k in enumerate(keys)}
         return {k: (1 + i, 0, 1) for i, k in enumerate(keys)}
 
-    def _build_lines(self, measured, width: int) -> None:
+    def _lines_spec(self, measured, width: int) -> _LinesSpec:
+        """The curves, ticks, titles and arrangement of the lines layout for ``measured`` at ``width`` pixels."""
         r = self.results
         op = self.op
         by_impl = self._series(measured)
         sizes = sorted({m.size for m in measured})
         speedups = r.speedups("python")
         examples = _examples_per_second(r, op) if op == "layer" else {}
-        size_label = SIZE_NAMES.get(op, "size")
         keys = self._plot_keys()
-        self.arrangement, self.legend_columns = self._fit(width)
-        places = self._places(keys)
-        ncols = max(col for _row, col, _span in places.values()) + 1
-        nrows = max(row + span for row, _col, span in places.values())
-        # as many legend entries per row as fit: the legend never widens the figure past the panel
-        self.legend = pg.LegendItem(colCount=max(1, self.legend_columns), frame=True)
-        self.addItem(self.legend, row=0, col=0, colspan=ncols)
-        layout = self.ci.layout
-        for col in range(ncols):
-            # the large time plot takes three fifths of the width beside the stacked pair
-            layout.setColumnStretchFactor(col, 3 if self.arrangement == "big" and col == 0 else 2)
-        layout.setRowStretchFactor(0, 0)
-        for row in range(1, nrows):
-            layout.setRowStretchFactor(row, 1)
-        scale = self._scale()
-        # a stacked plot's title must not touch the size-axis label of the plot above it
-        layout.setVerticalSpacing(round(14 * scale))
-        stretch = [layout.columnStretchFactor(c) for c in range(ncols)]
+        arrangement, legend_columns = self._fit(width)
+        spec = _LinesSpec(keys, arrangement, legend_columns, self._titles(keys, arrangement, width),
+                          size_ticks=[(math.log10(n), _size_text(n)) for n in sizes])
         for key in keys:
-            row, col, span = places[key]
-            room = width * stretch[col] / sum(stretch)
-            plot = self._add_plot(row, col, rowspan=span)
-            # equal preferred sizes: the stretch factors alone share the room out (no plot squeezed)
-            plot.setPreferredSize(100, 100)
-            plot.setMinimumWidth(150 * scale)
-            self.plots[key] = plot
-            left = {"time": "median time", "gflops": "GFLOP/s", "speedup": "speed-up (×)",
-                    "examples": "examples / s"}[key]
-            # the title spans the data area only: the plot's width less its left axis and margins
-            self._style_plot(plot, self._title_for(PLOT_TITLES[key], room - 80 * scale), left, size_label)
-            plot.setLogMode(x=True, y=True)
-            # room around the first and last sizes, so their tick labels are not cut at the edges
-            plot.getViewBox().setDefaultPadding(0.06)
-            # the measured sizes label the size axis: "64, 128, 256" reads better than 10^k minor ticks
-            plot.getAxis("bottom").setTicks([[(math.log10(n), _size_text(n)) for n in sizes], []])
-            self.points[key] = []
+            spec.series[key] = []
             for impl, ms in by_impl.items():
                 if key != "time" and impl in NOT_A_SPEED:
                     continue
@@ -419,20 +474,71 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
                     xs.append(m.size)
                     ys.append(y)
                     kept.append(m)
-                if not xs:
-                    continue
-                pen, brush, spen, symbol = self._pens(impl)
-                size = round(9 * self.theme.line_scale)
-                curve = plot.plot(np.array(xs, float), np.array(ys, float), pen=pen, symbol=symbol,
-                                  symbolBrush=brush, symbolPen=spen, symbolSize=size)
+                if xs:
+                    spec.series[key].append((impl, xs, ys, kept))
+        times = [y for _impl, _xs, ys, _kept in spec.series["time"] for y in ys]
+        if times:
+            spec.time_ticks = _decade_ticks(math.log10(min(times)) - 0.1, math.log10(max(times)) + 0.1)
+        return spec
+
+    def _titles(self, keys: list[str], arrangement: str, width: int) -> dict[str, str]:
+        """Plot key → its title, on two lines where one would be wider than the plot gets at ``width`` pixels."""
+        places = self._places(keys, arrangement)
+        ncols = max(col for _row, col, _span in places.values()) + 1
+        # the large time plot takes three fifths of the width beside the stacked pair
+        stretch = [3 if arrangement == "big" and col == 0 else 2 for col in range(ncols)]
+        # a title spans the data area only: the plot's width less its left axis and margins
+        return {key: self._title_for(PLOT_TITLES[key], width * stretch[places[key][1]] / sum(stretch)
+                                     - 80 * self._scale()) for key in keys}
+
+    def _restyle(self, plot: pg.PlotItem, style: tuple[str, str, str]) -> None:
+        """``(title, value axis label, size axis label)`` on a plot of the lines layout, unless it has them."""
+        if plot.property("gpuviz_style") != style:  # a title or label set again costs a text layout
+            self._style_plot(plot, *style)
+            plot.setProperty("gpuviz_style", style)
+
+    def _points_of(self, spec: _LinesSpec, key: str) -> list:
+        return [(impl, m, x, y) for impl, xs, ys, kept in spec.series[key] for m, x, y in zip(kept, xs, ys)]
+
+    def _build_lines(self, spec: _LinesSpec) -> None:
+        op = self.op
+        size_label = SIZE_NAMES.get(op, "size")
+        keys = spec.keys
+        self.arrangement, self.legend_columns = spec.arrangement, spec.legend_columns
+        places = self._places(keys)
+        ncols = max(col for _row, col, _span in places.values()) + 1
+        nrows = max(row + span for row, _col, span in places.values())
+        # as many legend entries per row as fit: the legend never widens the figure past the panel
+        self.legend = pg.LegendItem(colCount=max(1, self.legend_columns), frame=True)
+        self.addItem(self.legend, row=0, col=0, colspan=ncols)
+        layout = self.ci.layout
+        for col in range(ncols):
+            # the large time plot takes three fifths of the width beside the stacked pair
+            layout.setColumnStretchFactor(col, 3 if self.arrangement == "big" and col == 0 else 2)
+        layout.setRowStretchFactor(0, 0)
+        for row in range(1, nrows):
+            layout.setRowStretchFactor(row, 1)
+        scale = self._scale()
+        # a stacked plot's title must not touch the size-axis label of the plot above it
+        layout.setVerticalSpacing(round(14 * scale))
+        for key in keys:
+            row, col, span = places[key]
+            plot = self._pooled_plot(key)
+            self.addItem(plot, row=row, col=col, rowspan=span)
+            self.plots[key] = plot
+            self._restyle(plot, (spec.titles[key], AXIS_LABELS[key], size_label))
+            # the measured sizes label the size axis: "64, 128, 256" reads better than 10^k minor ticks
+            plot.getAxis("bottom").setTicks([spec.size_ticks, []])
+            for impl, xs, ys, _kept in spec.series[key]:
+                curve = self._pooled_curve(key, impl)
+                curve.setData(np.array(xs, float), np.array(ys, float))
+                plot.addItem(curve)
                 self.curves[(key, impl)] = curve
-                self.points[key] += [(impl, m, x, y) for m, x, y in zip(kept, xs, ys)]
                 if key == "time":
                     self.legend.addItem(curve, impl_name(impl))
-            if key == "time" and self.points[key]:
-                ys = [p[3] for p in self.points[key]]
-                plot.getAxis("left").setTicks([_decade_ticks(math.log10(min(ys)) - 0.1, math.log10(max(ys)) + 0.1),
-                                               []])
+            self.points[key] = self._points_of(spec, key)
+            if key == "time" and spec.time_ticks is not None:
+                plot.getAxis("left").setTicks([spec.time_ticks, []])
             if key == "speedup" and self.points[key]:
                 ref = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(mix(self.theme.foreground,
                                                                             self.theme.panel_background, 0.5),
@@ -440,6 +546,65 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
                                                                         style=Qt.PenStyle.DashLine))
                 plot.addItem(ref)  # log10(1) = 0: "as fast as the Python loop"
         self._style_legend()
+        self._spec = spec
+
+    def _pooled_plot(self, key: str) -> pg.PlotItem:
+        """The lines layout's plot for ``key``, emptied, its view fitting its data again (kept in the pool)."""
+        plot = self._plot_pool.get(key)
+        if plot is None:
+            return self._new_plot(key)
+        plot.clear()  # the curves and the reference line of the last build
+        # as a new plot: a zoom or pan of the last figures is forgotten, and the fit to the data starts from
+        # a new view's range (the symbols' padding is in pixels, turned into data units through the range)
+        plot.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        plot.enableAutoRange()
+        return plot
+
+    def _new_plot(self, key: str) -> pg.PlotItem:
+        """A plot of the lines layout, kept in the pool for ``key``."""
+        axes = {"left": ThinningAxis("left"), "bottom": ThinningAxis("bottom")}
+        for axis in axes.values():
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        plot = pg.PlotItem(axisItems=axes)
+        # equal preferred sizes: the stretch factors alone share the room out (no plot squeezed)
+        plot.setPreferredSize(100, 100)
+        plot.setMinimumWidth(150 * self._scale())
+        plot.setLogMode(x=True, y=True)
+        # room around the first and last sizes, so their tick labels are not cut at the edges
+        plot.getViewBox().setDefaultPadding(0.06)
+        self._plot_pool[key] = plot
+        return plot
+
+    def _pooled_curve(self, key: str, impl: str) -> pg.PlotDataItem:
+        curve = self._curve_pool.get((key, impl))
+        if curve is None:
+            pen, brush, spen, symbol = self._pens(impl)
+            curve = pg.PlotDataItem(pen=pen, symbol=symbol, symbolBrush=brush, symbolPen=spen,
+                                    symbolSize=round(9 * self.theme.line_scale))
+            self._curve_pool[(key, impl)] = curve
+        return curve
+
+    def _apply_lines(self, spec: _LinesSpec) -> None:
+        """New data into the lines layout built for a spec of the same shape: what a rebuild would draw."""
+        old = self._spec
+        if old.series != spec.series:
+            self._clear_hover()  # it may name a point that changed
+        for key in spec.keys:
+            before = {s[0]: s for s in old.series[key]}
+            changed = False
+            for impl, xs, ys, _kept in spec.series[key]:
+                if before[impl][1:3] != (xs, ys):
+                    self.curves[(key, impl)].setData(np.array(xs, float), np.array(ys, float))
+                    changed = True
+            if changed and not all(self.plots[key].vb.autoRangeEnabled()):
+                self.plots[key].enableAutoRange()  # new data are shown whole, as a rebuild shows them
+            self.points[key] = self._points_of(spec, key)
+            # a tick change redraws the axis: only where the ticks did change
+            if spec.size_ticks != old.size_ticks:
+                self.plots[key].getAxis("bottom").setTicks([spec.size_ticks, []])
+        if spec.time_ticks != old.time_ticks and spec.time_ticks is not None:
+            self.plots["time"].getAxis("left").setTicks([spec.time_ticks, []])
+        self._spec = spec
 
     def _style_legend(self) -> None:
         if self.legend is None:

@@ -33,6 +33,9 @@ class ResultsTable(QTableWidget):
         self.results = None
         self.op: str | None = None
         self.theme = theme
+        # what each row shows now: a row whose text and colours are unchanged is not set again (a run
+        # redraws the table a few times a second, and only its new rows differ)
+        self._shown_rows: list[tuple] = []
         self.setHorizontalHeaderLabels(COLUMNS)
         for col, tip in enumerate(COLUMN_TIPS):
             if tip:
@@ -56,6 +59,7 @@ class ResultsTable(QTableWidget):
         self.theme = theme
         self.setFont(font(theme, scale=0.95))
         self.horizontalHeader().setFont(font(theme, bold=True, scale=0.95))
+        self._shown_rows = []  # new colours and fonts: every row is set again
         self._fill()
 
     def set_results(self, results, op: str | None = None) -> None:
@@ -91,6 +95,7 @@ class ResultsTable(QTableWidget):
         ms = [] if r is None else [m for m in r.measurements if op is None or m.op == op]
         speedups = r.speedups("python") if r is not None else {}
         self.setRowCount(len(ms))
+        del self._shown_rows[len(ms):]
         t = self.theme
         muted = mix(t.foreground, t.panel_background, 0.6)
         if ms:
@@ -117,6 +122,10 @@ class ResultsTable(QTableWidget):
                 f"{m.max_rel_error:.1e}" if m.max_rel_error is not None else "—",
                 note,
             ]
+            shown = (tuple(cells), measured, m.correct is False)
+            if row < len(self._shown_rows) and self._shown_rows[row] == shown:
+                continue
+            self._shown_rows[row:row + 1] = [shown]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col in (0, 10) and text:
@@ -128,7 +137,9 @@ class ResultsTable(QTableWidget):
                 if col == 10 and m.correct is False:
                     item.setForeground(_brush((213, 94, 0)))
                 self.setItem(row, col, item)
-        self.setStyleSheet(f"QTableWidget {{ gridline-color: {hex_colour(muted)}; }}")
+        sheet = f"QTableWidget {{ gridline-color: {hex_colour(muted)}; }}"
+        if sheet != self.styleSheet():  # setting a style sheet restyles the whole table (milliseconds)
+            self.setStyleSheet(sheet)
         # the names column as wide as its longest name, up to a limit past which names wrap
         metrics = self.fontMetrics()
         widest = max([metrics.horizontalAdvance(self.item(r, 0).text()) for r in range(self.rowCount())] +
