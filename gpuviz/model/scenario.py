@@ -53,9 +53,7 @@ writing library is needed.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -69,6 +67,7 @@ from . import broadcast as bc
 from . import speed
 from .budget import Budget
 from .dense import GRAD_PARAM_KEYS, DenseError, GradParams
+from .files import write_text_atomic
 from .frames import kernel_steps
 from .launch import LaunchError, ThreadIndex
 from .matmul import KERNELS, launch_for
@@ -663,17 +662,7 @@ def save_scenario(scenario: Scenario, path) -> Path:
     """
     path = Path(path)
     text = dumps_scenario(scenario)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a scenario is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_text_atomic(path, text)
 
 
 __all__ = ["CPU_MATMUL_MAX", "KNOWN_PANELS", "MAX_SPEED_SIZES", "QUIZ_ANSWERS", "SCHEMA", "KeyStep", "Scenario",

@@ -22,13 +22,13 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
+from .files import write_text_atomic
 
 OPS = ("dot", "matmul", "layer")
 IMPLS = ("python", "numpy", "numba", "numba-fastmath", "numba-parallel", "gpu-naive", "gpu-tiled", "cublas",
@@ -467,17 +467,7 @@ class BenchResults:
         """Write the JSON file whole (a temporary file renamed over ``path``); returns the path."""
         path = Path(path)
         text = json.dumps(self.to_json(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; results are meant to be shared
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        return write_text_atomic(path, text)
 
     @classmethod
     def load(cls, path) -> BenchResults:

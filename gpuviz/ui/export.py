@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib
 import io
 import os
-import tempfile
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize, Q
 from PyQt6.QtGui import QImage, QPainter, QRegion
 from PyQt6.QtWidgets import QApplication, QWidget
 
+from ..model.files import write_atomic
 from ..model.scenario import ScenarioError
 from ..model.scene import SceneError
 from . import theme as themes
@@ -412,28 +412,6 @@ def _gif_bytes(frames: list[QImage], fps: float) -> bytes:
     pictures[0].save(out, format="GIF", save_all=True, append_images=pictures[1:],
                      duration=max(20, round(1000 / fps)), loop=0, disposal=1)
     return out.getvalue()
-
-
-def write_atomic(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either its old content or all of ``data``.
-
-    The bytes go to a temporary file in the same folder (a rename across file systems is not atomic), are
-    fsynced, then replace ``path``; on any failure the temporary file is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def parse_steps(text: str) -> range:

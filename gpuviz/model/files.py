@@ -1,0 +1,48 @@
+"""Writing a file whole: it is either its old content or all of the new, never half written."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it back at once
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` so that ``path`` is either its old content or all of ``data``.
+
+    The bytes go to a temporary file in the same folder (a rename across file systems is not atomic), are
+    fsynced, get the permissions a new file gets here (``mkstemp`` makes them private, but pictures, scenarios
+    and results are meant to be shared), then replace ``path``; on any failure the temporary file is removed
+    and ``path`` is untouched. Returns ``path``.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """:func:`write_atomic` of ``text`` as UTF-8 with ``\\n`` line ends."""
+    return write_atomic(path, text.encode("utf-8"))
+
+
+__all__ = ["write_atomic", "write_text_atomic"]
