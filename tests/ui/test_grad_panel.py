@@ -54,6 +54,7 @@ def test_clicking_a_toy_entry_shows_delta_times_x_with_the_models_numbers(panel,
     assert panel.xT_row.cols == {5}
     assert panel.grad_matrix.cells == {(2, 5)}
     assert panel.story_label.isVisible()
+    assert panel.grad_matrix.tooltip(2, 5).endswith("(click to explain)")
 
 
 def test_clicking_a_digit_pixel_selects_row_and_pixel(panel, qtbot):
@@ -68,6 +69,8 @@ def test_clicking_a_digit_pixel_selects_row_and_pixel(panel, qtbot):
     story = panel.state.story()
     assert story.value == pytest.approx(panel.state.dW[3, 294])
     assert story.value == pytest.approx(story.delta * story.x)
+    # hovering names the entry, its pixel and its value
+    assert tiles.tooltip(3, 294).startswith(f"{tiles.name}[3,294] (pixel row 10, column 14) = ")
 
 
 def test_a_few_training_steps_lower_the_loss_and_update_the_plot(panel):

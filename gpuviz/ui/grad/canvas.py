@@ -66,13 +66,36 @@ def fmt(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-class MatrixView(QWidget):
+class _CellGrid(QWidget):
+    """A picture of cells: a click emits ``cell_clicked(i, j)`` and hovering shows :meth:`tooltip` of the cell.
+
+    Subclasses say where the cells are (:meth:`cell_at`) and what a cell's tooltip reads.
+    """
+
+    cell_clicked = pyqtSignal(int, int)
+
+    def cell_at(self, pos) -> tuple[int, int] | None:
+        raise NotImplementedError
+
+    def tooltip(self, i: int, j: int) -> str:
+        raise NotImplementedError
+
+    def mousePressEvent(self, event) -> None:
+        hit = self.cell_at(event.position())
+        if hit is not None:
+            self.cell_clicked.emit(*hit)
+
+    def mouseMoveEvent(self, event) -> None:
+        hit = self.cell_at(event.position())
+        if hit is not None:
+            QToolTip.showText(event.globalPosition().toPoint(), self.tooltip(*hit), self)
+
+
+class MatrixView(_CellGrid):
     """One matrix: its name and shape above, cells coloured (diverging or grey), numbers when they fit.
 
     Signals ``cell_clicked(i, j)`` and shows the cell's value as a tooltip on hover.
     """
-
-    cell_clicked = pyqtSignal(int, int)
 
     def __init__(self, name: str, parent=None, theme: Theme = LIGHT, cell: int = 64, signed: bool = True,
                  numbers: bool = True, max_size: QSize | None = None, row_height: float | None = None):
@@ -188,17 +211,8 @@ class MatrixView(QWidget):
 
     # -- events ---------------------------------------------------------------------------------
 
-    def mousePressEvent(self, event) -> None:
-        hit = self.cell_at(event.position())
-        if hit is not None:
-            self.cell_clicked.emit(*hit)
-
-    def mouseMoveEvent(self, event) -> None:
-        hit = self.cell_at(event.position())
-        if hit is not None:
-            i, j = hit
-            QToolTip.showText(event.globalPosition().toPoint(),
-                              f"{self.name}[{i},{j}] = {fmt(self.values[i, j], 4)} (click to explain)", self)
+    def tooltip(self, i: int, j: int) -> str:
+        return f"{self.name}[{i},{j}] = {fmt(self.values[i, j], 4)} (click to explain)"
 
     def paintEvent(self, event) -> None:
         t = self.theme
@@ -254,14 +268,12 @@ class MatrixView(QWidget):
         p.drawRect(r.adjusted(-1, -1, 1, 1))
 
 
-class TileView(QWidget):
+class TileView(_CellGrid):
     """The rows of an m×784 matrix as m images of 28×28 (digit k's weights or gradient as a picture).
 
     Tiles are laid out in ``columns`` columns; a click on tile i, pixel (r, c)
     emits ``cell_clicked(i, 28·r + c)``.
     """
-
-    cell_clicked = pyqtSignal(int, int)
 
     def __init__(self, name: str, parent=None, theme: Theme = LIGHT, columns: int = 5, tile: int = 84,
                  signed: bool = True, side: int = 28):
@@ -360,18 +372,9 @@ class TileView(QWidget):
                 return k, r * self.side + c
         return None
 
-    def mousePressEvent(self, event) -> None:
-        hit = self.cell_at(event.position())
-        if hit is not None:
-            self.cell_clicked.emit(*hit)
-
-    def mouseMoveEvent(self, event) -> None:
-        hit = self.cell_at(event.position())
-        if hit is not None:
-            i, j = hit
-            QToolTip.showText(event.globalPosition().toPoint(),
-                              f"{self.name}[{i},{j}] (pixel row {j // self.side}, column {j % self.side}) = "
-                              f"{fmt(self.values[i, j], 4)}", self)
+    def tooltip(self, i: int, j: int) -> str:
+        return (f"{self.name}[{i},{j}] (pixel row {j // self.side}, column {j % self.side}) = "
+                f"{fmt(self.values[i, j], 4)}")
 
     def paintEvent(self, event) -> None:
         t = self.theme
