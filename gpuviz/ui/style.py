@@ -11,7 +11,7 @@ import weakref
 from PyQt6 import sip
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QFont, QFontDatabase, QPen
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QStyle, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QStyle, QVBoxLayout, QWidget
 
 from .theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
 
@@ -145,3 +145,18 @@ class FieldMessage(QWidget):
     @property
     def message(self) -> str:
         return self.text.text() if not self.isHidden() else ""
+
+
+def preset_combo(presets, chosen) -> QComboBox:
+    """The "lecture example" chooser every panel's side bar starts with: a prompt, then each preset's title.
+
+    ``chosen(index)`` is called when the user picks an entry (``activated``); the item data is the Scenario.
+    """
+    box = QComboBox()
+    box.addItem("— choose a lecture example —", None)
+    for p in presets:
+        box.addItem(p.title, p)
+    box.setToolTip("The lecture's examples (assets/presets/*.toml)")
+    box.activated.connect(chosen)
+    return box
+

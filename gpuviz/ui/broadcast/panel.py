@@ -28,7 +28,7 @@ from PyQt6.QtWidgets import (
 from ...model import broadcast as bc
 from ...model import scenario as scenarios
 from ..panel import Panel, step_label
-from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, subscribe
+from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, preset_combo, subscribe
 from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
@@ -92,12 +92,7 @@ class BroadcastPanel(Panel):
         self.form.setVerticalSpacing(3)
         self.section_labels: list[QLabel] = []
 
-        self.preset_box = QComboBox()
-        self.preset_box.addItem("— choose a lecture example —", None)
-        for p in self._presets:
-            self.preset_box.addItem(p.title, p)
-        self.preset_box.setToolTip("The lecture's examples (assets/presets/*.toml)")
-        self.preset_box.activated.connect(self._preset_chosen)
+        self.preset_box = preset_combo(self._presets, self._preset_chosen)
         # long titles must not widen the side bar past the window: the combo elides them
         self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.preset_box.setMinimumContentsLength(16)

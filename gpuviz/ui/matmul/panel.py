@@ -31,7 +31,7 @@ from ...model import scenario as scenarios
 from ...model.matmul import KERNELS
 from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneError
 from ..panel import Panel
-from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, subscribe
+from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, preset_combo, subscribe
 from ..theme import LIGHT, Theme
 from .hierarchy import HierarchyView
 from .numbers_view import NumbersView
@@ -84,12 +84,7 @@ class MatmulPanel(Panel):
         self.fields: dict[str, QWidget] = {}
         self.messages: dict[str, FieldMessage] = {}
         self._labels: list[QLabel] = []
-        self.preset_box = QComboBox()
-        self.preset_box.addItem("— choose a lecture example —", None)
-        for p in self._presets:
-            self.preset_box.addItem(p.title, p)
-        self.preset_box.setToolTip("The lecture's examples (assets/presets/*.toml)")
-        self.preset_box.activated.connect(self._preset_chosen)
+        self.preset_box = preset_combo(self._presets, self._preset_chosen)
         self.preset_text = QLabel()
         self.preset_text.setWordWrap(True)
         for name in ("m", "n", "k", "block"):
