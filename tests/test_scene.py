@@ -254,3 +254,15 @@ def test_a_4096_cubed_scene_builds_steps_and_counts_without_walking_its_threads(
     assert (scene.cumulative_reads(pixels)["A"] == 128 * 8 * 8).all()  # gridDim.x reads × 8×8 elements a pixel
     slow = {name: round(t, 3) for name, t in timings.items() if t > 0.25}
     assert not slow, f"too slow at 4096³: {slow}"
+
+
+def test_shared_tiles_are_computed_once_per_state_and_again_when_it_changes():
+    scene = MatmulScene(MatmulParams(kernel="tiled", m=16, n=16, k=16, block=(8, 8)))
+    scene.set_step(3)
+    first = scene.shared_tiles()
+    assert scene.shared_tiles() is first  # the operand views and the sA/sB tab share it
+    scene.set_focus(next(f for f in FOCUS if f != scene.focus))
+    again = scene.shared_tiles()
+    assert again is not first and scene.shared_tiles(3) is again
+    scene.set_step(4)
+    assert scene.shared_tiles() is not again

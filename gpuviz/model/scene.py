@@ -195,6 +195,7 @@ class MatmulScene:
         params.validate(self.budget)
         self._listeners: list = []
         self._view = _View()
+        self._shared_tiles: tuple | None = None  # (what it was computed for, SharedTiles)
         self._apply_params(params)
 
     # -- subscriptions ---------------------------------------------------------------
@@ -474,8 +475,14 @@ class MatmulScene:
         """The selected block's shared tiles sA and sB after the step, with the focus threads' reads
         (see :mod:`.shared_tiles`); None for a kernel without shared memory."""
         s = self.step if step is None else int(step)
-        return shared_tiles(self.kernel, self.problem, self.launch.block, s, self.selected.block[:2],
-                            self.focus_threads())
+        # the operand views and the sA/sB tab both ask for the same step: compute it once
+        key = (self.params, s, self.selected, self.focus)
+        cached = self._shared_tiles
+        if cached is None or cached[0] != key:
+            cached = (key, shared_tiles(self.kernel, self.problem, self.launch.block, s, self.selected.block[:2],
+                                        self.focus_threads()))
+            self._shared_tiles = cached
+        return cached[1]
 
     # -- numbers -----------------------------------------------------------------------
 
