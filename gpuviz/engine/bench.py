@@ -4,12 +4,20 @@ Every implementation of an op computes the same thing from the same seeded input
 and its result is checked against NumPy in float64 (``max_rel_error``, see
 :data:`gpuviz.model.speed.TOLERANCE`): a wrong result is reported, never hidden.
 
-Timing (:func:`measure`): a warm-up call (JIT compilation happens here; its extra
-time over a timed call is ``compile_s``), then timed repeats with
-``time.perf_counter`` (CPU) or CUDA events (GPU, inputs already on the device),
+Timing (:mod:`gpuviz.engine.timing`): a warm-up call of each implementation
+(JIT compilation happens here; its extra time over a timed call is ``compile_s``),
+then timed repeats with ``time.perf_counter`` (CPU) or CUDA events (GPU, inputs
+already on the device), the implementations of one size taking turns, one repeat
+each per round, so that another program's burst of load hits all of them; each
 until at least ``repeats`` of them and ``min_time`` seconds are done, stopping
 after ``max_time`` seconds. Calls far below a millisecond are timed in groups of
 ``number`` calls so the timer's own cost does not count.
+
+Under load (``timing.ThreadLimits``): BLAS and Numba threads are limited to the
+cores that other programs leave free (``timing.busy_cores``), and each measurement
+keeps its minimum beside its median and is flagged noisy (see
+:func:`gpuviz.model.speed.noisy_reason`) when they disagree or the load average
+while it ran was high.
 
 Skip logic (:func:`run_bench`): before each (implementation, size) the time of one
 call is estimated from that implementation's smaller sizes (or a prior, see
@@ -27,10 +35,12 @@ from functools import cache
 
 import numba
 import numpy as np
-from numba import cuda, float64, njit, prange
+from numba import cuda, njit, prange
 
+from ..kernels import dot as dot_kernels
 from ..model import speed
 from ..model.dense import digits_layer
+from .timing import Prepared, ThreadLimits, busy_cores, interleave, load_average, max_load
 
 # -- machine ------------------------------------------------------------------------------------
 
@@ -95,20 +105,13 @@ def gpu_name() -> str | None:
         return None
 
 
-def _load() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):  # not on every platform
-        return None
-
-
 def machine_info(load: float | None = None) -> dict:
     """This machine's description (the fields of :class:`gpuviz.model.speed.Machine`)."""
     return speed.Machine(
         cpu=_cpu_model(), cores=os.cpu_count() or 1, blas=_blas(), gpu=gpu_name(),
         python=platform.python_version(), numpy=np.__version__, numba=numba.__version__,
         system=f"{platform.system()} {platform.machine()}", cupy=_version("cupy") or _version("cupy-cuda12x"),
-        load=_load() if load is None else load,
+        load=load_average() if load is None else load,
     ).to_dict()
 
 
@@ -263,54 +266,9 @@ def numba_function(op: str, impl: str):
     return njit(**NUMBA_OPTIONS[impl])(_NB_SOURCES[op])
 
 
-# -- CUDA kernels (numba.cuda; on a GPU, or in the simulator) -------------------------------------------
+# -- CUDA kernels (their source is in gpuviz.kernels; numba.cuda, on a GPU or in the simulator) -------------
 
-DOT_THREADS = 256
-
-
-@cache
-def dot_kernels(threads: int = DOT_THREADS):
-    """``(zero, naive, tiled)``: reset the sum; one atomic add per element; a shared-memory block reduction.
-
-    ``cuda`` must be this module's global: the simulator swaps a kernel's global ``cuda`` for its fake one.
-    """
-
-    @cuda.jit
-    def zero(out):
-        if cuda.blockIdx.x == 0 and cuda.threadIdx.x == 0:
-            out[0] = 0.0
-
-    @cuda.jit
-    def dot_naive(a, b, out):
-        # every thread adds its product straight into one number: correct, but the atomics serialise
-        i = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
-        if i < a.shape[0]:
-            cuda.atomic.add(out, 0, a[i] * b[i])
-
-    @cuda.jit
-    def dot_tiled(a, b, out):
-        # each thread sums a grid-stride slice, the block adds its threads' sums in shared
-        # memory (a tree of halvings), and one atomic per block adds the block's sum
-        cache_ = cuda.shared.array(threads, dtype=float64)
-        tid = cuda.threadIdx.x
-        s = 0.0
-        i = cuda.blockIdx.x * cuda.blockDim.x + tid
-        stride = cuda.gridDim.x * cuda.blockDim.x
-        while i < a.shape[0]:
-            s += a[i] * b[i]
-            i += stride
-        cache_[tid] = s
-        cuda.syncthreads()
-        half = threads // 2
-        while half > 0:
-            if tid < half:
-                cache_[tid] += cache_[tid + half]
-            cuda.syncthreads()
-            half //= 2
-        if tid == 0:
-            cuda.atomic.add(out, 0, cache_[0])
-
-    return zero, dot_naive, dot_tiled
+DOT_THREADS = dot_kernels.THREADS
 
 
 MATMUL_BLOCK = (16, 16, 1)
@@ -463,7 +421,7 @@ def make_runner(impl: str, d: Data) -> Runner:
 
 def _cuda_runner(impl: str, d: Data) -> Runner:
     if d.op == "dot":
-        zero, naive, tiled = dot_kernels()
+        zero, naive, tiled = dot_kernels.make_kernels()
         da, db = cuda.to_device(d.a), cuda.to_device(d.b)
         out = cuda.device_array(1, np.float64)
         n = d.size
@@ -496,7 +454,7 @@ def _cuda_runner(impl: str, d: Data) -> Runner:
 def _simulator_runner(d: Data) -> Runner:
     if d.op == "dot":
         threads = 32
-        zero, _naive, tiled = dot_kernels(threads)
+        zero, _naive, tiled = dot_kernels.make_kernels(threads)
         out = np.zeros(1)
         grid = max(1, min((d.size + threads - 1) // threads, 4))
 
@@ -579,42 +537,15 @@ def unavailable(op: str, impl: str, size: int, simulate: bool) -> str | None:
     return None
 
 
-# -- measuring ----------------------------------------------------------------------------------------------
-
-
-#: (op, impl) pairs already called in this worker: their code is compiled, so a first call costs no compile
-_COMPILED: set[tuple[str, str]] = set()
-
-
 def measure(impl: str, runner: Runner, d: Data, repeats: int = 3, min_time: float = 0.2,
             max_time: float = 2.0) -> speed.Measurement:
-    """Warm up, check the result, then time repeats (see the module docstring)."""
-    t0 = time.perf_counter()
-    result = runner.call()
-    first = time.perf_counter() - t0
-    error = d.error(result)
-    one = runner.time(1)
-    number = 1
-    if one < 1e-3:
-        # group tiny calls so a repeat lasts about a millisecond or more
-        number = int(min(10_000, max(1, math.ceil(2e-3 / max(one, 1e-7)))))
-    times = []
-    start = time.perf_counter()
-    while True:
-        times.append(runner.time(number) / number)
-        elapsed = time.perf_counter() - start
-        if len(times) >= repeats and elapsed >= min_time:
-            break
-        if elapsed >= max_time or len(times) >= 10_000:
-            break
-    median = float(np.median(times))
-    # JIT code compiles once per worker (the types never change between sizes): at later sizes the first call's
-    # extra time is noise, not compilation, and reporting it as a tiny compile time would mislead
-    compiled_now = impl in speed.JIT_IMPLS and (d.op, impl) not in _COMPILED
-    compile_s = max(0.0, first - median) if compiled_now else None
-    _COMPILED.add((d.op, impl))
-    return speed.Measurement(d.op, impl, d.size, median, float(min(times)), float(max(times)), len(times),
-                             compile_s, None, speed.flops(d.op, d.size), error, number)
+    """Warm up, check the result, then time repeats of one implementation alone (see the module docstring)."""
+    p = Prepared(impl, runner, d)
+    before = load_average()
+    interleave([p], repeats, min_time, max_time)
+    if p.failure:
+        raise RuntimeError(p.failure)
+    return p.measurement(max_load(before, load_average()), None, os.cpu_count() or 1)
 
 
 def run_bench(job: dict, progress, partial=None) -> dict:
@@ -622,7 +553,10 @@ def run_bench(job: dict, progress, partial=None) -> dict:
 
     ``job``: ``op``, ``sizes``, ``impls``, ``repeats``, ``min_time``, ``max_time``,
     ``max_seconds`` (the skip limit), ``offset`` and ``total`` (for progress across
-    workers). Each measurement is sent with ``partial(dict)`` as soon as it is done.
+    workers). At each size the implementations that run are warmed up, then timed
+    interleaved (:func:`interleave`) with their threads limited to the cores other
+    programs leave free (:class:`ThreadLimits`); each measurement is sent with
+    ``partial(dict)`` as soon as its size is done, in ``impls`` order.
     """
     simulate = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
     op = speed.check_op(job["op"])
@@ -631,21 +565,13 @@ def run_bench(job: dict, progress, partial=None) -> dict:
     limit = float(job.get("max_seconds", speed.DEFAULT_MAX_SECONDS))
     offset, total = int(job.get("offset", 0)), int(job.get("total", len(sizes) * len(impls)))
     seed = int(job.get("seed", 0))
-    load = _load()  # before this sweep adds its own
+    timing = (int(job.get("repeats", 3)), float(job.get("min_time", 0.2)), float(job.get("max_time", 2.0)))
+    load = load_average()  # before this sweep adds its own
     done = 0
-    results = []
+    results: list[speed.Measurement] = []
     progress(offset, total)
     for size in sizes:
-        inputs = {}
-
-        def data(size=size, inputs=inputs):
-            # made once per size, and only when some implementation runs at it
-            if "d" not in inputs:
-                inputs["d"] = Data(op, size, seed)
-            return inputs["d"]
-
-        for impl in impls:
-            m = _one(op, impl, size, simulate, limit, results, job, data)
+        for m in _one_size(op, size, impls, simulate, limit, results, seed, timing):
             results.append(m)
             if partial is not None:
                 partial(m.to_dict())
@@ -654,22 +580,44 @@ def run_bench(job: dict, progress, partial=None) -> dict:
     return {"machine": machine_info(load), "results": [m.to_dict() for m in results]}
 
 
-def _one(op, impl, size, simulate, limit, results, job, data) -> speed.Measurement:
-    reason = unavailable(op, impl, size, simulate)
-    if reason is not None:
-        return speed.Measurement.skip(op, impl, size, reason)
-    estimate = speed.estimate_seconds(op, impl, size, results)
-    reason = speed.skip_reason(estimate, limit)
-    if reason is not None:
-        return speed.Measurement.skip(op, impl, size, reason, estimate)
-    try:
-        d = data()
-        runner = make_runner(impl, d)
-        return measure(impl, runner, d, int(job.get("repeats", 3)), float(job.get("min_time", 0.2)),
-                       float(job.get("max_time", 2.0)))
-    except Exception as exc:  # an implementation that fails is reported as such; the sweep goes on
-        text = " ".join(str(exc).split())[:200]
-        return speed.Measurement.skip(op, impl, size, f"failed: {type(exc).__name__}: {text}")
+def _one_size(op, size, impls, simulate, limit, results, seed, timing) -> list[speed.Measurement]:
+    """Every implementation at one size: skipped ones with their reason, the others timed together."""
+    out: dict[str, speed.Measurement] = {}
+    runnable = []
+    for impl in impls:
+        reason = unavailable(op, impl, size, simulate)
+        estimate = None
+        if reason is None:
+            estimate = speed.estimate_seconds(op, impl, size, results)
+            reason = speed.skip_reason(estimate, limit)
+        if reason is not None:
+            out[impl] = speed.Measurement.skip(op, impl, size, reason, estimate)
+        else:
+            runnable.append(impl)
+    if runnable:
+        cores = os.cpu_count() or 1
+        # the simulator is one Python thread per CUDA thread: no BLAS to limit, and nothing to learn from the CPU
+        threads = cores if simulate else speed.free_cores(busy_cores(), cores)
+        prepared = []
+        numba_threads = (numba.get_num_threads, numba.set_num_threads) if "numba-parallel" in runnable else None
+        with ThreadLimits(threads, numba_threads) as limits:
+            d = None
+            for impl in runnable:
+                try:
+                    d = d or Data(op, size, seed)
+                    prepared.append(Prepared(impl, make_runner(impl, d), d))
+                except Exception as exc:  # an implementation that fails is reported as such; the sweep goes on
+                    text = " ".join(str(exc).split())[:200]
+                    out[impl] = speed.Measurement.skip(op, impl, size, f"failed: {type(exc).__name__}: {text}")
+            before = load_average()
+            interleave(prepared, *timing)
+            load = max_load(before, load_average())
+        for p in prepared:
+            if p.failure is not None:
+                out[p.impl] = speed.Measurement.skip(op, p.impl, size, p.failure)
+            else:
+                out[p.impl] = p.measurement(load, limits.threads_of(p.impl, op), cores)
+    return [out[impl] for impl in impls]
 
 
 def handle_bench(job, progress):
@@ -681,6 +629,5 @@ def handle_machine(job, progress):
     return machine_info()
 
 
-__all__ = ["Data", "handle_bench", "handle_machine", "machine_info", "make_runner", "measure", "run_bench",
-           "unavailable"]
-
+__all__ = ["Data", "Prepared", "ThreadLimits", "busy_cores", "handle_bench", "handle_machine", "interleave",
+           "machine_info", "make_runner", "measure", "run_bench", "unavailable"]

@@ -95,6 +95,12 @@ PRIOR_SECONDS_PER_FLOP = {
 #: The default limit on one call's estimated time, per implementation and size.
 DEFAULT_MAX_SECONDS = 5.0
 
+#: A measurement whose median is more than this many times its minimum is flagged noisy: the repeats disagree,
+#: so something else took the CPU during some of them.
+NOISY_SPREAD = 1.5
+#: What a noisy flag tells the user to do.
+NOISY_ADVICE = "close other programs and measure again"
+
 
 class SpeedError(ValueError):
     """A bad op, size, implementation or results file; the message is one sentence."""
@@ -168,8 +174,49 @@ def impl_note(op: str, impl: str) -> str | None:
     if impl == "python" and op == "matmul":
         return "Python floats are float64 (the others compute in float32)"
     if impl == "numba-parallel":
-        return "one thread per core of the measuring machine"
+        return "one thread per core that was free when measuring"
     return None
+
+
+def busy_limit(cores: int) -> float:
+    """The load average above which other programs competed with a measurement: ``cores − 1`` (at least 1).
+
+    The benchmark itself keeps one core busy, so its own share of the load is 1; more than the remaining
+    cores' worth means something else wanted the CPU too. A one-core machine keeps the limit at 1.
+    """
+    return float(max(1, int(cores) - 1))
+
+
+def free_cores(busy: float | None, cores: int) -> int:
+    """Cores left for the benchmark's threads when other programs keep ``busy`` cores' worth of CPU busy.
+
+    At least 1, at most ``cores``; ``busy`` None (unknown) leaves every core. A threaded BLAS or Numba
+    region with more threads than free cores waits for its slowest thread, which waits for a time slice:
+    a 0.1 ms call then takes milliseconds.
+    """
+    cores = max(1, int(cores))
+    if busy is None:
+        return cores
+    return max(1, min(cores, int(round(cores - float(busy)))))
+
+
+def noisy_reason(median_s: float | None, min_s: float | None, load: float | None = None,
+                 cores: int | None = None) -> str | None:
+    """Why a measurement cannot be trusted, with what to do, or None when it can.
+
+    Noisy when the median of the repeats is more than :data:`NOISY_SPREAD` times their minimum, or when the
+    load average while measuring was over :func:`busy_limit` of the ``cores``. The text ends with
+    :data:`NOISY_ADVICE`, e.g. ``"median 2.3× the minimum; load average 3.1 on 2 cores: close other programs
+    and measure again"``.
+    """
+    reasons = []
+    if median_s is not None and min_s is not None and min_s > 0 and median_s > NOISY_SPREAD * min_s:
+        reasons.append(f"median {median_s / min_s:.2g}× the minimum")
+    if load is not None and cores and load > busy_limit(cores):
+        reasons.append(f"load average {load:g} on {cores} cores")
+    if not reasons:
+        return None
+    return "; ".join(reasons) + f": {NOISY_ADVICE}"
 
 
 def relative_error(result, reference, scale) -> float:
@@ -206,6 +253,14 @@ class Measurement:
         Calls per timed repeat (tiny calls are timed in groups; the times are per call).
     estimate_s : float or None
         For a run skipped by estimate, the estimated seconds of one call.
+    load : float or None
+        The highest 1-minute load average seen while this measurement's repeats ran (None: unknown).
+    threads : int or None
+        The threads the implementation was allowed (BLAS threads for NumPy, Numba's for numba-parallel):
+        the cores that were free when the measuring began. None where the implementation is single-threaded
+        or the limit could not be set.
+    noisy : str or None
+        Why the figure cannot be trusted and what to do (see :func:`noisy_reason`); None when it can.
     """
 
     op: str
@@ -221,6 +276,9 @@ class Measurement:
     max_rel_error: float | None
     number: int = 1
     estimate_s: float | None = None
+    load: float | None = None
+    threads: int | None = None
+    noisy: str | None = None
 
     @property
     def measured(self) -> bool:
@@ -232,6 +290,13 @@ class Measurement:
         if self.max_rel_error is None:
             return None
         return bool(self.max_rel_error <= TOLERANCE[self.op])
+
+    @property
+    def spread(self) -> float | None:
+        """Median over minimum of the repeats (1 when they all agree; None when not measured)."""
+        if not self.measured or not self.min_s or self.min_s <= 0:
+            return None
+        return self.median_s / self.min_s
 
     def gflops(self) -> float | None:
         if not self.measured or self.median_s <= 0:
@@ -272,6 +337,13 @@ class Measurement:
             kw.setdefault("compile_s", None)
             kw.setdefault("skipped", None)
             kw.setdefault("max_rel_error", None)
+            kw["load"] = None if kw.get("load") is None else float(kw["load"])
+            kw["threads"] = None if kw.get("threads") is None else int(kw["threads"])
+            if "noisy" in data:
+                kw["noisy"] = None if data["noisy"] in (None, "") else str(data["noisy"])
+            else:
+                # written before the flag existed: the repeats' spread is in the file, the load is not
+                kw["noisy"] = noisy_reason(kw["median_s"], kw["min_s"])
             if kw.get("flops") is None:
                 kw["flops"] = flops(kw["op"], kw["size"])
             kw["flops"] = float(kw["flops"])
@@ -366,7 +438,7 @@ class Machine:
 FORMAT = "gpuviz-bench"
 FORMAT_VERSION = 1
 CSV_COLUMNS = ("op", "impl", "size", "median_s", "min_s", "max_s", "repeats", "compile_s", "skipped", "flops",
-               "max_rel_error", "gflops", "number", "estimate_s")
+               "max_rel_error", "gflops", "number", "estimate_s", "load", "threads", "noisy")
 
 
 def _now() -> str:
@@ -424,15 +496,34 @@ class BenchResults:
         return sorted((m for m in self.measurements if m.op == op and m.impl == impl and m.measured),
                       key=lambda m: m.size)
 
-    def speedups(self, baseline: str = "python") -> dict:
-        """``{(op, impl, size): baseline's median / impl's median}`` wherever both were measured."""
-        base = {(m.op, m.size): m.median_s for m in self.measurements if m.impl == baseline and m.measured}
+    def speedups(self, baseline: str = "python", stat: str = "median") -> dict:
+        """``{(op, impl, size): baseline's time / impl's time}`` wherever both were measured.
+
+        ``stat`` is ``"median"`` or ``"min"``: which of each measurement's times is compared.
+        """
+        if stat not in ("median", "min"):
+            raise SpeedError(f"unknown statistic {stat!r}: choose median or min")
+        key = "median_s" if stat == "median" else "min_s"
+        base = {(m.op, m.size): getattr(m, key) for m in self.measurements if m.impl == baseline and m.measured}
         out = {}
         for m in self.measurements:
             b = base.get((m.op, m.size))
-            if b is not None and m.measured and m.median_s > 0:
-                out[(m.op, m.impl, m.size)] = b / m.median_s
+            t = getattr(m, key)
+            if b is not None and m.measured and t is not None and t > 0:
+                out[(m.op, m.impl, m.size)] = b / t
         return out
+
+    def ratio(self, op: str, size: int, impl: str = "numpy", baseline: str = "python") -> Ratio | None:
+        """How many times faster ``impl`` ran than ``baseline`` at one size (None unless both were measured)."""
+        b, m = self.get(op, baseline, size), self.get(op, impl, size)
+        if b is None or m is None or not (b.measured and m.measured) or not (m.min_s and m.median_s):
+            return None
+        noisy = tuple(f"{IMPL_LABELS[x.impl]}: {x.noisy}" for x in (b, m) if x.noisy)
+        return Ratio(op, size, impl, baseline, b.min_s / m.min_s, b.median_s / m.median_s, noisy)
+
+    def noisy(self) -> list[Measurement]:
+        """The measurements flagged noisy (see :func:`noisy_reason`)."""
+        return [m for m in self.measurements if m.measured and m.noisy]
 
     def examples_per_second(self, impl: str | None = None) -> dict:
         """For the layer op: ``{(impl, batch): examples per second}`` (one implementation, or all)."""
@@ -504,6 +595,36 @@ class BenchResults:
         return cls(machine or Machine.unknown(), ms, "", source)
 
 
+@dataclass(frozen=True)
+class Ratio:
+    """How many times faster one implementation ran than another at one size: the headline of a sweep.
+
+    Attributes
+    ----------
+    op, impl, baseline : str
+        What was compared: ``baseline``'s time over ``impl``'s.
+    size : int
+    by_min : float
+        From the fastest repeat of each (the headline: the least disturbed by other programs).
+    by_median : float
+        From the median repeat of each (shown beside it; far from ``by_min`` when the run was noisy).
+    noisy : tuple of str
+        Each noisy measurement's implementation and flag (empty when both can be trusted).
+    """
+
+    op: str
+    size: int
+    impl: str
+    baseline: str
+    by_min: float
+    by_median: float
+    noisy: tuple = ()
+
+    @property
+    def trusted(self) -> bool:
+        return not self.noisy
+
+
 def estimate_seconds(op: str, impl: str, size: int, measured) -> float | None:
     """Estimated seconds of one call of ``impl`` at ``size``, for the skip logic.
 
@@ -550,6 +671,7 @@ def fmt_seconds(s: float | None) -> str:
 
 
 __all__ = ["COMPLEXITY", "DEFAULT_MAX_SECONDS", "DEFAULT_SIZES", "DOT_SWEEP", "GPU_IMPLS", "IMPLS", "IMPL_LABELS",
-           "JIT_IMPLS", "LAYER_SHAPE", "OPS", "OP_LABELS", "SIMULATOR_MAX_SIZE", "SIZE_LABELS", "TOLERANCE",
-           "BenchResults", "Machine", "Measurement", "SpeedError", "check_impls", "check_op", "check_sizes",
-           "estimate_seconds", "flops", "fmt_seconds", "impl_note", "max_size", "relative_error", "skip_reason"]
+           "JIT_IMPLS", "LAYER_SHAPE", "NOISY_ADVICE", "NOISY_SPREAD", "OPS", "OP_LABELS", "SIMULATOR_MAX_SIZE",
+           "SIZE_LABELS", "TOLERANCE", "BenchResults", "Machine", "Measurement", "Ratio", "SpeedError", "busy_limit",
+           "check_impls", "check_op", "check_sizes", "estimate_seconds", "flops", "fmt_seconds", "free_cores",
+           "impl_note", "max_size", "noisy_reason", "relative_error", "skip_reason"]
