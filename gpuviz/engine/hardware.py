@@ -1,0 +1,37 @@
+"""Worker-side jobs of the hardware views: record the transpose pair, read the live device.
+
+Imported only inside the worker process (through ``Engine.call_in_worker``),
+since it imports numba and the kernels.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def record_transpose(n: int = 32, tile: int = 32, rows: int = 8, padded: bool = False, seed: int = 0):
+    """Record one launch of the shared-memory transpose on the simulator.
+
+    Returns ``{"trace": Trace, "ok": bool}``: ``ok`` says the kernel really
+    transposed ``src``. The trace's ``meta["arrays"]`` gives every array's
+    shape and element size, which bank conflicts need (a padded tile's extra
+    column is never touched, so the trace alone cannot show it).
+    """
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+        raise RuntimeError("recording needs the simulator worker")
+    from gpuviz.engine.recorder import record
+    from gpuviz.kernels.transpose import make_kernel
+
+    src = np.random.default_rng(seed).standard_normal((n, n)).astype(np.float32)
+    dst = np.zeros((n, n), np.float32)
+    grid = (-(-n // tile), -(-n // tile))
+    block = (tile, rows)
+    width = tile + 1 if padded else tile
+    meta = {"kernel": "transpose_padded" if padded else "transpose", "m": n, "n": n, "grid": list(grid),
+            "block": list(block), "source": "recorded",
+            "arrays": {"src": {"shape": [n, n], "itemsize": 4}, "dst": {"shape": [n, n], "itemsize": 4},
+                       "tile": {"shape": [tile, width], "itemsize": 4}}}
+    trace = record(make_kernel(block, padded), grid, block, {"src": src, "dst": dst}, meta)
+    return {"trace": trace, "ok": bool(np.array_equal(dst, src.T))}
