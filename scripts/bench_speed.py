@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from gpuviz.cli_bench import format_table
+from gpuviz.cli.bench import format_table
 from gpuviz.engine import Engine
 from gpuviz.model import speed
 

@@ -106,7 +106,7 @@ SPEED_PLAN = [("dot", [1_000_000, 100_000_000]), ("matmul", [256, 1024, 4096]), 
 
 def _speed(eng, save, plan=SPEED_PLAN) -> str:
     """The Speed panel's sweeps with the GPU implementations; one summary phrase for the last line."""
-    from gpuviz.cli_bench import format_table
+    from gpuviz.cli.bench import format_table
 
     impls = ["numpy", "numba-parallel", "gpu-naive", "gpu-tiled", "cublas"]
     everything = None

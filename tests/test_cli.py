@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from gpuviz import cli
+from gpuviz.cli import common, gui
 from gpuviz.engine import RunResult
 from gpuviz.engine.process import Worker
 from gpuviz.model import Dim3, MatmulProblem, Trace, launch_for
@@ -140,7 +141,7 @@ def test_simulator_time_budget_needs_yes(capsys, monkeypatch):
         seen.append((job, confirmed))
         return RunResult("cancelled", "cancelled", job, "simulator")
 
-    monkeypatch.setattr(cli, "_run_cancellable", fake_run)
+    monkeypatch.setattr(common, "run_matmul_job", fake_run)
     monkeypatch.setattr(Worker, "_start", lambda self: pytest.fail("no worker may start"))
     code, out, err = run_main(capsys, "run", *LAUNCH)
     line = assert_one_line_error(code, err, out)
@@ -152,7 +153,7 @@ def test_simulator_time_budget_needs_yes(capsys, monkeypatch):
 def test_no_command_starts_the_desktop_app(capsys, monkeypatch, no_worker):
     # the GUI itself is tested in tests/ui; here: no command goes to it, with its options
     seen = []
-    monkeypatch.setattr(cli, "run_gui", lambda args: seen.append(args) or 0)
+    monkeypatch.setattr(gui, "run_gui", lambda args: seen.append(args) or 0)
     code, out, err = run_main(capsys, "--theme", "dark", "--lecture")
     assert code == 0 and (out, err) == ("", "")
     assert seen and seen[0].theme == "dark" and seen[0].lecture and seen[0].command is None
@@ -194,14 +195,14 @@ def test_backend_gpu_without_a_gpu_is_refused():
 
 
 def test_parse_bytes():
-    assert cli.parse_bytes("4GiB") == 4 * 1024**3
-    assert cli.parse_bytes("512MiB") == 512 * 1024**2
-    assert cli.parse_bytes("1.5G") == int(1.5 * 1024**3)
-    assert cli.parse_bytes("2GB") == 2 * 10**9
-    assert cli.parse_bytes("4096") == 4096
+    assert common.bytes_arg("4GiB") == 4 * 1024**3
+    assert common.bytes_arg("512MiB") == 512 * 1024**2
+    assert common.bytes_arg("1.5G") == int(1.5 * 1024**3)
+    assert common.bytes_arg("2GB") == 2 * 10**9
+    assert common.bytes_arg("4096") == 4096
     for bad in ("", "GiB", "4 parsecs", "-1G", "0"):
         with pytest.raises(argparse.ArgumentTypeError):
-            cli.parse_bytes(bad)
+            common.bytes_arg(bad)
 
 
 # -- results other than a correct product ------------------------------------------------------
@@ -220,7 +221,7 @@ def test_failed_runs_exit_nonzero_with_one_line(capsys, monkeypatch, status, mes
         return RunResult(status, message, job, "simulator", None, None, 1.2 if wrong else None,
                          0.3 if wrong else None, 0.01 if wrong else None, "wall clock" if wrong else "")
 
-    monkeypatch.setattr(cli, "_run_cancellable", fake_run)
+    monkeypatch.setattr(common, "run_matmul_job", fake_run)
     code_, out, err = run_main(capsys, "run", *LAUNCH, *(["--json"] if as_json else []))
     assert code_ == code
     assert len(err.splitlines()) == 1 and "Traceback" not in err
@@ -248,9 +249,9 @@ def test_progress_only_on_a_terminal_after_a_second():
 
     tty, pipe = Stream(True), Stream(False)
     for stream in (tty, pipe):
-        line = cli._ProgressLine("simulating naive", stream)
+        line = common.ProgressLine("simulating naive", stream)
         line(Progress(1, 12))  # too early: quiet
-        line.start -= 2 * cli.PROGRESS_DELAY_S
+        line.start -= 2 * common.PROGRESS_DELAY_S
         line(Progress(3, 12))
         line.clear()
     assert pipe.text == ""

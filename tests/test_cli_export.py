@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from gpuviz import cli
+from gpuviz.cli import export as cli_export
 from gpuviz.model.dense import GradParams
 from gpuviz.model.scenario import load_scenario, presets_dir
 from gpuviz.model.scene import MatmulParams
@@ -40,8 +41,8 @@ def pixels(path) -> np.ndarray:
 def scenario_of(*args):
     """The scenario ``gpuviz export ARGS`` would draw (parsed and built, nothing drawn)."""
     parsed = cli.build_parser().parse_args(["export", *args, "--out", "x.png"])
-    cli._check_export_request(parsed)
-    return cli._export_scenario(parsed, parsed.panel)
+    cli_export._check_export_request(parsed)
+    return cli_export._export_scenario(parsed, parsed.panel)
 
 
 # -- panel options -------------------------------------------------------------------------------

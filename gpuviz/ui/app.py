@@ -1,6 +1,6 @@
 """Starting the desktop app: build the window hidden, apply the arguments, show it, run the event loop.
 
-``gpuviz`` with no command comes here (through :func:`gpuviz.cli.run_gui`,
+``gpuviz`` with no command comes here (through :func:`gpuviz.cli.gui.run_gui`,
 which reports a missing PyQt6 in one line). ``--screenshot FILE.png`` builds
 the same window, waits until it is loaded (the backend found), renders it at
 ``--size`` into a PNG and exits: it reads and writes no remembered settings,
@@ -160,12 +160,4 @@ def run(args) -> int:
     return app.exec()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Start the desktop app with command-line ``argv`` (``gpuviz``'s GUI options); returns the exit code."""
-    from ..cli import main as cli_main
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    return cli_main(argv)
-
-
-__all__ = ["StartError", "build_window", "create_application", "main", "run", "take_screenshot"]
+__all__ = ["StartError", "build_window", "create_application", "run", "take_screenshot"]

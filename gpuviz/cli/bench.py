@@ -9,29 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from .model import speed
-from .model.speed import IMPLS, OPS, BenchResults, SpeedError, fmt_seconds
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+from ..model import speed
+from ..model.speed import IMPLS, OPS, BenchResults, SpeedError
+from ..model.text import format_duration, format_ratio, parse_sizes
+from . import common
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, one_line, text_arg
 
 
 def _sizes(text: str) -> tuple[int, ...]:
-    out = []
-    for part in text.split(","):
-        part = part.strip().replace("_", "")
-        if not part:
-            continue
-        try:
-            value = float(part) if any(c in part for c in ".eE") else int(part)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"a size must be a whole number like 1000 or 1e6, got {part!r}") from None
-        if isinstance(value, float) and not value.is_integer():
-            raise argparse.ArgumentTypeError(f"a size must be a whole number, got {part!r}")
-        out.append(int(value))
-    if not out:
-        raise argparse.ArgumentTypeError("give at least one size, e.g. --sizes 1000,1000000")
-    return tuple(out)
+    return tuple(parse_sizes(text))
 
 
 def _impls(text: str) -> tuple[str, ...]:
@@ -57,7 +45,7 @@ def _positive(kind):
     return parse
 
 
-def add_bench_parser(commands) -> argparse.ArgumentParser:
+def add_parser(commands) -> None:
     """Add the ``bench`` subcommand to ``gpuviz``'s subparsers."""
     bench = commands.add_parser(
         "bench", help="time loops vs NumPy vs Numba (vs the GPU) on a dot product, a matrix product, a layer",
@@ -72,7 +60,7 @@ def add_bench_parser(commands) -> argparse.ArgumentParser:
                f"{','.join(map(str, speed.DEFAULT_SIZES['layer']))}. Exit codes: 0 done, 1 a result was wrong "
                "or an implementation failed, 2 bad request, 130 cancelled.")
     bench.add_argument("--op", choices=OPS, default="dot", help="what to time (default dot)")
-    bench.add_argument("--sizes", type=_sizes, metavar="N,N,...", help="sizes to time, e.g. 1000,1e6")
+    bench.add_argument("--sizes", type=text_arg(_sizes), metavar="N,N,...", help="sizes to time, e.g. 1000,1e6")
     bench.add_argument("--impl", type=_impls, metavar="A,B,...",
                        help=f"implementations (default all): {', '.join(IMPLS)}")
     bench.add_argument("--repeats", type=_positive(int), default=3, metavar="R",
@@ -87,7 +75,6 @@ def add_bench_parser(commands) -> argparse.ArgumentParser:
     bench.add_argument("--load", metavar="FILE.json",
                        help="print results saved with --save (or by the app) instead of measuring")
     bench.set_defaults(handler=cmd_bench)
-    return bench
 
 
 # -- the table ---------------------------------------------------------------------------------
@@ -101,11 +88,7 @@ def _gflops(m: speed.Measurement) -> str:
 
 
 def _times(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if x >= 100:
-        return f"{x:,.0f}×"
-    return f"{x:.3g}×"
+    return "–" if x is None else format_ratio(x)
 
 
 def _note(m: speed.Measurement) -> str:
@@ -135,13 +118,13 @@ def format_table(results: BenchResults) -> list[str]:
         header += ["× python", "compile", "note"]
         rows = []
         for m in sorted((m for m in results.measurements if m.op == op), key=lambda m: (m.size, IMPLS.index(m.impl))):
-            row = [m.impl, f"{m.size:,}", fmt_seconds(m.median_s),
-                   "–" if m.min_s is None else f"{fmt_seconds(m.min_s)}–{fmt_seconds(m.max_s)}", _gflops(m)]
+            row = [m.impl, f"{m.size:,}", format_duration(m.median_s),
+                   "–" if m.min_s is None else f"{format_duration(m.min_s)}–{format_duration(m.max_s)}", _gflops(m)]
             if layer:
                 eps = m.examples_per_second()
                 row.append("–" if eps is None else f"{eps:,.0f}")
             row += [_times(speedups.get((op, m.impl, m.size))),
-                    "–" if m.compile_s is None else fmt_seconds(m.compile_s), _note(m)]
+                    "–" if m.compile_s is None else format_duration(m.compile_s), _note(m)]
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines += ["", speed.OP_LABELS[op]]
@@ -149,18 +132,6 @@ def format_table(results: BenchResults) -> list[str]:
             lines.append("  ".join(c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
                                    for i, (c, w) in enumerate(zip(r, widths))).rstrip())
     return lines
-
-
-def _json_safe(value):
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -176,25 +147,23 @@ def _run(engine, args, sizes, impls, err) -> BenchResults:
 
     def measured(m: speed.Measurement):
         count[0] += 1
-        what = m.skipped and f"skipped ({m.skipped})" or f"{fmt_seconds(m.median_s)} ({m.repeats} repeats)"
+        what = m.skipped and f"skipped ({m.skipped})" or f"{format_duration(m.median_s)} ({m.repeats} repeats)"
         print(f"[{count[0]}/{total[0] or '?'}] {m.op} {m.impl} {m.size:,}: {what}", file=err, flush=True)
 
-    from .cli import call_cancellable
-
-    return call_cancellable(engine, lambda: engine.bench(
+    return common.call_cancellable(engine, lambda: engine.bench(
         args.op, sizes, impls, repeats=args.repeats, on_progress=progress, on_measurement=measured,
         max_seconds_per_impl=args.max_seconds), "gpuviz-bench")
 
 
 def _fail(message: str) -> int:
-    print(f"gpuviz: error: {' '.join(str(message).split())}", file=sys.stderr)
+    print(f"{common.PROG}: error: {one_line(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
 def cmd_bench(args, out=None, err=None) -> int:
     """The ``bench`` subcommand."""
-    from .engine import Engine
-    from .engine.process import WorkerDied, WorkerError
+    from ..engine import Engine
+    from ..engine.process import WorkerDied, WorkerError
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -207,7 +176,7 @@ def cmd_bench(args, out=None, err=None) -> int:
             sizes = speed.check_sizes(args.op, args.sizes)
             impls = speed.check_impls(args.impl)
             if args.save:
-                _check_writable(args.save)
+                _check_save(args.save)
             with Engine() as engine:
                 try:
                     results = _run(engine, args, sizes, impls, err)
@@ -220,23 +189,17 @@ def cmd_bench(args, out=None, err=None) -> int:
     except SpeedError as e:
         return _fail(str(e))
     if args.json:
-        import json
-
-        print(json.dumps(_json_safe(results.to_json()), allow_nan=False), file=out)
+        common.print_json(results.to_json(), file=out)
     else:
         print("\n".join(format_table(results)), file=out)
     bad = [m for m in results.measurements if m.correct is False or (m.skipped or "").startswith("failed")]
     return EXIT_FAILED if bad else EXIT_OK
 
 
-def _check_writable(path) -> None:
-    from pathlib import Path
-
-    p = Path(path)
-    if p.suffix.lower() != ".json":
-        raise SpeedError(f"--save writes JSON: give a file name ending in .json, got {p.name!r}")
-    if not p.parent.is_dir():
-        raise SpeedError(f"--save: the folder {str(p.parent)!r} does not exist")
+def _check_save(path) -> None:
+    if Path(path).suffix.lower() != ".json":
+        raise SpeedError(f"--save writes JSON: give a file name ending in .json, got {Path(path).name!r}")
+    common.check_writable(path, "--save", "results.json")
 
 
-__all__ = ["add_bench_parser", "cmd_bench", "format_table"]
+__all__ = ["add_parser", "cmd_bench", "format_table"]

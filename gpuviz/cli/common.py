@@ -1,0 +1,253 @@
+"""What every ``gpuviz`` subcommand shares: the usage error, the exit codes, JSON output, the progress
+line, argument types, the launch options of ``run`` and ``trace``, and the cancellable engine call.
+
+Importing this module loads neither Qt nor numba.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..engine import BACKENDS, Engine, MatmulJob, RunResult
+from ..model.budget import Budget, plan_run
+from ..model.launch import Dim3, LaunchConfig, LaunchError, check_launch
+from ..model.matmul import KERNELS, MatmulProblem, launch_for
+from ..model.text import TextError, parse_bytes
+
+PROG = "gpuviz"
+#: 0 the command did what was asked (for ``run``: C is A·B); 1 the product was wrong, the kernel raised
+#: or its worker died; 2 the request itself is wrong (one line on stderr, nothing started); 130 Ctrl-C.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+# Simulator progress appears only once a run has lasted this long: short runs stay quiet.
+PROGRESS_DELAY_S = 1.0
+
+
+class UsageError(Exception):
+    """A request that cannot be carried out as asked; its message is the one line the user sees."""
+
+
+class Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage block and exits on a bad argument; a
+    # wrong size in a lecture should cost one readable line, so raise instead
+    # and let main() print it.
+    def error(self, message):
+        raise UsageError(message)
+
+
+def one_line(text) -> str:
+    """``text`` with its line breaks and runs of blanks made single spaces (stderr gets one line)."""
+    return " ".join(str(text).split())
+
+
+# -- argument types -----------------------------------------------------------------------
+
+
+def text_arg(parse):
+    """An argparse type from a :mod:`gpuviz.model.text` parser: its one sentence becomes argparse's message."""
+    def convert(text: str):
+        try:
+            return parse(text)
+        except TextError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
+#: ``--memory 4GiB``: the model's byte-size grammar.
+bytes_arg = text_arg(parse_bytes)
+
+
+def size_arg(text: str) -> int:
+    """A matrix side (``--m``, ``--n``, ``--k``); range checks are the model's (run's own message)."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a matrix size (a whole number)") from None
+
+
+def block_arg(text: str) -> Dim3:
+    """A block shape such as ``16x16``."""
+    try:
+        return Dim3.parse(text)
+    except LaunchError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def picture_size(text: str, max_width: int, max_height: int, limit_text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` (``x``, ``X`` or ``×``) within the limits; ``limit_text`` ends the refusal of a side."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a picture size: write WIDTHxHEIGHT, e.g. 1920x1080")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (1 <= width <= max_width and 1 <= height <= max_height):
+        raise argparse.ArgumentTypeError(f"--size {text}: each side must be {limit_text}")
+    return width, height
+
+
+def launch_options() -> argparse.ArgumentParser:
+    """The options that describe one product and its launch, shared by run and trace."""
+    p = Parser(add_help=False)
+    g = p.add_argument_group("the product C = A·B and its launch")
+    g.add_argument("--kernel", required=True, choices=KERNELS, help="which kernel computes C")
+    g.add_argument("--m", required=True, type=size_arg, metavar="M", help="rows of A and C")
+    g.add_argument("--n", required=True, type=size_arg, metavar="N", help="columns of B and C")
+    g.add_argument("--k", required=True, type=size_arg, metavar="K", help="columns of A, rows of B")
+    g.add_argument("--block", required=True, type=block_arg, metavar="BXxBY",
+                   help="threads per block, e.g. 16x16 (the tiled kernel needs a square block)")
+    g.add_argument("--backend", default="auto", choices=BACKENDS,
+                   help="gpu, CUDA simulator, or auto: the GPU when one is found (default auto)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the standard-normal inputs (default 0)")
+    b = p.add_argument_group("budget and output")
+    b.add_argument("--memory", type=bytes_arg, default=Budget().memory_bytes, metavar="SIZE",
+                   help="memory budget for arrays and traces, e.g. 4GiB (default 2GiB)")
+    b.add_argument("--yes", action="store_true",
+                   help="run even when the simulator is estimated to take over two minutes")
+    b.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    return p
+
+
+# -- checks before anything starts ------------------------------------------------------------
+
+
+def validate_launch(args) -> tuple[MatmulProblem, LaunchConfig]:
+    """Problem and launch of the arguments; raises ShapeError / LaunchError."""
+    problem = MatmulProblem(args.m, args.n, args.k)
+    # the block's own limits first: "blockDim.z = 65 exceeds 64" teaches more
+    # than "the matmul kernels use 2-D blocks"
+    check_launch(Dim3(1), args.block)
+    return problem, launch_for(args.kernel, problem, args.block)
+
+
+def check_budget(engine: Engine, args, problem, backend: str, *, trace: bool) -> None:
+    """Raise BudgetError when the run of ``args`` on ``backend`` goes over the engine's budget."""
+    plan = plan_run(args.kernel, problem, args.block, simulator=backend == "simulator", trace=trace)
+    engine.budget.check(plan, confirmed=args.yes)
+
+
+def check_writable(path: str, option: str = "--out", example: str = "trace.npz") -> Path:
+    """Fail now, not after a long run, when ``path`` cannot be written."""
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"{option} {path}: is a folder, expected a file name such as {example}")
+    parent = out.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: the folder {str(parent)!r} does not exist")
+    existed = out.exists()
+    try:
+        with open(out, "ab"):
+            pass
+    except OSError as e:
+        raise UsageError(f"{option} {path}: cannot write there ({e.strerror or e})") from None
+    if not existed:
+        out.unlink()
+    return out
+
+
+# -- output -------------------------------------------------------------------------------
+
+
+def json_safe(value):
+    """``value`` with every non-finite float made None, tuples made lists: JSON has no NaN."""
+    # a kernel that writes NaN gives a NaN error
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def print_json(obj, file=None) -> None:
+    """``obj`` as one line of strict JSON on stdout (or ``file``)."""
+    print(json.dumps(json_safe(obj), allow_nan=False), file=file or sys.stdout)
+
+
+class ProgressLine:
+    """Simulator progress on stderr, only on a terminal and only for runs longer than a second."""
+
+    def __init__(self, label: str, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.label = label
+        self.start = time.monotonic()
+        self.shown = 0
+
+    def __call__(self, progress) -> None:
+        elapsed = time.monotonic() - self.start
+        if not self.enabled or elapsed < PROGRESS_DELAY_S or progress.total <= 0:
+            return
+        pct = 100 * progress.done / progress.total
+        text = f"{self.label}: block {progress.done}/{progress.total} ({pct:.0f}%), {elapsed:.0f} s"
+        self.stream.write("\r" + text.ljust(self.shown))
+        self.stream.flush()
+        self.shown = len(text)
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * self.shown + "\r")
+            self.stream.flush()
+            self.shown = 0
+
+
+# -- running engine jobs ----------------------------------------------------------------------
+
+
+def call_cancellable(engine: Engine, call, name: str = "gpuviz-job"):
+    """``call()`` (a blocking engine call) in a helper thread, so that Ctrl-C in the main thread cancels it.
+
+    On Ctrl-C the engine is cancelled (repeatedly: the job may not have reached its worker yet) and
+    KeyboardInterrupt is raised again; an exception of ``call`` is raised in the main thread.
+    """
+    box: dict = {}
+    # An Event, not Thread.join: on Python < 3.13 a join interrupted by Ctrl-C
+    # can leave the thread marked as stopped while it still runs.
+    done = threading.Event()
+
+    def target():
+        try:
+            box["result"] = call()
+        except BaseException as e:  # handed to the main thread, which raises it
+            box["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        deadline = time.monotonic() + 10
+        while not done.is_set() and time.monotonic() < deadline:
+            engine.cancel()
+            done.wait(0.05)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def run_matmul_job(engine: Engine, job: MatmulJob, on_progress, confirmed: bool) -> RunResult:
+    """``engine.run(job)`` through :func:`call_cancellable` (``run`` and ``trace`` call it as ``common.…``,
+    so that tests can replace it)."""
+    return call_cancellable(engine, lambda: engine.run(job, on_progress, confirmed=confirmed), "gpuviz-run")

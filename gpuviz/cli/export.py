@@ -1,0 +1,413 @@
+"""``gpuviz export``: a panel's picture (PNG, SVG) or an animation of its steps (GIF), or a whole deck.
+
+The scene is a preset, a scenario file, or the panel's options named as in ``run``, ``broadcast`` and
+``grad``; it is checked here, without Qt, so a bad request costs one line before PyQt6 is loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..model import broadcast as bc
+from ..model.dense import LAYERS, LOSSES
+from ..model.launch import Dim3, LaunchError, check_launch
+from ..model.matmul import KERNELS, MatmulProblem, launch_for
+from ..model.text import format_count, format_duration
+from .common import EXIT_FAILED, EXIT_OK, PROG, UsageError, block_arg, picture_size, positive_int, size_arg
+
+
+def _export_size(text: str) -> tuple[int, int]:
+    return picture_size(text, 7680, 4320, "at least 1 pixel and at most 7680x4320 (8K)")
+
+
+def add_parser(commands) -> None:
+    """Add ``export`` to ``gpuviz``'s subcommands."""
+    export = commands.add_parser(
+        "export", help="write a panel's picture (PNG, SVG) or an animation of its steps (GIF), or a whole deck",
+        usage=f"{PROG} export PANEL [SHAPE ...] [panel options] [--preset NAME | --scenario FILE]\n"
+              f"{' ' * 20}[--step S | --steps A:B] [--theme {{light,dark}}] [--size WxH] [--slide] [--fps N]\n"
+              f"{' ' * 20}--out FILE\n"
+              f"       {PROG} export --deck DIR_OR_PRESET [DIR_OR_PRESET ...] [--size WxH] [--theme {{light,dark}}]\n"
+              f"{' ' * 20}[--slide] [--format {{png,svg}}] --out DIR",
+        description="Draw a panel's scene offscreen, exactly as the app draws it, and write it to FILE; the format "
+                    "follows FILE's extension (.png, .svg, .gif). The scene is a preset, a scenario file, or the "
+                    "panel's options, named as in `gpuviz run`, `gpuviz broadcast` and `gpuviz grad` (options not "
+                    "given come from --preset, default the panel's first preset). With --deck, every key step of "
+                    "many scenarios goes into a folder, with an index.md. Remembered settings never change an export.",
+        epilog="Steps count from 0; A:B is half-open (0:8 is eight frames, steps 0 to 7). 3840x2160 PNGs are the "
+               "1920x1080 layout drawn at device pixel ratio 2. Examples: `gpuviz export matmul --kernel tiled --m 64 "
+               "--n 64 --k 64 --block 8x8 --step 2 --out tiled.png`; `gpuviz export broadcast \"(5,3,2)\" \"(5,2)\" "
+               "--out b.svg`; `gpuviz export --deck all --out deck`. Exit codes: 0 written, 1 a deck picture "
+               "failed (the others are written), 2 bad request.")
+    export.add_argument("panel", nargs="?", metavar="PANEL", help="matmul, broadcast or grad (not with --deck)")
+    export.add_argument("shapes", nargs="*", metavar="SHAPE",
+                        help="broadcast: the shapes, right after PANEL, as `gpuviz broadcast` reads them")
+    source = export.add_mutually_exclusive_group()
+    # dests differ from the desktop app's --preset/--scenario/--theme/--size, which the export must not trigger
+    source.add_argument("--preset", dest="export_preset", metavar="NAME",
+                        help="the preset to show (file name in assets/presets without .toml, or its title); "
+                             "default the panel's first preset")
+    source.add_argument("--scenario", dest="export_scenario", metavar="FILE", help="a scenario file (.toml) to show")
+    when = export.add_mutually_exclusive_group()
+    when.add_argument("--step", dest="export_step", type=int, metavar="S",
+                      help="the step to show (PNG, SVG); default the scenario's own")
+    when.add_argument("--steps", dest="export_steps", metavar="A:B",
+                      help="GIF: the half-open range of steps to animate (default all)")
+    export.add_argument("--theme", dest="export_theme", choices=("light", "dark"), default="light",
+                        help="colour theme (default light)")
+    export.add_argument("--size", dest="export_size", type=_export_size, default=(1920, 1080), metavar="WxH",
+                        help="picture size in pixels, at most 7680x4320 (default 1920x1080)")
+    export.add_argument("--slide", dest="export_slide", action="store_true",
+                        help="the slide look: only the figure, its title, legend and the key step's caption, large "
+                             "text on a light background")
+    export.add_argument("--fps", dest="export_fps", type=float, default=None, metavar="N",
+                        help="GIF frames per second (default 4)")
+    export.add_argument("--out", required=True, metavar="FILE",
+                        help="the file to write: .png, .svg or .gif; with --deck, the folder")
+    mm = export.add_argument_group("matmul options (as in `gpuviz run`)")
+    mm.add_argument("--kernel", choices=KERNELS, help="which kernel computes C")
+    mm.add_argument("--m", type=size_arg, metavar="M", help="rows of A and C")
+    mm.add_argument("--n", type=size_arg, metavar="N", help="columns of B and C")
+    mm.add_argument("--k", type=size_arg, metavar="K", help="columns of A, rows of B")
+    mm.add_argument("--block", type=block_arg, metavar="BXxBY", help="threads per block, e.g. 16x16")
+    mm.add_argument("--seed", type=int, help="matmul and grad: the seed of the inputs (default 0)")
+    gr = export.add_argument_group("grad options (as in `gpuviz grad`)")
+    gr.add_argument("--layer", choices=LAYERS, help="toy: the lecture's 3×7 layer; digits: 10×784")
+    gr.add_argument("--batch", metavar="B", help="the digits run's minibatch size (1 to 3,000)")
+    gr.add_argument("--alpha", metavar="A", help="learning rate α of ΔW = −α∇_W L")
+    gr.add_argument("--loss", choices=LOSSES, help="xent (softmax cross-entropy) or mse")
+    gr.add_argument("--train", type=positive_int, metavar="STEPS",
+                    help="train the digits layer for STEPS minibatch steps before drawing")
+    gr.add_argument("--view", choices=GRAD_VIEWS,
+                    help="which view of the grad panel: layer (one example's gradient), batch (a batch as a sum "
+                         "of outer products, the view with steps) or train (the training curve and W)")
+    sp = export.add_argument_group("speed options")
+    sp.add_argument("--results", metavar="FILE.json",
+                    help="the measurements to draw: a file written by `gpuviz bench --save` (or --json)")
+    deck = export.add_argument_group("a deck of pictures")
+    deck.add_argument("--deck", nargs="+", metavar="DIR_OR_PRESET",
+                      help="folders of scenario files, scenario files, preset names, or `all` (every shipped "
+                           "preset): each key step (or the scenario's own step) to --out DIR/<scenario>/step-<S>.png, "
+                           "and DIR/index.md")
+    deck.add_argument("--format", dest="deck_format", choices=("png", "svg"), default=None,
+                      help="with --deck: the pictures' format (default png)")
+    export.set_defaults(handler=cmd_export)
+
+
+#: The grad panel's views (``[view] view`` of a grad scenario); only ``batch`` has steps.
+GRAD_VIEWS = ("layer", "batch", "train")
+#: ``gpuviz export``'s panel options by panel (attribute names of the parsed arguments).
+EXPORT_PANEL_OPTIONS = {
+    "matmul": ("kernel", "m", "n", "k", "block", "seed"),
+    "broadcast": ("shapes",),
+    "grad": ("layer", "batch", "alpha", "seed", "loss", "train", "view"),
+    "speed": ("results",),
+}
+_EXPORT_PANELS = tuple(EXPORT_PANEL_OPTIONS)
+
+
+def _option_name(attr: str) -> str:
+    return "SHAPE" if attr == "shapes" else f"--{attr}"
+
+
+def _given(args, attrs) -> list[str]:
+    # `is None`, not falsiness: --m 0 is given (and refused with run's message), an empty SHAPE list is not
+    return [a for a in attrs if getattr(args, a, None) is not None and getattr(args, a) != []]
+
+
+def _base_scenario(args, panel: str):
+    """The scenario --scenario or --preset names, or None (the panel's first preset)."""
+    from ..model.scenario import ScenarioError, load_presets, load_scenario
+    from ..model.scene import SceneError
+
+    if args.export_scenario:
+        try:
+            return load_scenario(Path(args.export_scenario))
+        except (ScenarioError, OSError, TypeError, KeyError, SceneError, LaunchError) as e:
+            raise UsageError(f"--scenario {args.export_scenario}: {getattr(e, 'reason', None) or e}") from None
+    if args.export_preset:
+        presets, _errors = load_presets(panel)
+        wanted = args.export_preset.strip().lower().removesuffix(".toml")
+        matches = [s for s in presets if wanted in (s.name.lower(), s.title.lower())]
+        if not matches:
+            names = ", ".join(s.name for s in presets) or "none could be read"
+            raise UsageError(f"--preset {args.export_preset}: no such {panel} preset; they are: {names}")
+        return matches[0]
+    return None
+
+
+def _first_preset(panel: str):
+    from ..model.scenario import load_presets
+
+    presets, _errors = load_presets(panel)
+    return presets[0] if presets else None
+
+
+def _checked(scenario, views):
+    """``scenario`` with the first of ``views`` that fits it: a changed product keeps the view where it still can."""
+    from dataclasses import replace
+
+    from ..model.scenario import ScenarioError, check_scenario
+
+    error = None
+    for view in views:
+        candidate = replace(scenario, view=view)
+        try:
+            check_scenario(candidate)
+        except ScenarioError as e:
+            error = e
+            continue
+        return candidate
+    raise UsageError(error.reason if error is not None else "the scenario cannot be shown")
+
+
+def _matmul_scenario(args, base):
+    from dataclasses import replace
+
+    from ..model.scenario import Scenario
+    from ..model.scene import MatmulParams
+
+    base = base or _first_preset("matmul")
+    bp = base.params if base is not None else MatmulParams()
+    kernel = args.kernel or bp.kernel
+    m, n, k = (bp.m if args.m is None else args.m), (bp.n if args.n is None else args.n), \
+        (bp.k if args.k is None else args.k)
+    block = args.block or Dim3.of(bp.block)
+    # `gpuviz run`'s checks, in its order, so a wrong export request reads exactly like a wrong run
+    problem = MatmulProblem(m, n, k)
+    check_launch(Dim3(1), block)
+    launch_for(kernel, problem, block)
+    params = replace(bp, kernel=kernel, m=m, n=n, k=k, block=(block.x, block.y),
+                     seed=bp.seed if args.seed is None else args.seed)
+    if base is not None and params == bp:
+        return base
+    # the preset's title, description and key-step captions describe its own product, not this one
+    title = f"{kernel} kernel: C ({m}×{n}) = A ({m}×{k}) · B ({k}×{n}), {block.x}×{block.y} blocks"
+    view = dict(base.view) if base is not None else {}
+    positions = {key: v for key, v in view.items() if key not in ("step", "selected_block", "selected_thread")}
+    plain = {key: v for key, v in positions.items() if key != "compare_kernel"}
+    return _checked(Scenario("matmul", title, params), [view, positions, plain])
+
+
+def _broadcast_scenario(args, base):
+    from ..model.scenario import Scenario
+
+    try:
+        ex = bc.explain(*args.shapes)
+    except bc.ShapeParseError as e:
+        raise UsageError(str(e)) from None
+    base = base or _first_preset("broadcast")
+    values = None
+    for kind in ((base.params.get("values") if base is not None and isinstance(base.params, dict) else None),
+                 "arange"):
+        if kind is None:
+            continue
+        try:
+            bc.check_values(ex.shapes, kind)
+        except ValueError:
+            continue
+        values = kind
+        break
+    params = bc.BroadcastParams(tuple(ex.shapes), values).to_dict()
+    if base is not None and isinstance(base.params, dict) and \
+            bc.BroadcastParams.from_dict(base.params).shapes == tuple(ex.shapes):
+        return base
+    title = " + ".join(bc.format_shape(s) for s in ex.shapes)
+    return _checked(Scenario("broadcast", title, params), [{}])
+
+
+def _grad_scenario(args, base):
+    from ..model import dense
+    from ..model.scenario import Scenario
+
+    base = base or _first_preset("grad")
+    raw = base.params if base is not None else {"layer": "toy"}
+    p = dict(raw.to_dict() if hasattr(raw, "to_dict") else raw)
+    view = dict(base.view) if base is not None else {"view": "layer"}
+    layer = args.layer or p.get("layer", "digits")
+    if args.train is not None and layer != "digits":
+        raise UsageError("--train needs --layer digits: the toy layer has no data set to learn from")
+    if args.batch is not None:
+        if layer == "toy":
+            raise UsageError("--batch sets the digits run's minibatch; the grad panel shows the toy layer with its "
+                             "one example (use --layer digits)")
+        p["batch"] = dense.check_batch(args.batch, dense.DIGITS_TRAIN)
+    if args.alpha is not None:
+        p["alpha"] = dense.check_alpha(args.alpha)
+    if args.layer is not None and args.layer != p.get("layer", "digits"):
+        view.pop("selected", None)  # an entry of one layer's W need not exist in the other's
+        p.pop("steps", None)
+    p["layer"] = layer
+    for attr in ("seed", "loss"):
+        if getattr(args, attr) is not None:
+            p[attr] = getattr(args, attr)
+    if args.train is not None:
+        p["steps"] = args.train
+        view.pop("train_steps", None)  # the panel reads [params] steps first; keep one source of truth
+    if args.view is not None:
+        view["view"] = args.view
+    params = dense.GradParams.from_dict(p)
+    if base is not None and params == dense.GradParams.from_dict(dict(raw.to_dict() if hasattr(raw, "to_dict")
+                                                                     else raw)) and view == base.view:
+        return base
+    what = "the 3×7 toy layer" if layer == "toy" else "the 10×784 digits layer"
+    if view.get("view") == "train":
+        title = f"Training {what}: α = {params.learning_rate:g}, batch {params.batch}, seed {params.seed}"
+    else:
+        trained = f", after {params.steps} training steps" if params.steps else ""
+        batch = f", batch {params.batch}" if view.get("view") == "batch" else ""
+        title = f"Weight gradient of {what} ({params.loss}{batch}, seed {params.seed}{trained})"
+    return _checked(Scenario("grad", title, params.to_dict(), view=view), [view])
+
+
+def _speed_scenario(args, base):
+    """The speed panel drawing the measurements in ``--results`` (checked here so a bad file is one line)."""
+    from ..model.scenario import MAX_SPEED_SIZES, Scenario
+    from ..model.speed import BenchResults
+
+    path = Path(args.results).expanduser().resolve()
+    try:
+        results = BenchResults.load(path)
+    except Exception as e:  # any unreadable or malformed file is the user's input: one line
+        raise UsageError(f"--results {args.results}: {getattr(e, 'reason', None) or e}") from None
+    ops = results.ops()
+    if not ops:
+        raise UsageError(f"--results {args.results}: the file holds no measurements")
+    # the controls show what was measured (the panel does the same when it loads a file)
+    op = ops[0]
+    params = {"op": op, "sizes": results.sizes(op)[:MAX_SPEED_SIZES], "impls": results.impls(op)}
+    title = f"Speed of {', '.join(ops)}, measured on {results.machine.label()}"
+    return Scenario("speed", title, params, view={**(base.view if base is not None else {}), "results": str(path)})
+
+
+def _export_scenario(args, panel: str):
+    """The scenario ``gpuviz export PANEL`` draws: --scenario/--preset, changed by the panel's options."""
+    base = _base_scenario(args, panel)
+    if not _given(args, EXPORT_PANEL_OPTIONS[panel]):
+        return base
+    return {"matmul": _matmul_scenario, "broadcast": _broadcast_scenario, "grad": _grad_scenario,
+            "speed": _speed_scenario}[panel](args, base)
+
+
+def _check_export_request(args) -> None:
+    """One line for options that do not belong together, before anything is drawn."""
+    every = sorted({a for attrs in EXPORT_PANEL_OPTIONS.values() for a in attrs}, key=str)
+    if args.deck:
+        if args.panel is not None:
+            raise UsageError(f"--deck takes no PANEL (got {args.panel!r}): each scenario names its own panel")
+        stray = _given(args, every) + [name for name, value in (
+            ("--preset", args.export_preset), ("--scenario", args.export_scenario), ("--step", args.export_step),
+            ("--steps", args.export_steps), ("--fps", args.export_fps)) if value is not None]
+        if stray:
+            name = stray[0] if stray[0].startswith("-") else _option_name(stray[0])
+            raise UsageError(f"{name} does not go with --deck: a deck exports each scenario's own key steps")
+        return
+    if args.deck_format is not None:
+        raise UsageError("--format goes with --deck; a single export takes its format from --out's extension")
+    if args.panel is None:
+        raise UsageError(f"give a PANEL ({', '.join(_EXPORT_PANELS)}) or --deck DIR_OR_PRESET ...")
+    if args.panel not in _EXPORT_PANELS:
+        raise UsageError(f"unknown panel {args.panel!r}: choose one of {', '.join(_EXPORT_PANELS)}")
+    own = EXPORT_PANEL_OPTIONS[args.panel]
+    foreign = [a for a in _given(args, every) if a not in own]
+    if foreign:
+        owners = [p for p, attrs in EXPORT_PANEL_OPTIONS.items() if foreign[0] in attrs]
+        if foreign[0] == "shapes":
+            raise UsageError(f"the {args.panel} panel takes no SHAPE (got {' '.join(args.shapes)!r}); shapes go "
+                             f"with `export broadcast`")
+        raise UsageError(f"{_option_name(foreign[0])} is an option of the {' and '.join(owners)} panel, not of "
+                         f"{args.panel}")
+
+
+def _qt_for_export(what: str = "export"):
+    """PyQt6 on the offscreen platform, with its harmless show() notice silenced; returns the previous handler."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        import pyqtgraph  # noqa: F401
+        from PyQt6 import QtWidgets  # noqa: F401
+    except ImportError as e:
+        raise UsageError(f"{what} needs PyQt6 and pyqtgraph, which could not be loaded ({e})") from None
+    from PyQt6.QtCore import qInstallMessageHandler
+
+    def quiet(mode, context, message):
+        # the offscreen platform logs this harmless line on every show() (DESIGN.md); errors stay one line
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    return qInstallMessageHandler(quiet)
+
+
+def _export_deck(args) -> int:
+    previous = _qt_for_export("export --deck")
+    from PyQt6.QtCore import qInstallMessageHandler
+
+    from ..ui import deck
+
+    try:
+        try:
+            scenarios, failures = deck.resolve_sources(args.deck)
+        except deck.DeckError as e:
+            raise UsageError(str(e)) from None
+        for f in failures:
+            print(f"[-] {f.name} could not be read: {f.message}", file=sys.stderr)
+
+        def progress(event):
+            print(event.line(), file=sys.stderr, flush=True)
+
+        try:
+            result = deck.export_deck(scenarios, args.out, size=args.export_size, theme=args.export_theme,
+                                      slide=args.export_slide, fmt=args.deck_format or "png", failures=failures,
+                                      progress=progress)
+        except deck.DeckError as e:
+            raise UsageError(str(e)) from None
+    finally:
+        qInstallMessageHandler(previous)  # in-process callers (tests) keep their own handler
+    failed = f"; {format_count(len(result.failures), 'failure')} (listed in the index)" if result.failures else ""
+    skipped = f"; skipped {len(result.skipped)} with nothing to show yet" if result.skipped else ""
+    print(f"wrote {format_count(len(result.written), 'picture')} and {result.index} in "
+          f"{format_duration(result.seconds)}{failed}{skipped}")
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def cmd_export(args) -> int:
+    """``gpuviz export``: one panel's scene to a PNG, SVG or GIF file, or a deck of them, offscreen."""
+    from ..model.scenario import ScenarioError
+
+    _check_export_request(args)
+    if args.deck:
+        return _export_deck(args)
+    fmt = Path(args.out).suffix.lower()
+    if fmt not in (".png", ".svg", ".gif"):
+        raise UsageError(f"--out {args.out}: unknown picture format {fmt or '(no extension)'!r}; "
+                         f"the file name must end in .png, .svg or .gif")
+    if args.export_steps is not None and fmt != ".gif":
+        raise UsageError(f"--steps goes with a .gif file; {fmt} shows one step (use --step S)")
+    if args.export_step is not None and fmt == ".gif":
+        raise UsageError("--step shows one step: a .gif takes --steps A:B")
+    if args.export_fps is not None and not (0 < args.export_fps <= 50):
+        raise UsageError(f"--fps {args.export_fps:g}: must be above 0 and at most 50")
+    if args.export_fps is not None and fmt != ".gif":
+        raise UsageError(f"--fps goes with a .gif file; {fmt} is one picture")
+    scenario = _export_scenario(args, args.panel)
+    previous = _qt_for_export()
+    from PyQt6.QtCore import qInstallMessageHandler
+
+    from ..ui.export import ExportError, export_panel, parse_steps
+
+    extra = {"slide": True} if args.export_slide else {}
+    try:
+        steps = parse_steps(args.export_steps) if args.export_steps is not None else None
+        path = export_panel(args.panel, scenario, args.out, size=args.export_size, theme=args.export_theme,
+                            step=args.export_step, steps=steps, fps=args.export_fps or 4.0, **extra)
+    except (ExportError, ScenarioError) as e:
+        raise UsageError(str(e)) from None
+    except OSError as e:
+        raise UsageError(f"--out {args.out}: cannot write there ({e.strerror or e})") from None
+    finally:
+        qInstallMessageHandler(previous)  # in-process callers (tests) keep their own handler
+    print(f"wrote {path}")
+    return EXIT_OK
+
