@@ -35,3 +35,26 @@ def record_transpose(n: int = 32, tile: int = 32, rows: int = 8, padded: bool = 
                        "tile": {"shape": [tile, width], "itemsize": 4}}}
     trace = record(make_kernel(block, padded), grid, block, {"src": src, "dst": dst}, meta)
     return {"trace": trace, "ok": bool(np.array_equal(dst, src.T))}
+
+
+#: numba device attributes a live preset needs (``cudaDeviceProp`` names in numba's spelling).
+DEVICE_ATTRIBUTES = ("MULTIPROCESSOR_COUNT", "WARP_SIZE", "MAX_THREADS_PER_BLOCK", "MAX_THREADS_PER_MULTI_PROCESSOR",
+                     "MAX_BLOCKS_PER_MULTIPROCESSOR", "MAX_REGISTERS_PER_MULTIPROCESSOR", "MAX_REGISTERS_PER_BLOCK",
+                     "MAX_SHARED_MEMORY_PER_MULTIPROCESSOR", "MAX_SHARED_MEMORY_PER_BLOCK",
+                     "MAX_SHARED_MEMORY_PER_BLOCK_OPTIN", "RESERVED_SHARED_MEMORY_PER_BLOCK")
+
+
+def device_attributes() -> dict:
+    """The current GPU's attributes, for :func:`gpuviz.model.hardware.live_preset` (GPU worker only)."""
+    from numba import cuda
+
+    dev = cuda.get_current_device()
+    name = dev.name
+    out = {"name": name.decode() if isinstance(name, bytes) else str(name),
+           "compute_capability": list(dev.compute_capability)}
+    for attr in DEVICE_ATTRIBUTES:
+        try:
+            out[attr] = int(getattr(dev, attr))
+        except Exception:  # an attribute this driver or numba does not know: the model supplies a default
+            pass
+    return out
