@@ -27,7 +27,17 @@ from .process import Cancelled, Progress, Worker, WorkerDied, WorkerError
 
 BACKENDS = ("auto", "gpu", "simulator")
 
-__all__ = ["BACKENDS", "BackendError", "BenchCancelled", "Engine", "MatmulJob", "Progress", "RunResult"]
+__all__ = ["BACKENDS", "BackendError", "BenchCancelled", "Engine", "MatmulJob", "Progress", "RunResult", "gpu_text"]
+
+
+def gpu_text(info: dict) -> str:
+    """The GPU :meth:`Engine.gpu_info` found, or ``no CUDA GPU found (<the reason, one line>)``.
+
+    The one wording ``--info``, its ``--json`` and the GUI's status bar use.
+    """
+    if info.get("gpu_available"):
+        return f"GPU: {info.get('gpu_name') or 'unnamed CUDA device'}"
+    return f"no CUDA GPU found ({info.get('error') or 'no reason given'})"
 
 
 class BackendError(RuntimeError):
@@ -171,7 +181,12 @@ class Engine:
     # -- backends ---------------------------------------------------------------------
 
     def gpu_info(self) -> dict:
-        """What a non-simulator worker finds: numba versions, GPU name; cached. Thread-safe."""
+        """What a non-simulator worker finds: numba versions, GPU name; cached. Thread-safe.
+
+        Never raises: no GPU, no driver, a missing CUDA library, a worker that dies
+        or hangs looking, all are ``gpu_available=False`` with the reason in
+        ``error`` (one line), and ``auto`` then means the simulator.
+        """
         with self._info_lock:
             return self._probe_gpu()
 
@@ -180,7 +195,8 @@ class Engine:
             try:
                 self._gpu_info = self._worker(False).call({"kind": "info"}, timeout=120)
             except (WorkerError, WorkerDied, Cancelled) as e:
-                self._gpu_info = {"gpu_available": False, "gpu_name": None, "error": str(e),
+                why = " ".join(str(e).split()) or type(e).__name__
+                self._gpu_info = {"gpu_available": False, "gpu_name": None, "error": f"looking for a GPU: {why}",
                                   "numba": None, "numba_cuda": None, "cuda_target": None}
             # the GPU worker is only kept alive while it is useful
             if not self._gpu_info.get("gpu_available"):
@@ -224,7 +240,9 @@ class Engine:
         try:
             out = worker.call(payload, on_progress, timeout=timeout)
         except WorkerError as e:
-            return RunResult("error", f"the kernel raised {e}", job, backend)
+            # a worker that could not load numba.cuda says so: the kernel never ran
+            why = str(e).removeprefix("CudaUnavailable: ")
+            return RunResult("error", why if why != str(e) else f"the kernel raised {e}", job, backend)
         except WorkerDied as e:
             return RunResult("died", str(e), job, backend)
         except Cancelled as e:
@@ -251,6 +269,19 @@ class Engine:
         out = self._worker(backend == "simulator").call(
             {"kind": "probe", "grid": list(launch.grid), "block": list(launch.block)}, timeout=600)
         return out["indices"]
+
+    def cuda_libraries(self, simulate: bool = True, libs=None, compile_ptx: bool = False,
+                       timeout: float | None = 120) -> dict:
+        """Where a worker's CUDA libraries were loaded from (the worker's ``where`` job).
+
+        ``{"prefix": the worker's sys.prefix, "libs": {name: {"path", "found_via"} or {"error"}},
+        "mapped": {name: [the files of that name the process has mapped]}}``; ``libs``
+        defaults to the runtime and the two compilers (``cudart``, ``nvvm``, ``nvrtc``).
+        ``simulate=False`` asks the GPU worker, GPU or not; with ``compile_ptx`` it also
+        compiles the tiled kernel to PTX (``"ptx"``), which needs NVVM but no GPU.
+        """
+        job = {"kind": "where", "libs": list(libs or ()), "compile_ptx": bool(compile_ptx)}
+        return self._worker(simulate).call(job, timeout=timeout)
 
     def call_in_worker(self, target: str, backend: str = "simulator", timeout=None, **kwargs):
         """Call ``"module:function"(**kwargs)`` inside a worker and return its result."""

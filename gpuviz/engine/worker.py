@@ -24,7 +24,18 @@ import warnings
 import numpy as np
 
 
+class CudaUnavailable(RuntimeError):
+    """numba.cuda could not be loaded when this worker started (e.g. no CUDA runtime library)."""
+
+
+#: Why numba.cuda could not be loaded at this worker's start; every job that needs it says so.
+_load_error: str | None = None
+
+
 def _numba_cuda():
+    if _load_error is not None:
+        # a second import of a half-imported numba.cuda fails with a confusing error of its own
+        raise CudaUnavailable(f"numba.cuda could not be loaded: {_load_error}")
     from numba import cuda
 
     return cuda
@@ -49,12 +60,35 @@ def _version(dist: str):
         return None
 
 
-def handle_info(job, progress):
-    import numba
+def _reason(exc: BaseException) -> str:
+    """Why CUDA is unusable, in one line: numba's driver errors span several lines and end in a colon."""
+    if isinstance(exc, CudaUnavailable):
+        return str(exc)
+    text = " ".join(str(exc).split()).removeprefix("Error at driver init:").strip(" :")
+    # the first sentence says what is missing; the rest is advice that does not fit a status bar
+    first, _, rest = text.partition(". ")
+    text = (first if rest else text).rstrip(".")
+    text = text if len(text) <= 160 else text[:159] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
-    cuda = _numba_cuda()
+
+def _why_no_gpu(cuda) -> str:
+    # is_available() swallows the driver's error; asking for a device raises it again
+    try:
+        cuda.get_current_device()
+    except Exception as e:
+        return _reason(e)
+    return "numba.cuda.is_available() is False"
+
+
+def handle_info(job, progress):
+    """What this worker finds: versions, the CUDA target, and a GPU or the one-line reason there is none.
+
+    Never raises for a missing or broken CUDA library, driver or GPU: that is
+    ``gpu_available=False`` with the reason in ``error``.
+    """
     info = {
-        "numba": numba.__version__,
+        "numba": _version("numba"),
         "numba_cuda": _version("numba-cuda"),
         "cuda_target": _implementation(),
         "simulator": bool(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"),
@@ -64,6 +98,12 @@ def handle_info(job, progress):
         "sm_count": None,
         "error": None,
     }
+    try:
+        # numba-cuda loads the CUDA runtime library on import, simulator or not
+        cuda = _numba_cuda()
+    except Exception as e:
+        info["error"] = _reason(e)
+        return info
     if info["simulator"]:
         return info
     try:
@@ -76,9 +116,62 @@ def handle_info(job, progress):
                 compute_capability=list(dev.compute_capability),
                 sm_count=int(dev.MULTIPROCESSOR_COUNT),
             )
+        else:
+            info["error"] = _why_no_gpu(cuda)
     except Exception as e:  # a broken driver is reported, not raised
-        info["error"] = f"{type(e).__name__}: {e}"
+        info["error"] = _reason(e)
     return info
+
+
+#: The CUDA libraries ``where`` reports by default: the runtime (loaded when numba.cuda is
+#: imported, simulator or not) and the two compilers a GPU run needs.
+WHERE_LIBS = ("cudart", "nvvm", "nvrtc")
+
+
+def _mapped(fragment: str) -> list[str]:
+    """Files whose name contains ``fragment`` that this process has mapped (Linux; [] elsewhere)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split(None, 5)[5].strip() for line in f if len(line.split(None, 5)) == 6}
+    except OSError:
+        return []
+    return sorted(p for p in paths if fragment in os.path.basename(p))
+
+
+def handle_where(job, progress):
+    """Where this worker's CUDA libraries were loaded from, as cuda-pathfinder and the OS say.
+
+    numba.cuda is imported first, as every kernel job does, so ``cudart`` is the
+    library already loaded (cuda-pathfinder returns a loaded library as it is).
+    Returns ``{"prefix": sys.prefix, "libs": {name: {"path", "found_via"} or
+    {"error"}}, "mapped": {name: [paths]}}``, and with ``compile_ptx`` in a GPU worker
+    ``"ptx": {"target", "lines"} or {"error"}`` (no GPU or driver needed for that).
+    """
+    _numba_cuda()
+    out = {"prefix": sys.prefix, "libs": {}, "mapped": {}}
+    try:
+        from cuda import pathfinder
+    except ImportError as e:  # macOS: numba's built-in simulator, no CUDA libraries at all
+        out["error"] = _reason(e)
+        return out
+    for name in job.get("libs") or WHERE_LIBS:
+        try:
+            dl = pathfinder.load_nvidia_dynamic_lib(name)
+            out["libs"][name] = {"path": dl.abs_path, "found_via": dl.found_via}
+        except Exception as e:
+            out["libs"][name] = {"error": _reason(e)}
+        out["mapped"][name] = _mapped(f"lib{name}")
+    if job.get("compile_ptx") and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+        # what a GPU run does first, short of the driver: the tiled kernel through NVVM to PTX
+        try:
+            kernel = importlib.import_module("gpuviz.kernels.tiled").make_kernel((16, 16)).py_func
+            ptx, _ = _numba_cuda().compile_ptx(kernel, "void(float32[:, :], float32[:, :], float32[:, :])",
+                                               cc=(7, 5))
+            out["ptx"] = {"target": next((ln.strip() for ln in ptx.splitlines() if ln.startswith(".target")),
+                                         None), "lines": len(ptx.splitlines())}
+        except Exception as e:
+            out["ptx"] = {"error": _reason(e)}
+    return out
 
 
 def _load_kernel_module(job):
@@ -217,7 +310,7 @@ def handle_bench(job, progress):
 
 
 HANDLERS = {"info": handle_info, "matmul": handle_matmul, "probe": handle_probe, "python": handle_python,
-            "bench": handle_bench}
+            "bench": handle_bench, "where": handle_where}
 
 
 class _Reporter:
@@ -250,9 +343,15 @@ def worker_main(conn, simulate: bool) -> None:
         # 5 ms switch interval every syncthreads() waits out many of them
         # (tiled 32³: 4.6 s); at 0.1 ms it takes ~1 s. Other kernels are unaffected.
         sys.setswitchinterval(1e-4)
-        from gpuviz.engine.recorder import install_simulator_fixes
+        try:
+            from gpuviz.engine.recorder import install_simulator_fixes
 
-        install_simulator_fixes()
+            install_simulator_fixes()
+        except Exception as e:
+            # Dying here would tell the parent only "exit code 1": instead every job gets the
+            # reason (and ``info`` reports no GPU), so a missing library is never a worker death.
+            global _load_error
+            _load_error = _reason(e)
         # A simulation saturates a core for seconds to minutes; the GUI (or the
         # shell) that asked for it should stay responsive on a 2-core laptop.
         if hasattr(os, "nice"):

@@ -14,6 +14,7 @@ from PyQt6.QtCore import Qt, qVersion
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
 from .. import __version__
+from ..engine import gpu_text
 
 #: Distributions the dialog lists, in order.
 PACKAGES = ("PyQt6", "pyqtgraph", "numpy", "numba", "numba-cuda")
@@ -45,8 +46,8 @@ def backend_text(info: dict | None) -> str:
     if info is None:
         return LOOKING
     if info.get("gpu_available"):
-        return f"GPU: {info.get('gpu_name') or 'unnamed CUDA device'}"
-    return SIMULATOR
+        return gpu_text(info)
+    return f"{SIMULATOR}: {gpu_text(info)}"
 
 
 def backend_details(info: dict | None) -> str:

@@ -172,8 +172,10 @@ def test_panel_status_and_backend_in_the_status_bar(recording_window, qtbot):
     assert window.panel_status.text() == "step 3/40: line 12"
     qtbot.waitUntil(lambda: window.backend_info is not None, timeout=120_000)
     info = window.backend_info
-    expected = f"GPU: {info['gpu_name']}" if info.get("gpu_available") else "CUDA simulator (CPU)"
-    assert window.backend_label.text() == expected
+    expected = f"GPU: {info['gpu_name']}" if info.get("gpu_available") else "CUDA simulator (CPU): no CUDA GPU found ("
+    assert window.backend_label.text().startswith(expected)
+    if not info.get("gpu_available"):  # the reason, in one line, as --info gives it
+        assert window.backend_label.text().endswith(f"({info['error']})") and "\n" not in window.backend_label.text()
 
 
 def test_backend_lookup_does_not_block_the_gui_thread(make_main_window, qtbot, monkeypatch):
