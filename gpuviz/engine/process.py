@@ -21,6 +21,10 @@ class Cancelled(RuntimeError):
     """The job was cancelled and its worker stopped."""
 
 
+class _DiedBeforeAck(WorkerDied):
+    """The worker ended before it acknowledged the job: the job never ran, a fresh worker may take it."""
+
+
 @dataclass
 class Progress:
     done: int
@@ -77,59 +81,98 @@ class Worker:
         ``on_progress(Progress)`` gets the job's progress; ``on_partial(payload)`` each
         piece a streaming job (``bench``) sends before its result.
 
+        A worker that died while idle (killed, crashed) is replaced before the job is
+        sent, and so is one that dies before it has taken the job (it answers every job
+        with an acknowledgement first): a job is only reported as having killed its
+        worker when the worker died while running it.
+
         Raises
         ------
         WorkerError
             The job raised in the worker.
         WorkerDied
-            The process ended (crash, ``os._exit``, killed) before answering.
+            The process ended (crash, ``os._exit``, killed) while running the job, or
+            no worker could be started to take it.
         Cancelled
             :meth:`cancel` was called, or ``timeout`` seconds passed.
         """
         with self._lock:
             self._cancel.clear()
-            if not self.alive:
-                self._start()
-            proc, conn = self._proc, self._conn
-            try:
-                conn.send(job)
-            except (BrokenPipeError, OSError):
-                self._reset()
-                raise WorkerDied("the worker process could not be reached") from None
             deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
-                if self._cancel.is_set():
-                    self._kill()
-                    raise Cancelled("cancelled")
-                if deadline is not None and time.monotonic() > deadline:
-                    self._kill()
-                    raise Cancelled(f"stopped after {timeout:g} s")
+            # one replacement: a worker that dies before taking a job twice in a row is broken, not unlucky
+            for attempt in range(2):
+                self._send(job)
                 try:
-                    ready = conn.poll(0.05)
+                    return self._answer(on_progress, on_partial, deadline, timeout)
+                except _DiedBeforeAck as e:
+                    if attempt == 1:
+                        raise WorkerDied(str(e)) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, job: dict) -> None:
+        """Hand ``job`` to a live worker, starting one when there is none or it has died while idle."""
+        for _ in range(2):
+            if not self._idle_and_alive():
+                self._kill()
+                self._start()
+            try:
+                self._conn.send(job)
+                return
+            except OSError:  # BrokenPipeError: it died under the send
+                self._kill()
+        raise WorkerDied("the worker process could not be reached")
+
+    def _idle_and_alive(self) -> bool:
+        if self._proc is None or not self._proc.is_alive():
+            return False
+        # an idle worker sends nothing: a readable pipe is its end-of-file (it is exiting) or a
+        # leftover of a job that ended abnormally; either way it is not fit for the next job
+        try:
+            return not self._conn.poll(0)
+        except (EOFError, OSError):
+            return False
+
+    def _answer(self, on_progress, on_partial, deadline, timeout):
+        proc, conn = self._proc, self._conn
+        acked = False
+        while True:
+            if self._cancel.is_set():
+                self._kill()
+                raise Cancelled("cancelled")
+            if deadline is not None and time.monotonic() > deadline:
+                self._kill()
+                raise Cancelled(f"stopped after {timeout:g} s")
+            try:
+                ready = conn.poll(0.05)
+            except (EOFError, OSError):
+                ready = False
+            if ready:
+                try:
+                    msg = conn.recv()
                 except (EOFError, OSError):
-                    ready = False
-                if ready:
-                    try:
-                        msg = conn.recv()
-                    except (EOFError, OSError):
-                        msg = None
-                    if msg is None:
-                        code = self._reap()
-                        raise WorkerDied(f"the worker process died (exit code {code})")
-                    tag = msg[0]
-                    if tag == "progress":
-                        if on_progress is not None:
-                            on_progress(Progress(msg[1], msg[2]))
-                    elif tag == "partial":
-                        if on_partial is not None:
-                            on_partial(msg[1])
-                    elif tag == "result":
-                        return msg[1]
-                    elif tag == "error":
-                        raise WorkerError(msg[1])
-                elif not proc.is_alive():
-                    code = self._reap()
-                    raise WorkerDied(f"the worker process died (exit code {code})")
+                    msg = None
+            elif proc.is_alive():
+                continue
+            else:
+                msg = None
+            if msg is None:
+                code = self._reap()
+                if not acked:
+                    raise _DiedBeforeAck(f"the worker process died before taking the job (exit code {code})")
+                raise WorkerDied(f"the worker process died (exit code {code})")
+            tag = msg[0]
+            if tag == "ack":
+                acked = True
+            elif tag == "progress":
+                if on_progress is not None:
+                    on_progress(Progress(msg[1], msg[2]))
+            elif tag == "partial":
+                if on_partial is not None:
+                    on_partial(msg[1])
+            elif tag == "result":
+                return msg[1]
+            elif tag == "error":
+                raise WorkerError(msg[1])
 
     def cancel(self) -> None:
         """Stop the running job (if any) by ending the worker process."""
@@ -155,14 +198,24 @@ class Worker:
         self._proc, self._conn = None, None
 
     def close(self) -> None:
-        """Stop the worker: a job in flight is cancelled first. Safe from any thread, and twice."""
+        """Stop the worker: a job in flight is cancelled first. Safe from any thread, and twice.
+
+        Returns within a moment: a running job sees the cancel within 50 ms, and an idle
+        worker gets half a second to leave by itself before it is killed.
+        """
         self._cancel.set()
-        with self._lock:  # waits for call() to notice the cancel and return
+        # call() clears the cancel flag when it starts a job: a close that came just before it
+        # would be forgotten, so the flag is raised again until the lock is ours
+        while not self._lock.acquire(timeout=0.05):
+            self._cancel.set()
+        try:
             if self._proc is None:
                 return
             try:
                 self._conn.send(None)
-                self._proc.join(timeout=2.0)
-            except (BrokenPipeError, OSError):
+                self._proc.join(timeout=0.5)
+            except OSError:  # BrokenPipeError: it is already gone
                 pass
             self._kill()
+        finally:
+            self._lock.release()

@@ -6,7 +6,8 @@ worker is either a simulator worker or a GPU worker for its whole life, and it
 sets the variable before its first numba import. Messages in: job dicts, or
 ``None`` to stop. Messages out: ``("progress", done, total)`` and (from jobs that
 stream, e.g. ``bench``) ``("partial", payload)``, then ``("result", dict)`` or
-``("error", one-line message)``.
+``("error", one-line message)``, each job acknowledged with ``("ack",)`` as soon as
+it is received. The worker leaves at once, silently, when its parent process ends.
 """
 
 from __future__ import annotations
@@ -320,10 +321,43 @@ class _Reporter:
         self.conn = conn
 
     def __call__(self, done, total):
-        self.conn.send(("progress", int(done), int(total)))
+        _send(self.conn, ("progress", int(done), int(total)))
 
     def partial(self, payload):
-        self.conn.send(("partial", payload))
+        _send(self.conn, ("partial", payload))
+
+
+def _send(conn, message) -> None:
+    """Send to the parent; when the parent is gone there is no one to tell anything: leave now, silently."""
+    try:
+        conn.send(message)
+    except OSError:  # BrokenPipeError, ConnectionResetError: the parent closed the pipe or died
+        os._exit(0)
+
+
+def _leave_with_parent() -> None:
+    """End this process at once when the process that started it ends (even by SIGKILL).
+
+    A spawned child holds the read end of a pipe whose write end only its parent
+    has: it reads as closed the moment the parent dies. A daemon thread waits on
+    it, so a simulation in full swing stops too (not at its next progress report).
+    The parent's pid is watched as well, for a parent that shared the pipe with a
+    forked child of its own.
+    """
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    ppid = os.getppid()
+
+    def watch():
+        while parent.is_alive() and os.getppid() == ppid:
+            parent.join(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="gpuviz-parent-watch", daemon=True).start()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -336,6 +370,7 @@ def worker_main(conn, simulate: bool) -> None:
     # what to cancel (and kills this process), so the worker must not die on
     # its own with a traceback of the simulator's threads.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _leave_with_parent()
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1" if simulate else "0"
     if simulate:
         # The simulator's barrier is a busy-polling manager thread plus one OS
@@ -368,8 +403,17 @@ def worker_main(conn, simulate: bool) -> None:
             return
         if job is None:
             return
+        # taken: from now on a death of this process is the job's (the parent restarts a worker
+        # that dies before this, and sends it the job again)
+        _send(conn, ("ack",))
         try:
-            conn.send(("result", HANDLERS[job["kind"]](job, progress)))
+            answer = ("result", HANDLERS[job["kind"]](job, progress))
         except Exception as exc:  # the kernel's error, reported as one line
-            conn.send(("error", _one_line(exc)))
+            answer = ("error", _one_line(exc))
+        try:
+            conn.send(answer)
+        except OSError:  # the parent is gone
+            os._exit(0)
+        except Exception as exc:  # an answer that cannot be pickled: nothing was written, say why instead
+            _send(conn, ("error", _one_line(exc)))
         sys.stdout.flush()
