@@ -12,7 +12,12 @@ It checks, through the same engine the app uses:
 * the naive (coalesced) kernel against the uncoalesced one at the same size;
 * the Speed panel's benchmark on the GPU (gpu-naive, gpu-tiled, cuBLAS through CuPy, against NumPy and
   Numba on the same machine), every result checked against NumPy; with ``--save FILE.json`` the figures
-  are written in the format the app's Speed tab loads (labelled with this machine).
+  are written in the format the app's Speed tab loads (labelled with this machine);
+* the hardware view's figures: each built-in kernel's registers per thread as compiled, the driver's
+  resident blocks per SM for its launch compared with the occupancy model on the live device's
+  attributes (and the matching preset's figures compared with the driver's), and the kernels' measured
+  GFLOP/s for the roofline; with ``--save FILE.json`` they go to ``FILE.hardware.json``, labelled with
+  the GPU and the date (the only source of measured roofline points).
 
 Exits 0 whatever it finds; the last line is a one-line summary.
 """
@@ -75,9 +80,15 @@ def main() -> int:
                 print(f"{kernel:12s} {m}x{n}x{k} block {block[0]}x{block[1]}: {res.status} "
                       f"max_abs_error {res.max_abs_error} rel {res.rel_error} time {sec} {gf} "
                       f"(wall {wall:.1f} s, {res.timing}) {res.message if not res.ok else ''}", flush=True)
+        hardware_line = _hardware(eng, results)
         speed_line = "speed benchmark skipped"
         if not args.no_speed:
             speed_line = _speed(eng, args.save)
+    if args.save:
+        path = args.save[:-5] if args.save.endswith(".json") else args.save
+        with open(f"{path}.hardware.json", "w") as f:
+            json.dump(results["hardware"], f, indent=1)
+        print(f"saved {path}.hardware.json", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1, default=str)
@@ -97,8 +108,63 @@ def main() -> int:
           f"{'agrees' if probes_ok else 'DISAGREES'} with the GPU; 4096^3 32x32 naive "
           f"{naive * 1e3 if naive else float('nan'):.1f} ms, uncoalesced/naive {ratio} "
           f"(SGEMM kernel 1 vs 2 is ~6.4x on an A6000), tiled {tiled * 1e3 if tiled else float('nan'):.1f} ms; "
-          f"{speed_line}")
+          f"{speed_line}; {hardware_line}")
     return 0
+
+
+#: The launches whose compiled resources and driver occupancy are checked.
+HARDWARE_LAUNCHES = [{"kernel": k, "block": b} for k in ("naive", "uncoalesced") for b in ((16, 16), (32, 8), (32, 32))]
+HARDWARE_LAUNCHES += [{"kernel": "tiled", "block": b} for b in ((16, 16), (32, 32))]
+HARDWARE_LAUNCHES += [{"kernel": "transpose", "block": (32, 8)}, {"kernel": "transpose_padded", "block": (32, 8)}]
+
+
+def _hardware(eng, results) -> str:
+    """Registers as compiled, driver occupancy against the model, roofline points; one summary phrase."""
+    from datetime import date
+
+    from gpuviz.model.hardware import PresetError, builtin_presets, live_preset, occupancy
+    from gpuviz.model.hardware.roofline import kernel_point
+
+    attrs = eng.call_in_worker("gpuviz.engine.hardware:device_attributes", backend="gpu")
+    live = live_preset(attrs)
+    hw = {"gpu": live.name, "date": date.today().isoformat(), "attributes": attrs, "kernels": [], "roofline": []}
+    results["hardware"] = hw
+    preset = None
+    for p in builtin_presets():  # the preset of this GPU, if there is one: its figures against the driver's
+        model_word = next((w for w in p.name.lower().split() if any(c.isdigit() for c in w)), None)
+        if model_word and model_word in live.name.lower():  # "h100" in "nvidia h100 80gb hbm3"
+            preset = p
+            break
+    if preset is not None:
+        fields = ("sm_count", "max_threads_per_sm", "max_blocks_per_sm", "registers_per_sm", "registers_per_block",
+                  "shared_memory_per_sm", "shared_memory_per_block", "shared_memory_per_block_optin",
+                  "reserved_shared_memory_per_block")
+        diff = [f"{f} preset {getattr(preset, f)} driver {getattr(live, f)}" for f in fields
+                if getattr(preset, f) != getattr(live, f)]
+        hw["preset"] = {"name": preset.name, "differences": diff}
+        print(f"preset {preset.name} vs the driver: {'; '.join(diff) if diff else 'every figure agrees'}", flush=True)
+    agree = 0
+    rows = eng.call_in_worker("gpuviz.engine.hardware:kernel_resources", backend="gpu", launches=HARDWARE_LAUNCHES)
+    for row in rows:
+        try:
+            model = occupancy(live, row["threads"], row["registers_per_thread"], row["static_shared_memory"])
+            row["model_active_blocks"], row["model_limiters"] = model.active_blocks, list(model.limiters)
+        except (PresetError, ValueError) as e:
+            row["model_active_blocks"], row["model_error"] = None, str(e)
+        ok = row["model_active_blocks"] == row["driver_active_blocks"]
+        agree += ok
+        hw["kernels"].append(row)
+        print(f"{row['kernel']:16s} block {row['block'][0]}x{row['block'][1]}: {row['registers_per_thread']} registers"
+              f"/thread, {row['static_shared_memory']} B shared; resident blocks/SM driver "
+              f"{row['driver_active_blocks']} model {row['model_active_blocks']} "
+              f"{'agree' if ok else 'DISAGREE'} ({', '.join(row.get('model_limiters', []))})", flush=True)
+    for r in results["runs"]:
+        if r.get("gflops") and r["m"] == r["n"] == r["k"]:
+            point = kernel_point(r["kernel"], r["m"], tuple(r["block"][:2]))
+            hw["roofline"].append({"kernel": r["kernel"], "m": r["m"], "n": r["n"], "k": r["k"],
+                                   "block": list(r["block"][:2]), "gflops": r["gflops"],
+                                   "intensity": point.intensity, "compulsory_intensity": point.compulsory_intensity})
+    return f"occupancy model {agree}/{len(rows)} equal to the driver"
 
 
 SPEED_PLAN = [("dot", [1_000_000, 100_000_000]), ("matmul", [256, 1024, 4096]), ("layer", [64, 1024, 16384])]

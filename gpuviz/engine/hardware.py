@@ -58,3 +58,44 @@ def device_attributes() -> dict:
         except Exception:  # an attribute this driver or numba does not know: the model supplies a default
             pass
     return out
+
+
+def _driver_blocks(ctx, cufunc, threads: int, dynamic_smem: int) -> int:
+    got = ctx.get_active_blocks_per_multiprocessor(cufunc, threads, dynamic_smem)
+    # the cuda-python binding may hand back (error, value) where ctypes gives the value
+    return int(got[-1] if isinstance(got, tuple) else got)
+
+
+def kernel_resources(launches) -> list[dict]:
+    """Each built-in kernel as compiled for the current GPU: registers per thread, static shared memory,
+    and the driver's resident blocks per SM for its launch (GPU worker only).
+
+    ``launches`` is a list of ``{"kernel": name, "block": [x, y]}`` (``transpose`` and
+    ``transpose_padded`` included). Each kernel is compiled by launching it once on a small input.
+    """
+    import importlib
+
+    from numba import cuda
+
+    ctx = cuda.current_context()
+    out = []
+    for launch in launches:
+        name, block = launch["kernel"], tuple(launch["block"])
+        if name.startswith("transpose"):
+            kernel = importlib.import_module("gpuviz.kernels.transpose").make_kernel(block, name.endswith("padded"))
+            args = (np.zeros((block[0], block[0]), np.float32), np.zeros((block[0], block[0]), np.float32))
+            grid = (1, 1)
+        else:
+            kernel = importlib.import_module(f"gpuviz.kernels.{name}").make_kernel(block)
+            n = 2 * block[0]
+            args = tuple(np.zeros((n, n), np.float32) for _ in range(3))
+            grid = (2, 2)
+        kernel[grid, block](*(cuda.to_device(a) for a in args))
+        cuda.synchronize()
+        compiled = next(iter(kernel.overloads.values()))
+        threads = int(np.prod(block))
+        out.append({"kernel": name, "block": list(block), "threads": threads,
+                     "registers_per_thread": int(compiled.regs_per_thread),
+                     "static_shared_memory": int(compiled.shared_mem_per_block),
+                     "driver_active_blocks": _driver_blocks(ctx, compiled._codelibrary.get_cufunc(), threads, 0)})
+    return out
