@@ -68,13 +68,15 @@ def test_the_headline_comes_from_the_minimum_with_the_median_beside_it():
 
 
 def test_new_fields_round_trip_and_every_old_key_stays(tmp_path):
-    flagged = m("numpy", 3e-4, 1e-4, load=2.5, threads=1, noisy=speed.noisy_reason(3e-4, 1e-4, 2.5, 2))
+    flagged = m("numpy", 3e-4, 1e-4, load=2.5, threads=1, noisy=speed.noisy_reason(3e-4, 1e-4, 2.5, 2),
+                clock=speed.CLOCK_THREAD)
     r = BenchResults(MACHINE, [flagged, m("python", 0.05, 0.049)])
     entry = r.to_json()["results"][0]
     old_keys = {"op", "impl", "size", "median_s", "min_s", "max_s", "repeats", "compile_s", "skipped", "flops",
                 "max_rel_error", "gflops", "correct", "number", "estimate_s"}
     assert old_keys <= set(entry)
     assert entry["load"] == 2.5 and entry["threads"] == 1 and entry["noisy"].endswith(speed.NOISY_ADVICE)
+    assert entry["clock"] == "CPU time of its thread"
     back = BenchResults.load(r.save(tmp_path / "r.json"))
     assert back.measurements == r.measurements
     assert BenchResults.from_csv(r.to_csv(), MACHINE).measurements == r.measurements
@@ -90,7 +92,7 @@ def test_a_file_written_before_the_flag_is_flagged_from_its_spread(tmp_path):
     path.write_text(json.dumps(old))
     numpy, python = BenchResults.load(path).measurements
     assert numpy.noisy.startswith("median 89× the minimum") and numpy.spread == pytest.approx(8e-3 / 9e-5)
-    assert python.noisy is None and python.load is None and python.threads is None
+    assert python.noisy is None and python.load is None and python.threads is None and python.clock is None
 
 
 # -- interleaving (fake runners: no numba in this process) ------------------------------------------
@@ -204,8 +206,12 @@ def test_busy_cores_reads_the_machine_now():
 # -- a real sweep -------------------------------------------------------------------------------------
 
 
-def test_a_sweep_keeps_min_median_load_threads_and_the_flag(engine):
-    r = engine.bench("dot", [20_000], ["python", "numpy", "numba-parallel"], **QUICK)
+def test_a_sweep_keeps_min_median_load_threads_and_the_flag():
+    from gpuviz.engine import Engine
+
+    # its own worker: the session's shared one would have this op compiled before test_speed checks compile_s
+    with Engine() as engine:
+        r = engine.bench("dot", [20_000], ["python", "numpy", "numba-parallel"], **QUICK)
     python, numpy, parallel = r.measurements
     for x in (python, numpy, parallel):
         assert x.measured and x.min_s <= x.median_s
@@ -215,3 +221,16 @@ def test_a_sweep_keeps_min_median_load_threads_and_the_flag(engine):
     assert python.threads is None
     assert 1 <= parallel.threads <= r.machine.cores
     assert numpy.threads is None or 1 <= numpy.threads <= r.machine.cores
+    # code on one thread is timed by that thread's CPU time, which another program's load does not stretch
+    assert python.clock == (speed.CLOCK_THREAD if timing.thread_clock_usable() else speed.CLOCK_WALL)
+    assert parallel.clock == speed.CLOCK_WALL
+    assert numpy.clock == (speed.CLOCK_THREAD if numpy.threads == 1 and timing.thread_clock_usable()
+                           else speed.CLOCK_WALL)
+
+
+def test_only_code_on_one_thread_is_timed_by_its_thread_clock():
+    assert timing.single_threaded("python", None) and timing.single_threaded("numba-fastmath", 4)
+    assert timing.single_threaded("numpy", 1)
+    assert not timing.single_threaded("numpy", 2) and not timing.single_threaded("numpy", None)
+    for impl in ("numba-parallel", "simulator", "gpu-naive", "cublas"):
+        assert not timing.single_threaded(impl, 1)

@@ -40,6 +40,7 @@ from numba import cuda, njit, prange
 from ..kernels import dot as dot_kernels
 from ..model import speed
 from ..model.dense import digits_layer
+from . import timing as _timing
 from .timing import Prepared, ThreadLimits, busy_cores, interleave, load_average, max_load
 
 # -- machine ------------------------------------------------------------------------------------
@@ -289,30 +290,41 @@ class Runner:
     """One implementation ready to run on prepared inputs.
 
     ``call()`` runs it once and returns its result on the host (to check);
-    ``time(number)`` runs it ``number`` times and returns the seconds taken.
+    ``time(number)`` runs it ``number`` times and returns the seconds taken, by ``clock``
+    (the wall clock, or after :meth:`use_thread_clock` the CPU time of the calling thread).
     """
 
-    clock = "time.perf_counter"
+    clock = speed.CLOCK_WALL
 
     def __init__(self, fn, result=None):
         self._fn = fn
         self._result = result or (lambda r: r)
+        self._timer = time.perf_counter
+
+    def use_thread_clock(self) -> None:
+        """Time by the calling thread's CPU time: for code that runs on this thread alone.
+
+        Another program that takes the core away then makes no difference to the figure: the
+        thread's CPU clock stops while it waits. Code with helper threads must keep the wall clock.
+        """
+        self._timer = time.thread_time
+        self.clock = speed.CLOCK_THREAD
 
     def call(self):
         return self._result(self._fn())
 
     def time(self, number: int) -> float:
-        fn = self._fn
-        t0 = time.perf_counter()
+        fn, timer = self._fn, self._timer
+        t0 = timer()
         for _ in range(number):
             fn()
-        return time.perf_counter() - t0
+        return timer() - t0
 
 
 class CudaRunner(Runner):
     """Times with CUDA events around ``number`` launches: GPU time, the inputs already on the device."""
 
-    clock = "CUDA events"
+    clock = speed.CLOCK_CUDA
 
     def __init__(self, launch, fetch):
         self._cuda = cuda
@@ -354,7 +366,7 @@ class SimulatorRunner(Runner):
 class CupyRunner(Runner):
     """CuPy (cuBLAS underneath), timed with CUDA events; the inputs already on the device."""
 
-    clock = "CUDA events"
+    clock = speed.CLOCK_CUDA
 
     def __init__(self, cp, fn, fetch):
         self._cp, self._fn, self._fetch = cp, fn, fetch
@@ -605,7 +617,10 @@ def _one_size(op, size, impls, simulate, limit, results, seed, timing) -> list[s
             for impl in runnable:
                 try:
                     d = d or Data(op, size, seed)
-                    prepared.append(Prepared(impl, make_runner(impl, d), d))
+                    runner = make_runner(impl, d)
+                    if _timing.single_threaded(impl, limits.blas) and _timing.thread_clock_usable():
+                        runner.use_thread_clock()
+                    prepared.append(Prepared(impl, runner, d))
                 except Exception as exc:  # an implementation that fails is reported as such; the sweep goes on
                     text = " ".join(str(exc).split())[:200]
                     out[impl] = speed.Measurement.skip(op, impl, size, f"failed: {type(exc).__name__}: {text}")

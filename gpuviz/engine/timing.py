@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -112,6 +113,30 @@ class ThreadLimits:
         return None
 
 
+def thread_clock_usable() -> bool:
+    """Whether this system's per-thread CPU clock is fine enough to time sub-millisecond calls.
+
+    Linux and macOS read it to the nanosecond or microsecond; Windows advances it in ~16 ms ticks.
+    """
+    if sys.platform == "win32":
+        return False
+    try:
+        return time.get_clock_info("thread_time").resolution <= 1e-6
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def single_threaded(impl: str, blas_threads: int | None) -> bool:
+    """Whether ``impl`` computes on the calling thread alone (then its CPU time is its time on the CPU).
+
+    The Python loop and Numba's serial code always do; NumPy does when its BLAS is limited to one thread
+    (its elementwise code is single-threaded); Numba's parallel code, the simulator and the GPU never do.
+    """
+    if impl in ("python", "numba", "numba-fastmath"):
+        return True
+    return impl == "numpy" and blas_threads == 1
+
+
 def max_load(*loads) -> float | None:
     """The highest of the known load averages (None when none is known)."""
     known = [x for x in loads if x is not None]
@@ -169,7 +194,8 @@ class Prepared:
         _COMPILED.add((d.op, impl))
         return speed.Measurement(d.op, impl, d.size, median, fastest, float(max(times)), len(times), compile_s, None,
                                  speed.flops(d.op, d.size), self.error, self.number, load=load, threads=threads,
-                                 noisy=speed.noisy_reason(median, fastest, load, cores))
+                                 noisy=speed.noisy_reason(median, fastest, load, cores),
+                                 clock=getattr(self.runner, "clock", None))
 
 
 def interleave(prepared: list[Prepared], repeats: int = 3, min_time: float = 0.2, max_time: float = 2.0) -> None:
@@ -193,4 +219,5 @@ def interleave(prepared: list[Prepared], repeats: int = 3, min_time: float = 0.2
         turn += 1
 
 
-__all__ = ["Prepared", "ThreadLimits", "busy_cores", "interleave", "load_average", "max_load"]
+__all__ = ["Prepared", "ThreadLimits", "busy_cores", "interleave", "load_average", "max_load", "single_threaded",
+           "thread_clock_usable"]

@@ -101,6 +101,13 @@ NOISY_SPREAD = 1.5
 #: What a noisy flag tells the user to do.
 NOISY_ADVICE = "close other programs and measure again"
 
+#: How a measurement's times were taken (its ``clock``).
+CLOCK_WALL = "wall clock"
+#: The measuring thread's CPU time: for code on one thread, the time it had the CPU (other programs that take
+#: the core away do not count), so the figure holds under load.
+CLOCK_THREAD = "CPU time of its thread"
+CLOCK_CUDA = "CUDA events"
+
 
 class SpeedError(ValueError):
     """A bad op, size, implementation or results file; the message is one sentence."""
@@ -261,6 +268,10 @@ class Measurement:
         or the limit could not be set.
     noisy : str or None
         Why the figure cannot be trusted and what to do (see :func:`noisy_reason`); None when it can.
+    clock : str or None
+        How the times were taken: :data:`CLOCK_THREAD` for code on one thread (the Python loop, serial Numba,
+        NumPy with one BLAS thread), :data:`CLOCK_WALL` for threaded code and the simulator,
+        :data:`CLOCK_CUDA` on the GPU; None in files written before it was kept.
     """
 
     op: str
@@ -279,6 +290,7 @@ class Measurement:
     load: float | None = None
     threads: int | None = None
     noisy: str | None = None
+    clock: str | None = None
 
     @property
     def measured(self) -> bool:
@@ -339,6 +351,7 @@ class Measurement:
             kw.setdefault("max_rel_error", None)
             kw["load"] = None if kw.get("load") is None else float(kw["load"])
             kw["threads"] = None if kw.get("threads") is None else int(kw["threads"])
+            kw["clock"] = None if kw.get("clock") in (None, "") else str(kw["clock"])
             if "noisy" in data:
                 kw["noisy"] = None if data["noisy"] in (None, "") else str(data["noisy"])
             else:
@@ -438,7 +451,7 @@ class Machine:
 FORMAT = "gpuviz-bench"
 FORMAT_VERSION = 1
 CSV_COLUMNS = ("op", "impl", "size", "median_s", "min_s", "max_s", "repeats", "compile_s", "skipped", "flops",
-               "max_rel_error", "gflops", "number", "estimate_s", "load", "threads", "noisy")
+               "max_rel_error", "gflops", "number", "estimate_s", "load", "threads", "noisy", "clock")
 
 
 def _now() -> str:
@@ -670,8 +683,9 @@ def fmt_seconds(s: float | None) -> str:
     return f"{s * 1e9:.3g} ns"
 
 
-__all__ = ["COMPLEXITY", "DEFAULT_MAX_SECONDS", "DEFAULT_SIZES", "DOT_SWEEP", "GPU_IMPLS", "IMPLS", "IMPL_LABELS",
-           "JIT_IMPLS", "LAYER_SHAPE", "NOISY_ADVICE", "NOISY_SPREAD", "OPS", "OP_LABELS", "SIMULATOR_MAX_SIZE",
-           "SIZE_LABELS", "TOLERANCE", "BenchResults", "Machine", "Measurement", "Ratio", "SpeedError", "busy_limit",
-           "check_impls", "check_op", "check_sizes", "estimate_seconds", "flops", "fmt_seconds", "free_cores",
-           "impl_note", "max_size", "noisy_reason", "relative_error", "skip_reason"]
+__all__ = ["CLOCK_CUDA", "CLOCK_THREAD", "CLOCK_WALL", "COMPLEXITY", "DEFAULT_MAX_SECONDS", "DEFAULT_SIZES",
+           "DOT_SWEEP", "GPU_IMPLS", "IMPLS", "IMPL_LABELS", "JIT_IMPLS", "LAYER_SHAPE", "NOISY_ADVICE", "NOISY_SPREAD",
+           "OPS", "OP_LABELS", "SIMULATOR_MAX_SIZE", "SIZE_LABELS", "TOLERANCE", "BenchResults", "Machine",
+           "Measurement", "Ratio", "SpeedError", "busy_limit", "check_impls", "check_op", "check_sizes",
+           "estimate_seconds", "flops", "fmt_seconds", "free_cores", "impl_note", "max_size", "noisy_reason",
+           "relative_error", "skip_reason"]
