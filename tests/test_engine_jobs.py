@@ -197,3 +197,41 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return "zombie" not in state and "dead" not in state
+
+
+def test_a_killed_gpuviz_run_leaves_no_worker_and_prints_nothing(tmp_path):
+    # issue 18: after SIGKILL to the CLI, its simulator worker lived ~10 s and printed a double BrokenPipeError
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "gpuviz", "run", "--kernel", "naive", "--m", "128", "--n", "128", "--k", "64",
+         "--block", "16x16", "--backend", "simulator", "--yes"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while not _workers_of(cli.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _workers_of(cli.pid)
+        assert workers, "the run never started a worker"
+        time.sleep(0.5)  # the worker is simulating now
+        t0 = time.monotonic()
+        cli.send_signal(signal.SIGKILL)
+        _out, err = cli.communicate(timeout=10)  # its stderr is the worker's too: EOF once both are gone
+        gone_after = time.monotonic() - t0
+    finally:
+        cli.kill()
+    assert gone_after < 2.0
+    assert not [pid for pid in workers if _alive(pid)]
+    assert err == ""
+
+
+def _workers_of(parent: int) -> list[int]:
+    """The gpuviz worker processes whose parent is ``parent``."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent and b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
+            found.append(int(proc.name))
+    return found

@@ -11,11 +11,11 @@ import json
 import math
 import re
 import sys
-import threading
 import time
 from pathlib import Path
 
 from ..engine import BACKENDS, Engine, MatmulJob, RunResult
+from ..engine.jobs import Job
 from ..model.budget import Budget, plan_run
 from ..model.launch import Dim3, LaunchConfig, LaunchError, check_launch
 from ..model.matmul import KERNELS, MatmulProblem, launch_for
@@ -214,37 +214,22 @@ class ProgressLine:
 
 
 def call_cancellable(engine: Engine, call, name: str = "gpuviz-job"):
-    """``call()`` (a blocking engine call) in a helper thread, so that Ctrl-C in the main thread cancels it.
+    """``call()`` (a blocking engine call) as an engine :class:`~gpuviz.engine.jobs.Job`, so that Ctrl-C cancels it.
 
-    On Ctrl-C the engine is cancelled (repeatedly: the job may not have reached its worker yet) and
-    KeyboardInterrupt is raised again; an exception of ``call`` is raised in the main thread.
+    The main thread waits on the job; on Ctrl-C the job is cancelled (the engine's
+    cancel is repeated until it lands: the job may not have reached its worker yet),
+    its end awaited for up to 10 s, and KeyboardInterrupt raised again. An exception
+    of ``call`` is raised here.
     """
-    box: dict = {}
-    # An Event, not Thread.join: on Python < 3.13 a join interrupted by Ctrl-C
-    # can leave the thread marked as stopped while it still runs.
-    done = threading.Event()
-
-    def target():
-        try:
-            box["result"] = call()
-        except BaseException as e:  # handed to the main thread, which raises it
-            box["error"] = e
-        finally:
-            done.set()
-
-    threading.Thread(target=target, name=name, daemon=True).start()
+    job = Job(lambda _job: call(), engine.cancel, name=name).start()
     try:
-        while not done.wait(0.1):
+        while not job.wait(0.1):
             pass
     except KeyboardInterrupt:
-        deadline = time.monotonic() + 10
-        while not done.is_set() and time.monotonic() < deadline:
-            engine.cancel()
-            done.wait(0.05)
+        job.cancel()
+        job.wait(10)
         raise
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+    return job.get()
 
 
 def run_matmul_job(engine: Engine, job: MatmulJob, on_progress, confirmed: bool) -> RunResult:
