@@ -5,4 +5,4 @@ is pure NumPy, the engine (``gpuviz.engine``) runs numba in worker processes,
 and the Qt user interface (``gpuviz.ui``) is imported only by the GUI.
 """
 
-__version__ = "0.1.0"
+from .version import __version__ as __version__  # re-exported: gpuviz.__version__

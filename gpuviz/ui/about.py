@@ -13,8 +13,8 @@ from importlib import metadata
 from PyQt6.QtCore import Qt, qVersion
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
-from .. import __version__
 from ..engine import gpu_text
+from ..version import __version__
 
 #: Distributions the dialog lists, in order.
 PACKAGES = ("PyQt6", "pyqtgraph", "numpy", "numba", "numba-cuda")
