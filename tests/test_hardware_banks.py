@@ -12,7 +12,13 @@ import pytest
 from gpuviz.engine import MatmulJob
 from gpuviz.model import Dim3, MatmulProblem, derive_steps
 from gpuviz.model.coalescing import memory_totals
-from gpuviz.model.hardware.banks import LayoutError, array_layouts, bank_conflicts, global_sectors
+from gpuviz.model.hardware.banks import (
+    LayoutError,
+    array_layouts,
+    bank_conflicts,
+    global_sectors,
+    shipped_transpose_trace,
+)
 from gpuviz.model.trace import OP_BARRIER, SPACE_GLOBAL, SPACE_SHARED
 from gpuviz.model.vectorized import vectorized_trace
 
@@ -75,6 +81,13 @@ def test_transpose_pair_32_way_versus_none(transposes):
         assert rows["tile", "read"]["requests"] == 8 * 4  # 8 warps × 4 loop steps
         assert bc.lanes.tolist() == [32] * len(bc)
         assert as_dict(bc) == direct_count(tr, array_layouts(tr))
+
+
+def test_shipped_traces_equal_a_fresh_recording(transposes):
+    for padded in (False, True):
+        shipped = shipped_transpose_trace(padded)
+        assert shipped.same_events(transposes[padded]), shipped.first_difference(transposes[padded])
+        assert shipped.meta["arrays"] == transposes[padded].meta["arrays"]
 
 
 def test_a_request_in_detail(transposes):

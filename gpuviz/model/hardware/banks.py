@@ -25,6 +25,17 @@ BANK_BYTES = 4
 SECTOR_BYTES = 32
 
 
+#: The recorded transpose pair the app ships (``assets/gpus/traces/``), by ``padded``.
+SHIPPED_TRANSPOSE_TRACES = {False: "transpose-32.npz", True: "transpose-32-padded.npz"}
+
+
+def shipped_transpose_trace(padded: bool) -> Trace:
+    """The transpose kernel's trace recorded in the simulator (one 32×8 block on a 32×32 matrix)."""
+    from gpuviz.paths import asset_path
+
+    return Trace.load(asset_path("gpus", "traces", SHIPPED_TRANSPOSE_TRACES[bool(padded)]))
+
+
 class LayoutError(ValueError):
     """A trace array whose shape or element size is not known; one sentence."""
 
