@@ -8,7 +8,6 @@ settings choose what opens, never how it looks in an export.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from PyQt6.QtCore import QRect, Qt, QTimer, pyqtSignal
@@ -31,6 +30,7 @@ from ..model.scene import SceneError
 from . import theme as themes
 from .about import AboutDialog, backend_text
 from .export import export_panel, render_frames, render_widget  # render_widget: still importable from here
+from .jobs import JobAdapter
 from .panel import Panel
 from .settings import Settings
 
@@ -81,39 +81,6 @@ class MessageBar(QFrame):
     def dismiss(self) -> None:
         self.label.clear()
         self.hide()
-
-
-class _BackendLookup:
-    """``engine.gpu_info()`` in a daemon thread: it spawns a worker that imports numba (seconds)."""
-
-    # Engine.gpu_info is not safe to call from two threads at once (one call can close the
-    # worker the other is waiting on); windows sharing an engine take turns, and the second
-    # gets the engine's cached answer
-    _turn = threading.Lock()
-
-    def __init__(self, engine):
-        self.engine = engine
-        self.result: dict | None = None
-        self.done = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def started(self) -> bool:
-        return self._thread is not None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="gpuviz-backend-lookup", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            with self._turn:
-                self.result = self.engine.gpu_info()
-        except Exception as e:  # reported in the status bar, never raised into the GUI
-            self.result = {"gpu_available": False, "gpu_name": None, "error": f"{type(e).__name__}: {e}"}
-        finally:
-            self.done.set()
 
 
 def _default_panels(engine) -> list[Panel]:
@@ -178,10 +145,10 @@ class MainWindow(QMainWindow):
         self._export_dialog = None
         self._opened: dict = {}  # panel id → (scenario last opened in it, its params as the panel says)
         self.backend_info: dict | None = None
-        self._lookup = _BackendLookup(engine)
-        self._lookup_timer = QTimer(self)
-        self._lookup_timer.setInterval(50)
-        self._lookup_timer.timeout.connect(self._poll_backend)
+        # the backend lookup is an engine job (it starts a worker that imports numba: seconds)
+        self._lookup = JobAdapter(self)
+        self._lookup.finished.connect(self._on_backend_found)
+        self._lookup_job = None
 
         self.setWindowTitle(TITLE)
         self.setObjectName("gpuvizMainWindow")
@@ -584,15 +551,18 @@ class MainWindow(QMainWindow):
 
     def start_backend_lookup(self) -> None:
         """Ask the engine which backend computes, in a thread; the status bar says so when it knows."""
-        if not self._lookup.started and not self._closed:
-            self._lookup.start()
-            self._lookup_timer.start()
+        if self._lookup_job is None and not self._closed:
+            from ..engine.jobs import info_job
 
-    def _poll_backend(self) -> None:
-        if not self._lookup.done.is_set():
-            return
-        self._lookup_timer.stop()
-        self.backend_info = self._lookup.result or {}
+            self._lookup_job = info_job(self.engine)
+            self._lookup.start(self._lookup_job)
+
+    def _on_backend_found(self, job) -> None:
+        if job.state == "ok":
+            self.backend_info = job.result or {}
+        else:  # reported in the status bar, never raised into the GUI
+            error = f"{type(job.error).__name__}: {job.error}"
+            self.backend_info = {"gpu_available": False, "gpu_name": None, "error": error}
         self.backend_label.setText(backend_text(self.backend_info))
         if self._about is not None:
             self._about.set_backend(self.backend_info)
@@ -601,13 +571,12 @@ class MainWindow(QMainWindow):
     def wait_for_backend(self, timeout: float = 120.0) -> bool:
         """Keep the event loop turning until the backend is known (screenshots); False on timeout."""
         self.start_backend_lookup()
-        self._lookup.done.wait(timeout)
-        self._poll_backend()
+        self._lookup.wait(timeout)
         return self.backend_info is not None
 
     def finish_backend_lookup(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for a backend lookup in flight (none started: True at once)."""
-        return not self._lookup.started or self._lookup.done.wait(timeout)
+        return self._lookup_job is None or self._lookup_job.wait(timeout)
 
     def show_about(self) -> AboutDialog:
         if self._about is None:
@@ -682,7 +651,8 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             self.save_settings()
-            self._lookup_timer.stop()
+            # every job of the window is cancelled, none is waited for (the rule of ui.jobs.JobAdapter)
+            self._lookup.close()
             for panel in self.panels:
                 panel.shutdown()
             if self._about is not None:
@@ -690,13 +660,7 @@ class MainWindow(QMainWindow):
             if self._export_dialog is not None:
                 self._export_dialog.close()
             if self._owns_engine:
-                # Engine.close and a gpu_info call in flight race over the worker's pipe: let a
-                # lookup that is nearly done finish first
-                self.finish_backend_lookup(3.0)
-                try:
-                    self.engine.close()
-                except OSError:  # the pipe was closed under the lookup; its worker is gone either way
-                    pass
+                self.engine.close()  # stops its workers, a lookup's or a run's in flight among them
         super().closeEvent(event)
 
 

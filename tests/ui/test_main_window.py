@@ -189,7 +189,7 @@ def test_backend_lookup_does_not_block_the_gui_thread(make_main_window, qtbot, m
         release.wait(30)
         return {"gpu_available": True, "gpu_name": "Test GPU 9000"}
 
-    monkeypatch.setattr(window._lookup.engine, "gpu_info", slow_gpu_info)
+    monkeypatch.setattr(window.engine, "gpu_info", slow_gpu_info)
     window.show()
     qtbot.waitExposed(window)
     qtbot.wait(200)  # the event loop turns while the lookup waits

@@ -1,22 +1,25 @@
 """Run for real: the scene's product on the chosen backend, in the engine's worker, off the GUI thread.
 
-The engine's :meth:`~gpuviz.engine.Engine.run` blocks until the worker answers,
-so it runs in a Python thread; everything it reports reaches the widgets as
-queued Qt signals. Nothing here raises at the user: a refused launch, an over-budget
-run, a kernel that raises, a worker that dies and a cancel are each shown inline.
+The run is an engine job (:mod:`gpuviz.engine.jobs`) watched through the GUI's one
+job adapter (:class:`gpuviz.ui.jobs.JobAdapter`, whose docstring has the rule for a
+panel that closes while it runs). Nothing here raises at the user: a refused launch,
+an over-budget run, a kernel that raises, a worker that dies and a cancel are each
+shown inline.
 """
 
 from __future__ import annotations
 
-import threading
 import time
+from dataclasses import dataclass
 
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from ...model.budget import BudgetError, format_seconds, plan_run
+from ...model.budget import BudgetError, plan_run
 from ...model.launch import Dim3, LaunchError
 from ...model.matmul import ShapeError
+from ...model.text import format_duration
+from ..jobs import JobAdapter
 from ..style import apply_theme, font, mix, okabe, qcolor, subscribe
 from ..theme import Theme
 
@@ -26,27 +29,17 @@ CONFIRM_ABOVE_S = 10.0
 SIMULATOR_NAME = "CUDA simulator (CPU)"
 
 
-def _fmt_time(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
-
-
 def _job_text(job) -> str:
     b = Dim3.of(job.block)
     return f"{job.kernel} {job.m}×{job.n}×{job.k}, block {b.x}×{b.y}"
 
 
-class _Bridge(QObject):
-    """Signals the run thread emits; connected to the controller, so they arrive queued on the GUI thread."""
+@dataclass(frozen=True)
+class _AskFirst:
+    """The run job's answer when the simulation is estimated over :data:`CONFIRM_ABOVE_S`: nothing ran."""
 
-    backend = pyqtSignal(str, str)  # "gpu"/"simulator", the device's name
-    progress = pyqtSignal(int, int)
-    confirm = pyqtSignal(float, object)  # estimated seconds, the job
-    done = pyqtSignal(object)  # RunResult
-    failed = pyqtSignal(str)  # refused before it started
+    seconds: float
+    job: object
 
 
 class RunController(QWidget):
@@ -68,8 +61,9 @@ class RunController(QWidget):
     -----
     A simulation estimated (:func:`gpuviz.model.budget.plan_run`) over
     :data:`CONFIRM_ABOVE_S` shows the estimate and asks (Run anyway / Cancel)
-    before it starts. Call :meth:`shutdown` before the application quits: it
-    cancels a running job and waits for its thread, so no worker is left.
+    before it starts. Call :meth:`shutdown` when the panel closes: it cancels a
+    running job without waiting for it (the rule of :class:`~gpuviz.ui.jobs.JobAdapter`)
+    and closes the engine if this controller created it, so no worker is left.
     """
 
     status_changed = pyqtSignal(str)
@@ -83,11 +77,9 @@ class RunController(QWidget):
 
         self.scene = scene
         self.kernel_path = kernel_path
-        self._engine_box = [engine]  # shared with the destroyed() handler, which must not hold self
+        self._engine = engine
         self._own_engine = engine is None
         self._theme = theme or LIGHT
-        self._thread: threading.Thread | None = None
-        self._cancel = threading.Event()
         self._result = None
         self._outcome = ""  # "ok", "wrong", "error", "died", "cancelled", "refused", "declined"
         self._backend = ("", "")
@@ -95,16 +87,10 @@ class RunController(QWidget):
         self._pending_job = None
         self._refusal = ""
 
-        self._bridge = _Bridge()
-        self._bridge.backend.connect(self._on_backend)
-        self._bridge.progress.connect(self._on_progress)
-        self._bridge.confirm.connect(self._on_confirm)
-        self._bridge.done.connect(self._on_done)
-        self._bridge.failed.connect(self._on_failed)
-        # cancels requested before the worker has a job to cancel are repeated until the thread ends
-        self._cancel_timer = QTimer(self)
-        self._cancel_timer.setInterval(100)
-        self._cancel_timer.timeout.connect(self._repeat_cancel)
+        self.jobs = JobAdapter(self)
+        self.jobs.partial.connect(self._on_partial)
+        self.jobs.progress.connect(self._on_progress)
+        self.jobs.finished.connect(self._on_job_finished)
 
         self.run_button = QPushButton("▶ Run for real")
         self.run_button.setToolTip("Compute this product on the chosen backend (auto: the GPU if one is found, else "
@@ -154,9 +140,6 @@ class RunController(QWidget):
         lay.addWidget(self.result_label)
         lay.addStretch(1)
 
-        cancel, box = self._cancel, self._engine_box
-        # a controller closed without shutdown() still stops its job (it cannot wait for it then)
-        self.destroyed.connect(lambda *_: (cancel.set(), box[0] is not None and box[0].cancel()))
         subscribe(self, scene, "_scene_changed")
         self.set_theme(self._theme)
         self._show_idle()
@@ -166,19 +149,16 @@ class RunController(QWidget):
     @property
     def engine(self):
         """The engine runs go to (created on first use when none was given)."""
-        if self._engine_box[0] is None:
+        if self._engine is None:
             from ...engine import Engine
 
-            self._engine_box[0] = Engine()
-        return self._engine_box[0]
-
-    @property
-    def _engine(self):
-        return self._engine_box[0]
+            self._engine = Engine()
+        return self._engine
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """A run is going (until its outcome has been shown)."""
+        return self.jobs.running
 
     @property
     def result(self):
@@ -218,26 +198,23 @@ class RunController(QWidget):
             return
         if not self.running:
             return
-        self._cancel.set()
-        self._repeat_cancel()
-        self._cancel_timer.start()
+        self.jobs.cancel()
         self.cancel_button.setEnabled(False)
         self._set_status("cancelling…")
 
-    def shutdown(self, timeout: float = 10.0) -> None:
-        """Cancel any run, wait for its thread, and close the engine if this controller created it."""
-        self._cancel.set()
-        thread = self._thread
-        if thread is not None and thread.is_alive():
-            deadline = time.monotonic() + timeout
-            while thread.is_alive() and time.monotonic() < deadline:
-                if self._engine is not None:
-                    self._engine.cancel()
-                thread.join(0.05)
-        self._cancel_timer.stop()
+    def shutdown(self) -> None:
+        """Cancel any run without waiting for it, and close the engine if this controller created it.
+
+        The run's outcome is not shown any more. Returns within a moment: closing the
+        engine stops its workers (the run's among them) at once.
+        """
+        was_running = self.running
+        self.jobs.close()
+        if was_running:
+            self._finish_run()
         if self._own_engine and self._engine is not None:
             self._engine.close()
-            self._engine_box[0] = None
+            self._engine = None
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
@@ -256,7 +233,6 @@ class RunController(QWidget):
                          kernel_path=self.kernel_path)
 
     def _start(self, job, confirmed: bool) -> None:
-        self._cancel.clear()
         self._result = None
         self._outcome = ""
         self._backend = ("", "")
@@ -268,10 +244,7 @@ class RunController(QWidget):
         self.progress.setFormat("starting…")
         self.result_label.setText("")
         self._set_status(f"starting {_job_text(job)}: finding the backend…")
-        engine, bridge, cancel = self.engine, self._bridge, self._cancel
-        self._thread = threading.Thread(target=_run_job, args=(engine, job, confirmed, bridge, cancel),
-                                        name="gpuviz-run", daemon=True)
-        self._thread.start()
+        self.jobs.start(_run_job(self.engine, job, confirmed))
 
     def _run_anyway(self) -> None:
         self.run(confirmed=True)
@@ -284,14 +257,27 @@ class RunController(QWidget):
         self._set_status("not run: the simulation was declined")
         self.finished.emit(None)
 
-    def _repeat_cancel(self) -> None:
-        if not self.running:
-            self._cancel_timer.stop()
-            return
-        if self._engine is not None:
-            self._engine.cancel()
+    # -- what the job reports ------------------------------------------------------------------------
 
-    # -- what the thread reports ------------------------------------------------------------------------
+    def _on_partial(self, piece) -> None:
+        kind, *args = piece
+        if kind == "backend":
+            self._on_backend(*args)
+
+    def _on_job_finished(self, job) -> None:
+        from ...engine import BackendError, RunResult
+
+        answer, error = job.result, job.error
+        if job.state == "ok" and isinstance(answer, _AskFirst):
+            self._on_confirm(answer.seconds, answer.job)
+        elif job.state == "ok":
+            self._on_done(answer)
+        elif isinstance(error, (LaunchError, ShapeError, BudgetError, BackendError)):
+            self._on_failed(str(error))
+        elif job.state == "cancelled":
+            self._on_done(RunResult("cancelled", str(error) or "cancelled", self._job, self._backend[0] or None))
+        else:  # anything else is still a message, not a traceback dialog
+            self._on_failed(f"unexpected {type(error).__name__}: {error}")
 
     def _on_backend(self, backend: str, name: str) -> None:
         self._backend = (backend, name)
@@ -303,9 +289,10 @@ class RunController(QWidget):
             self.progress.setFormat("starting the simulator…")
             self._set_status("running on the CUDA simulator… starting the worker")
 
-    def _on_progress(self, done: int, total: int) -> None:
-        if self._cancel.is_set() or not self.running:
+    def _on_progress(self, report) -> None:
+        if self.jobs.cancelling or not self.running:
             return
+        done, total = int(report.done), int(report.total)
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
         self.progress.setFormat(f"{done:,}/{total:,} blocks")
@@ -313,16 +300,16 @@ class RunController(QWidget):
         self._set_status(f"running on {where}… {done:,}/{total:,} blocks")
 
     def _on_confirm(self, seconds: float, job) -> None:
-        self._finish_thread()
+        self._finish_run()
         self._pending_job = job
         self.confirm_label.setText(
-            f"The CUDA simulator would take about <b>{format_seconds(seconds)}</b> for {_job_text(job)}: it runs "
+            f"The CUDA simulator would take about <b>{format_duration(seconds)}</b> for {_job_text(job)}: it runs "
             "every GPU thread one after another on the CPU. Run it anyway?")
         self.confirm_frame.show()
-        self._set_status(f"waiting: the simulation would take about {format_seconds(seconds)}")
+        self._set_status(f"waiting: the simulation would take about {format_duration(seconds)}")
 
     def _on_done(self, result) -> None:
-        self._finish_thread()
+        self._finish_run()
         self._result = result
         self._outcome = result.status
         if result.status in ("ok", "wrong"):
@@ -338,19 +325,14 @@ class RunController(QWidget):
 
     def _on_failed(self, message: str) -> None:
         message = " ".join(message.split())
-        self._finish_thread()
+        self._finish_run()
         self._outcome = "refused"
         self._refusal = message
         self._render_result()
         self._set_status("not run: " + message)
         self.finished.emit(None)
 
-    def _finish_thread(self) -> None:
-        thread = self._thread
-        if thread is not None:
-            thread.join(1.0)  # it has emitted its last signal and is returning
-        self._thread = None
-        self._cancel_timer.stop()
+    def _finish_run(self) -> None:
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.progress.setRange(0, 1)
@@ -407,10 +389,10 @@ class RunController(QWidget):
                     f'<span style="color:{bad.name()}"><b>✘ Wrong</b></span>')
             if r.backend == "simulator":
                 where = SIMULATOR_NAME
-                timing = f"CPU simulation time (not GPU speed): <b>{_fmt_time(r.seconds)}</b>"
+                timing = f"CPU simulation time (not GPU speed): <b>{format_duration(r.seconds)}</b>"
             else:
                 where = f"GPU: {_html(r.gpu_name or 'unknown')}"
-                timing = f"GPU kernel time: <b>{_fmt_time(r.seconds)}</b> ({_html(r.timing)})"
+                timing = f"GPU kernel time: <b>{format_duration(r.seconds)}</b> ({_html(r.timing)})"
             verdict = "C matches NumPy's A·B" if r.status == "ok" else "C does NOT match NumPy's A·B"
             self.result_label.setText(
                 f"{mark} — {what}: {verdict}<br>"
@@ -428,32 +410,28 @@ def _html(text: str) -> str:
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _run_job(engine, job, confirmed: bool, bridge: _Bridge, cancel: threading.Event) -> None:
-    """The run thread: resolve the backend, ask before a long simulation, run, report. Never raises."""
-    from ...engine import BackendError, RunResult
+def _run_job(engine, job, confirmed: bool):
+    """The run as an engine job: find the backend, ask before a long simulation, run.
 
-    try:
+    It reports the backend as the partial ``("backend", "gpu" or "simulator", the
+    device's name)`` and answers with a :class:`~gpuviz.engine.RunResult`, or with
+    :class:`_AskFirst` when the simulation needs a confirmation; a refusal is raised.
+    """
+    from ...engine import RunResult
+    from ...engine.jobs import Job
+
+    def call(me):
         backend = engine.resolve_backend(job.backend)
         name = SIMULATOR_NAME
         if backend == "gpu":
             name = engine.gpu_info().get("gpu_name") or "GPU"
-        bridge.backend.emit(backend, name)
+        me.partial(("backend", backend, name))
         if backend == "simulator" and not confirmed:
             seconds = plan_run(job.kernel, job.problem, job.block, simulator=True, trace=False).simulator_seconds
             if seconds > CONFIRM_ABOVE_S:
-                bridge.confirm.emit(seconds, job)
-                return
-        if cancel.is_set():
-            bridge.done.emit(RunResult("cancelled", "cancelled before it started", job, backend))
-            return
+                return _AskFirst(seconds, job)
+        if me.cancel_requested:
+            return RunResult("cancelled", "cancelled before it started", job, backend)
+        return engine.run(job, me.progress, confirmed=confirmed)
 
-        def on_progress(p):
-            if cancel.is_set():
-                engine.cancel()
-            bridge.progress.emit(int(p.done), int(p.total))
-
-        bridge.done.emit(engine.run(job, on_progress, confirmed=confirmed))
-    except (LaunchError, ShapeError, BudgetError, BackendError) as e:
-        bridge.failed.emit(str(e))
-    except Exception as e:  # anything else is still a message, not a traceback dialog
-        bridge.failed.emit(f"unexpected {type(e).__name__}: {e}")
+    return Job(call, engine.cancel, name="gpuviz-run")
