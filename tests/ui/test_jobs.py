@@ -210,3 +210,25 @@ def test_every_kind_of_engine_job_is_made_by_one_factory(kind):
     assert made.start().wait(5) and made.state == "ok"
     assert made.result == {"run": "ran", "bench": "benched", "info": {"gpu_available": False}}[kind]
     assert seen == {"run": [Progress(1, 1)], "bench": ["m"], "info": []}[kind]
+
+
+def test_a_speed_panel_on_its_own_looks_for_the_gpu_through_the_adapter(qtbot):
+    from gpuviz.ui.speed.panel import SpeedPanel
+    from gpuviz.ui.speed.style import GPU_IMPLS
+
+    class NoGpu:
+        def gpu_info(self):
+            return {"gpu_available": False, "gpu_name": None}
+
+        def cancel(self):
+            pass
+
+        def close(self):
+            pass
+
+    panel = SpeedPanel(engine=NoGpu())
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: not panel._lookup.running, timeout=5000)
+    assert not any(panel.impl_boxes[impl].isEnabled() for impl in GPU_IMPLS)
+    panel.shutdown()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from ...model import scenario as scenarios
 from ...model import speed
 from ...model.scenario import ScenarioError, check_speed_request, speed_results_path
 from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
+from ..jobs import JobAdapter
 from ..panel import Panel
 from ..style import FieldMessage, apply_theme, font, hex_colour, mix
 from ..theme import LIGHT, Theme
@@ -229,11 +229,10 @@ class SpeedPanel(Panel):
         self._scenario_title = DEMO_TITLE
         self._gpu: bool | None = None
         self._gpu_name: str | None = None
-        self._lookup: threading.Thread | None = None
-        self._lookup_result: dict | None = None
-        self._lookup_timer = QTimer(self)
-        self._lookup_timer.setInterval(200)
-        self._lookup_timer.timeout.connect(self._poll_gpu)
+        # a panel on its own (no window to tell it) asks the engine for a GPU: an engine job, like a run
+        self._lookup = JobAdapter(self)
+        self._lookup.finished.connect(self._on_gpu_lookup)
+        self._lookup_started = False
         self._temp_dir: tempfile.TemporaryDirectory | None = None
         self._status = ""
         # measurements streamed in are drawn together, a few times a second (and always once at the end)
@@ -613,23 +612,15 @@ class SpeedPanel(Panel):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         # only a panel given the app's engine asks (an export's copy has none and must not spawn workers)
-        if self._engine_given and self._gpu is None and self._lookup is None:
-            self._lookup = threading.Thread(target=self._lookup_gpu, args=(self.runner.engine,), daemon=True,
-                                            name="gpuviz-speed-gpu-lookup")
-            self._lookup.start()
-            self._lookup_timer.start()
+        if self._engine_given and self._gpu is None and not self._lookup_started:
+            from ...engine.jobs import info_job
 
-    def _lookup_gpu(self, engine) -> None:
-        try:
-            self._lookup_result = engine.gpu_info()
-        except Exception as e:  # the boxes stay enabled; a run reports "no GPU" as a skip reason
-            self._lookup_result = {"gpu_available": None, "error": str(e)}
+            self._lookup_started = True
+            self._lookup.start(info_job(self.runner.engine))
 
-    def _poll_gpu(self) -> None:
-        if self._lookup is None or self._lookup.is_alive():
-            return
-        self._lookup_timer.stop()
-        info = self._lookup_result or {}
+    def _on_gpu_lookup(self, job) -> None:
+        # a lookup that failed leaves the boxes enabled; a run reports "no GPU" as a skip reason
+        info = (job.result if job.state == "ok" else None) or {}
         if info.get("gpu_available") is not None and self._gpu is None:
             self.set_gpu_info(info)
 
@@ -1008,7 +999,7 @@ class SpeedPanel(Panel):
         return [scenarios.Scenario("speed", DEMO_TITLE, dict(DEMO_PARAMS))]
 
     def shutdown(self) -> None:
-        self._lookup_timer.stop()
+        self._lookup.close()
         self._live_timer.stop()
         self._paint_timer.stop()
         self.runner.shutdown()
