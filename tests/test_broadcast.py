@@ -319,7 +319,7 @@ QUIZ_FILE = {"schema": 1, "panel": "broadcast", "title": "Q", "params": {"shapes
 
 def test_broadcast_scenarios_are_checked():
     s = parse_scenario(QUIZ_FILE)
-    assert s.quiz == {"question": "works?", "answer": "fails", "letter": "B"} and s.params == QUIZ_FILE["params"]
+    assert s.quiz == {"question": "works?", "answer": "fails", "letter": "B"} and s.params == BroadcastParams.from_dict(QUIZ_FILE["params"])
     for change, needle in [
         ({"quiz": {"question": "?", "answer": "works"}}, "contradicts NumPy's rule"),
         ({"quiz": {"question": "?", "answer": "maybe"}}, "must be"),
@@ -344,21 +344,21 @@ def test_shipped_broadcast_presets():
     quiz = [p for p in presets if p.quiz]
     assert [p.quiz["letter"] for p in quiz] == list("ABCDEFG")
     for p in quiz:
-        params = BroadcastParams.from_dict(p.params)
+        params = p.params
         letter = p.quiz["letter"]
         assert params.shapes == QUIZ[letter]
         assert p.quiz["answer"] == ("works" if QUIZ_ANSWERS[letter] else "fails")
         # the answer stays in [quiz]: the question, title and description do not give it away
         for text in (p.title, p.description, p.quiz["question"]):
             assert not any(word in text.lower() for word in ("success", "failure", "incompatible")), text
-    slide = BroadcastParams.from_dict(by_name["17-slide-4x3"].params)
+    slide = by_name["17-slide-4x3"].params
     assert slide.shapes == ((4, 3), (1, 3))
     np.testing.assert_array_equal(broadcast_values(*slide.arrays())[1][-1], [110, 211, 312])
     assert "4 copies" in by_name["17-slide-4x3"].description
-    assert BroadcastParams.from_dict(by_name["18-bias-add"].params).shapes == ((4, 10), (1, 10))
-    assert BroadcastParams.from_dict(by_name["19-wx-plus-b"].params).shapes == ((4, 1), (4, 1))
+    assert by_name["18-bias-add"].params.shapes == ((4, 10), (1, 10))
+    assert by_name["19-wx-plus-b"].params.shapes == ((4, 1), (4, 1))
     pitfall = by_name["20-pitfall-m1"]
-    assert BroadcastParams.from_dict(pitfall.params).shapes == ((4, 10), (4, 1))
+    assert pitfall.params.shapes == ((4, 10), (4, 1))
     assert "not always the shape you meant" in pitfall.description
     assert explain((4, 10), (4, 1)).ok  # it does broadcast: that is the pitfall
     # the matmul panel's list is unchanged by the broadcast presets
@@ -374,4 +374,4 @@ def test_a_broadcast_scenario_round_trips_through_a_file(tmp_path):
     # BroadcastParams are written as their table
     typed = Scenario("broadcast", "T", BroadcastParams(((4, 3), (1, 3)), "slide"))
     again = load_scenario(save_scenario(typed, tmp_path / "t.toml"))
-    assert BroadcastParams.from_dict(again.params) == typed.params and again.quiz == {}
+    assert again.params == typed.params and again.quiz == {}

@@ -82,7 +82,7 @@ def test_options_override_the_preset_and_drop_what_no_longer_describes_it():
 
 def test_broadcast_shapes_build_the_scene_and_show_up_as_svg_text(qtbot, tmp_path, capsys):
     s = scenario_of("broadcast", "(4,3)", "5")
-    assert s.params["shapes"] == ["(4, 3)", "(5,)"] and s.title == "(4, 3) + (5,)"
+    assert s.params.shapes == ((4, 3), (5,)) and s.title == "(4, 3) + (5,)"
     code, _, err = run(capsys, "broadcast", "(5,3,2)", "(5,2)", "--step", "3", *SMALL, "--out", tmp_path / "b.svg")
     assert code == 0, err
     text = svg_text(tmp_path / "b.svg")
@@ -93,9 +93,9 @@ def test_broadcast_shapes_build_the_scene_and_show_up_as_svg_text(qtbot, tmp_pat
 def test_grad_options_build_the_scene(qtbot, tmp_path, capsys):
     s = scenario_of("grad", "--layer", "digits", "--view", "batch", "--batch", "8", "--alpha", "0.25",
                     "--loss", "mse", "--seed", "2")
-    assert s.params == GradParams("digits", 0.25, 8, 2, "mse").to_dict()
+    assert s.params == GradParams("digits", 0.25, 8, 2, "mse")
     assert s.view["view"] == "batch"
-    assert scenario_of("grad", "--layer", "digits", "--train", "20", "--view", "train").params["steps"] == 20
+    assert scenario_of("grad", "--layer", "digits", "--train", "20", "--view", "train").params.steps == 20
     code, _, err = run(capsys, "grad", "--layer", "digits", "--view", "batch", "--batch", "8", "--step", "3",
                        "--out", tmp_path / "g.svg", *SMALL)
     assert code == 0, err

@@ -278,21 +278,21 @@ def test_grad_presets_load_and_their_numbers_are_true(digits):
     presets = _grad_presets()
     assert len(presets) >= 4
     for s in presets.values():
-        GradParams.from_dict(s.params)
+        assert isinstance(s.params, GradParams)  # scenarios carry typed params
         assert s.description and s.title
     toy = presets["30-grad-toy-3x7"]
-    layer, x, y = toy_layer(toy.params["seed"])
+    layer, x, y = toy_layer(toy.params.seed)
     g = layer.backward(x, y)
     i, j = toy.view["selected"]
     assert np.array_equal(layer.forward(x).z, [-2, 2, 1]) and y == 0
     assert f"{g.dz[0, i]:.3f}" == "0.721" and x[j] == 1 and f"{g.dW[i, j]:.3f}" == "0.721"
     assert "0.721" in toy.key_steps[0].caption
 
-    p = GradParams.from_dict(presets["33-grad-train-templates"].params)
+    p = presets["33-grad-train-templates"].params
     t = Trainer(digits_layer(p.seed, p.loss), digits, p.learning_rate, p.batch, p.seed)
     assert t.run(presets["33-grad-train-templates"].view["train_steps"])[-1].test_acc > 0.9
 
-    p = GradParams.from_dict(presets["34-grad-alpha-too-large"].params)
+    p = presets["34-grad-alpha-too-large"].params
     t = Trainer(digits_layer(p.seed, p.loss), digits, p.learning_rate, p.batch, p.seed)
     last = t.run(presets["34-grad-alpha-too-large"].view["train_steps"])[-1]
     assert last.diverged and last.step == 2
@@ -322,4 +322,4 @@ def test_a_grad_scenario_round_trips(tmp_path):
     path = save_scenario(s, tmp_path / "g.toml")
     again = load_scenario(path)
     assert again.params == s.params and again.view == s.view
-    assert GradParams.from_dict(again.params) == GradParams("digits", 0.25, 32, 0, "mse", 0)
+    assert again.params == GradParams("digits", 0.25, 32, 0, "mse", 0)

@@ -104,7 +104,7 @@ def test_a_folder_with_bad_files_loads_the_good_ones_and_reports_each_bad_one():
     bad = sorted(p.name for p in DATA.glob("bad-*.toml"))
     assert len(errors) == len(bad) and all(name in err for name, err in zip(bad, errors))
     broadcast = scenarios[1]
-    assert broadcast.panel == "broadcast" and broadcast.params == {"left": [5, 3, 2], "right": [3, 2]}
+    assert broadcast.panel == "broadcast" and broadcast.params.shapes == ((5, 3, 2), (3, 2))  # typed
     assert [s.name for s in load_presets("matmul", folder=DATA)[0]] == ["00-good"]
     assert load_presets(folder=DATA / "absent") == ([], [])
 

@@ -199,8 +199,7 @@ def _broadcast_scenario(args, base):
         raise UsageError(str(e)) from None
     base = base or _first_preset("broadcast")
     values = None
-    for kind in ((base.params.get("values") if base is not None and isinstance(base.params, dict) else None),
-                 "arange"):
+    for kind in ((base.params.values if base is not None else None), "arange"):
         if kind is None:
             continue
         try:
@@ -210,8 +209,7 @@ def _broadcast_scenario(args, base):
         values = kind
         break
     params = bc.BroadcastParams(tuple(ex.shapes), values).to_dict()
-    if base is not None and isinstance(base.params, dict) and \
-            bc.BroadcastParams.from_dict(base.params).shapes == tuple(ex.shapes):
+    if base is not None and base.params.shapes == tuple(ex.shapes):
         return base
     title = " + ".join(bc.format_shape(s) for s in ex.shapes)
     return _checked(Scenario("broadcast", title, params), [{}])
@@ -222,8 +220,7 @@ def _grad_scenario(args, base):
     from ..model.scenario import Scenario
 
     base = base or _first_preset("grad")
-    raw = base.params if base is not None else {"layer": "toy"}
-    p = dict(raw.to_dict() if hasattr(raw, "to_dict") else raw)
+    p = base.params.to_dict() if base is not None else {"layer": "toy"}
     view = dict(base.view) if base is not None else {"view": "layer"}
     layer = args.layer or p.get("layer", "digits")
     if args.train is not None and layer != "digits":
@@ -248,8 +245,7 @@ def _grad_scenario(args, base):
     if args.view is not None:
         view["view"] = args.view
     params = dense.GradParams.from_dict(p)
-    if base is not None and params == dense.GradParams.from_dict(dict(raw.to_dict() if hasattr(raw, "to_dict")
-                                                                     else raw)) and view == base.view:
+    if base is not None and params == base.params and view == base.view:
         return base
     what = "the 3×7 toy layer" if layer == "toy" else "the 10×784 digits layer"
     if view.get("view") == "train":
@@ -263,7 +259,7 @@ def _grad_scenario(args, base):
 
 def _speed_scenario(args, base):
     """The speed panel drawing the measurements in ``--results`` (checked here so a bad file is one line)."""
-    from ..model.scenario import MAX_SPEED_SIZES, Scenario
+    from ..model.scenario import MAX_SPEED_SIZES, Scenario, ScenarioError
     from ..model.speed import BenchResults
 
     path = Path(args.results).expanduser().resolve()
@@ -278,7 +274,10 @@ def _speed_scenario(args, base):
     op = ops[0]
     params = {"op": op, "sizes": results.sizes(op)[:MAX_SPEED_SIZES], "impls": results.impls(op)}
     title = f"Speed of {', '.join(ops)}, measured on {results.machine.label()}"
-    return Scenario("speed", title, params, view={**(base.view if base is not None else {}), "results": str(path)})
+    try:
+        return Scenario("speed", title, params, view={**(base.view if base is not None else {}), "results": str(path)})
+    except ScenarioError as e:  # the file's sweep is one the panel refuses (typed params are checked when made)
+        raise UsageError(f"--results {args.results}: {e}") from None
 
 
 def _export_scenario(args, panel: str):

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .panel import ParamsError
+
 #: The lecture's quiz: which of these work? (answers in :data:`QUIZ_ANSWERS`)
 QUIZ = {
     "A": ((5, 3, 2), (3, 2)),
@@ -41,7 +43,7 @@ VALUE_KINDS = ("arange", "random", "slide", "bias-add", "wx-plus-b", "pitfall")
 MAX_VALUE_ELEMENTS = 4_000_000
 
 
-class ShapeParseError(ValueError):
+class ShapeParseError(ParamsError):
     """A shape that cannot be read; the message names the offending text.
 
     Parameters
@@ -54,7 +56,7 @@ class ShapeParseError(ValueError):
 
     def __init__(self, text, message: str):
         self.text = text
-        super().__init__(message)
+        super().__init__(message, "shapes")
 
 
 def format_shape(shape) -> str:
@@ -559,26 +561,26 @@ class BroadcastParams:
 
         Raises
         ------
-        ValueError
+        ParamsError
             Naming the key and what is wrong (a :class:`ShapeParseError` for a shape).
         """
         unknown = [k for k in params if k not in PARAM_KEYS]
         if unknown:
-            raise ValueError(f"unknown key {unknown[0]!r} in [params] (known keys: {', '.join(PARAM_KEYS)})")
+            raise ParamsError(f"unknown key {unknown[0]!r} in [params] (known keys: {', '.join(PARAM_KEYS)})")
         if "shapes" in params:
             if "left" in params or "right" in params:
-                raise ValueError("[params] gives shapes and left/right: give one or the other")
+                raise ParamsError("[params] gives shapes and left/right: give one or the other")
             raw = params["shapes"]
             if not isinstance(raw, (list, tuple)) or not raw:
-                raise ValueError(f"[params] shapes must be a non-empty array of shapes, got {raw!r}")
+                raise ParamsError(f"[params] shapes must be a non-empty array of shapes, got {raw!r}")
         elif "left" in params and "right" in params:
             raw = [params["left"], params["right"]]
         else:
-            raise ValueError("missing key 'shapes' in [params] (or both 'left' and 'right')")
+            raise ParamsError("missing key 'shapes' in [params] (or both 'left' and 'right')")
         shapes = []
         for i, item in enumerate(raw, 1):
             if not isinstance(item, (str, list, tuple)):
-                raise ValueError(f"[params] shape #{i} must be text such as \"(5, 3, 2)\" or an array of whole "
+                raise ParamsError(f"[params] shape #{i} must be text such as \"(5, 3, 2)\" or an array of whole "
                                  f"numbers, got {item!r}")
             try:
                 shapes.append(parse_shape(item))
@@ -587,14 +589,14 @@ class BroadcastParams:
         values = params.get("values")
         if values is not None:
             if not isinstance(values, str):
-                raise ValueError(f"[params] values must be a string, one of {', '.join(VALUE_KINDS)}")
+                raise ParamsError(f"[params] values must be a string, one of {', '.join(VALUE_KINDS)}")
             try:
                 check_values(shapes, values)
             except ValueError as e:
-                raise ValueError(f"[params] {e}") from None
+                raise ParamsError(f"[params] {e}") from None
         seed = params.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"[params] seed must be a whole number, got {seed!r}")
+            raise ParamsError(f"[params] seed must be a whole number, got {seed!r}")
         return cls(tuple(shapes), values, seed)
 
     def to_dict(self) -> dict:

@@ -6,9 +6,13 @@ the stretched copies and the sum come from :mod:`gpuviz.model.broadcast`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ...model import broadcast as bc
+from . import broadcast as bc
+from .events import Observable
+from .panel import ParamsError
 
 
 def random_shapes(seed: int, operands: int = 2) -> tuple[tuple[int, ...], ...]:
@@ -31,7 +35,7 @@ def random_shapes(seed: int, operands: int = 2) -> tuple[tuple[int, ...], ...]:
     return tuple(shapes[i] for i in order)
 
 
-class BroadcastState:
+class BroadcastState(Observable):
     """Shapes, optional values, their explanation and the step on screen; listeners hear each change.
 
     Parameters
@@ -52,32 +56,18 @@ class BroadcastState:
     """
 
     def __init__(self, shapes=((4, 3), (1, 3)), values=None, show_values: bool = True, seed: int = 0):
-        self._listeners: list = []
         self.step = 0
         self.shapes: tuple = ()
         self.given_values = None
         self.show_values = bool(show_values)
         self._set(shapes, values, seed)
 
-    # -- listeners ---------------------------------------------------------------------------------
-
-    def subscribe(self, listener) -> None:
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _emit(self, changes: set) -> None:
-        for listener in list(self._listeners):
-            listener(self, changes)
-
     # -- parameters -----------------------------------------------------------------------------------
 
     def _set(self, shapes, values, seed: int = 0) -> None:
         shapes = tuple(tuple(int(d) for d in s) for s in shapes)
         if not shapes:
-            raise ValueError("broadcasting needs at least one shape")
+            raise ParamsError("broadcasting needs at least one shape", "shapes")
         arrays = None
         if isinstance(values, str):
             arrays = bc.make_values(shapes, values, seed)  # a lecture example's values, or "arange"/"random"
@@ -85,7 +75,7 @@ class BroadcastState:
             arrays = [np.asarray(v) for v in values]
             if len(arrays) != len(shapes) or any(a.shape != s for a, s in zip(arrays, shapes)):
                 got = ", ".join(str(a.shape) for a in arrays)
-                raise ValueError(f"the values have shapes {got}, not the shapes {shapes}")
+                raise ParamsError(f"the values have shapes {got}, not the shapes {shapes}", "values")
         explanation = bc.explain(*shapes, with_add=True)
         self.shapes, self.given_values, self.explanation = shapes, arrays, explanation
         self.values_kind = values if isinstance(values, str) else None
@@ -111,15 +101,15 @@ class BroadcastState:
             self.stretched, self.result = bc.broadcast_values(*self.values)
 
     def set_shapes(self, shapes, values=None, seed: int = 0) -> None:
-        """New operands (the step goes back to the first); raises ValueError for values of the wrong shape."""
+        """New operands (the step goes back to the first); raises ParamsError for values of the wrong shape."""
         self._set(shapes, values, seed)
         self.step = 0
-        self._emit({"params", "step"})
+        self.emit("params", "step")
 
     def set_show_values(self, on: bool) -> None:
         self.show_values = bool(on)
         self._compute_values()
-        self._emit({"params"})
+        self.emit("params")
 
     # -- steps ---------------------------------------------------------------------------------------
 
@@ -135,7 +125,7 @@ class BroadcastState:
         step = int(np.clip(step, 0, self.n_steps - 1))
         if step != self.step:
             self.step = step
-            self._emit({"step"})
+            self.emit("step")
 
     def step_by(self, delta: int) -> None:
         self.set_step(self.step + int(delta))
@@ -165,4 +155,148 @@ class BroadcastState:
         return dims
 
 
-__all__ = ["BroadcastState", "random_shapes"]
+    # -- the panel protocol ---------------------------------------------------------------------------
+
+    def params(self) -> bc.BroadcastParams:
+        """The parameters that rebuild this state (values named by kind; arrays given in code are not kept)."""
+        return bc.BroadcastParams(self.shapes, self.values_kind, self.seed)
+
+    def view_state(self) -> dict:
+        return {"step": self.step}
+
+    def apply(self, params: bc.BroadcastParams, view: dict | None = None) -> None:
+        """Show ``params`` at ``view``'s step (default the first); ParamsError, and no change, when refused."""
+        self.set_shapes(params.shapes, params.values, params.seed)
+        step = (view or {}).get("step", 0)
+        if isinstance(step, int) and not isinstance(step, bool):
+            self.set_step(step)
+
+
+#: A broadcast quiz's answers, as ``[quiz] answer`` spells them.
+QUIZ_ANSWERS = ("works", "fails")
+
+
+def check_scenario(params: bc.BroadcastParams, view: dict, key_steps, quiz: dict) -> None:
+    """Raise ParamsError unless the ``[quiz]`` answer agrees with NumPy and every key step is a step."""
+    ex = params.explain(with_add=True)
+    if quiz:
+        answer = quiz.get("answer")
+        if answer not in QUIZ_ANSWERS:
+            raise ParamsError(f"[quiz] answer = {answer!r} must be \"works\" or \"fails\"", "quiz")
+        if (answer == "works") != ex.ok:
+            raise ParamsError(f"[quiz] answer = {answer!r} contradicts NumPy's rule: {ex.reason}", "quiz")
+    for i, ks in enumerate(key_steps, 1):
+        if not 0 <= ks.step < len(ex.steps):
+            raise ParamsError(f"[[key_steps]] #{i}: step = {ks.step} is outside this explanation's steps, "
+                              f"0 to {len(ex.steps) - 1}")
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    """One question of the quiz: the operands, what to ask, the letter on the slide (A–G) and the answer.
+
+    Parameters
+    ----------
+    params : BroadcastParams
+        The operands shown.
+    question : str
+        What the class is asked.
+    works : bool
+        Whether NumPy broadcasts them (checked against the rule when the scenario was read).
+    letter : str
+        The slide's letter ("" when the question has none).
+    title : str
+        The scenario's title.
+    """
+
+    params: bc.BroadcastParams
+    question: str
+    works: bool
+    letter: str = ""
+    title: str = ""
+
+
+class QuizState(Observable):
+    """The class quiz: which question is on screen, the class's answer, whether it is revealed, the score.
+
+    Listeners hear ``"quiz"`` after each change. The panel shows the question's operands on its
+    :class:`BroadcastState` and conceals the steps while :attr:`concealed` is true.
+
+    Parameters
+    ----------
+    questions : sequence of QuizQuestion
+        In the order they are asked (letter order A–G for the lecture's quiz).
+    """
+
+    def __init__(self, questions=()):
+        self.questions: tuple[QuizQuestion, ...] = tuple(questions)
+        self.on = False
+        self.index = 0
+        self.answer: bool | None = None
+        self.revealed = False
+        self.right = 0
+        self.answered = 0
+
+    @property
+    def question(self) -> QuizQuestion:
+        return self.questions[self.index % len(self.questions)]
+
+    @property
+    def concealed(self) -> bool:
+        """A question is on screen and its answer not yet shown."""
+        return self.on and not self.revealed
+
+    def start(self) -> bool:
+        """Quiz mode on, from the first question with a fresh score; False (and off) when there are no questions."""
+        if not self.questions:
+            return False
+        self.on, self.index, self.right, self.answered = True, 0, 0, 0
+        self.answer, self.revealed = None, False
+        self.emit("quiz")
+        return True
+
+    def stop(self) -> None:
+        self.on, self.revealed, self.answer = False, False, None
+        self.right = self.answered = 0
+        self.index = 0
+        self.emit("quiz")
+
+    def give_answer(self, works: bool) -> bool:
+        """The class's answer to the concealed question; False when it is not the time to answer."""
+        if not self.concealed or self.answer is not None:
+            return False
+        self.answer = bool(works)
+        self.emit("quiz")
+        return True
+
+    def reveal(self) -> bool:
+        """Show the answer and score it; False before the class has answered."""
+        if not self.concealed or self.answer is None:
+            return False
+        self.revealed = True
+        self.answered += 1
+        self.right += int(self.answer == self.question.works)
+        self.emit("quiz")
+        return True
+
+    def next(self) -> None:
+        """The next question (after the last, the first again), concealed and unanswered."""
+        if not self.on:
+            return
+        self.index = (self.index + 1) % len(self.questions)
+        self.answer, self.revealed = None, False
+        self.emit("quiz")
+
+    @property
+    def correct(self) -> bool:
+        """Whether the class's answer (once revealed) was right."""
+        return self.answer == self.question.works
+
+
+def step_key(view: dict) -> str:
+    """A broadcast scenario's step is ``[view] step``."""
+    return "step"
+
+
+__all__ = ["QUIZ_ANSWERS", "BroadcastState", "QuizQuestion", "QuizState", "check_scenario", "random_shapes",
+           "step_key"]

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .panel import ParamsError
+
 LOSSES = ("xent", "mse")
 
 #: α that learns well on the shipped digits (MSE's identity output needs a much smaller step).
@@ -37,7 +39,7 @@ XENT_SAFE_ALPHA = 2.0
 EXPLODE_FACTOR = 10.0
 
 
-class DenseError(ValueError):
+class DenseError(ParamsError):
     """A request the dense layer cannot carry out (bad α, batch size, shape, label); the message says which."""
 
 
@@ -439,6 +441,9 @@ TOY_MAX_BATCH = 16
 #: Training images in the shipped digits (``assets/digits.npz``; a test keeps the two in step).
 DIGITS_TRAIN = 3000
 GRAD_PARAM_KEYS = ("layer", "alpha", "batch", "seed", "loss", "steps")
+#: The most training steps a grad scenario replays before it is shown (each is a minibatch step on the
+#: 10×784 layer: 5,000 take a few seconds, and the GUI, the CLI and the export all wait for them).
+MAX_REPLAY = 5000
 
 
 @dataclass(frozen=True)
@@ -457,7 +462,8 @@ class GradParams:
         Seed of the weights and the examples.
     loss : {"xent", "mse"}
     steps : int
-        Training steps to run before showing the panel (digits only; 0: the fresh layer).
+        Training steps to run before showing the panel (digits only; 0: the fresh layer; at most
+        :data:`MAX_REPLAY`).
     """
 
     layer: str = "digits"
@@ -506,6 +512,9 @@ class GradParams:
             raise DenseError(f"[params] batch: {e}") from None
         if ints["steps"] < 0:
             raise DenseError(f"[params] steps = {ints['steps']} must be at least 0")
+        if ints["steps"] > MAX_REPLAY:
+            raise DenseError(f"[params] steps = {ints['steps']:,} is more training than the grad panel replays: "
+                             f"at most {MAX_REPLAY:,} steps")
         if ints["steps"] and layer == "toy":
             raise DenseError("[params] steps needs layer = \"digits\": the toy layer has no data set to train on")
         return cls(layer, alpha, ints["batch"], ints["seed"], loss, ints["steps"])

@@ -12,20 +12,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...model import dense
-from ...model.digits import load_digits
+from . import dense
+from .digits import load_digits
+from .events import Observable
+from .panel import ParamsError
 
-LAYERS = ("toy", "digits")
+LAYERS = dense.LAYERS
+DEFAULT_BATCH = dense.DEFAULT_BATCH
+MAX_REPLAY = dense.MAX_REPLAY
+#: The panel's views; only ``batch`` has steps (one per example added to the sum).
 VIEWS = ("layer", "batch", "train")
-DEFAULT_BATCH = 64
+#: Keys of a grad scenario's ``[view]``: ``train_steps`` is an older spelling of ``[params] steps``.
+VIEW_KEYS = ("view", "selected", "batch_step", "train_steps")
 
 
-class GradStateError(ValueError):
+class GradStateError(ParamsError):
     """A choice the state refuses; ``field`` names the control it belongs to, the message says why."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def _sentence(text: str) -> str:
     return text.rstrip(".") + "."
 
 
-class GradState:
+class GradState(Observable):
     """The weight-gradient panel's model.
 
     Parameters
@@ -90,7 +95,6 @@ class GradState:
 
     def __init__(self, layer: str = "toy", alpha: float | None = None, batch: int = DEFAULT_BATCH, seed: int = 0,
                  loss: str = "xent"):
-        self._listeners: list = []
         self.loss = dense.check_loss(loss)
         if alpha is None:
             alpha = dense.DEFAULT_ALPHA[self.loss]
@@ -106,19 +110,6 @@ class GradState:
         self.records: list = []
         self.diverged_message = ""
         self._build(layer, self.seed)
-
-    # -- listeners ------------------------------------------------------------------------------
-
-    def subscribe(self, fn) -> None:
-        self._listeners.append(fn)
-
-    def unsubscribe(self, fn) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
-
-    def _emit(self, *changes: str) -> None:
-        for fn in list(self._listeners):
-            fn(self, set(changes))
 
     # -- building -------------------------------------------------------------------------------
 
@@ -228,20 +219,20 @@ class GradState:
             raise GradStateError("entry", f"entry ({i}, {j}) is outside ∇_W L, which is {self.m}×{self.n}.")
         if (i, j) != self.selected:
             self.selected = (i, j)
-            self._emit("selection")
+            self.emit("selection")
 
     def set_view(self, view: str) -> None:
         if view not in VIEWS:
             raise GradStateError("view", f"view must be one of {', '.join(VIEWS)}, not “{view}”.")
         if view != self.view:
             self.view = view
-            self._emit("view")
+            self.emit("view")
 
     def set_layer(self, kind: str, seed: int | None = None) -> None:
         self._build(kind, self.seed if seed is None else int(seed))
         if seed is not None:
             self.seed = int(seed)
-        self._emit("layer", "selection", "batch", "train")
+        self.emit("layer", "selection", "batch", "train")
 
     # -- batch accumulation ---------------------------------------------------------------------
 
@@ -265,7 +256,7 @@ class GradState:
         k = max(0, min(self.B, int(k)))
         if k != self.batch_step:
             self.batch_step = k
-            self._emit("batch")
+            self.emit("batch")
 
     # -- training -------------------------------------------------------------------------------
 
@@ -286,7 +277,7 @@ class GradState:
         self.alpha, self.batch, self.seed = a, b, s
         if rebuild:
             self._build(self.layer_kind, s)
-            self._emit("layer", "selection", "batch", "train")
+            self.emit("layer", "selection", "batch", "train")
         else:
             self.reset()
 
@@ -305,7 +296,7 @@ class GradState:
         self.layer.b = np.array(self.b0, copy=True)
         self._new_trainer()
         self._compute()
-        self._emit("train", "selection", "batch")
+        self.emit("train", "selection", "batch")
 
     def train(self, steps: int = 1) -> bool:
         """Take up to ``steps`` gradient-descent steps; False once diverged (the model keeps the last good W)."""
@@ -323,13 +314,13 @@ class GradState:
                 break
             self.records.append(rec)
         self.last_train_grads = self.trainer.last_gradients
-        self._emit("train")
+        self.emit("train")
         return ok
 
     def refresh_gradients(self) -> None:
         """Recompute the example's gradient with the current (trained) weights, for the layer view."""
         self._compute()
-        self._emit("selection", "batch")
+        self.emit("selection", "batch")
 
     def history(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Step numbers, loss and held-out accuracy of the good steps so far."""
@@ -337,3 +328,91 @@ class GradState:
         loss = np.array([r.loss for r in self.records], float)
         acc = np.array([np.nan if r.test_acc is None else r.test_acc for r in self.records], float)
         return steps, loss, acc
+
+    # -- the panel protocol ---------------------------------------------------------------------
+
+    @property
+    def n_steps(self) -> int:
+        """The batch view's steps: 0 to B examples added to the sum (the other views show one picture)."""
+        return self.B + 1
+
+    @property
+    def step(self) -> int:
+        return self.batch_step
+
+    def set_step(self, step: int) -> None:
+        self.set_batch_step(step)
+
+    def params(self) -> dense.GradParams:
+        """The parameters that rebuild this state, a diverged run replayed up to the step that diverged."""
+        steps = len(self.records) + (1 if self.diverged else 0)
+        return dense.GradParams(self.layer_kind, self.alpha, self.batch, self.seed, self.loss, steps)
+
+    def view_state(self) -> dict:
+        """The ``[view]`` table of this state (:func:`check_view` reads it back)."""
+        return {"view": self.view, "selected": list(self.selected), "batch_step": self.batch_step}
+
+    @classmethod
+    def from_params(cls, params: dense.GradParams, view: dict | None = None) -> GradState:
+        """A state built from a scenario's ``params`` and ``[view]``, with its training steps replayed.
+
+        Raises :class:`GradStateError` (a :class:`~gpuviz.model.panel.ParamsError`) with one sentence
+        for a ``[view]`` the layer cannot show, and nothing is built then.
+        """
+        view = check_view(view or {})
+        new = cls(params.layer, seed=params.seed, loss=params.loss)
+        new.set_training(alpha=params.alpha, batch=params.batch)
+        # training steps to replay: [params] steps (the schema's), or the older [view] train_steps
+        steps = params.steps or int(view.get("train_steps", 0))
+        if steps and new.can_train:
+            new.train(steps)
+        sel = view.get("selected", [0, 0])
+        try:
+            new.select(sel[0], sel[1])
+            new.set_batch_step(view.get("batch_step", 0))
+            new.set_view(view.get("view", "layer"))
+        except GradStateError as e:
+            raise GradStateError(e.field, f"[view]: {e}") from None
+        if new.view == "layer" and new.records:
+            new.refresh_gradients()
+        return new
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_view(view: dict) -> dict:
+    """A grad scenario's ``[view]`` checked (keys, types, the view's name, the replay length); returns it.
+
+    Raises :class:`GradStateError` naming the key. Whether a selected entry lies inside the layer's
+    W is checked when the layer is built (:meth:`GradState.from_params`).
+    """
+    if not isinstance(view, dict):
+        raise GradStateError("view", f"[view] must be a table, got {type(view).__name__}")
+    unknown = [key for key in view if key not in VIEW_KEYS]
+    if unknown:
+        raise GradStateError("view", f"unknown key {unknown[0]!r} in [view] (known keys: {', '.join(VIEW_KEYS)})")
+    name = view.get("view", "layer")
+    if name not in VIEWS:
+        raise GradStateError("view", f"[view] view = {name!r} is not one of {', '.join(VIEWS)}")
+    sel = view.get("selected", [0, 0])
+    if not isinstance(sel, (list, tuple)) or len(sel) != 2 or not all(_whole(v) and v >= 0 for v in sel):
+        raise GradStateError("entry", f"[view] selected must be two whole numbers ≥ 0 like [1, 2], got {sel!r}")
+    for key in ("batch_step", "train_steps"):
+        value = view.get(key, 0)
+        if not _whole(value) or value < 0:
+            raise GradStateError(key, f"[view] {key} must be a whole number ≥ 0, got {value!r}")
+    if view.get("train_steps", 0) > MAX_REPLAY:
+        raise GradStateError("train_steps", f"[view] train_steps = {view['train_steps']:,} is more training than "
+                                            f"the grad panel replays: at most {MAX_REPLAY:,} steps")
+    return view
+
+
+def step_key(view: dict) -> str | None:
+    """The ``[view]`` key that holds a grad scenario's step: ``batch_step`` in the batch view, else none."""
+    return "batch_step" if view.get("view", "layer") == "batch" else None
+
+
+__all__ = ["DEFAULT_BATCH", "LAYERS", "MAX_REPLAY", "VIEWS", "VIEW_KEYS", "EntryStory", "GradState", "GradStateError",
+           "check_view", "parse_alpha", "step_key"]

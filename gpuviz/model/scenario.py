@@ -63,40 +63,31 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 from ..paths import asset_path
-from . import broadcast as bc
-from . import speed
+from . import panel as tables
+from . import registry
+from .broadcast_panel import QUIZ_ANSWERS
 from .budget import Budget
-from .dense import GRAD_PARAM_KEYS, DenseError, GradParams
 from .files import write_text_atomic
-from .frames import kernel_steps
-from .launch import LaunchError, ThreadIndex
-from .matmul import KERNELS, launch_for
-from .scene import FOCUS, MatmulParams, SceneError
+from .panel import ParamsError
+from .speed_panel import CPU_MATMUL_MAX, MAX_SPEED_SIZES, check_speed_request
 
 SCHEMA = 1
 
-#: Panels whose parameters this version checks; a scenario of another panel is read but not checked.
-KNOWN_PANELS = ("matmul", "broadcast", "grad", "speed")
-
 _TOP_KEYS = ("schema", "panel", "title", "description", "params", "view", "key_steps", "quiz")
 _QUIZ_KEYS = ("question", "answer", "letter")
-#: A broadcast quiz's answers, as ``[quiz] answer`` spells them.
-QUIZ_ANSWERS = ("works", "fails")
-_PARAM_KEYS = tuple(f.name for f in fields(MatmulParams))
-_REQUIRED_PARAMS = ("kernel", "m", "n", "k", "block")
-_VIEW_KEYS = ("step", "selected_block", "selected_thread", "focus", "cumulative", "compare_kernel")
 _KEY_STEP_KEYS = ("step", "caption")
-#: A speed scenario's tables.
-SPEED_PARAM_KEYS = ("op", "sizes", "impls")
-SPEED_VIEW_KEYS = ("results",)
-#: The most sizes one speed sweep takes (each size runs every implementation).
-MAX_SPEED_SIZES = 12
-#: The largest matrix product N a sweep without a GPU implementation may ask for: three N×N float32
-#: matrices and the CPU's time per size stay within a laptop's budget.
-CPU_MATMUL_MAX = 4096
 
 
-class ScenarioError(ValueError):
+def known_panels() -> tuple[str, ...]:
+    """Panels whose scenarios this version checks (:mod:`gpuviz.model.registry`); others are read, not checked."""
+    return registry.panel_ids()
+
+
+#: The shipped panels, as the registry lists them when this module is imported.
+KNOWN_PANELS = known_panels()
+
+
+class ScenarioError(ParamsError):
     """A scenario file that cannot be used; the message names the file and exactly what is wrong.
 
     Parameters
@@ -111,6 +102,11 @@ class ScenarioError(ValueError):
         self.path = Path(path) if path is not None else None
         self.reason = message
         super().__init__(f"{path}: {message}" if path is not None else message)
+
+    @classmethod
+    def of(cls, path, error: ParamsError) -> ScenarioError:
+        """``error`` (a panel model's refusal) as the file's error; a ScenarioError keeps its own file."""
+        return error if isinstance(error, ScenarioError) else cls(path, str(error))
 
 
 @dataclass(frozen=True)
@@ -139,9 +135,11 @@ class Scenario:
         The panel it belongs to (``"matmul"``; later ``"broadcast"``, ``"grad"``, ``"speed"``).
     title : str
         Shown in the preset list and window title.
-    params : MatmulParams or dict
-        For ``matmul``, the scene's parameters; for another panel, its ``[params]`` table as read
-        (for ``broadcast`` checked: read it with ``BroadcastParams.from_dict``).
+    params : the panel's params type
+        The panel's own typed parameters (:attr:`gpuviz.model.registry.PanelSpec.params`:
+        ``MatmulParams``, ``BroadcastParams``, ``GradParams``, ``SpeedParams``). A ``[params]``
+        table given as a dict is read with that type's ``from_dict`` when the scenario is made
+        (:class:`ScenarioError` when it cannot be); a panel this version does not know keeps its dict.
     description : str
         What the scenario shows, for the lecturer to read aloud.
     view : dict
@@ -161,13 +159,21 @@ class Scenario:
 
     panel: str
     title: str
-    params: MatmulParams | dict
+    params: object
     description: str = ""
     view: dict = field(default_factory=dict)
     key_steps: tuple[KeyStep, ...] = ()
     schema: int = SCHEMA
     path: Path | None = field(default=None, compare=False)
     quiz: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        spec = registry.spec(self.panel)
+        if spec is not None and isinstance(self.params, dict):
+            try:
+                object.__setattr__(self, "params", spec.params.from_dict(self.params))
+            except ParamsError as e:
+                raise ScenarioError.of(self.path, e) from None
 
     @property
     def name(self) -> str:
@@ -177,15 +183,7 @@ class Scenario:
 
 # -- reading ---------------------------------------------------------------------------------
 
-_TOML_TYPES = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
-               (list, "an array"), (dict, "a table"))
-
-
-def _kind(value) -> str:
-    for t, name in _TOML_TYPES:
-        if isinstance(value, t):
-            return name
-    return "a date/time"
+_kind = tables.value_kind
 
 
 class _Checker:
@@ -197,43 +195,23 @@ class _Checker:
     def fail(self, message: str):
         raise ScenarioError(self.path, message)
 
-    def table(self, data, where: str, keys: tuple[str, ...]) -> dict:
-        if not isinstance(data, dict):
-            self.fail(f"{where} must be a table, got {_kind(data)}")
-        unknown = [key for key in data if key not in keys]
-        if unknown:
-            self.fail(f"unknown key {unknown[0]!r} in {where} (known keys: {', '.join(keys)})")
-        return data
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ParamsError as e:
+            self.fail(str(e))
+
+    def table(self, data, where: str, keys: tuple[str, ...] | None) -> dict:
+        return self._call(tables.table, data, where, keys)
 
     def require(self, data: dict, key: str, where: str):
-        if key not in data:
-            self.fail(f"missing key {key!r}" + (f" in {where}" if where != "the file" else ""))
-        return data[key]
+        return self._call(tables.require, data, key, where)
 
     def integer(self, value, name: str, minimum: int | None = None) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.fail(f"{name} must be a whole number, got {_kind(value)} {value!r}")
-        if minimum is not None and value < minimum:
-            self.fail(f"{name} = {value} must be at least {minimum}")
-        return value
+        return self._call(tables.whole, value, name, minimum)
 
     def string(self, value, name: str, nonempty: bool = False) -> str:
-        if not isinstance(value, str):
-            self.fail(f"{name} must be a string, got {_kind(value)} {value!r}")
-        if nonempty and not value.strip():
-            self.fail(f"{name} must not be empty")
-        return value
-
-    def boolean(self, value, name: str) -> bool:
-        if not isinstance(value, bool):
-            self.fail(f"{name} must be true or false, got {_kind(value)} {value!r}")
-        return value
-
-    def pair(self, value, name: str) -> tuple[int, int]:
-        if (not isinstance(value, list) or len(value) != 2
-                or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-            self.fail(f"{name} must be an array of two whole numbers like [8, 8], got {_kind(value)} {value!r}")
-        return (value[0], value[1])
+        return self._call(tables.text, value, name, nonempty)
 
 
 def load_scenario(path, budget: Budget | None = None) -> Scenario:
@@ -286,88 +264,26 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
         caption = c.string(c.require(item, "caption", where), f"{where}: caption", nonempty=True)
         key_steps.append(KeyStep(step, caption))
     raw_quiz = data.get("quiz")
-    if raw_quiz is not None and panel != "broadcast":
+    spec = registry.spec(panel)
+    path = Path(path) if path is not None else None
+    if raw_quiz is not None and not (spec is not None and spec.quiz):
         c.fail(f"[quiz] is read only in broadcast scenarios, not in a {panel!r} one")
-    if panel == "broadcast":
-        c.table(raw_params, "[params]", bc.PARAM_KEYS)
-        c.table(raw_view, "[view]", tuple(raw_view) if isinstance(raw_view, dict) else ())
-        quiz = dict(c.table(raw_quiz, "[quiz]", _QUIZ_KEYS)) if raw_quiz is not None else {}
-        if raw_quiz is not None:
-            c.string(c.require(quiz, "question", "[quiz]"), "[quiz] question", nonempty=True)
-            c.string(c.require(quiz, "answer", "[quiz]"), "[quiz] answer")
-            c.string(quiz.get("letter", ""), "[quiz] letter")
-        scenario = Scenario(panel, title, dict(raw_params), description, dict(raw_view), tuple(key_steps), schema,
-                            Path(path) if path is not None else None, quiz)
-        check_scenario(scenario, budget, _checker=c)
-        return scenario
-    if panel == "grad":
-        c.table(raw_params, "[params]", GRAD_PARAM_KEYS)
-        c.table(raw_view, "[view]", tuple(raw_view) if isinstance(raw_view, dict) else ())
-        scenario = Scenario(panel, title, dict(raw_params), description, dict(raw_view), tuple(key_steps), schema,
-                            Path(path) if path is not None else None)
-        check_scenario(scenario, budget, _checker=c)
-        return scenario
-    if panel == "speed":
-        c.table(raw_params, "[params] of a speed scenario", SPEED_PARAM_KEYS)
-        c.table(raw_view, "[view] of a speed scenario", SPEED_VIEW_KEYS)
-        for key in SPEED_PARAM_KEYS:
-            c.require(raw_params, key, "[params]")
-        params = {"op": c.string(raw_params["op"], "[params] op", nonempty=True),
-                  "sizes": _int_list(c, raw_params["sizes"], "[params] sizes"),
-                  "impls": _str_list(c, raw_params["impls"], "[params] impls")}
-        view = {}
-        if "results" in raw_view:
-            view["results"] = c.string(raw_view["results"], "[view] results", nonempty=True)
-        scenario = Scenario(panel, title, params, description, view, tuple(key_steps), schema,
-                            Path(path) if path is not None else None)
-        check_scenario(scenario, budget, _checker=c)
-        return scenario
-    if panel not in KNOWN_PANELS:
+    quiz = {}
+    if raw_quiz is not None:
+        quiz = dict(c.table(raw_quiz, "[quiz]", _QUIZ_KEYS))
+        c.string(c.require(quiz, "question", "[quiz]"), "[quiz] question", nonempty=True)
+        c.string(c.require(quiz, "answer", "[quiz]"), "[quiz] answer")
+        c.string(quiz.get("letter", ""), "[quiz] letter")
+    if spec is None:
         # a later panel's scenario: keep its tables as read, check only their shape
         c.table(raw_params, "[params]", tuple(raw_params) if isinstance(raw_params, dict) else ())
         c.table(raw_view, "[view]", tuple(raw_view) if isinstance(raw_view, dict) else ())
-        return Scenario(panel, title, dict(raw_params), description, dict(raw_view), tuple(key_steps), schema,
-                        Path(path) if path is not None else None)
-    params = _matmul_params(c, raw_params)
-    view = _matmul_view(c, raw_view)
-    scenario = Scenario(panel, title, params, description, view, tuple(key_steps), schema,
-                        Path(path) if path is not None else None)
+        return Scenario(panel, title, dict(raw_params), description, dict(raw_view), tuple(key_steps), schema, path)
+    params = c._call(spec.params.from_dict, raw_params)
+    view = c._call(spec.read_view, raw_view)
+    scenario = Scenario(panel, title, params, description, view, tuple(key_steps), schema, path, quiz)
     check_scenario(scenario, budget, _checker=c)
     return scenario
-
-
-def _int_list(c: _Checker, value, name: str) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        c.fail(f"{name} must be an array of whole numbers like [64, 128], got {_kind(value)} {value!r}")
-    return list(value)
-
-
-def _str_list(c: _Checker, value, name: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        c.fail(f"{name} must be an array of strings like [\"python\", \"numpy\"], got {_kind(value)} {value!r}")
-    return list(value)
-
-
-def check_speed_request(op, sizes, impls, gpu: bool | None = None) -> tuple[str, tuple[int, ...], tuple[str, ...]]:
-    """A speed sweep's ``op``, ``sizes`` and ``impls`` checked and normalised (sizes sorted, impls in order).
-
-    ``gpu`` says whether this machine has a CUDA GPU (None: not known yet).
-    Raises :class:`gpuviz.model.speed.SpeedError` with one sentence: an unknown
-    op or implementation, a size that is not a positive whole number or over
-    the op's limit, more than :data:`MAX_SPEED_SIZES` sizes, or a matrix
-    product over :data:`CPU_MATMUL_MAX` with no GPU to run it.
-    """
-    op = speed.check_op(op)
-    sizes = speed.check_sizes(op, sizes)
-    if len(sizes) > MAX_SPEED_SIZES:
-        raise speed.SpeedError(f"{len(sizes)} sizes are too many for one sweep: at most {MAX_SPEED_SIZES}")
-    impls = speed.check_impls(impls)
-    if op == "matmul" and sizes[-1] > CPU_MATMUL_MAX:
-        on_gpu = gpu is not False and any(i in speed.GPU_IMPLS for i in impls)
-        if not on_gpu:
-            raise speed.SpeedError(f"N = {sizes[-1]:,} is over the CPU budget for a matrix product (memory and "
-                                   f"time): at most N = {CPU_MATMUL_MAX:,} without a GPU")
-    return op, sizes, impls
 
 
 def speed_results_path(scenario: Scenario) -> Path | None:
@@ -381,145 +297,19 @@ def speed_results_path(scenario: Scenario) -> Path | None:
     return p
 
 
-def _matmul_params(c: _Checker, raw) -> MatmulParams:
-    c.table(raw, "[params]", _PARAM_KEYS)
-    for key in _REQUIRED_PARAMS:
-        c.require(raw, key, "[params]")
-    values = {}
-    for key, value in raw.items():
-        name = f"[params] {key}"
-        if key in ("kernel", "backend"):
-            values[key] = c.string(value, name)
-        elif key == "block":
-            values[key] = c.pair(value, name)
-        else:
-            values[key] = c.integer(value, name)
-    return MatmulParams(**values)
-
-
-def _matmul_view(c: _Checker, raw) -> dict:
-    c.table(raw, "[view]", _VIEW_KEYS)
-    view = {}
-    for key, value in raw.items():
-        name = f"[view] {key}"
-        if key == "step":
-            view[key] = c.integer(value, name, minimum=0)
-        elif key in ("selected_block", "selected_thread"):
-            view[key] = list(c.pair(value, name))
-        elif key == "cumulative":
-            view[key] = c.boolean(value, name)
-        else:
-            view[key] = c.string(value, name)
-    return view
-
-
 def check_scenario(scenario: Scenario, budget: Budget | None = None, *, _checker: _Checker | None = None) -> None:
-    """Raise :class:`ScenarioError` unless a matmul scenario's params, view and key steps fit together.
+    """Raise :class:`ScenarioError` unless a scenario's params, view, key steps and quiz fit together.
 
-    Everything :func:`apply_scenario` could refuse is refused here first, so
-    applying a checked scenario never leaves a scene half changed.
+    The panel's model says what fits (:attr:`gpuviz.model.registry.PanelSpec.check`). Everything
+    applying the scenario could refuse is refused here first, so applying a checked scenario never
+    leaves a panel half changed. A panel this version does not know is not checked.
     """
     c = _checker or _Checker(scenario.path)
-    if scenario.panel == "broadcast":
-        _check_broadcast(c, scenario)
+    spec = registry.spec(scenario.panel)
+    if spec is None:
         return
-    if scenario.panel == "grad":
-        params = scenario.params
-        try:
-            GradParams.from_dict(params.to_dict() if isinstance(params, GradParams) else params)
-        except DenseError as e:
-            c.fail(str(e))  # its messages name [params] and the key
-        return
-    if scenario.panel == "speed":
-        _check_speed(c, scenario)
-        return
-    if scenario.panel not in KNOWN_PANELS:
-        return
-    p = scenario.params
-    if not isinstance(p, MatmulParams):
-        c.fail(f"[params] of a matmul scenario must be MatmulParams, got {type(p).__name__}")
-    try:
-        p.validate(budget or Budget())
-    except SceneError as e:
-        c.fail(f"[params] {e.field}: {e}")
-    launch = launch_for(p.kernel, p.problem, p.block)
-    n_steps = len(kernel_steps(p.kernel, p.problem, launch.block))
-    view = scenario.view
-    unknown = [key for key in view if key not in _VIEW_KEYS]
-    if unknown:
-        c.fail(f"unknown key {unknown[0]!r} in [view] (known keys: {', '.join(_VIEW_KEYS)})")
-    step = view.get("step", 0)
-    if not 0 <= step < n_steps:
-        c.fail(f"[view] step = {step} is outside this product's timeline, steps 0 to {n_steps - 1}")
-    block = view.get("selected_block", [0, 0])
-    thread = view.get("selected_thread", [0, 0])
-    g, b = launch.grid, launch.block
-    if not (0 <= block[0] < g.x and 0 <= block[1] < g.y):
-        c.fail(f"[view] selected_block = {list(block)} is outside the grid of {g.x}×{g.y} blocks "
-               f"(x 0 to {g.x - 1}, y 0 to {g.y - 1})")
-    try:
-        ThreadIndex((block[0], block[1], 0), (thread[0], thread[1], 0), launch)
-    except LaunchError:
-        c.fail(f"[view] selected_thread = {list(thread)} is outside the block of {b.x}×{b.y} threads "
-               f"(x 0 to {b.x - 1}, y 0 to {b.y - 1})")
-    focus = view.get("focus", "thread")
-    if focus not in FOCUS:
-        c.fail(f"[view] focus = {focus!r} is not one of {', '.join(FOCUS)}")
-    compare = view.get("compare_kernel")
-    if compare is not None:
-        if compare not in KERNELS:
-            c.fail(f"[view] compare_kernel = {compare!r} is not one of {', '.join(KERNELS)}")
-        try:
-            launch_for(compare, p.problem, p.block)
-        except LaunchError as e:
-            c.fail(f"[view] compare_kernel = {compare!r} cannot run this product: {e}")
-    for i, ks in enumerate(scenario.key_steps, 1):
-        if not 0 <= ks.step < n_steps:
-            c.fail(f"[[key_steps]] #{i}: step = {ks.step} is outside this product's timeline, "
-                   f"steps 0 to {n_steps - 1}")
-
-
-def _check_speed(c: _Checker, scenario: Scenario) -> None:
-    params = scenario.params
-    if not isinstance(params, dict):
-        c.fail(f"[params] of a speed scenario must be a table, got {type(params).__name__}")
-    unknown = [key for key in params if key not in SPEED_PARAM_KEYS]
-    if unknown:
-        c.fail(f"unknown key {unknown[0]!r} in [params] (known keys: {', '.join(SPEED_PARAM_KEYS)})")
-    try:
-        check_speed_request(params.get("op"), params.get("sizes"), params.get("impls"))
-    except speed.SpeedError as e:
-        c.fail(f"[params]: {e}")
-    unknown = [key for key in scenario.view if key not in SPEED_VIEW_KEYS]
-    if unknown:
-        c.fail(f"unknown key {unknown[0]!r} in [view] (known keys: {', '.join(SPEED_VIEW_KEYS)})")
-    for i, ks in enumerate(scenario.key_steps, 1):
-        if ks.step != 0:
-            c.fail(f"[[key_steps]] #{i}: step = {ks.step}, but the speed panel has no steps (only step 0)")
-
-
-def _check_broadcast(c: _Checker, scenario: Scenario) -> None:
-    params = scenario.params
-    if isinstance(params, bc.BroadcastParams):
-        params = params.to_dict()
-    if not isinstance(params, dict):
-        c.fail(f"[params] of a broadcast scenario must be a table, got {type(params).__name__}")
-    try:
-        p = bc.BroadcastParams.from_dict(params)
-    except ValueError as e:
-        c.fail(str(e))  # its messages name [params] and the key
-    ex = p.explain(with_add=True)
-    quiz = scenario.quiz
-    if quiz:
-        answer = quiz.get("answer")
-        if answer not in QUIZ_ANSWERS:
-            c.fail(f"[quiz] answer = {answer!r} must be \"works\" or \"fails\"")
-        if (answer == "works") != ex.ok:
-            c.fail(f"[quiz] answer = {answer!r} contradicts NumPy's rule: {ex.reason}")
-    for i, ks in enumerate(scenario.key_steps, 1):
-        if not 0 <= ks.step < len(ex.steps):
-            c.fail(f"[[key_steps]] #{i}: step = {ks.step} is outside this explanation's steps, "
-                   f"0 to {len(ex.steps) - 1}")
+    view = c._call(spec.read_view, scenario.view)
+    c._call(spec.check, scenario.params, view, scenario.key_steps, scenario.quiz, budget)
 
 
 # -- scenes and scenarios -----------------------------------------------------------------------
@@ -547,7 +337,7 @@ def apply_scenario(scene, scenario: Scenario) -> None:
         raise ScenarioError(scenario.path, f"is a {scenario.panel!r} scenario, not one for the matmul panel")
     check_scenario(scenario, scene.budget)
     p = scenario.params
-    changes = {f.name: getattr(p, f.name) for f in fields(MatmulParams)}
+    changes = {f.name: getattr(p, f.name) for f in fields(p)}
     scene.configure(**changes)
     view = {"step": 0, "selected_block": [0, 0], "selected_thread": [0, 0], "focus": "thread",
             "cumulative": False, "compare_kernel": None}
@@ -637,7 +427,8 @@ def _toml_table(values: dict, where: str) -> list[str]:
 def dumps_scenario(scenario: Scenario) -> str:
     """The TOML text of ``scenario`` (what :func:`save_scenario` writes)."""
     p = scenario.params
-    params = p.to_dict() if isinstance(p, (MatmulParams, bc.BroadcastParams, GradParams)) else dict(p)
+    # a panel this version does not know keeps its [params] as the dict it was read as
+    params = p.to_dict() if registry.spec(scenario.panel) is not None else dict(p)
     lines = [f"schema = {scenario.schema}", f"panel = {_toml_string(scenario.panel)}",
              f"title = {_toml_string(scenario.title)}"]
     if scenario.description:
@@ -667,5 +458,5 @@ def save_scenario(scenario: Scenario, path) -> Path:
 
 __all__ = ["CPU_MATMUL_MAX", "KNOWN_PANELS", "MAX_SPEED_SIZES", "QUIZ_ANSWERS", "SCHEMA", "KeyStep", "Scenario",
            "ScenarioError", "apply_scenario", "check_scenario", "check_speed_request", "dumps_scenario",
-           "load_presets", "load_scenario", "parse_scenario", "presets_dir", "save_scenario", "scenario_from_scene",
-           "speed_results_path"]
+           "known_panels", "load_presets", "load_scenario", "parse_scenario", "presets_dir", "save_scenario",
+           "scenario_from_scene", "speed_results_path"]

@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from . import numbers as _numbers
+from . import panel
 from .accesses import block_threads, step_accesses, warp_requests, warp_threads
 from .budget import Budget, BudgetError, plan_run
 from .coalescing import Comparison, MemoryTotals, compare_kernels, memory_totals
+from .events import Observable
 from .frames import (
     ROLES,
     THREADS,
@@ -32,13 +34,14 @@ from .frames import (
 from .launch import WARP_SIZE, Dim3, LaunchError, ThreadIndex
 from .matmul import KERNELS, MatmulProblem, ShapeError, kernel_source, launch_for, mapping_for
 from .numbers import LaunchNumbers, StepNumbers
+from .panel import ParamsError
 from .shared_tiles import SharedTiles, shared_tiles
 
 FOCUS = ("thread", "warp", "block", "all")
 BACKENDS = ("auto", "gpu", "simulator")
 
 
-class SceneError(ValueError):
+class SceneError(ParamsError):
     """A parameter the scene refuses; ``field`` names the control the message belongs next to.
 
     Parameters
@@ -51,8 +54,7 @@ class SceneError(ValueError):
     """
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,97 @@ class MatmulParams:
         d["block"] = list(self.block)
         return d
 
+    @classmethod
+    def from_dict(cls, params: dict) -> MatmulParams:
+        """From a scenario's ``[params]`` table: ``kernel``, ``m``, ``n``, ``k``, ``block`` and optional
+        ``backend`` and ``seed``; raises :class:`~gpuviz.model.panel.ParamsError` naming the key.
+
+        Only the types are read here; :meth:`validate` says whether the product can run.
+        """
+        panel.table(params, "[params]", PARAM_KEYS)
+        for key in REQUIRED_PARAMS:
+            panel.require(params, key, "[params]")
+        values = {}
+        for key, value in params.items():
+            name = f"[params] {key}"
+            if key in ("kernel", "backend"):
+                values[key] = panel.text(value, name)
+            elif key == "block":
+                values[key] = panel.pair(value, name)
+            else:
+                values[key] = panel.whole(value, name)
+        return cls(**values)
+
+
+PARAM_KEYS = ("kernel", "m", "n", "k", "block", "backend", "seed")
+REQUIRED_PARAMS = ("kernel", "m", "n", "k", "block")
+#: Keys of a matmul scenario's ``[view]``.
+VIEW_KEYS = ("step", "selected_block", "selected_thread", "focus", "cumulative", "compare_kernel")
+
+
+def read_view(raw) -> dict:
+    """A matmul scenario's ``[view]`` with its types checked (ranges: :func:`check_scenario`)."""
+    panel.table(raw, "[view]", VIEW_KEYS)
+    view = {}
+    for key, value in raw.items():
+        name = f"[view] {key}"
+        if key == "step":
+            view[key] = panel.whole(value, name, minimum=0)
+        elif key in ("selected_block", "selected_thread"):
+            view[key] = list(panel.pair(value, name))
+        elif key == "cumulative":
+            view[key] = panel.flag(value, name)
+        else:
+            view[key] = panel.text(value, name)
+    return view
+
+
+def check_scenario(params: MatmulParams, view: dict, key_steps, budget: Budget | None = None) -> None:
+    """Raise :class:`~gpuviz.model.panel.ParamsError` unless ``params``, ``view`` and the key steps fit together.
+
+    Everything :meth:`MatmulScene.apply_view_state` could refuse is refused here first, so
+    applying a checked scenario never leaves a scene half changed.
+    """
+    p = params
+    try:
+        p.validate(budget or Budget())
+    except SceneError as e:
+        raise SceneError(e.field, f"[params] {e.field}: {e}") from None
+    launch = launch_for(p.kernel, p.problem, p.block)
+    n_steps = len(kernel_steps(p.kernel, p.problem, launch.block))
+    unknown = [key for key in view if key not in VIEW_KEYS]
+    if unknown:
+        raise ParamsError(f"unknown key {unknown[0]!r} in [view] (known keys: {', '.join(VIEW_KEYS)})")
+    step = view.get("step", 0)
+    if not 0 <= step < n_steps:
+        raise ParamsError(f"[view] step = {step} is outside this product's timeline, steps 0 to {n_steps - 1}")
+    block = view.get("selected_block", [0, 0])
+    thread = view.get("selected_thread", [0, 0])
+    g, b = launch.grid, launch.block
+    if not (0 <= block[0] < g.x and 0 <= block[1] < g.y):
+        raise ParamsError(f"[view] selected_block = {list(block)} is outside the grid of {g.x}×{g.y} blocks "
+                          f"(x 0 to {g.x - 1}, y 0 to {g.y - 1})")
+    try:
+        ThreadIndex((block[0], block[1], 0), (thread[0], thread[1], 0), launch)
+    except LaunchError:
+        raise ParamsError(f"[view] selected_thread = {list(thread)} is outside the block of {b.x}×{b.y} threads "
+                          f"(x 0 to {b.x - 1}, y 0 to {b.y - 1})") from None
+    focus = view.get("focus", "thread")
+    if focus not in FOCUS:
+        raise ParamsError(f"[view] focus = {focus!r} is not one of {', '.join(FOCUS)}")
+    compare = view.get("compare_kernel")
+    if compare is not None:
+        if compare not in KERNELS:
+            raise ParamsError(f"[view] compare_kernel = {compare!r} is not one of {', '.join(KERNELS)}")
+        try:
+            launch_for(compare, p.problem, p.block)
+        except LaunchError as e:
+            raise ParamsError(f"[view] compare_kernel = {compare!r} cannot run this product: {e}") from None
+    for i, ks in enumerate(key_steps, 1):
+        if not 0 <= ks.step < n_steps:
+            raise ParamsError(f"[[key_steps]] #{i}: step = {ks.step} is outside this product's timeline, "
+                              f"steps 0 to {n_steps - 1}")
+
 
 @dataclass(frozen=True)
 class StepInfo:
@@ -166,7 +259,7 @@ class _View:
     compare_kernel: str | None = None
 
 
-class MatmulScene:
+class MatmulScene(Observable):
     """A matrix product on a CUDA grid, at one step of its kernel, with one thread selected.
 
     Parameters
@@ -193,24 +286,9 @@ class MatmulScene:
         self.budget = budget or Budget()
         params = params or MatmulParams()
         params.validate(self.budget)
-        self._listeners: list = []
         self._view = _View()
         self._shared_tiles: tuple | None = None  # (what it was computed for, SharedTiles)
         self._apply_params(params)
-
-    # -- subscriptions ---------------------------------------------------------------
-
-    def subscribe(self, listener) -> None:
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _emit(self, *changes: str) -> None:
-        what = frozenset(changes)
-        for listener in list(self._listeners):
-            listener(self, what)
 
     # -- parameters ------------------------------------------------------------------
 
@@ -259,7 +337,7 @@ class MatmulScene:
             return
         params.validate(self.budget)
         dropped = self._apply_params(params)
-        self._emit("params", "step", "selection", *(("compare",) if dropped else ()))
+        self.emit("params", "step", "selection", *(("compare",) if dropped else ()))
 
     @classmethod
     def _block_of(cls, value) -> tuple[int, int]:
@@ -309,7 +387,7 @@ class MatmulScene:
         step = int(np.clip(step, 0, self.n_steps - 1))
         if step != self._view.step:
             self._view.step = step
-            self._emit("step")
+            self.emit("step")
 
     def step_by(self, delta: int) -> None:
         self.set_step(self.step + delta)
@@ -338,7 +416,7 @@ class MatmulScene:
         ThreadIndex((*block_xy, 0), (*thread_xy, 0), self.launch)  # validates
         if (block_xy, thread_xy) != (self._view.block, self._view.thread):
             self._view.block, self._view.thread = block_xy, thread_xy
-            self._emit("selection")
+            self.emit("selection")
 
     def select_global(self, gx: int, gy: int) -> None:
         """Select the thread with global indices (gx, gy) (a cell of the launched thread grid)."""
@@ -378,7 +456,7 @@ class MatmulScene:
             raise ValueError(f"focus must be one of {', '.join(FOCUS)}")
         if focus != self._view.focus:
             self._view.focus = focus
-            self._emit("focus")
+            self.emit("focus")
 
     @property
     def cumulative(self) -> bool:
@@ -387,7 +465,7 @@ class MatmulScene:
     def set_cumulative(self, on: bool) -> None:
         if bool(on) != self._view.cumulative:
             self._view.cumulative = bool(on)
-            self._emit("cumulative")
+            self.emit("cumulative")
 
     def focus_threads(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Global (gx, gy) of the focus threads; None for ``all``."""
@@ -527,7 +605,7 @@ class MatmulScene:
                 raise SceneError("compare_kernel", problem)
         if kernel != self._view.compare_kernel:
             self._view.compare_kernel = kernel
-            self._emit("compare")
+            self.emit("compare")
 
     def compare(self, kernel_b: str | None = None) -> Comparison:
         """This kernel's and ``kernel_b``'s memory totals for the same product, with a sentence on why
@@ -563,5 +641,5 @@ class MatmulScene:
             self.set_step(int(state["step"]))
 
 
-__all__ = ["BACKENDS", "FOCUS", "THREADS", "Comparison", "LaunchNumbers", "MatmulParams", "MatmulScene",
-           "MemoryTotals", "SceneError", "StepInfo", "StepNumbers"]
+__all__ = ["BACKENDS", "FOCUS", "PARAM_KEYS", "THREADS", "VIEW_KEYS", "Comparison", "LaunchNumbers", "MatmulParams",
+           "MatmulScene", "MemoryTotals", "SceneError", "StepInfo", "StepNumbers", "check_scenario", "read_view"]

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model import registry as models
+from ..model.panel import ParamsError
 from ..model.scenario import Scenario, ScenarioError, load_presets, load_scenario, presets_dir
 from .export import ExportError, check_size, export_panel, write_atomic
 
@@ -174,15 +176,11 @@ def resolve_sources(sources: Iterable[str]) -> tuple[list[Scenario], list[DeckFa
 def timeline_key(scenario: Scenario) -> str | None:
     """The ``[view]`` key that holds the step a picture shows, or None when the scenario's view has no timeline.
 
-    The same rule as :func:`gpuviz.ui.export.step_range`: the matmul and broadcasting panels step through
-    ``step``; the gradient panel only in its batch view (``batch_step``); other panels are exported as they are.
+    The panel's own rule, written once in :mod:`gpuviz.model.registry` (the export reads the same): the matmul
+    and broadcasting panels step through ``step``; the gradient panel only in its batch view (``batch_step``);
+    other panels are exported as they are.
     """
-    view = scenario.view if isinstance(scenario.view, dict) else {}
-    if scenario.panel in ("matmul", "broadcast"):
-        return "step"
-    if scenario.panel == "grad" and view.get("view", "layer") == "batch":
-        return "batch_step"
-    return None
+    return models.step_key(scenario.panel, scenario.view)
 
 
 def _slug(text: str) -> str:
@@ -204,13 +202,13 @@ def plan_deck(scenarios: Iterable[Scenario], fmt: str = "png") -> list[DeckPictu
         if key is None:
             # no timeline: one picture of the view; key steps there describe that picture
             caption = " ".join(ks.caption for ks in scenario.key_steps)
-            view = scenario.view.get("view") if isinstance(scenario.view, dict) else None
+            view = scenario.view.get("view")
             stem = _slug(str(view)) if view else "picture"
             pictures.append(DeckPicture(scenario, name, None, caption, Path(name) / f"{stem}.{fmt}"))
             continue
         steps = [(ks.step, ks.caption) for ks in scenario.key_steps]
         if not steps:
-            own = scenario.view.get(key, 0) if isinstance(scenario.view, dict) else 0
+            own = scenario.view.get(key, 0)
             steps = [(int(own) if isinstance(own, int) and not isinstance(own, bool) else 0, "")]
         width = max(3, *(len(str(s)) for s, _ in steps))
         for step, caption in steps:
@@ -257,7 +255,7 @@ def nothing_to_show(scenario: Scenario) -> str | None:
     A speed scenario without ``[view] results`` would export the panel's "Not measured yet" notice: figures
     are measured, never made up, so the deck leaves it out and says how to give it some.
     """
-    if scenario.panel == "speed" and not (isinstance(scenario.view, dict) and scenario.view.get("results")):
+    if scenario.panel == "speed" and not scenario.view.get("results"):
         return ("no measurements to draw: run `gpuviz bench --save FILE.json` and name the file in the "
                 "scenario's [view] results")
     return None
@@ -336,7 +334,7 @@ def export_deck(scenarios: Iterable[Scenario], out_dir, size=(1920, 1080), theme
             target.parent.mkdir(exist_ok=True)
             export(picture.scenario.panel, picture.scenario, target, size=size, theme=theme, step=picture.step,
                    **kwargs)
-        except (ExportError, ScenarioError, ValueError, OSError) as e:
+        except (ParamsError, OSError) as e:  # ExportError and ScenarioError are ParamsErrors
             failure = DeckFailure(picture.name, " ".join(str(e).split()), picture.step)
         except Exception as e:  # a panel's bug must cost one picture, not the lecturer's whole deck
             failure = DeckFailure(picture.name, f"internal error {type(e).__name__}: {' '.join(str(e).split())}",

@@ -17,7 +17,6 @@ never a half-written one under its name.
 
 from __future__ import annotations
 
-import importlib
 import io
 import os
 from contextlib import contextmanager
@@ -28,9 +27,10 @@ from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize, Q
 from PyQt6.QtGui import QImage, QPainter, QRegion
 from PyQt6.QtWidgets import QApplication, QWidget
 
+from ..model import registry as models
 from ..model.files import write_atomic
-from ..model.scenario import ScenarioError
-from ..model.scene import SceneError
+from ..model.panel import ParamsError
+from . import registry as views
 from . import theme as themes
 
 #: Largest exported picture (8K UHD); each side is checked separately.
@@ -39,18 +39,11 @@ MAX_SIZE = (7680, 4320)
 LAYOUT_SIZE = (1920, 1080)
 FORMATS = (".png", ".svg", ".gif")
 
-#: panel id → (module under gpuviz.ui, class name, the view key that holds its timeline step or None).
-#: A new panel is one entry here (grad: only its batch view has steps).
-_PANELS = {
-    "matmul": ("matmul.panel", "MatmulPanel", "step"),
-    "broadcast": ("broadcast.panel", "BroadcastPanel", "step"),
-    "grad": ("grad.panel", "GradPanel", "batch_step"),
-    "speed": ("speed.panel", "SpeedPanel", None),  # measurements, not a timeline: no steps
-}
-PANEL_IDS = tuple(_PANELS)
+#: The shipped panels' ids (both halves of the registry; a panel registered later is exported too).
+PANEL_IDS = views.panel_ids()
 
 
-class ExportError(ValueError):
+class ExportError(ParamsError):
     """An export that cannot be done, with a one-sentence reason (shown inline or as the CLI's one line)."""
 
 
@@ -59,7 +52,7 @@ class ExportCancelled(ExportError):
 
 
 def panel_class(panel_id):
-    """The :class:`~gpuviz.ui.panel.Panel` subclass of ``panel_id`` (one of :data:`PANEL_IDS`).
+    """The :class:`~gpuviz.ui.panel.Panel` subclass of ``panel_id`` (a registered panel, :mod:`gpuviz.ui.registry`).
 
     A Panel subclass is accepted too and returned as it is: the main window exports whatever panel
     it holds through this same path.
@@ -68,19 +61,14 @@ def panel_class(panel_id):
 
     if isinstance(panel_id, type) and issubclass(panel_id, Panel):
         return panel_id
-    if panel_id not in _PANELS:
-        raise ExportError(f"unknown panel {panel_id!r}: choose one of {', '.join(PANEL_IDS)}")
-    module, name, _key = _PANELS[panel_id]
-    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    cls = views.view_class(panel_id)
+    if cls is None:
+        raise ExportError(f"unknown panel {panel_id!r}: choose one of {', '.join(views.panel_ids())}")
+    return cls
 
 
 def _panel_name(panel_id) -> str:
     return panel_id.panel_id if isinstance(panel_id, type) else str(panel_id)
-
-
-def _step_key(panel_id) -> str | None:
-    entry = _PANELS.get(_panel_name(panel_id))
-    return entry[2] if entry else None
 
 
 def slide_theme() -> themes.Theme:
@@ -236,7 +224,7 @@ def panel_copy(panel_id, scenario, theme: themes.Theme, layout: tuple[int, int],
             raise ExportError(f"scenario {scenario.title!r} is for the {scenario.panel} panel, not {name}")
         try:
             panel.apply_scenario(scenario)
-        except (ScenarioError, SceneError, ValueError, KeyError, TypeError) as e:
+        except ParamsError as e:
             raise ExportError(f"the {name} panel cannot show {scenario.title!r}: {e}") from None
         if slide:
             _set_slide(panel, name)
@@ -249,18 +237,20 @@ def panel_copy(panel_id, scenario, theme: themes.Theme, layout: tuple[int, int],
         panel.deleteLater()
 
 
-def step_range(panel, panel_id) -> range:
-    """The steps ``panel`` (a copy: this moves its timeline) can show, read from its own last step."""
-    key, name = _step_key(panel_id), _panel_name(panel_id)
+def _stepper(panel, panel_id):
+    """The panel's model, when the view it shows has steps; ExportError otherwise."""
+    name = _panel_name(panel_id)
     view = panel.scenario("export").view
-    if name == "grad" and view.get("view") != "batch":
-        raise ExportError(f"the grad panel's {view.get('view')!r} view has no steps; only its batch view does")
-    current = view.get(key) if key else None
-    if current is None:
-        raise ExportError(f"the {name} panel has no steps in this view")
-    panel.last_step()
-    last = panel.scenario("export").view.get(key)
-    return range(0, int(last) + 1)
+    model = panel.model
+    if model is None or models.step_key(name, view) is None:
+        shown = f" ({view['view']!r})" if isinstance(view.get("view"), str) else ""
+        raise ExportError(f"the {name} panel has no steps in this view{shown}")
+    return model
+
+
+def step_range(panel, panel_id) -> range:
+    """The steps ``panel``'s model has in the view it shows (:data:`gpuviz.model.registry.PanelSpec.step_key`)."""
+    return range(0, int(_stepper(panel, panel_id).n_steps))
 
 
 def steps_of(panel_id, scenario) -> range:
@@ -270,26 +260,20 @@ def steps_of(panel_id, scenario) -> range:
         return step_range(panel, panel_id)
 
 
-def _show_step(panel, panel_id, scenario, step: int, steps: range):
-    name = _panel_name(panel_id)
+def _show_step(model, name: str, step: int, steps: range) -> None:
+    """Move the model to ``step``: the view, subscribed to it, redraws; nothing is re-applied."""
     if step not in steps:
         raise ExportError(f"step {step} is out of range: the {name} panel's steps are "
                           f"{steps.start} to {steps.stop - 1}")
-    key = _step_key(panel_id)
-    panel.apply_scenario(replace(scenario, view={**scenario.view, key: int(step)}))
-    shown = panel.scenario("export").view.get(key)
-    if shown != step:  # the panel must really show the step the frame is labelled with
-        raise ExportError(f"the {name} panel shows step {shown}, not the requested step {step}")
+    model.set_step(int(step))
+    if model.step != step:  # the panel must really show the step the frame is labelled with
+        raise ExportError(f"the {name} panel shows step {model.step}, not the requested step {step}")
 
 
-def _show_caption(panel, panel_id, scenario) -> None:
-    """Slide mode: the key step's caption when the shown step is one of the scenario's key steps, else none."""
-    key = _step_key(panel_id)
-    shown = panel.scenario("export").view.get(key) if key else None
-    caption = next((k.caption for k in scenario.key_steps if shown is not None and k.step == shown), None)
-    setter = getattr(panel, "set_caption", None)
-    if setter is not None:
-        setter(caption)
+def _show_caption(panel, scenario, step: int | None) -> None:
+    """Slide mode: the key step's caption when ``step`` is one of the scenario's key steps, else none."""
+    caption = next((k.caption for k in scenario.key_steps if step is not None and k.step == step), None)
+    panel.set_caption(caption)
 
 
 def _report(progress, done: int, total: int) -> None:
@@ -302,10 +286,15 @@ _ALL = object()
 
 
 def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, steps, progress) -> list[QImage]:
-    """Frames of the panel copy: one per step of ``steps`` (a range or ``_ALL``), else one at ``step``."""
+    """Frames of the panel copy: one per step of ``steps`` (a range or ``_ALL``), else one at ``step``.
+
+    The panel was built once from ``scenario``; each frame only moves its model's step.
+    """
     name = _panel_name(panel_id)
+    model = None
     if steps is not None:
-        available = step_range(panel, panel_id)
+        model = _stepper(panel, panel_id)
+        available = range(0, int(model.n_steps))
         steps = available if steps is _ALL else steps
         if len(steps) == 0 or steps.start not in available or steps[-1] not in available:
             raise ExportError(f"steps {steps.start}:{steps.stop} are out of range: the {name} panel's "
@@ -313,17 +302,20 @@ def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, step
                               f"(A:B is half-open, at most {available.start}:{available.stop})")
         shown = list(steps)
     elif step is not None:
-        available = step_range(panel, panel_id)
+        model = _stepper(panel, panel_id)
+        available = range(0, int(model.n_steps))
         shown = [int(step)]
     else:
         available, shown = None, [None]
+        if panel.model is not None and models.step_key(name, panel.scenario("export").view) is not None:
+            model = panel.model
     frames = []
     for i, s in enumerate(shown):
         if s is not None:
             # no stamp: each panel labels its step on screen, counting from 0 as A:B does
-            _show_step(panel, panel_id, scenario, s, available)
+            _show_step(model, name, s, available)
         if slide:
-            _show_caption(panel, panel_id, scenario)
+            _show_caption(panel, scenario, model.step if model is not None else None)
         frames.append(render_widget(panel, *layout, dpr))
         _report(progress, i + 1, len(shown))
     return frames

@@ -34,6 +34,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..model.panel import ParamsError
 from . import theme as themes
 from .export import (
     MAX_SIZE,
@@ -60,8 +61,9 @@ SLIDE_TIP = ("Slide: just the figure, for a lecture slide. Controls, input field
              "are hidden; the figure gets a large title (the scenario's), its legend and the key step's caption, "
              "in slide-sized fonts on a light background (so the dark theme is off while this is on).")
 
-#: Errors an export may raise for a bad request or a bad scene, shown inline.
-_ERRORS = (ExportError, ValueError, TypeError, KeyError, LookupError)
+#: Errors an export may raise for a bad request or a bad scene, shown inline: one type (ExportError and the
+#: panels' refusals are all ParamsErrors); anything else is a bug and is not dressed up as a message.
+_ERRORS = (ParamsError,)
 
 
 def _remembered(settings, key: str, default: str) -> str:

@@ -25,8 +25,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ..model.launch import LaunchError
-from ..model.scene import SceneError
+from ..model.panel import ParamsError
 from . import theme as themes
 from .about import AboutDialog, backend_text
 from .export import export_panel, render_frames, render_widget  # render_widget: still importable from here
@@ -38,7 +37,9 @@ TITLE = "gpuviz — why matrices make deep learning fast"
 EXPORT_SIZE = (1920, 1080)
 
 #: Errors a scenario file or a panel may raise for bad content: shown inline, never as a traceback.
-SCENARIO_ERRORS = (ValueError, TypeError, KeyError, LookupError, OSError, SceneError, LaunchError)
+#: What a scenario, a panel or an export refuses (one sentence each), and files that cannot be read or written.
+#: Nothing else is caught: anything else is a bug, and must show as one.
+SCENARIO_ERRORS = (ParamsError, OSError)
 
 
 class MessageBar(QFrame):
@@ -84,13 +85,10 @@ class MessageBar(QFrame):
 
 
 def _default_panels(engine) -> list[Panel]:
-    from .broadcast.panel import BroadcastPanel
-    from .grad.panel import GradPanel
-    from .matmul.panel import MatmulPanel
-    from .speed.panel import SpeedPanel
+    from . import registry
 
-    # the matmul panel stays first: the window opens on its lecture preset
-    return [MatmulPanel(scene=None, engine=engine), BroadcastPanel(), GradPanel(), SpeedPanel(engine=engine)]
+    # one tab per registered panel, in the registry's order: matmul first, the window opens on its lecture preset
+    return registry.build_views(engine)
 
 
 class MainWindow(QMainWindow):
@@ -106,7 +104,7 @@ class MainWindow(QMainWindow):
         ``QSettings("gpuviz", "gpuviz")`` when None. ``Settings.disabled()``
         opens as on a first start and remembers nothing.
     panels : list of Panel or None
-        The panels, in tab order; the real ones (the matmul panel) when None.
+        The panels, in tab order; every registered one (:mod:`gpuviz.ui.registry`) when None.
     restore : bool
         Restore geometry, theme and the last scenario from ``settings``.
         Without it (or on a first start) the window opens on the first panel's
@@ -685,7 +683,13 @@ def _scenario_from_text(text: str):
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib
-    return parse_scenario(tomllib.loads(text))
+    from ..model.scenario import ScenarioError
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(None, f"is not valid TOML: {e}") from None
+    return parse_scenario(data)
 
 
 __all__ = ["EXPORT_SIZE", "TITLE", "MainWindow", "MessageBar", "render_widget"]

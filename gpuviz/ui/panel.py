@@ -103,6 +103,12 @@ class Panel(QWidget):
 
     status_changed = pyqtSignal(str)
 
+    @property
+    def model(self):
+        """The panel model this view draws (:class:`gpuviz.model.panel.PanelModel`), or None for a panel
+        without one; the export moves its step instead of re-applying a scenario per frame."""
+        return None
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.theme = None

@@ -14,7 +14,7 @@ from gpuviz.model import broadcast as bc
 from gpuviz.model.scenario import dumps_scenario, parse_scenario
 from gpuviz.ui import theme as themes
 from gpuviz.ui.broadcast.panel import BroadcastPanel
-from gpuviz.ui.broadcast.state import BroadcastState, random_shapes
+from gpuviz.model.broadcast_panel import BroadcastState, random_shapes
 
 try:
     import tomllib
@@ -146,7 +146,7 @@ def test_quiz_questions_come_in_order_a_to_g_with_the_lectures_answers(panel):
     questions = panel.quiz_questions()
     assert [q.quiz["letter"] for q in questions] == list("ABCDEFG")
     for q in questions:
-        shapes = bc.BroadcastParams.from_dict(dict(q.params)).shapes
+        shapes = q.params.shapes  # typed: the scenario carries BroadcastParams
         assert bc.explain(*shapes).ok == bc.QUIZ_ANSWERS[q.quiz["letter"]]
 
 

@@ -154,24 +154,24 @@ def test_a_new_panel_shows_no_figures_until_something_is_measured(panel):
 
 def test_presets_are_the_lecture_demo_the_matmul_sweep_and_the_batch_sweep(panel, qtbot):
     presets = panel.presets()
-    assert [s.params["op"] for s in presets] == ["dot", "matmul", "layer"]
-    assert presets[0].params == {"op": "dot", "sizes": [1_000_000], "impls": ["python", "numpy", "numba"]}
+    assert [s.params.op for s in presets] == ["dot", "matmul", "layer"]
+    assert presets[0].params.to_dict() == {"op": "dot", "sizes": [1_000_000], "impls": ["python", "numpy", "numba"]}
     for s in presets:
         with qtbot.waitSignal(panel.status_changed):
             panel.apply_scenario(s)
-        assert panel.op_box.currentData() == s.params["op"]
-        assert parse_sizes(panel.sizes_field.text()) == s.params["sizes"]
-        assert panel.chosen_impls() == [i for i in speed.IMPLS if i in s.params["impls"]]
+        assert panel.op_box.currentData() == s.params.op
+        assert parse_sizes(panel.sizes_field.text()) == list(s.params.sizes)
+        assert panel.chosen_impls() == [i for i in speed.IMPLS if i in s.params.impls]
         assert panel.title_label.text() == s.title
         assert panel.empty_label.isVisible()  # no results file: "not measured yet", no fake plot
-        assert panel.scenario("t").params == {"op": s.params["op"], "sizes": s.params["sizes"],
-                                              "impls": panel.chosen_impls()}
+        assert panel.scenario("t").params.to_dict() == {"op": s.params.op, "sizes": list(s.params.sizes),
+                                                        "impls": panel.chosen_impls()}
 
 
 def test_speed_scenarios_are_checked_like_the_others(tmp_path):
     base = {"schema": 1, "panel": "speed", "title": "t", "params": {"op": "dot", "sizes": [1000], "impls": ["numpy"]}}
     ok = parse_scenario(base)
-    assert ok.params == {"op": "dot", "sizes": [1000], "impls": ["numpy"]}
+    assert ok.params.to_dict() == {"op": "dot", "sizes": [1000], "impls": ["numpy"]}  # typed: SpeedParams
     bad = [
         ({"op": "conv"}, "unknown operation"),
         ({"sizes": [0]}, "at least 1"),

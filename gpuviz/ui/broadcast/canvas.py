@@ -51,7 +51,7 @@ def format_value(v) -> str:
 
 
 class BroadcastCanvas(QWidget):
-    """Paints a :class:`~gpuviz.ui.broadcast.state.BroadcastState` at its current step.
+    """Paints a :class:`~gpuviz.model.broadcast_panel.BroadcastState` at its current step.
 
     Attributes
     ----------

@@ -1,6 +1,6 @@
 """The "Broadcasting" panel: NumPy's rule stepped through, a practice generator and a quiz for the class.
 
-The panel owns a :class:`~gpuviz.ui.broadcast.state.BroadcastState`; the
+The panel owns a :class:`~gpuviz.model.broadcast_panel.BroadcastState`; the
 explanation, the stretched copies and the sums come from
 :mod:`gpuviz.model.broadcast`. A shape that cannot be read gets the parser's
 sentence next to its field, and the picture keeps the last valid shapes.
@@ -27,12 +27,13 @@ from PyQt6.QtWidgets import (
 
 from ...model import broadcast as bc
 from ...model import scenario as scenarios
+from ...model.broadcast_panel import BroadcastState, QuizQuestion, QuizState, random_shapes
+from ...model.panel import ParamsError
 from ..panel import Panel, step_label
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, preset_combo, subscribe
 from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
-from .state import BroadcastState, random_shapes
 
 #: The most operands the panel offers fields for (NumPy takes any number; a slide has room for four).
 MAX_OPERANDS = 4
@@ -52,6 +53,11 @@ def _builtin_presets() -> list:
                                       {"shapes": [bc.format_shape(s) for s in shapes]},
                                       quiz={"question": QUIZ_PROMPT, "answer": answer, "letter": letter}))
     return out
+
+
+def _questions(scenarios_with_quiz) -> list[QuizQuestion]:
+    return [QuizQuestion(s.params, s.quiz.get("question") or QUIZ_PROMPT, s.quiz.get("answer") == "works",
+                         str(s.quiz.get("letter", "")), s.title) for s in scenarios_with_quiz]
 
 
 class BroadcastPanel(Panel):
@@ -77,12 +83,7 @@ class BroadcastPanel(Panel):
             self._presets = _builtin_presets()
         self._description = ""
         self._seed = 1
-        self._quiz = False
-        self._quiz_index = 0
-        self._answer: bool | None = None
-        self._revealed = False
-        self.right = 0
-        self.answered = 0
+        self.quiz = QuizState(_questions(self.quiz_questions()))
 
         # -- controls ---------------------------------------------------------------------------------
         side = QWidget()
@@ -305,6 +306,10 @@ class BroadcastPanel(Panel):
 
     # -- slide look ------------------------------------------------------------------------------------
 
+    @property
+    def model(self):
+        return self.state
+
     def set_slide(self, on: bool) -> None:
         """The figure alone (title, caption, the step's picture, its note and legend), or the panel."""
         on = bool(on)
@@ -380,8 +385,8 @@ class BroadcastPanel(Panel):
         self._update_operand_buttons()
 
     def _update_operand_buttons(self) -> None:
-        self.add_button.setEnabled(len(self.fields) < MAX_OPERANDS and not self._quiz)
-        self.remove_button.setEnabled(len(self.fields) > 2 and not self._quiz)
+        self.add_button.setEnabled(len(self.fields) < MAX_OPERANDS and not self.quiz.on)
+        self.remove_button.setEnabled(len(self.fields) > 2 and not self.quiz.on)
 
     def add_operand(self) -> None:
         """One more shape field, starting as a copy of the last operand's trailing dimension."""
@@ -464,7 +469,7 @@ class BroadcastPanel(Panel):
             return
         try:
             self.apply_scenario(preset)
-        except (scenarios.ScenarioError, ValueError) as e:
+        except ParamsError as e:
             self.preset_message.show_message(f"{preset.title}: {e}")
 
     def _set_description(self, text: str, preset) -> None:
@@ -482,27 +487,33 @@ class BroadcastPanel(Panel):
 
     @property
     def quiz_mode(self) -> bool:
-        return self._quiz
+        return self.quiz.on
 
     @property
     def concealed(self) -> bool:
-        return self._quiz and not self._revealed
+        return self.quiz.concealed
+
+    @property
+    def right(self) -> int:
+        return self.quiz.right
+
+    @property
+    def answered(self) -> int:
+        return self.quiz.answered
 
     def set_quiz_mode(self, on: bool) -> None:
-        on = bool(on) and bool(self.quiz_questions())
+        on = bool(on) and bool(self.quiz.questions)
         if self.quiz_button.isChecked() != on:
             self.quiz_button.blockSignals(True)
             self.quiz_button.setChecked(on)
             self.quiz_button.blockSignals(False)
-        if on == self._quiz:
+        if on == self.quiz.on:
             return
-        self._quiz = on
-        self.right = self.answered = 0
-        self._quiz_index = 0
         if on:
+            self.quiz.start()
             self._show_question()
         else:
-            self._revealed = False
+            self.quiz.stop()
             self.canvas.set_concealed(False)
             self.timeline.set_locked(False)
             self._show_step()
@@ -512,12 +523,10 @@ class BroadcastPanel(Panel):
         self._update_quiz_widgets()
 
     def _show_question(self) -> None:
-        q = self.quiz_questions()[self._quiz_index % len(self.quiz_questions())]
-        self._answer = None
-        self._revealed = False
+        q = self.quiz.question
         self.timeline.set_locked(True)
-        self.canvas.set_concealed(True, q.quiz.get("question") or QUIZ_PROMPT)
-        p = bc.BroadcastParams.from_dict(dict(q.params)) if isinstance(q.params, dict) else q.params
+        self.canvas.set_concealed(True, q.question)
+        p = q.params
         self.state.set_shapes(p.shapes, p.values, p.seed)
         self._set_description("", q)
         self.preset_box.setCurrentIndex(0)
@@ -527,19 +536,13 @@ class BroadcastPanel(Panel):
 
     def answer(self, works: bool) -> None:
         """The class's answer to the question on screen (before the reveal; nothing is said about it yet)."""
-        if not self.concealed or self._answer is not None:
-            return
-        self._answer = bool(works)
-        self._update_quiz_widgets()
+        if self.quiz.give_answer(works):
+            self._update_quiz_widgets()
 
     def reveal(self) -> None:
         """Show the steps, mark the class's answer and update the score."""
-        if not self.concealed or self._answer is None:
+        if not self.quiz.reveal():
             return
-        self._revealed = True
-        self.answered += 1
-        correct = self._answer == self.state.explanation.ok
-        self.right += int(correct)
         self.canvas.set_concealed(False)
         self.timeline.set_locked(False)
         self._update_quiz_widgets()
@@ -547,39 +550,37 @@ class BroadcastPanel(Panel):
         self.timeline.play_from_start()
 
     def next_question(self) -> None:
-        if not self._quiz:
+        if not self.quiz.on:
             return
-        self._quiz_index = (self._quiz_index + 1) % len(self.quiz_questions())
+        self.quiz.next()
         self._show_question()
 
     def _update_quiz_widgets(self) -> None:
+        quiz = self.quiz
         for w in self.quiz_widgets:
-            w.setVisible(self._quiz)
-        if not self._quiz:
+            w.setVisible(quiz.on)
+        if not quiz.on:
             return
-        qs = self.quiz_questions()
-        q = qs[self._quiz_index % len(qs)]
-        letter = q.quiz.get("letter") or str(self._quiz_index + 1)
+        q = quiz.question
+        letter = q.letter or str(quiz.index + 1)
         shapes = " + ".join(shape_text(s) for s in self.state.shapes)
-        self.question_label.setText(f"Question {letter} ({self._quiz_index + 1} of {len(qs)}): {shapes}")
-        chosen = {True: "Works", False: "Fails", None: None}[self._answer]
-        self.works_button.setEnabled(self.concealed and self._answer is None)
-        self.fails_button.setEnabled(self.concealed and self._answer is None)
-        self.reveal_button.setEnabled(self.concealed and self._answer is not None)
+        self.question_label.setText(f"Question {letter} ({quiz.index + 1} of {len(quiz.questions)}): {shapes}")
+        chosen = {True: "Works", False: "Fails", None: None}[quiz.answer]
+        self.works_button.setEnabled(quiz.concealed and quiz.answer is None)
+        self.fails_button.setEnabled(quiz.concealed and quiz.answer is None)
+        self.reveal_button.setEnabled(quiz.concealed and quiz.answer is not None)
         self.next_button.setEnabled(True)
-        self.score_label.setText(f"Score: {self.right}/{self.answered}")
+        self.score_label.setText(f"Score: {quiz.right}/{quiz.answered}")
         t = self.theme
-        if self.concealed:
+        if quiz.concealed:
             self.feedback_label.setStyleSheet("")
             self.feedback_label.setText(f"The class says: {chosen}. Press Reveal." if chosen
                                         else "Works or fails? Choose an answer.")
         else:
-            ok = self.state.explanation.ok
-            correct = self._answer == ok
-            colour = okabe("bluish_green") if correct else error_colour(t)
-            truth = "it works" if ok else "it fails"
+            colour = okabe("bluish_green") if quiz.correct else error_colour(t)
+            truth = "it works" if q.works else "it fails"
             self.feedback_label.setStyleSheet(f"color: {hex_colour(colour)};")
-            self.feedback_label.setText(("✓ Right: " if correct else "✗ Not this time: ") + truth + ".")
+            self.feedback_label.setText(("✓ Right: " if quiz.correct else "✗ Not this time: ") + truth + ".")
 
     # -- state → widgets ---------------------------------------------------------------------------------------
 
@@ -621,8 +622,7 @@ class BroadcastPanel(Panel):
 
     def scenario(self, title: str):
         st = self.state
-        params = bc.BroadcastParams(st.shapes, st.values_kind, st.seed).to_dict()
-        s = scenarios.Scenario("broadcast", title, params, self._description, {"step": st.step})
+        s = scenarios.Scenario("broadcast", title, st.params(), self._description, st.view_state())
         scenarios.check_scenario(s)
         return s
 
@@ -632,19 +632,10 @@ class BroadcastPanel(Panel):
             raise scenarios.ScenarioError(scenario.path, f"is a {scenario.panel!r} scenario, "
                                                          "not one for the broadcasting panel")
         scenarios.check_scenario(scenario)
-        p = scenario.params
-        if not isinstance(p, bc.BroadcastParams):
-            try:
-                p = bc.BroadcastParams.from_dict(dict(p))
-            except ValueError as e:
-                raise scenarios.ScenarioError(scenario.path, str(e)) from None
-        if self._quiz:
+        if self.quiz.on:
             self.set_quiz_mode(False)
         self.timeline.pause()
-        self.state.set_shapes(p.shapes, p.values, p.seed)
-        step = scenario.view.get("step", 0) if isinstance(scenario.view, dict) else 0
-        if isinstance(step, int) and not isinstance(step, bool):
-            self.state.set_step(step)
+        self.state.apply(scenario.params, scenario.view)
         self.preset_message.clear()
         self._sync_fields()
         i = self.preset_box.findText(scenario.title)

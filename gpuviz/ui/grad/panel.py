@@ -1,6 +1,6 @@
 """The "Weight gradients" panel: z = Wx + b, where each entry of ∇_W L comes from, batches, and training.
 
-The panel owns a :class:`~gpuviz.ui.grad.state.GradState`; every number it
+The panel owns a :class:`~gpuviz.model.grad_panel.GradState`; every number it
 draws (z, p, δ, the outer products, their sum, the matrix product, the trained
 weights, the loss curve) comes from :mod:`gpuviz.model.dense`. Three views
 share the side bar: **Layer** (one example; click an entry of ∇_W L to see
@@ -35,21 +35,17 @@ from PyQt6.QtWidgets import (
 )
 
 from ...model import scenario as scenarios
-from ...model.dense import DenseError
-from ...model.scene import SceneError
+from ...model.grad_panel import LAYERS, VIEWS, GradState, GradStateError, parse_alpha
+from ...model.panel import ParamsError
 from ..panel import Panel, step_label
 from ..style import apply_theme, error_colour, font, hex_colour, mix, okabe
 from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
 from .canvas import ColourBar, MatrixView, TileView, fmt, symmetric_limit
-from .state import LAYERS, VIEWS, GradState, GradStateError
 
 #: Steps per second of each view's timeline: examples summed, or training steps.
 SPEEDS = {"batch": (1, 2, 4, 8, 16, 32), "train": (2, 5, 10, 20, 30, 60)}
 DEFAULT_SPEED = {"batch": 4, "train": 20}
-dense_errors = (DenseError, GradStateError, TypeError)
-#: The most training steps a scenario replays when it is opened (an export of "after 200 steps").
-MAX_REPLAY = 5000
 LAYER_TITLES = {"toy": "toy 3×7 (small integers)", "digits": "digits 10×784 (28×28 images)"}
 VIEW_TITLES = {"layer": "Layer: one example", "batch": "Batch: sum of outer products", "train": "Train: ΔW = −α∇L"}
 #: Cell and tile sizes tried, largest first, until a view fits its page (a 1280×720 window or export);
@@ -480,6 +476,10 @@ class GradPanel(Panel):
 
     # -- slide look and fitting -------------------------------------------------------------------
 
+    @property
+    def model(self):
+        return self.state
+
     def set_slide(self, on: bool) -> None:
         """The current view's figure alone (title, caption, step, matrices and scales), or the panel."""
         on = bool(on)
@@ -687,8 +687,6 @@ class GradPanel(Panel):
     def _alpha_edited(self) -> None:
         text = self.alpha_field.text()
         try:
-            from .state import parse_alpha
-
             alpha = parse_alpha(text)
         except GradStateError as e:
             self.alpha_message.show_message(str(e))
@@ -720,7 +718,7 @@ class GradPanel(Panel):
             return False
         try:
             target.scene.configure(m=m, n=n, k=k)
-        except (SceneError, ValueError) as e:
+        except ParamsError as e:
             self._matmul_message(f"The matmul panel refused {m}×{n}×{k}: {e}")
             return False
         self.matmul_message.clear()
@@ -962,43 +960,14 @@ class GradPanel(Panel):
 
     def scenario(self, title: str):
         st = self.state
-        # a diverged run is replayed up to and including the step that diverged
-        steps = len(st.records) + (1 if st.diverged else 0)
-        params = {"layer": st.layer_kind, "alpha": st.alpha, "batch": st.batch, "seed": st.seed, "loss": st.loss,
-                  "steps": steps}
-        view = {"view": st.view, "selected": list(st.selected), "batch_step": st.batch_step}
-        return scenarios.Scenario("grad", title, params, view=view)
+        return scenarios.Scenario("grad", title, st.params(), view=st.view_state())
 
     def apply_scenario(self, scenario) -> None:
-        if getattr(scenario, "panel", None) != "grad":
-            raise ValueError(f"this scenario is for the “{getattr(scenario, 'panel', None)}” panel, not “grad”")
-        raw = scenario.params
-        p = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw) if isinstance(raw, dict) else {}
-        v = dict(getattr(scenario, "view", {}) or {})
-        layer = str(p.get("layer", "toy"))
-        if layer not in LAYERS:
-            raise ValueError(f"layer must be one of {', '.join(LAYERS)}, not “{layer}”")
-        try:
-            new = GradState(layer, seed=int(p.get("seed", 0)), loss=str(p.get("loss", "xent")))
-            alpha = p.get("alpha")
-            new.set_training(alpha=None if alpha is None else alpha, batch=p.get("batch", new.batch))
-        except dense_errors as e:
-            raise ValueError(str(e)) from None
-        # training steps to replay: [params] steps (the schema's), or [view] train_steps
-        steps = int(p.get("steps", 0) or v.get("train_steps", 0) or 0)
-        if not 0 <= steps <= MAX_REPLAY:
-            raise ValueError(f"steps must be 0 to {MAX_REPLAY}, not {steps}")
-        if steps and new.can_train:
-            new.train(steps)
-        sel = v.get("selected", [0, 0])
-        try:
-            new.select(int(sel[0]), int(sel[1]))
-            new.set_batch_step(int(v.get("batch_step", 0)))
-            new.set_view(str(v.get("view", "layer")))
-        except (GradStateError, TypeError, IndexError) as e:
-            raise ValueError(f"[view]: {e}") from None
-        if new.view == "layer" and new.records:
-            new.refresh_gradients()
+        """Show ``scenario``; raises ParamsError (and keeps the picture) when the model refuses it."""
+        if scenario.panel != self.panel_id:
+            raise scenarios.ScenarioError(scenario.path, f"is a {scenario.panel!r} scenario, "
+                                                         "not one for the grad panel")
+        new = GradState.from_params(scenario.params, scenario.view)
         self.pause()
         self.state.unsubscribe(self._state_changed)
         self.state = new

@@ -320,6 +320,10 @@ class MatmulPanel(Panel):
 
     # -- slide look -------------------------------------------------------------------------------
 
+    @property
+    def model(self):
+        return self.scene
+
     def set_slide(self, on: bool) -> None:
         """The figure alone (title, caption, step and its source line, A·B = C with the legend), or the panel."""
         on = bool(on)

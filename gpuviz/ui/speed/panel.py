@@ -976,8 +976,7 @@ class SpeedPanel(Panel):
                 raise ScenarioError(scenario.path, f"[view] results: {e}") from None
         if self.runner.running:
             self.runner.cancel()
-        p = scenario.params
-        self._set_controls({"op": p["op"], "sizes": list(p["sizes"]), "impls": list(p["impls"])})
+        self._set_controls(scenario.params.to_dict())
         for w in (self.sizes_message, self.impls_message, self.run_message, self.file_message):
             w.clear()
         self._scenario_title = scenario.title
