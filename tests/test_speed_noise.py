@@ -234,3 +234,26 @@ def test_only_code_on_one_thread_is_timed_by_its_thread_clock():
     assert not timing.single_threaded("numpy", 2) and not timing.single_threaded("numpy", None)
     for impl in ("numba-parallel", "simulator", "gpu-naive", "cublas"):
         assert not timing.single_threaded(impl, 1)
+
+
+# -- the CLI -------------------------------------------------------------------------------------------
+
+
+def test_gpuviz_bench_prints_the_noisy_flag_and_what_to_do(monkeypatch, capsys):
+    from gpuviz import cli
+    from gpuviz.engine import Engine
+
+    loop = m("python", 0.06, 0.05, clock=speed.CLOCK_THREAD)
+    vec = m("numpy", 3e-4, 1e-4, threads=1, noisy=speed.noisy_reason(3e-4, 1e-4))
+    fake = BenchResults(Machine("cpu", 2, "blas", None, None, None, None), [loop, vec])
+    monkeypatch.setattr(Engine, "bench", lambda self, *a, **k: fake)
+    assert cli.main(["bench", "--impl", "python,numpy"]) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()
+    row = next(ln for ln in lines if ln.startswith("numpy "))
+    assert "NOISY: median 3× the minimum: close other programs and measure again" in row
+    assert "500×" in row and "200×" in row  # the headline from the minima, the medians' ratio beside it
+    assert "1 thread" in row
+    assert "NOISY" not in next(ln for ln in lines if ln.startswith("python "))
+    assert lines[-1] == ("noisy: 1 of 2 measurements cannot be trusted (other programs took the CPU while they ran): "
+                         "close other programs and measure again")

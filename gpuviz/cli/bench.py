@@ -96,7 +96,11 @@ def _note(m: speed.Measurement) -> str:
         return f"skipped: {m.skipped}"
     if m.correct is False:
         return f"WRONG: error {m.max_rel_error:.2g} > {speed.TOLERANCE[m.op]:.0e}"
-    return speed.impl_note(m.op, m.impl) or ""
+    notes = [f"NOISY: {m.noisy}"] if m.noisy else []
+    if m.threads is not None and m.impl in ("numpy", "numba-parallel"):
+        notes.append(f"{m.threads} thread{'s' if m.threads > 1 else ''}")
+    notes += [speed.impl_note(m.op, m.impl) or ""]
+    return "; ".join(n for n in notes if n)
 
 
 def format_table(results: BenchResults) -> list[str]:
@@ -110,12 +114,14 @@ def format_table(results: BenchResults) -> list[str]:
                      "competed for the CPU, so these times are slower than this machine can do")
     if results.cancelled:
         lines.append("cancelled: the sweep stopped before every measurement was taken")
-    speedups = results.speedups("python")
+    # the headline ratio from each one's fastest repeat (the least disturbed), the medians' ratio beside it
+    speedups = results.speedups("python", stat="min")
+    by_median = results.speedups("python")
     for op in results.ops():
         layer = op == "layer"
         header = ["impl", "batch" if layer else "size", "median", "min–max", "GFLOP/s"]
         header += ["examples/s"] if layer else []
-        header += ["× python", "compile", "note"]
+        header += ["× python", "(median)", "compile", "note"]
         rows = []
         for m in sorted((m for m in results.measurements if m.op == op), key=lambda m: (m.size, IMPLS.index(m.impl))):
             row = [m.impl, f"{m.size:,}", format_duration(m.median_s),
@@ -123,7 +129,7 @@ def format_table(results: BenchResults) -> list[str]:
             if layer:
                 eps = m.examples_per_second()
                 row.append("–" if eps is None else f"{eps:,.0f}")
-            row += [_times(speedups.get((op, m.impl, m.size))),
+            row += [_times(speedups.get((op, m.impl, m.size))), _times(by_median.get((op, m.impl, m.size))),
                     "–" if m.compile_s is None else format_duration(m.compile_s), _note(m)]
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -131,6 +137,10 @@ def format_table(results: BenchResults) -> list[str]:
         for r in [header, *rows]:
             lines.append("  ".join(c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
                                    for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    noisy = results.noisy()
+    if noisy:
+        lines += ["", f"noisy: {len(noisy)} of {sum(1 for m in results.measurements if m.measured)} measurements "
+                      f"cannot be trusted (other programs took the CPU while they ran): {speed.NOISY_ADVICE}"]
     return lines
 
 
@@ -148,6 +158,7 @@ def _run(engine, args, sizes, impls, err) -> BenchResults:
     def measured(m: speed.Measurement):
         count[0] += 1
         what = m.skipped and f"skipped ({m.skipped})" or f"{format_duration(m.median_s)} ({m.repeats} repeats)"
+        what += " NOISY" if m.noisy else ""
         print(f"[{count[0]}/{total[0] or '?'}] {m.op} {m.impl} {m.size:,}: {what}", file=err, flush=True)
 
     return common.call_cancellable(engine, lambda: engine.bench(
