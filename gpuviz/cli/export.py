@@ -11,8 +11,10 @@ from pathlib import Path
 
 from ..model import broadcast as bc
 from ..model.dense import LAYERS, LOSSES
+from ..model.grad_panel import VIEWS as GRAD_VIEWS
 from ..model.launch import Dim3, LaunchError, check_launch
 from ..model.matmul import KERNELS, MatmulProblem, launch_for
+from ..model.registry import EXPORT_PANEL_OPTIONS  # gpuviz export's own options by panel, as data
 from ..model.text import format_count, format_duration
 from .common import EXIT_FAILED, EXIT_OK, PROG, UsageError, block_arg, picture_size, positive_int, size_arg
 
@@ -95,15 +97,6 @@ def add_parser(commands) -> None:
     export.set_defaults(handler=cmd_export)
 
 
-#: The grad panel's views (``[view] view`` of a grad scenario); only ``batch`` has steps.
-GRAD_VIEWS = ("layer", "batch", "train")
-#: ``gpuviz export``'s panel options by panel (attribute names of the parsed arguments).
-EXPORT_PANEL_OPTIONS = {
-    "matmul": ("kernel", "m", "n", "k", "block", "seed"),
-    "broadcast": ("shapes",),
-    "grad": ("layer", "batch", "alpha", "seed", "loss", "train", "view"),
-    "speed": ("results",),
-}
 _EXPORT_PANELS = tuple(EXPORT_PANEL_OPTIONS)
 
 
