@@ -100,6 +100,11 @@ def test_a_missing_cuda_runtime_is_no_gpu_in_info(no_cuda_runtime):
     info = json.loads(proc.stdout)
     assert info["backend"] == "simulator"
     assert "DynamicLibNotFoundError" in info["gpu_error"] and "hidden by the test" in info["gpu_error"]
+    assert info["gpu"] == f"no CUDA GPU found ({info['gpu_error']})"
+    proc = _gpuviz(no_cuda_runtime, "--info")
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("auto backend"))
+    assert "no CUDA GPU found (DynamicLibNotFoundError" in line
 
 
 def test_a_missing_cuda_runtime_is_an_error_not_a_worker_death(no_cuda_runtime):
@@ -107,3 +112,23 @@ def test_a_missing_cuda_runtime_is_an_error_not_a_worker_death(no_cuda_runtime):
     assert proc.returncode != 0
     assert "died" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert "DynamicLibNotFoundError" in proc.stderr and "hidden by the test" in proc.stderr
+
+
+def test_the_lighter_install_is_the_default_set_but_for_cuda():
+    from packaging.requirements import Requirement
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    def norm(lines):
+        return {str(Requirement(line)) for line in lines}
+
+    default = norm(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
+    light = norm(ln.split("#")[0].strip() for ln in (REPO / "requirements-simulator.txt").read_text().splitlines()
+                 if ln.split("#")[0].strip())
+    not_darwin = "; sys_platform != 'darwin'"
+    assert default - light == norm([f"numba-cuda[cu13]>=0.30,<0.31{not_darwin}"])
+    assert light - default == norm([f"numba-cuda>=0.30,<0.31{not_darwin}", f"cuda-bindings==13.*{not_darwin}",
+                                    f"cuda-toolkit[cudart]==13.*{not_darwin}"])

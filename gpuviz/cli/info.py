@@ -7,7 +7,7 @@ import sys
 from importlib import metadata
 
 from .. import __version__
-from ..engine import Engine
+from ..engine import Engine, gpu_text
 from .common import EXIT_OK, print_json
 
 #: Distributions ``--info`` reports, read from package metadata so that none is imported.
@@ -43,6 +43,7 @@ def gather_info(engine: Engine) -> dict:
     info["compute_capability"] = gpu.get("compute_capability")
     info["sm_count"] = gpu.get("sm_count")
     info["gpu_error"] = gpu.get("error")
+    info["gpu"] = gpu_text(gpu)  # "GPU: <name>" or "no CUDA GPU found (<reason>)", as the status bar says
     try:
         info["assets"] = str(assets_dir())
     except FileNotFoundError as e:
@@ -67,8 +68,7 @@ def cmd_info(args) -> int:
         cc = ".".join(str(c) for c in info["compute_capability"] or ())
         backend = f"gpu: {info['gpu_name']} (compute capability {cc}, {info['sm_count']} SMs)"
     else:
-        why = f": {info['gpu_error']}" if info["gpu_error"] else ""
-        backend = f"simulator (no CUDA GPU found{why})"
+        backend = f"simulator: {info['gpu']}"
     rows.append(("auto backend", backend))
     rows.append(("assets", info["assets"] or info.get("assets_error", "missing")))
     width = max(len(label) for label, _ in rows)

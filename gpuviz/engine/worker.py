@@ -82,6 +82,17 @@ def _why_no_gpu(cuda) -> str:
     return "numba.cuda.is_available() is False"
 
 
+def _no_compiler() -> str | None:
+    """Why kernels cannot be compiled for a GPU here (no NVVM), or None when they can."""
+    try:
+        from numba.cuda.cudadrv.nvvm import NVVM
+
+        NVVM().get_version()
+    except Exception as e:
+        return f"no NVVM to compile kernels for it ({_reason(e)}; install gpuviz's default set)"
+    return None
+
+
 def handle_info(job, progress):
     """What this worker finds: versions, the CUDA target, and a GPU or the one-line reason there is none.
 
@@ -117,6 +128,9 @@ def handle_info(job, progress):
                 compute_capability=list(dev.compute_capability),
                 sm_count=int(dev.MULTIPROCESSOR_COUNT),
             )
+            missing = _no_compiler()
+            if missing:  # e.g. the lighter install (README): a launch would fail to compile
+                info.update(gpu_available=False, error=f"{info['gpu_name']} found, but {missing}")
         else:
             info["error"] = _why_no_gpu(cuda)
     except Exception as e:  # a broken driver is reported, not raised
