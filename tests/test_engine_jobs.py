@@ -124,6 +124,37 @@ def test_a_job_with_no_cancel_hook_is_abandoned_not_stopped():
     assert job.wait(5) and job.state == "ok" and job.result == "late answer"
 
 
+def test_a_jobs_own_cancel_flag_stops_that_job_alone(helpers):
+    # two jobs on two workers, as a matmul run and a speed sweep share one engine: cancelling one
+    # must not stop the other (Engine.cancel stops whatever runs)
+    first, second = Worker(simulate=False), Worker(simulate=False)
+    try:
+        jobs = [Job(lambda job, w=w: w.call(py(helpers, "sleep", seconds=30), cancel=job.cancel_event)).start()
+                for w in (first, second)]
+        time.sleep(0.5)
+        jobs[0].cancel()
+        assert jobs[0].wait(2) and jobs[0].state == "cancelled"
+        assert not jobs[1].wait(0.3)
+        jobs[1].cancel()
+        assert jobs[1].wait(2) and jobs[1].state == "cancelled"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_cancel_before_the_run_reaches_its_worker_is_not_lost():
+    from gpuviz.engine import Engine, MatmulJob
+    from gpuviz.engine.jobs import run_job
+    from gpuviz.model.launch import Dim3
+
+    with Engine() as eng:
+        job = run_job(eng, MatmulJob("naive", 4, 4, 4, Dim3(4, 4), backend="simulator"))
+        job.cancel()  # before it even started
+        assert job.start().wait(10)
+        assert job.state == "ok" and job.result.status == "cancelled"
+        assert not eng._workers.get(True) or not eng._workers[True].alive  # no worker was started for it
+
+
 # -- a worker that died -----------------------------------------------------------------------------
 
 

@@ -226,8 +226,13 @@ class Engine:
         self.budget.check(plan, confirmed=confirmed)
 
     def run(self, job: MatmulJob, on_progress=None, *, confirmed: bool = False,
-            timeout: float | None = None) -> RunResult:
-        """Run ``job`` and check its product. Invalid jobs raise before any work starts."""
+            timeout: float | None = None, cancel: threading.Event | None = None) -> RunResult:
+        """Run ``job`` and check its product. Invalid jobs raise before any work starts.
+
+        ``cancel`` (e.g. an engine job's :attr:`~gpuviz.engine.jobs.Job.cancel_event`) stops
+        this run alone when set, even before it has reached its worker; :meth:`cancel`
+        stops whatever runs.
+        """
         backend = self.resolve_backend(job.backend)
         if job.record and backend != "simulator":
             raise BackendError("a trace is recorded by the CUDA simulator: use --backend simulator")
@@ -238,7 +243,7 @@ class Engine:
         worker = self._worker(backend == "simulator")
         self._running = worker
         try:
-            out = worker.call(payload, on_progress, timeout=timeout)
+            out = worker.call(payload, on_progress, timeout=timeout, cancel=cancel)
         except WorkerError as e:
             # a worker that could not load numba.cuda says so: the kernel never ran
             why = str(e).removeprefix("CudaUnavailable: ")
@@ -291,7 +296,8 @@ class Engine:
 
     def bench(self, op: str, sizes=None, impls=None, repeats: int = 3, on_progress=None, on_measurement=None,
               max_seconds_per_impl: float = speed.DEFAULT_MAX_SECONDS, *, min_time: float = 0.2,
-              max_time: float = 2.0, seed: int = 0, timeout: float | None = None):
+              max_time: float = 2.0, seed: int = 0, timeout: float | None = None,
+              cancel: threading.Event | None = None):
         """Time ``op`` at ``sizes`` in each implementation, in the workers; returns a :class:`BenchResults`.
 
         Every implementation but the simulator runs in the GPU (non-simulator) worker,
@@ -313,6 +319,8 @@ class Engine:
             (implementation, size) pairs done out of all.
         on_measurement : callable(Measurement), optional
             Each measurement (or skip) as soon as it is done, in the calling thread.
+        cancel : threading.Event, optional
+            This sweep's own cancel flag (see :meth:`run`).
         max_seconds_per_impl : float
             One call estimated over this is skipped with the estimate as its reason, never run.
 
@@ -358,9 +366,9 @@ class Engine:
                    "max_seconds": float(max_seconds_per_impl), "offset": offset, "total": total}
             self._running = worker
             try:
-                if self._bench_cancel.is_set():
+                if self._bench_cancel.is_set() or (cancel is not None and cancel.is_set()):
                     raise Cancelled("cancelled")
-                out = worker.call(job, progress, timeout=timeout, on_partial=partial)
+                out = worker.call(job, progress, timeout=timeout, on_partial=partial, cancel=cancel)
             except Cancelled as e:
                 results.cancelled = True
                 raise BenchCancelled(str(e), results) from None

@@ -35,8 +35,10 @@ class Job:
         and ``job.partial(x)`` (a piece of a result that streams); it can look at
         :attr:`cancel_requested` between steps.
     cancel : callable() or None
-        What stops the call, e.g. :meth:`Engine.cancel <gpuviz.engine.Engine.cancel>`.
-        None: the call cannot be stopped (a cancelled job is then only abandoned).
+        What else stops the call, e.g. :meth:`Engine.cancel <gpuviz.engine.Engine.cancel>`
+        (which stops whatever runs on that engine). None where the call watches
+        :attr:`cancel_event` itself (the engine's ``run`` and ``bench`` do), or where it
+        cannot be stopped (a cancelled job is then only abandoned).
     on_progress, on_partial : callable(object), optional
         Called in the job's thread with each report.
     on_done : callable(Job), optional
@@ -87,6 +89,16 @@ class Job:
     @property
     def cancel_requested(self) -> bool:
         return self._cancel_requested.is_set()
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """Set by :meth:`cancel`, never cleared: hand it to an engine call as its own cancel flag.
+
+        ``Engine.run(..., cancel=job.cancel_event)`` stops this job alone, however early the
+        cancel comes; the engine's :meth:`~gpuviz.engine.Engine.cancel` stops whatever runs
+        on that engine (other panels' jobs included).
+        """
+        return self._cancel_requested
 
     # -- what the owner uses --------------------------------------------------------------------
 
@@ -160,22 +172,27 @@ class Job:
 
 
 def run_job(engine, matmul_job, *, confirmed: bool = False, timeout: float | None = None, **callbacks) -> Job:
-    """A job running :meth:`Engine.run <gpuviz.engine.Engine.run>` (its progress in blocks). Not started."""
-    return Job(lambda job: engine.run(matmul_job, job.progress, confirmed=confirmed, timeout=timeout),
-               engine.cancel, name="gpuviz-run", **callbacks)
+    """A job running :meth:`Engine.run <gpuviz.engine.Engine.run>` (its progress in blocks). Not started.
+
+    Its cancel stops this run alone (the engine gets the job's :attr:`~Job.cancel_event`).
+    """
+    return Job(lambda job: engine.run(matmul_job, job.progress, confirmed=confirmed, timeout=timeout,
+                                      cancel=job.cancel_event),
+               None, name="gpuviz-run", **callbacks)
 
 
 def bench_job(engine, op: str, sizes, impls, **bench_kwargs) -> Job:
     """A job running :meth:`Engine.bench <gpuviz.engine.Engine.bench>`; each measurement is a partial. Not started.
 
     The job's callbacks (``on_progress``, ``on_partial``, ``on_done``) may be among
-    the keyword arguments; the others go to ``Engine.bench``.
+    the keyword arguments; the others go to ``Engine.bench``. Its cancel stops this
+    sweep alone (the engine gets the job's :attr:`~Job.cancel_event`).
     """
     callbacks = {k: bench_kwargs.pop(k) for k in ("on_progress", "on_partial", "on_done") if k in bench_kwargs}
     sizes, impls = tuple(sizes), tuple(impls)
     return Job(lambda job: engine.bench(op, sizes, impls, on_progress=job.progress, on_measurement=job.partial,
-                                        **bench_kwargs),
-               engine.cancel, name="gpuviz-bench", **callbacks)
+                                        cancel=job.cancel_event, **bench_kwargs),
+               None, name="gpuviz-bench", **callbacks)
 
 
 def info_job(engine, **callbacks) -> Job:

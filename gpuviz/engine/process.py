@@ -75,11 +75,14 @@ class Worker:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
-    def call(self, job: dict, on_progress=None, timeout: float | None = None, on_partial=None):
+    def call(self, job: dict, on_progress=None, timeout: float | None = None, on_partial=None,
+             cancel: threading.Event | None = None):
         """Run ``job`` in the worker and return its result dict.
 
         ``on_progress(Progress)`` gets the job's progress; ``on_partial(payload)`` each
-        piece a streaming job (``bench``) sends before its result.
+        piece a streaming job (``bench``) sends before its result. ``cancel``, when given,
+        is this job's own cancel flag: set (before or during the call), it stops this job
+        and no other, and nothing clears it.
 
         A worker that died while idle (killed, crashed) is replaced before the job is
         sent, and so is one that dies before it has taken the job (it answers every job
@@ -94,16 +97,18 @@ class Worker:
             The process ended (crash, ``os._exit``, killed) while running the job, or
             no worker could be started to take it.
         Cancelled
-            :meth:`cancel` was called, or ``timeout`` seconds passed.
+            :meth:`cancel` was called, ``cancel`` was set, or ``timeout`` seconds passed.
         """
         with self._lock:
             self._cancel.clear()
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled")
             deadline = None if timeout is None else time.monotonic() + timeout
             # one replacement: a worker that dies before taking a job twice in a row is broken, not unlucky
             for attempt in range(2):
                 self._send(job)
                 try:
-                    return self._answer(on_progress, on_partial, deadline, timeout)
+                    return self._answer(on_progress, on_partial, deadline, timeout, cancel)
                 except _DiedBeforeAck as e:
                     if attempt == 1:
                         raise WorkerDied(str(e)) from None
@@ -132,11 +137,11 @@ class Worker:
         except (EOFError, OSError):
             return False
 
-    def _answer(self, on_progress, on_partial, deadline, timeout):
+    def _answer(self, on_progress, on_partial, deadline, timeout, cancel):
         proc, conn = self._proc, self._conn
         acked = False
         while True:
-            if self._cancel.is_set():
+            if self._cancel.is_set() or (cancel is not None and cancel.is_set()):
                 self._kill()
                 raise Cancelled("cancelled")
             if deadline is not None and time.monotonic() > deadline:

@@ -82,7 +82,9 @@ class FakeEngine:
     def bench(self, op, sizes, impls, on_progress=None, on_measurement=None, **kw):
         self.calls.append((op, tuple(sizes), tuple(impls)))
         if self.block is not None:
-            while not self.cancelled.wait(0.01):
+            # stopped like the real engine: by the job's own cancel flag, or by cancel()
+            own = kw.get("cancel") or threading.Event()
+            while not (self.cancelled.wait(0.01) or own.is_set()):
                 pass
             from gpuviz.engine import BenchCancelled
             partial = BenchResults(MACHINE, [], cancelled=True)

@@ -432,6 +432,7 @@ def _run_job(engine, job, confirmed: bool):
                 return _AskFirst(seconds, job)
         if me.cancel_requested:
             return RunResult("cancelled", "cancelled before it started", job, backend)
-        return engine.run(job, me.progress, confirmed=confirmed)
+        # its own cancel flag: a cancel here stops this run, never another panel's job on the same engine
+        return engine.run(job, me.progress, confirmed=confirmed, cancel=me.cancel_event)
 
-    return Job(call, engine.cancel, name="gpuviz-run")
+    return Job(call, None, name="gpuviz-run")
