@@ -21,11 +21,16 @@ except ImportError:  # Python 3.10
 from ..paths import asset_path
 from .launch import LaunchConfig
 from .matmul import MatmulProblem, launch_for
+from .text import format_bytes, format_duration
 from .trace import RECORD_DTYPE, Trace
 
 GIB = 1024**3
 DEFAULT_MEMORY = 2 * GIB
 DEFAULT_SIMULATOR_SECONDS = 120.0
+
+# The committed ui/matmul/runner.py still imports this name; its switch to format_duration waits in the
+# working copy of the engineer who owns that file. Remove once nothing imports it.
+format_seconds = format_duration
 
 #: Bytes one event takes in memory (structure of arrays).
 EVENT_BYTES = Trace.empty(1).nbytes
@@ -41,22 +46,6 @@ class BudgetError(ValueError):
     def __init__(self, message: str, cli_hint: str = ""):
         super().__init__(message)
         self.cli_hint = cli_hint
-
-
-def format_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
-
-
-def format_seconds(s: float) -> str:
-    if s < 120:
-        return f"{s:.1f} s"
-    if s < 7200:
-        return f"{s / 60:.1f} min"
-    return f"{s / 3600:.1f} h"
 
 
 @lru_cache(maxsize=1)
@@ -140,5 +129,5 @@ class Budget:
                 f"memory budget of {format_bytes(self.memory_bytes)}", "raise it with --memory")
         if not confirmed and plan.simulator_seconds > self.simulator_seconds:
             raise BudgetError(
-                f"the CUDA simulator would take an estimated {format_seconds(plan.simulator_seconds)}, "
-                f"over the {format_seconds(self.simulator_seconds)} budget", "pass --yes to run it anyway")
+                f"the CUDA simulator would take an estimated {format_duration(plan.simulator_seconds)}, "
+                f"over the {format_duration(self.simulator_seconds)} budget", "pass --yes to run it anyway")

@@ -30,10 +30,10 @@ from itertools import product
 import numpy as np
 
 from .accesses import FLOAT_BYTES, SECTOR_BYTES
-from .budget import format_bytes
 from .launch import Dim3, LaunchConfig
 from .matmul import KERNELS, MatmulProblem, launch_for
 from .numbers import block_lanes, extent_classes
+from .text import format_bytes
 
 #: Floats per sector.
 SECTOR_FLOATS = SECTOR_BYTES // FLOAT_BYTES

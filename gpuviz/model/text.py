@@ -125,10 +125,11 @@ def _number(value: float, digits: int | None = None) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """A time for people: ``95 ns``, ``1.01 µs``, ``123.4 µs``, ``35 ms``, ``2.35 s``, ``3.2 min``, ``1.5 h``.
+    """A time for people: ``95 ns``, ``1.01 µs``, ``123.4 µs``, ``35 ms``, ``2.35 s``, ``2.0 min``, ``1.5 h``.
 
-    Three significant digits and at least one decimal, trailing zeros dropped;
-    minutes from 2 minutes, hours from 2 hours. None or NaN (not measured) is ``–``.
+    Up to 2 minutes: three significant digits and at least one decimal, trailing zeros
+    dropped (``1 ms``, ``100 µs``); then minutes, from 2 hours hours, with one decimal
+    (``2.0 min``). None or NaN (not measured) is ``–``.
     """
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "–"
@@ -142,9 +143,10 @@ def format_duration(seconds: float | None) -> str:
             return f"{_number(value)} {unit}"
     if round(s, _digits(s)) < 120:
         return f"{_number(s)} s"
+    # long times keep their one decimal: a budget of "2.0 min" reads as a limit, not as an estimate
     if s < 7200:
-        return f"{_number(s / 60, 1)} min"
-    return f"{_number(s / 3600, 1)} h"
+        return f"{s / 60:,.1f} min"
+    return f"{s / 3600:,.1f} h"
 
 
 def format_ratio(ratio: float) -> str:

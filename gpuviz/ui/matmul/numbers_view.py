@@ -10,7 +10,7 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from ...model.budget import format_bytes
+from ...model.text import format_bytes
 from ..panel import step_label
 from ..style import apply_theme, fill_with_scroll_area, font, mix, qcolor, subscribe
 from ..theme import Theme

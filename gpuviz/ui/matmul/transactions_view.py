@@ -31,11 +31,11 @@ from PyQt6.QtWidgets import (
 )
 
 from ...model.accesses import FLOAT_BYTES, SECTOR_BYTES, array_columns
-from ...model.budget import format_bytes
 from ...model.coalescing import MODEL_NOTE
 from ...model.launch import WARP_SIZE
 from ...model.matmul import KERNELS
 from ...model.scene import SceneError
+from ...model.text import format_bytes
 from ..style import apply_theme, fill_with_scroll_area, font, mix, okabe, pen, qcolor, subscribe
 from ..theme import BLOCK_COLOURS, Theme
 

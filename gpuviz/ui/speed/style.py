@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from PyQt6.QtCore import Qt
 
-from ...model.speed import GPU_IMPLS, IMPL_LABELS, OP_LABELS, SIZE_LABELS, fmt_seconds
+from ...model.speed import GPU_IMPLS, IMPL_LABELS, OP_LABELS, SIZE_LABELS
+from ...model.text import format_duration, format_ratio
 from ..style import mix
 from ..theme import OKABE_ITO, Theme
 
@@ -83,17 +84,9 @@ def impl_name(impl: str) -> str:
     return f"{name} ({SIMULATOR_NOTE})" if impl == "simulator" else name
 
 
-#: Times as the model and ``gpuviz bench`` write them (41 s, 12 ms, 850 µs).
-format_seconds = fmt_seconds
-
-
-def format_ratio(ratio: float) -> str:
-    """412×, 41×, 3.2×, 0.85× (whole numbers above 20: more digits would be noise)."""
-    if ratio >= 20:
-        return f"{ratio:,.0f}×"
-    if ratio >= 1:
-        return f"{ratio:.1f}×"
-    return f"{ratio:.2g}×"
+#: Times and ratios as the model and ``gpuviz bench`` write them (41 s, 12 ms, 87.5 µs; 412×, 3.2×):
+#: gpuviz.model.text's one formatter each, under the names the speed views use.
+format_seconds = format_duration
 
 
 __all__ = ["GPU_IMPLS", "IMPL_NAMES", "OP_NAMES", "SIMULATOR_NOTE", "SIZE_NAMES", "STYLES", "ImplStyle",
