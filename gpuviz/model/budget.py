@@ -28,10 +28,6 @@ GIB = 1024**3
 DEFAULT_MEMORY = 2 * GIB
 DEFAULT_SIMULATOR_SECONDS = 120.0
 
-# The committed ui/matmul/runner.py still imports this name; its switch to format_duration waits in the
-# working copy of the engineer who owns that file. Remove once nothing imports it.
-format_seconds = format_duration
-
 #: Bytes one event takes in memory (structure of arrays).
 EVENT_BYTES = Trace.empty(1).nbytes
 
