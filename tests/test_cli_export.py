@@ -64,6 +64,17 @@ def test_matmul_options_build_the_product_and_the_kernel_changes_the_picture(qtb
     assert "tiled" in text and "C 16×16, K = 16" in text and "4 (2×2 of 8×8)" in text
 
 
+def test_a_preset_is_named_by_its_file_name_or_its_title_in_any_case():
+    # the one rule (model.scenario.find_preset) that the window's --preset and --deck read names by too
+    from gpuviz.model.scenario import find_preset, load_presets
+
+    tiled = load_scenario(PRESETS / "04-tiled-64.toml")
+    for name in ("04-tiled-64", "04-TILED-64.toml", f"  {tiled.title.upper()} "):
+        assert scenario_of("matmul", "--preset", name) == tiled
+    presets = load_presets()[0]
+    assert find_preset(presets, "") is None and find_preset(presets, "04-tiled") is None
+
+
 def test_options_override_the_preset_and_drop_what_no_longer_describes_it():
     tiled = load_scenario(PRESETS / "04-tiled-64.toml")
     assert scenario_of("matmul", "--preset", "04-tiled-64") == tiled

@@ -111,7 +111,7 @@ def _given(args, attrs) -> list[str]:
 
 def _base_scenario(args, panel: str):
     """The scenario --scenario or --preset names, or None (the panel's first preset)."""
-    from ..model.scenario import ScenarioError, load_presets, load_scenario
+    from ..model.scenario import ScenarioError, find_preset, load_presets, load_scenario
     from ..model.scene import SceneError
 
     if args.export_scenario:
@@ -121,12 +121,11 @@ def _base_scenario(args, panel: str):
             raise UsageError(f"--scenario {args.export_scenario}: {getattr(e, 'reason', None) or e}") from None
     if args.export_preset:
         presets, _errors = load_presets(panel)
-        wanted = args.export_preset.strip().lower().removesuffix(".toml")
-        matches = [s for s in presets if wanted in (s.name.lower(), s.title.lower())]
-        if not matches:
+        found = find_preset(presets, args.export_preset)
+        if found is None:
             names = ", ".join(s.name for s in presets) or "none could be read"
             raise UsageError(f"--preset {args.export_preset}: no such {panel} preset; they are: {names}")
-        return matches[0]
+        return found
     return None
 
 

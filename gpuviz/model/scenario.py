@@ -378,6 +378,15 @@ def load_presets(panel: str | None = None, folder=None,
     return scenarios, errors
 
 
+def find_preset(scenarios, name: str) -> Scenario | None:
+    """The first of ``scenarios`` that ``name`` names, or None: its file name (``.toml`` optional) or its
+    title, in any case. The window's ``--preset``, ``gpuviz export --preset`` and ``--deck`` all read names so."""
+    wanted = str(name).strip().lower().removesuffix(".toml")
+    if not wanted:
+        return None
+    return next((s for s in scenarios if wanted in (s.name.lower(), s.title.lower())), None)
+
+
 # -- writing ---------------------------------------------------------------------------------
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -458,5 +467,5 @@ def save_scenario(scenario: Scenario, path) -> Path:
 
 __all__ = ["CPU_MATMUL_MAX", "KNOWN_PANELS", "MAX_SPEED_SIZES", "QUIZ_ANSWERS", "SCHEMA", "KeyStep", "Scenario",
            "ScenarioError", "apply_scenario", "check_scenario", "check_speed_request", "dumps_scenario",
-           "known_panels", "load_presets", "load_scenario", "parse_scenario", "presets_dir", "save_scenario",
-           "scenario_from_scene", "speed_results_path"]
+           "find_preset", "known_panels", "load_presets", "load_scenario", "parse_scenario", "presets_dir",
+           "save_scenario", "scenario_from_scene", "speed_results_path"]

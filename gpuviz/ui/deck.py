@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..model import registry as models
 from ..model.panel import ParamsError
-from ..model.scenario import Scenario, ScenarioError, load_presets, load_scenario, presets_dir
+from ..model.scenario import Scenario, ScenarioError, find_preset, load_presets, load_scenario, presets_dir
 from .export import ExportError, check_size, export_panel, write_atomic
 
 #: Picture formats a deck writes (a deck of GIFs would animate every step, not the key steps).
@@ -161,12 +161,11 @@ def resolve_sources(sources: Iterable[str]) -> tuple[list[Scenario], list[DeckFa
             continue
         if shipped is None:
             shipped = load_presets()[0]
-        wanted = text.strip().lower().removesuffix(".toml")
-        matches = [s for s in shipped if wanted in (s.name.lower(), s.title.lower())]
-        if not matches:
+        found = find_preset(shipped, text)
+        if found is None:
             raise DeckError(f"--deck {text}: no such folder, scenario file or preset (presets: "
                             f"{', '.join(s.name for s in shipped) or 'none could be read'}; or `all`)")
-        scenarios.append(matches[0])
+        scenarios.append(found)
     return scenarios, failures
 
 

@@ -396,13 +396,9 @@ class MainWindow(QMainWindow):
 
     def find_preset(self, name: str):
         """The preset called ``name`` (its file name without ``.toml``, or its title; any case), or None."""
-        wanted = name.strip().lower().removesuffix(".toml")
-        for panel in self.panels:
-            for scenario in panel.presets():
-                keys = {_scenario_name(scenario).lower(), str(getattr(scenario, "title", "")).lower()}
-                if wanted in keys:
-                    return scenario
-        return None
+        from ..model.scenario import find_preset
+
+        return find_preset([scenario for panel in self.panels for scenario in panel.presets()], name)
 
     def apply_scenario(self, scenario, source: str = "") -> bool:
         """Show ``scenario`` in its panel; a problem becomes a message, and the panel keeps its picture."""
