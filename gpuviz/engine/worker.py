@@ -324,8 +324,15 @@ def handle_bench(job, progress):
     return run(job, progress)
 
 
+def handle_user_kernel(job, progress):
+    """A student's own kernel (issue 20): run, recorded on the simulator, watched by a time-out."""
+    from gpuviz.engine.user_kernel_worker import handle
+
+    return handle(job, progress)
+
+
 HANDLERS = {"info": handle_info, "matmul": handle_matmul, "probe": handle_probe, "python": handle_python,
-            "bench": handle_bench, "where": handle_where}
+            "bench": handle_bench, "where": handle_where, "user_kernel": handle_user_kernel}
 
 
 class _Reporter:

@@ -1,10 +1,31 @@
 """Memory traces of a kernel launch: who touched which element, in which order.
 
-A trace holds one *event* per global or shared memory access and per barrier.
-In memory it is a structure of arrays (one contiguous array per field, codes
-for the text fields), because the vectorized traces of large products must be
-cheap to build; :meth:`Trace.to_records` gives the documented structured array
-that ``gpuviz trace`` writes, with text fields.
+A trace holds one *event* per global or shared memory access, per atomic and
+per barrier. In memory it is a structure of arrays (one contiguous array per
+field, codes for the text fields), because the vectorized traces of large
+products must be cheap to build; :meth:`Trace.to_records` gives the documented
+structured array that ``gpuviz trace`` writes, with text fields.
+
+The file (``.npz``), format 2
+------------------------------
+``events``
+    One row per event, :data:`RECORD_DTYPE` (unchanged since format 1, so a
+    format-1 reader reads the events of a format-2 file; ``op`` may now also
+    be ``"atomic"``).
+``meta``
+    JSON text: what made the trace (kernel, launch, …) plus ``trace_format``
+    (2; absent in format-1 files) and, when known, ``array_shapes``
+    (``{name: [d0, …]}``).
+``index``, ``dims`` (optional)
+    ``int32 (n, 3)`` and ``uint8 (n,)``: each access's element index exactly as
+    the thread wrote it (negative and out-of-range ones included, unused
+    entries 0) and how many indices it used (0 for barriers and for slices).
+    Recorded user kernels have them; without them they derive from ``row`` and
+    ``col`` (:meth:`Trace.element_index`).
+``source`` (optional)
+    The text of the kernel's source file, whose 1-based lines ``line`` names.
+
+:func:`Trace.load` reads both formats.
 """
 
 from __future__ import annotations
@@ -17,8 +38,11 @@ import numpy as np
 
 from .launch import WARP_SIZE, Dim3
 
-OP_READ, OP_WRITE, OP_BARRIER = 0, 1, 2
-OP_NAMES = ("read", "write", "barrier")
+OP_READ, OP_WRITE, OP_BARRIER, OP_ATOMIC = 0, 1, 2, 3
+#: An atomic (``cuda.atomic.add`` …) reads and writes its element in one indivisible operation: one event.
+OP_NAMES = ("read", "write", "barrier", "atomic")
+#: The version :meth:`Trace.save` writes; :meth:`Trace.load` also reads format 1.
+FORMAT_VERSION = 2
 SPACE_GLOBAL, SPACE_SHARED, SPACE_NONE = 0, 1, 2
 SPACE_NAMES = ("global", "shared", "")
 NO_ARRAY = 255
@@ -40,6 +64,8 @@ RECORD_DTYPE = np.dtype([
 ])
 
 INT_FIELDS = ("warp", "lane", "seq", "epoch", "row", "col", "line")
+#: The fields every trace has, per event (``index``/``dims`` are optional, see :class:`Trace`).
+EVENT_FIELDS = ("block", "thread", *INT_FIELDS, "op", "space", "array")
 CODE_FIELDS = ("op", "space", "array")
 
 
@@ -62,13 +88,24 @@ class Trace:
         Codes: ``OP_NAMES[op]``, ``SPACE_NAMES[space]``, ``array_names[array]``
         (``NO_ARRAY`` for barriers).
     row, col : ndarray of int32
-        Element accessed (``row = 0`` for 1-D arrays, ``-1`` for barriers).
+        Element accessed (``row = 0`` for 1-D arrays, ``-1`` for barriers; for
+        3-D arrays the first and last index). A negative index counts from the
+        end, as NumPy (and the simulator) apply it; :attr:`index` keeps it as written.
     line : ndarray of int32
-        Line of the kernel's source file that made the event.
+        Line of the kernel's source file that made the event (1-based; inside a
+        device function of the same file, the device function's line).
     array_names : tuple of str
         Kernel variable names, sorted, indexed by ``array``.
     meta : dict
         Kernel, shapes, launch and how the trace was made; JSON-serialisable.
+    index : ndarray of int32, shape (n, 3), or None
+        Format 2: each access's indices as the thread wrote them, unused entries 0.
+    dims : ndarray of uint8, or None
+        Format 2: how many indices the access used (0: a barrier or not one element).
+    array_shapes : tuple of tuple of int
+        Shape of each array of :attr:`array_names` (empty when unknown).
+    source : str
+        The kernel's source file ("" when not kept).
     """
 
     block: np.ndarray
@@ -85,13 +122,43 @@ class Trace:
     line: np.ndarray
     array_names: tuple[str, ...] = ()
     meta: dict = field(default_factory=dict)
+    index: np.ndarray | None = None
+    dims: np.ndarray | None = None
+    array_shapes: tuple = ()
+    source: str = ""
 
     def __len__(self) -> int:
         return len(self.seq)
 
     @property
     def nbytes(self) -> int:
-        return sum(getattr(self, f).nbytes for f in ("block", "thread", *INT_FIELDS, *CODE_FIELDS))
+        extra = sum(a.nbytes for a in (self.index, self.dims) if a is not None)
+        return extra + sum(getattr(self, f).nbytes for f in ("block", "thread", *INT_FIELDS, *CODE_FIELDS))
+
+    def shape_of(self, code: int) -> tuple[int, ...] | None:
+        """Shape of array ``code`` (None when the trace does not know it)."""
+        return tuple(self.array_shapes[code]) if code < len(self.array_shapes) else None
+
+    def element_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(index, dims)``: stored (format 2), or derived from ``row``/``col`` for traces without them.
+
+        Derived indices are those of 1-D and 2-D arrays (``(col,)`` and
+        ``(row, col)``); with no shapes known, every array is taken as 2-D.
+        """
+        if self.index is not None and self.dims is not None:
+            return self.index, self.dims
+        n = len(self)
+        ndim = np.full(256, 2, np.uint8)
+        for code, shape in enumerate(self.array_shapes):
+            ndim[code] = min(len(shape), 3)
+        dims = np.where(self.op == OP_BARRIER, 0, ndim[self.array]).astype(np.uint8)
+        dims[self.row < 0] = 0
+        index = np.zeros((n, 3), np.int32)
+        one = dims == 1
+        index[:, 0] = np.where(one, self.col, self.row)
+        index[:, 1] = np.where(one, 0, self.col)
+        index[dims == 0] = 0
+        return index, dims
 
     # -- construction -----------------------------------------------------------------
 
@@ -139,6 +206,9 @@ class Trace:
             out = out.take(slice(None)) if out is self else out
             out.array = remap[out.array]
             out.array_names = names
+            if len(self.array_shapes) == len(self.array_names):
+                shapes = dict(zip(self.array_names, self.array_shapes))
+                out.array_shapes = tuple(tuple(shapes[name]) for name in names)
         return out
 
     def _order_key(self) -> np.ndarray:
@@ -152,14 +222,23 @@ class Trace:
     def take(self, index) -> Trace:
         """A new trace with the events selected by ``index`` (mask, indices or slice)."""
         kw = {f: getattr(self, f)[index] for f in ("block", "thread", *INT_FIELDS, *CODE_FIELDS)}
-        return Trace(**kw, array_names=self.array_names, meta=dict(self.meta))
+        return Trace(**kw, array_names=self.array_names, meta=dict(self.meta),
+                     index=None if self.index is None else self.index[index],
+                     dims=None if self.dims is None else self.dims[index],
+                     array_shapes=self.array_shapes, source=self.source)
 
     # -- comparison -------------------------------------------------------------------
 
     def same_events(self, other: Trace) -> bool:
-        """True when both traces hold the same events (thread, ``seq`` and every field)."""
+        """True when both traces hold the same events (thread, ``seq`` and every field).
+
+        ``index``/``dims`` are compared when both traces carry them.
+        """
         a, b = self.canonical(), other.canonical()
         if len(a) != len(b) or a.array_names != b.array_names:
+            return False
+        if a.index is not None and b.index is not None and not (
+                np.array_equal(a.index, b.index) and np.array_equal(a.dims, b.dims)):
             return False
         return all(np.array_equal(getattr(a, f), getattr(b, f))
                    for f in ("block", "thread", *INT_FIELDS, *CODE_FIELDS))
@@ -184,22 +263,31 @@ class Trace:
 
     def to_records(self) -> np.ndarray:
         """The events as a structured array with :data:`RECORD_DTYPE` (text fields spelled out)."""
-        rec = np.empty(len(self), RECORD_DTYPE)
+        longest = max((len(n) for n in self.array_names), default=0)
+        dtype = RECORD_DTYPE
+        if longest > 16:  # a student's parameter names may be long; the built-in kernels' fit 16
+            dtype = np.dtype([(f, f"<U{longest}" if f == "array" else RECORD_DTYPE.fields[f][0])
+                              for f in RECORD_DTYPE.names])
+        rec = np.empty(len(self), dtype)
         rec["block"] = self.block
         rec["thread"] = self.thread
         for f in INT_FIELDS:
             rec[f] = getattr(self, f)
         rec["op"] = np.array(OP_NAMES)[self.op]
         rec["space"] = np.array(SPACE_NAMES)[self.space]
-        names = np.array([*self.array_names, *[""] * (256 - len(self.array_names))], dtype="<U16")
+        names = np.array([*self.array_names, *[""] * (256 - len(self.array_names))], dtype=dtype.fields["array"][0])
         names[NO_ARRAY] = ""
         rec["array"] = names[self.array]
         return rec
 
     @classmethod
-    def from_records(cls, rec: np.ndarray, meta=None) -> Trace:
-        names = tuple(sorted(set(rec["array"].tolist()) - {""}))
+    def from_records(cls, rec: np.ndarray, meta=None, array_shapes=None) -> Trace:
+        """The trace of a structured array of :data:`RECORD_DTYPE` (``array_shapes``: ``{name: shape}``)."""
+        shapes = dict(array_shapes or {})
+        names = tuple(sorted((set(rec["array"].tolist()) | set(shapes)) - {""}))
         tr = cls.empty(len(rec), names, meta)
+        if shapes and set(shapes) >= set(names):
+            tr.array_shapes = tuple(tuple(int(d) for d in shapes[name]) for name in names)
         tr.block[:] = rec["block"]
         tr.thread[:] = rec["thread"]
         for f in INT_FIELDS:
@@ -215,10 +303,18 @@ class Trace:
         return tr
 
     def save(self, path) -> None:
-        """Write ``events`` (structured, :data:`RECORD_DTYPE`) and ``meta`` (JSON text) to an ``.npz``."""
+        """Write the trace as format 2 (see the module's docstring) to an ``.npz``."""
         # np.savez_compressed, but at zlib level 1: the text fields compress ~20× even
         # so, and a 4M-event trace writes in a few seconds instead of ~11 s at level 6
-        arrays = {"events": self.to_records(), "meta": np.array(json.dumps(self.meta))}
+        meta = {**self.meta, "trace_format": FORMAT_VERSION}
+        if len(self.array_shapes) == len(self.array_names) and self.array_names:
+            meta["array_shapes"] = {n: list(s) for n, s in zip(self.array_names, self.array_shapes)}
+        arrays = {"events": self.to_records(), "meta": np.array(json.dumps(meta))}
+        if self.index is not None and self.dims is not None:
+            arrays["index"] = np.ascontiguousarray(self.index, np.int32)
+            arrays["dims"] = np.ascontiguousarray(self.dims, np.uint8)
+        if self.source:
+            arrays["source"] = np.array(self.source)
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for name, arr in arrays.items():
                 with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
@@ -226,9 +322,20 @@ class Trace:
 
     @classmethod
     def load(cls, path) -> Trace:
+        """Read a trace file of format 1 or 2; a newer format raises ValueError."""
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"])) if "meta" in z else {}
-            return cls.from_records(z["events"], meta)
+            version = int(meta.pop("trace_format", 1))
+            if version > FORMAT_VERSION:
+                raise ValueError(f"this trace is format {version}; this gpuviz reads formats 1 to {FORMAT_VERSION}")
+            shapes = meta.pop("array_shapes", None)
+            tr = cls.from_records(z["events"], meta, shapes)
+            if "index" in z.files and "dims" in z.files:
+                tr.index = np.asarray(z["index"], np.int32).reshape(len(tr), 3)
+                tr.dims = np.asarray(z["dims"], np.uint8).reshape(len(tr))
+            if "source" in z.files:
+                tr.source = str(z["source"])
+            return tr
 
 
 # -- steps ----------------------------------------------------------------------------
