@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .panel import ParamsError
+from .text import format_count
 
 #: The lecture's quiz: which of these work? (answers in :data:`QUIZ_ANSWERS`)
 QUIZ = {
@@ -273,10 +274,6 @@ def _join(items) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _unique(values) -> list:
     seen = []
     for v in values:
@@ -396,10 +393,10 @@ def explain(*shapes, with_add: bool = False) -> Explanation:
                            if len(shapes) > 1 else f"One shape, {names}: nothing to line up.")]
     short = [i for i, s in enumerate(shapes) if len(s) < ndim]
     if short:
-        sentences = [f"{format_shape(shapes[i])} has {_plural(len(shapes[i]), 'dimension')}, so it is read as "
+        sentences = [f"{format_shape(shapes[i])} has {format_count(len(shapes[i]), 'dimension')}, so it is read as "
                      f"{format_shape(padded[i])}" for i in short]
         steps.append(BroadcastStep("pad", "Pad with 1s on the left",
-                                   f"The longest shape has {_plural(ndim, 'dimension')}: "
+                                   f"The longest shape has {format_count(ndim, 'dimension')}: "
                                    + "; ".join(sentences) + "."))
     for c in comparisons:
         steps.append(BroadcastStep("compare", f"Compare dimension {c.from_right} from the right",
