@@ -86,6 +86,13 @@ def test_ratios_and_counts():
     assert format_count(2, "index", "indices") == "2 indices"
 
 
+def test_a_refused_text_is_the_panels_one_error_type():
+    from gpuviz.model.panel import ParamsError
+
+    with pytest.raises(ParamsError):
+        parse_sizes("64, 1.5")
+
+
 def test_the_cli_and_the_model_share_the_grammar(capsys):
     # the CLI reads --sizes through the model's parser: 1k works there too, 1.5 is refused in its words
     from gpuviz import cli

@@ -11,12 +11,18 @@ from __future__ import annotations
 import math
 import re
 
+from .panel import ParamsError
+
 __all__ = ["SIZE_EXAMPLES", "TextError", "format_bytes", "format_count", "format_duration", "format_ratio",
            "format_size_list", "parse_bytes", "parse_size", "parse_sizes"]
 
 
-class TextError(ValueError):
-    """Text that does not read as what was asked for; the message is one sentence for the user."""
+class TextError(ParamsError):
+    """Text that does not read as what was asked for; the message is one sentence for the user.
+
+    A :class:`~gpuviz.model.panel.ParamsError`, so a panel that reads a typed field with these
+    parsers shows the sentence the way it shows any other refused input.
+    """
 
 
 #: How the size grammar is shown in every refusal.
