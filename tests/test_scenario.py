@@ -186,7 +186,8 @@ def test_the_presets_the_lecture_needs_are_shipped_and_load():
     everything = presets()
     shipped = {name: s for name, s in everything.items() if s.panel == "matmul"}
     assert presets_dir().is_dir()
-    assert len(shipped) >= 5 and {s.panel for s in everything.values()} <= {"matmul", "broadcast", "grad", "speed"}
+    assert len(shipped) >= 5 and {s.panel for s in everything.values()} <= {"matmul", "broadcast", "grad", "speed",
+                                                                               "hardware"}
     assert list(shipped) == [s.name for s in load_presets("matmul")[0]]  # the matmul panel's list
     params = {name: (s.params.kernel, s.params.m, s.params.n, s.params.k, s.params.block)
               for name, s in shipped.items()}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from . import broadcast as bc
 from . import broadcast_panel, dense, grad_panel, scene, speed_panel
 from .budget import Budget
+from .hardware import panel as hardware_panel
 
 
 def _keep_view(raw) -> dict:
@@ -128,6 +129,9 @@ register(PanelSpec("grad", "Weight gradients", dense.GradParams, grad_panel.Grad
                    export_options=("layer", "batch", "alpha", "seed", "loss", "train", "view")))
 register(PanelSpec("speed", "Speed", speed_panel.SpeedParams, None, read_view=speed_panel.read_view,
                    check=_check_speed, export_options=("results",)))
+register(PanelSpec("hardware", "The hardware", hardware_panel.HardwareParams, hardware_panel.HardwareModel,
+                   step_key=hardware_panel.step_key, read_view=hardware_panel.read_view,
+                   check=hardware_panel.check_scenario))
 
 #: ``gpuviz export``'s own options of the four shipped panels (attribute names of the parsed arguments).
 EXPORT_PANEL_OPTIONS = export_panel_options()

@@ -84,5 +84,6 @@ register("matmul", "gpuviz.ui.matmul.panel:MatmulPanel", takes_engine=True)
 register("broadcast", "gpuviz.ui.broadcast.panel:BroadcastPanel")
 register("grad", "gpuviz.ui.grad.panel:GradPanel")
 register("speed", "gpuviz.ui.speed.panel:SpeedPanel", takes_engine=True)
+register("hardware", "gpuviz.ui.hardware.panel:HardwarePanel")
 
 __all__ = ["ViewSpec", "build_views", "panel_ids", "register", "unregister", "view_class", "view_spec"]

@@ -1,0 +1,98 @@
+"""The Hardware panel's model (Qt-free): params, steps = waves, selection, scenarios, registry."""
+
+import numpy as np
+import pytest
+
+from gpuviz.model import registry
+from gpuviz.model.hardware.panel import ASSUMED_REGISTERS, HardwareError, HardwareModel, HardwareParams
+from gpuviz.model.panel import PanelModel, ParamsError
+from gpuviz.model.scenario import ScenarioError, load_presets, parse_scenario
+
+
+def test_default_is_the_issues_4096_product_on_h100():
+    m = HardwareModel()
+    assert isinstance(m, PanelModel)
+    assert m.launch.blocks == 65536 and m.preset.sm_count == 132
+    assert m.n_steps == 63 and m.waves.tail_blocks == 64 and m.waves.tail_idle_sms == 68
+    assert any("assumed" in line for line in m.figures())
+    assert m.params.registers_per_thread == ASSUMED_REGISTERS
+
+
+def test_steps_are_waves_and_the_last_one_is_the_tail():
+    m = HardwareModel()
+    heard = []
+    m.subscribe(lambda model, changes: heard.append(changes))
+    m.set_step(10**6)
+    assert m.step == 62 and heard == [frozenset({"step"})]
+    f = m.frame()
+    assert f.placement.shape == (132, 8) and (f.placement >= 0).sum() == 64 and f.done == 62 * 1056
+    m.set_step(-3)
+    assert m.step == 0 and (m.frame().placement >= 0).all()
+
+
+def test_selecting_a_block_moves_to_its_wave():
+    m = HardwareModel()
+    heard = []
+    m.subscribe(lambda model, changes: heard.append(changes))
+    m.select_block(m.block_linear(255, 255))
+    assert m.selected_block == 65535 and m.step == 62 and heard[-1] == frozenset({"selection", "step"})
+    wave, sm, slot = m.waves.locate(65535)
+    assert m.frame().placement[sm, slot] == 65535
+    assert m.block_index(65535) == (255, 255, 0)
+    with pytest.raises(HardwareError, match="outside"):
+        m.select_block(65536)
+
+
+def test_changing_resources_updates_the_figures():
+    m = HardwareModel()
+    m.update(registers=128)
+    assert m.occupancy.active_blocks == 2 and m.occupancy.limiters == ("registers",)
+    assert "registers: 128 per thread × 256 threads" in "\n".join(m.figures())
+    m.update(kernel="tiled", block=(32, 32), registers=None)
+    assert m.params.shared_memory_per_block == 8192
+    m.update(gpu="940MX")
+    assert m.roofs() is None and "940MX" in m.roofline_note()
+
+
+@pytest.mark.parametrize("changes, field", [({"gpu": "V100"}, "gpu"), ({"kernel": "fast"}, "kernel"),
+                                            ({"m": 0}, "m"), ({"block": (64, 64)}, "block"),
+                                            ({"registers": 300}, "registers"),
+                                            ({"shared_memory": 10**6}, "shared_memory")])
+def test_refused_parameters_are_one_sentence_with_their_field(changes, field):
+    m = HardwareModel()
+    with pytest.raises(ParamsError) as e:
+        m.update(**changes)
+    assert e.value.field == field and "\n" not in str(e.value)
+    assert m.params == HardwareParams()  # unchanged
+
+
+def test_roofline_points_order_the_three_kernels():
+    pts = {p.kernel: p for p in HardwareModel().roofline_points}
+    assert pts["uncoalesced"].intensity < pts["naive"].intensity < pts["tiled"].intensity
+
+
+def test_transpose_pair_from_the_shipped_recorded_traces():
+    pair = HardwareModel.transpose_conflicts()
+    assert pair[False].max_degree == 32 and pair[True].max_degree == 1
+
+
+def test_registered_with_presets_and_a_checked_view():
+    spec = registry.spec("hardware")
+    assert spec is not None and spec.params is HardwareParams and spec.model is HardwareModel
+    assert registry.step_key("hardware", {}) == "step"
+    presets, errors = load_presets("hardware")
+    assert errors == [] and len(presets) >= 3
+    for s in presets:
+        m = HardwareModel(s.params)
+        assert s.view.get("step", 0) < m.n_steps
+    with pytest.raises(ScenarioError, match="waves 0 to 62"):
+        parse_scenario({"schema": 1, "panel": "hardware", "title": "t", "params": {}, "view": {"step": 63}})
+    with pytest.raises(ScenarioError, match="unknown key 'colour'"):
+        parse_scenario({"schema": 1, "panel": "hardware", "title": "t", "params": {"colour": 1}})
+    assert HardwareParams.from_dict(HardwareParams(registers=40).to_dict()) == HardwareParams(registers=40)
+
+
+def test_placement_of_every_wave_covers_every_block_once():
+    m = HardwareModel(HardwareParams(gpu="1070", m=300, n=200, k=8, block=(16, 16)))
+    seen = np.concatenate([m.frame(s).placement.ravel() for s in range(m.n_steps)])
+    assert sorted(seen[seen >= 0].tolist()) == list(range(m.launch.blocks))

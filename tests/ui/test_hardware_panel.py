@@ -1,0 +1,86 @@
+"""The Hardware panel's view: draws its model, controls call the model, clicks select blocks, exports."""
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QPointF, Qt
+
+from gpuviz.model.hardware.panel import HardwareModel, HardwareParams
+from gpuviz.model.scenario import load_presets
+from gpuviz.ui import export as ex
+from gpuviz.ui.hardware.panel import HardwarePanel
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = HardwarePanel()
+    qtbot.addWidget(p)
+    p.resize(1600, 900)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def test_draws_the_model_and_follows_its_steps(panel):
+    m = panel.model
+    assert "62.06 waves" in panel.details.text() and "68 of 132 SMs idle" in panel.details.text()
+    m.set_step(62)
+    assert "wave 62 of 0–62" in panel.timeline.position.text()
+    img = panel.grid.image.image
+    m.set_step(0)
+    assert not np.array_equal(img, panel.grid.image.image)  # the tail wave leaves most slots empty
+
+
+def test_controls_call_the_model_and_refusals_show_inline(panel, qtbot):
+    panel.regs_spin.setValue(128)
+    assert panel.model.occupancy.active_blocks == 2
+    assert "registers: 128 per thread" in panel.details.text()
+    panel.block_edit.setText("64x64")
+    panel.block_edit.editingFinished.emit()
+    assert "1024 threads per block" in panel.message.message
+    assert panel.model.params.block == (16, 16)
+    panel.block_edit.setText("32x8")
+    panel.block_edit.editingFinished.emit()
+    assert panel.message.message == "" and panel.model.params.block == (32, 8)
+
+
+def test_clicking_a_slot_selects_its_block(panel, qtbot):
+    geo = panel.grid.geometry_
+    y, x = geo.slot_origin(5, 3)
+    scene_pos = panel.grid.image.mapToScene(QPointF(x + 2, y + 2))
+    view_pos = panel.grid.mapFromScene(scene_pos)
+    qtbot.mouseClick(panel.grid.viewport(), Qt.MouseButton.LeftButton, pos=view_pos)
+    block = panel.model.frame().placement[5, 3]
+    assert panel.model.selected_block == block
+    assert f"#{block:,}" in panel.details.text()
+
+
+def test_presets_apply_and_scenario_round_trips(panel):
+    presets = panel.presets()
+    assert [s.title for s in presets] == [s.title for s in load_presets("hardware")[0]]
+    panel.apply_scenario(presets[1])
+    assert panel.model.params.registers == 128 and panel.regs_spin.value() == 128
+    s = panel.scenario("again")
+    assert s.params == presets[1].params and s.view["step"] == panel.model.step
+
+
+def test_slide_look_hides_the_controls_and_restores_them(panel):
+    panel.set_slide(True)
+    assert panel.side_scroll.isHidden() and panel.timeline.isHidden() and not panel.slide_title.isHidden()
+    panel.set_slide(False)
+    assert not panel.side_scroll.isHidden() and not panel.timeline.isHidden()
+
+
+def test_export_of_the_tail_wave(qtbot, tmp_path):
+    scenario = load_presets("hardware")[0][0]
+    out = ex.export_panel("hardware", scenario, tmp_path / "hw.png", size=(1280, 720), step=62)
+    from PIL import Image
+
+    arr = np.asarray(Image.open(out).convert("RGB"))
+    assert arr.shape == (720, 1280, 3) and len(np.unique(arr.reshape(-1, 3), axis=0)) > 20
+
+
+def test_a_model_given_to_the_view_is_the_one_it_draws(qtbot):
+    m = HardwareModel(HardwareParams(gpu="T4", kernel="tiled", block=(32, 32)))
+    p = HardwarePanel(m)
+    qtbot.addWidget(p)
+    assert p.model is m and "Tesla T4" in p.headline.text()
