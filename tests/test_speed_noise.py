@@ -196,11 +196,25 @@ def test_thread_limits_apply_inside_and_are_undone_after():
         assert limits.blas == (max(before) if before else None)  # never more than BLAS had
 
 
-def test_busy_cores_reads_the_machine_now():
-    busy = timing.busy_cores(0.05)
+def test_busy_cores_reads_the_machine_now_and_the_last_minute(monkeypatch):
+    busy = timing.busy_cores(0.01)
     if busy is None:
         pytest.skip("no /proc/stat and no load average here")
-    assert 0 <= busy <= (os.cpu_count() or 1) + 0.5
+    assert busy >= 0
+    # a lull now does not hide a busy minute: the load average less the benchmark's own one
+    monkeypatch.setattr(timing, "_cpu_jiffies", lambda: None)
+    monkeypatch.setattr(timing, "load_average", lambda: 5.0)
+    assert timing.busy_cores(0.0) == 4.0
+    monkeypatch.setattr(timing, "load_average", lambda: 0.6)
+    assert timing.busy_cores(0.0) == 0.0
+    monkeypatch.setattr(timing, "load_average", lambda: None)
+    assert timing.busy_cores(0.0) is None
+    # and a program that has just started shows now, before the load average follows
+    ticks = iter([(100, 1000), (290, 1200)])  # 190 of 200 jiffies busy: 1.9 cores of 2
+    monkeypatch.setattr(timing, "_cpu_jiffies", lambda: next(ticks))
+    monkeypatch.setattr(timing, "load_average", lambda: 0.2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert timing.busy_cores(0.0) == pytest.approx(1.9)
 
 
 # -- a real sweep -------------------------------------------------------------------------------------
@@ -257,3 +271,21 @@ def test_gpuviz_bench_prints_the_noisy_flag_and_what_to_do(monkeypatch, capsys):
     assert "NOISY" not in next(ln for ln in lines if ln.startswith("python "))
     assert lines[-1] == ("noisy: 1 of 2 measurements cannot be trusted (other programs took the CPU while they ran): "
                          "close other programs and measure again")
+
+
+def test_the_noisy_summary_names_each_reason_once_and_whom_it_concerns():
+    ms = [m("python", 0.05, 0.049, load=2.5, noisy=speed.noisy_reason(0.05, 0.049, 2.5, 2)),
+          m("numpy", 3e-4, 1e-4, size=1000, load=3.1, noisy=speed.noisy_reason(3e-4, 1e-4, 3.1, 2)),
+          m("numpy", 2e-4, 1e-4, load=2.5, noisy=speed.noisy_reason(2e-4, 1e-4, 2.5, 2)),
+          m("numba", 1e-3, 1e-3)]
+    assert speed.noisy_summary(ms) == ("Noisy: load average up to 3.1 on 2 cores (Python loop, NumPy); median up "
+                                       "to 3× the minimum (NumPy): close other programs and measure again")
+    assert speed.noisy_summary(ms[3:]) is None
+
+
+def test_a_sweep_title_says_what_was_measured():
+    assert speed.sweep_title("dot", [1_000_000]) == "Dot product of two float64 vectors, N = 1,000,000"
+    assert speed.sweep_title("matmul", [512, 16]) == "Matrix product N×N·N×N (float32), N = 16 to 512"
+    assert speed.sweep_title("layer", [64]).endswith("(float64), batch size 64")
+    with pytest.raises(speed.SpeedError):
+        speed.sweep_title("conv", [1])

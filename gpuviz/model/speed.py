@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -224,6 +225,49 @@ def noisy_reason(median_s: float | None, min_s: float | None, load: float | None
     if not reasons:
         return None
     return "; ".join(reasons) + f": {NOISY_ADVICE}"
+
+
+def noisy_summary(measurements) -> str | None:
+    """One sentence for the noisy ones among ``measurements``: each reason once, with whom it concerns.
+
+    ``"Noisy: load average up to 3.1 on 2 cores (Python loop, NumPy); median up to 2.4× the minimum (NumPy):
+    close other programs and measure again"``; None when none is flagged.
+    """
+    load, cores, loaded, spread = None, None, [], {}
+    for m in measurements:
+        if not getattr(m, "noisy", None) or not m.measured:
+            continue
+        name = IMPL_LABELS[m.impl]
+        found = re.search(r"load average ([0-9.]+) on (\d+) cores", m.noisy)
+        if found:
+            load = max(load or 0.0, float(found.group(1)))
+            cores = int(found.group(2))
+            if name not in loaded:
+                loaded.append(name)
+        if m.noisy.startswith("median ") and m.spread is not None:
+            spread[name] = max(spread.get(name, 0.0), m.spread)
+    parts = []
+    if loaded:
+        parts.append(f"load average up to {load:g} on {cores} cores ({', '.join(loaded)})")
+    if spread:
+        parts.append(f"median up to {max(spread.values()):.2g}× the minimum ({', '.join(spread)})")
+    if not parts:
+        return None
+    return f"Noisy: {'; '.join(parts)}: {NOISY_ADVICE}"
+
+
+def sweep_title(op: str, sizes) -> str:
+    """What a sweep measured, as a title: ``"Dot product of two float64 vectors, N = 1,000,000"``."""
+    check_op(op)
+    sizes = sorted(int(s) for s in sizes)
+    if not sizes:
+        where = ""
+    elif op == "layer":
+        where = f", batch size {sizes[0]:,}" if len(sizes) == 1 else f", batch sizes {sizes[0]:,} to {sizes[-1]:,}"
+    else:
+        where = f", N = {sizes[0]:,}" if len(sizes) == 1 else f", N = {sizes[0]:,} to {sizes[-1]:,}"
+    label = OP_LABELS[op]
+    return label[0].upper() + label[1:] + where
 
 
 def relative_error(result, reference, scale) -> float:
@@ -675,4 +719,4 @@ __all__ = ["CLOCK_CUDA", "CLOCK_THREAD", "CLOCK_WALL", "COMPLEXITY", "DEFAULT_MA
            "OPS", "OP_LABELS", "SIMULATOR_MAX_SIZE", "SIZE_LABELS", "TOLERANCE", "BenchResults", "Machine",
            "Measurement", "Ratio", "SpeedError", "busy_limit", "check_impls", "check_op", "check_sizes",
            "estimate_seconds", "flops", "fmt_seconds", "free_cores", "impl_note", "max_size", "noisy_reason",
-           "relative_error", "skip_reason"]
+           "noisy_summary", "relative_error", "skip_reason", "sweep_title"]

@@ -41,11 +41,13 @@ from ...model import scenario as scenarios
 from ...model import speed
 from ...model.scenario import ScenarioError, check_speed_request, speed_results_path
 from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
+from ...paths import assets_dir
 from ..jobs import JobAdapter
 from ..panel import Panel
 from ..style import FieldMessage, apply_theme, font, hex_colour, mix
 from ..theme import LIGHT, Theme
-from .plots import NOT_A_SPEED, PLOT_KEYS, SpeedPlots
+from .plots import NOISY_COLOUR, NOT_A_SPEED, PLOT_KEYS, SpeedPlots
+from .reference import ReferenceView
 from .runner import BenchRunner
 from .style import GPU_IMPLS, OP_NAMES, SIMULATOR_NOTE, SIZE_SHORT, format_ratio, format_seconds, impl_name
 from .table import ResultsTable
@@ -63,6 +65,8 @@ EMPTY_TEXT = "Not measured yet: press Run."
 #: the GUI thread tens of milliseconds while the benchmark competes for the CPU; one per measurement (they
 #: can come every few milliseconds) would stall the event loop. Measurements wait at most this long.
 LIVE_REFRESH_MS = 250
+#: The folder a panel keeps a run's results in until they are saved (in the system's temporary folder).
+TEMP_PREFIX = "gpuviz-speed-"
 _SIZE_TOKEN = re.compile(r"^(\d+)([kKmM]?)$")
 
 
@@ -227,6 +231,11 @@ class SpeedPanel(Panel):
         self._run_started = 0.0
         self._results_file: Path | None = None
         self._scenario_title = DEMO_TITLE
+        # the sweep the shown scenario (or the lecture demo) describes: a run of another op or sizes retitles
+        self._scenario_sweep: tuple | None = _sweep_of(DEMO_PARAMS)
+        # the title says what the panel measured or loaded itself, not what a scenario was called: it names
+        # an export and a saved scenario too
+        self._own_title = False
         self._gpu: bool | None = None
         self._gpu_name: str | None = None
         # a panel on its own (no window to tell it) asks the engine for a GPU: an engine job, like a run
@@ -387,6 +396,11 @@ class SpeedPanel(Panel):
         self.medians_label = QLabel()
         self.medians_label.setWordWrap(True)
         self.medians_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # measurements flagged noisy, with what to do: on screen, on a slide and in every export
+        self.noisy_label = QLabel()
+        self.noisy_label.setWordWrap(True)
+        self.noisy_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.noisy_label.hide()
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -394,6 +408,10 @@ class SpeedPanel(Panel):
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
         self.plots = SpeedPlots(theme=self.theme)
+        # CPU vs GPU for the dense layer: the lecture's table (measured elsewhere) beside these figures
+        self.reference_view = ReferenceView(theme=self.theme)
+        self.reference_view.hide()
+        self._reference_table = None
         self.skipped_label = ElidedLines()
 
         self.table_box = QWidget()
@@ -416,9 +434,11 @@ class SpeedPanel(Panel):
         v.addWidget(self.caption_label)
         v.addWidget(self.ratio_label)
         v.addWidget(self.medians_label)
+        v.addWidget(self.noisy_label)
         v.addWidget(self.source_label)
         v.addWidget(self.empty_label, 5)
         v.addWidget(self.plots, 5)
+        v.addWidget(self.reference_view, 3)
         v.addWidget(self.skipped_label)
         v.addWidget(self.table_box, 2)
         # never squeezed below what its figures need (wrapped text over the plots' axis labels), and never
@@ -468,6 +488,8 @@ class SpeedPanel(Panel):
         self.caption_label.setFont(font(t, scale=1.2))
         self.ratio_label.setFont(font(t, bold=True, scale=3.0 if self.slide else 2.4))
         self.medians_label.setFont(font(t, scale=1.25 if self.slide else 1.15))
+        self.noisy_label.setFont(font(t, bold=True, scale=1.1 if self.slide else 1.0))
+        self.noisy_label.setStyleSheet(f"color: {hex_colour(NOISY_COLOUR)};")
         self.source_label.setFont(font(t, scale=1.0 if self.slide else 0.95))
         self.source_label.setStyleSheet(f"color: {muted};")
         self.empty_label.setFont(font(t, bold=True, scale=2.0))
@@ -475,6 +497,7 @@ class SpeedPanel(Panel):
         self.table_title.setFont(font(t, bold=True, scale=1.1))
         self.side_scroll.setFixedWidth(min(round(370 * t.font_scale), 580))
         self.plots.set_theme(t)
+        self.reference_view.set_theme(t)
         self.table.set_theme(t)
         self._show_results()
 
@@ -635,6 +658,8 @@ class SpeedPanel(Panel):
         if self.runner.running:
             return
         self._scenario_title = DEMO_TITLE
+        self._scenario_sweep = _sweep_of(DEMO_PARAMS)
+        self._own_title = False
         self._set_controls(DEMO_PARAMS)
         self.sizes_message.clear()
         self.impls_message.clear()
@@ -648,6 +673,10 @@ class SpeedPanel(Panel):
         if request is None:
             return False
         op, sizes, impls = request
+        if _sweep_of({"op": op, "sizes": sizes}) != self._scenario_sweep:
+            # another operation or other sizes than the scenario's: its title would name what was not measured
+            self._scenario_title = speed.sweep_title(op, sizes)
+            self._own_title = True
         self.run_message.clear()
         self.file_message.clear()
         self._live = []
@@ -795,8 +824,12 @@ class SpeedPanel(Panel):
             return False
         self.file_message.clear()
         self._take_results(results, path)
-        self._scenario_title = f"Speed measured on {results.machine.cpu}" if not results.machine.gpu else \
-            f"Speed measured on {results.machine.gpu}"
+        ops = results.ops()
+        where = results.machine.gpu or results.machine.cpu
+        self._scenario_title = (f"{speed.sweep_title(ops[0], results.sizes(ops[0]))}, measured on {where}"
+                                if ops else f"Speed measured on {where}")
+        self._scenario_sweep = _sweep_of({"op": ops[0], "sizes": results.sizes(ops[0])}) if ops else None
+        self._own_title = True
         self._show_results()
         self._update_buttons()
         self._set_status(f"showing results loaded from {path.name}")
@@ -835,7 +868,7 @@ class SpeedPanel(Panel):
         """Write results measured here to a file of this session, so the scenario (and an export) can name them."""
         try:
             if self._temp_dir is None:
-                self._temp_dir = tempfile.TemporaryDirectory(prefix="gpuviz-speed-")
+                self._temp_dir = tempfile.TemporaryDirectory(prefix=TEMP_PREFIX)
             path = Path(self._temp_dir.name) / f"measured-{time.strftime('%Y%m%d-%H%M%S')}.json"
             self.results.save(path)
             self._results_file = path
@@ -885,8 +918,23 @@ class SpeedPanel(Panel):
             self.empty_label.setText(EMPTY_TEXT)
         self._show_headline(results, op)
         self._show_source(results)
+        self._show_reference(results if have else None, op)
         self._show_skipped(measured)
         self._update_buttons()
+
+    def _show_reference(self, results, op: str) -> None:
+        """The CPU-vs-GPU view, for the dense layer's examples per second (the lecture's table is of those)."""
+        show = op == "layer" and not self.runner.running
+        if show and self._reference_table is None:
+            from ...model.reference_table import lecture_table
+
+            try:
+                self._reference_table = lecture_table()
+            except (SpeedError, FileNotFoundError):
+                show = False  # a broken install: the rest of the panel still works
+        self.reference_view.setVisible(show)
+        if show:
+            self.reference_view.set_figures(self._reference_table, results)
 
     def _show_source(self, results) -> None:
         if results is None:
@@ -904,13 +952,31 @@ class SpeedPanel(Panel):
         else:
             where = results.machine.label()
         where += f" — {when}" if when else ""
-        if results.loaded:
+        origin = self._origin(results)
+        if origin == "shipped":
+            text = f"Shipped with gpuviz, measured on: {where} (not this machine: Run measures here)"
+        elif origin == "file":
             text = f"Loaded from {Path(results.source).name}, measured on: {where}"
-        else:
+        else:  # measured here, or kept in this session's own temporary file: never "loaded from" it
             text = f"Measured on: {where}"
         if results.cancelled:
             text += " (run cancelled: only what finished before)"
         self.source_label.setText(text)
+
+    def _origin(self, results) -> str:
+        """Where shown results come from: ``"here"`` (measured, or this session's temporary file),
+        ``"shipped"`` (the app's own assets) or ``"file"`` (a file someone saved)."""
+        if not results.loaded:
+            return "here"
+        path = Path(results.source)
+        if _is_session_file(path, self._temp_dir):
+            return "here"
+        try:
+            if path.resolve().is_relative_to((assets_dir() / "results").resolve()):
+                return "shipped"
+        except (OSError, FileNotFoundError):
+            pass
+        return "file"
 
     def _show_headline(self, results, op: str) -> None:
         ratio, medians = headline(results, op)
@@ -918,6 +984,9 @@ class SpeedPanel(Panel):
         self.ratio_label.setVisible(bool(ratio))
         self.medians_label.setText(medians)
         self.medians_label.setVisible(bool(medians))
+        noisy = speed.noisy_summary(m for m in results.measurements if m.op == op) if results is not None else None
+        self.noisy_label.setText(f"⚠ {noisy}" if noisy else "")
+        self.noisy_label.setVisible(bool(noisy))
 
     def _show_skipped(self, measured) -> None:
         lines = skipped_lines(measured)
@@ -943,7 +1012,7 @@ class SpeedPanel(Panel):
         else:
             params = {"op": request[0], "sizes": list(request[1]), "impls": list(request[2])}
         view = {"results": str(self._results_file)} if self.results is not None and self._results_file else {}
-        return scenarios.Scenario("speed", title, params, view=view)
+        return scenarios.Scenario("speed", self._scenario_title if self._own_title else title, params, view=view)
 
     def scenario_for_file(self, path, title: str):
         """The scenario to save as ``path``: results measured in this session are saved beside it first.
@@ -960,7 +1029,7 @@ class SpeedPanel(Panel):
         target = Path(path).with_name(f"{Path(path).stem}.results.json")
         self.results.save(target)  # atomic; raises OSError/ValueError, which the window shows inline
         self._results_file = target
-        return scenarios.Scenario("speed", title, scenario.params, view={"results": target.name})
+        return scenarios.Scenario("speed", scenario.title, scenario.params, view={"results": target.name})
 
     def apply_scenario(self, scenario) -> None:
         if getattr(scenario, "panel", None) != "speed":
@@ -980,13 +1049,17 @@ class SpeedPanel(Panel):
         for w in (self.sizes_message, self.impls_message, self.run_message, self.file_message):
             w.clear()
         self._scenario_title = scenario.title
+        self._scenario_sweep = _sweep_of(scenario.params.to_dict())
+        self._own_title = False
         self.results = None
         self._results_file = None
         self.outcome = ""
         if results is not None:
             self._take_results(results, path)
         self._show_results()
-        if results is not None:
+        if results is not None and _is_session_file(path, self._temp_dir):
+            self._set_status(f"{scenario.title}: measured in this session")
+        elif results is not None:
             self._set_status(f"{scenario.title}: results loaded from {path.name}")
         else:
             self._set_status(f"{scenario.title}: not measured yet, press Run (Space)")
@@ -1032,7 +1105,10 @@ def headline(results, op: str) -> tuple[str, str]:
                 return (big,
                         f"{impl_name(impl)}: {v0:,.0f} examples/s at batch {b0:,} → {v1:,.0f} examples/s at "
                         f"batch {b1:,} (one forward + backward step of the 10×784 layer)")
-    speedups = results.speedups("python")
+    # the headline from each implementation's fastest run (the least disturbed by other programs), the
+    # medians' ratio beside it
+    speedups = results.speedups("python", stat="min")
+    by_median = results.speedups("python")
     sizes = sorted({m.size for m in ms}, reverse=True)
     for size in sizes:
         at = {m.impl: m for m in ms if m.size == size}
@@ -1055,7 +1131,10 @@ def headline(results, op: str) -> tuple[str, str]:
             parts.append(text)
         reps = sorted({at[i].repeats for i in at})
         rep = f"median of {reps[0]}" if len(reps) == 1 else f"medians of {reps[0]}–{reps[-1]}"
-        return big, f"{' · '.join(parts)}  ({rep} runs, {SIZE_SHORT.get(op, 'N')} = {size:,})"
+        median_ratio = by_median.get((op, best, size))
+        beside = (f"; ratio of the fastest runs, of the medians {format_ratio(median_ratio)}"
+                  if median_ratio is not None else "")
+        return big, f"{' · '.join(parts)}  ({rep} runs, {SIZE_SHORT.get(op, 'N')} = {size:,}{beside})"
     # no Python loop to compare with: say which was fastest, and by how much over the slowest
     size = sizes[0]
     at = [m for m in ms if m.size == size and m.impl not in NOT_A_SPEED]
@@ -1065,6 +1144,26 @@ def headline(results, op: str) -> tuple[str, str]:
     return (f"Fastest at {SIZE_SHORT.get(op, 'N')} = {size:,}: {impl_name(fast.impl)}, "
             f"{format_seconds(fast.median_s)}", "The Python loop was not measured at this size, so there is no "
             "ratio against it.")
+
+
+def _sweep_of(params) -> tuple | None:
+    """``(op, sorted sizes)`` of a speed request or scenario's params: what a title must describe."""
+    try:
+        return params["op"], tuple(sorted(int(s) for s in params["sizes"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _is_session_file(path: Path, temp_dir) -> bool:
+    """Whether ``path`` is a results file this app wrote for itself: a panel's temporary copy of a run.
+
+    A copy of the panel (an export) did not make the file, so the folder's name says it: every session's
+    folder is made by :meth:`SpeedPanel._keep_in_temp_file` as ``gpuviz-speed-*`` in the temporary folder.
+    """
+    if temp_dir is not None and Path(temp_dir.name) in path.parents:
+        return True
+    parent = path.parent
+    return parent.name.startswith(TEMP_PREFIX) and Path(tempfile.gettempdir()).resolve() == parent.parent.resolve()
 
 
 def skipped_lines(measured) -> list[str]:

@@ -52,6 +52,9 @@ PLOT_MIN_WIDTH = 280
 PLOT_MIN_HEIGHT = 175
 #: Gap kept between two tick labels (pixels); a label that would come closer to the last one kept is not drawn.
 TICK_LABEL_GAP_PX = 6
+#: The ring around a point (and the mark on a bar) whose measurement is flagged noisy: a warning red that
+#: reads on the light and the dark theme and differs from every implementation's colour.
+NOISY_COLOUR = (220, 50, 47)
 
 
 @dataclass
@@ -84,7 +87,13 @@ class ThinningAxis(pg.AxisItem):
     The ticks name the measured sizes, which can be many for the width a narrow
     plot has ("128256512"); the tick marks all stay, and every label drawn is
     readable. Which labels fit is decided at paint time, so it follows the width.
+    No automatic SI factor: the ticks already carry their units (1 ms, 100 µs), and a
+    "(x0.001)" beside them would scale them a second time.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)
 
     def generateDrawSpecs(self, p):
         specs = super().generateDrawSpecs(p)
@@ -132,6 +141,8 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         ``"column"`` (one above the other); "" in the other modes.
     legend_columns : int
         Entries per legend row: as many as fit the width (0 without a legend).
+    noisy_points : dict
+        Plot key → how many of its points (or bars) are marked noisy (a red ring; on a bar, a red label).
     """
 
     def __init__(self, parent=None, theme: Theme = LIGHT):
@@ -146,6 +157,8 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self.legend: pg.LegendItem | None = None
         self.bar_item: pg.BarGraphItem | None = None
         self.bar_labels: list[pg.TextItem] = []
+        self.noisy_points: dict[str, int] = {}
+        self._noisy_marks: dict[str, pg.PlotDataItem] = {}
         self.hover_label: pg.TextItem | None = None
         self._hover_key: str | None = None
         self.arrangement = ""
@@ -254,6 +267,8 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             lines.append(f"{y:,.0f} examples/s")
         if m.compile_s:  # 0 where an earlier size already compiled it
             lines.append(f"JIT compile {format_seconds(m.compile_s)} (not in the times)")
+        if m.noisy:
+            lines.append(f"NOISY: {m.noisy}")
         return "\n".join(lines)
 
     # -- building ---------------------------------------------------------------------------------
@@ -269,6 +284,8 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self.legend = None
         self.bar_item = None
         self.bar_labels = []
+        self.noisy_points = {}
+        self._noisy_marks = {}
         self.arrangement = ""
         self.legend_columns = 0
         self._spec = None
@@ -539,6 +556,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             self.points[key] = self._points_of(spec, key)
             if key == "time" and spec.time_ticks is not None:
                 plot.getAxis("left").setTicks([spec.time_ticks, []])
+            self._mark_noisy(plot, key)
             if key == "speedup" and self.points[key]:
                 ref = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(mix(self.theme.foreground,
                                                                             self.theme.panel_background, 0.5),
@@ -547,6 +565,23 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
                 plot.addItem(ref)  # log10(1) = 0: "as fast as the Python loop"
         self._style_legend()
         self._spec = spec
+
+    def _mark_noisy(self, plot: pg.PlotItem, key: str) -> None:
+        """A ring around each plotted point whose measurement is flagged noisy (drawn in the data's units)."""
+        old = self._noisy_marks.pop(key, None)
+        if old is not None:
+            plot.removeItem(old)
+        pts = [(x, y) for _impl, m, x, y in self.points.get(key, ()) if m.noisy]
+        self.noisy_points[key] = len(pts)
+        if not pts:
+            return
+        t = self.theme
+        # a PlotDataItem of symbols only: it follows the plot's log axes as the curves do
+        ring = pg.PlotDataItem(np.array([x for x, _y in pts], float), np.array([y for _x, y in pts], float),
+                               pen=None, symbol="o", symbolSize=round(20 * t.line_scale), symbolBrush=None,
+                               symbolPen=pg.mkPen(NOISY_COLOUR, width=t.pen_width(2)))
+        plot.addItem(ring)
+        self._noisy_marks[key] = ring
 
     def _pooled_plot(self, key: str) -> pg.PlotItem:
         """The lines layout's plot for ``key``, emptied, its view fitting its data again (kept in the pool)."""
@@ -599,6 +634,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             if changed and not all(self.plots[key].vb.autoRangeEnabled()):
                 self.plots[key].enableAutoRange()  # new data are shown whole, as a rebuild shows them
             self.points[key] = self._points_of(spec, key)
+            self._mark_noisy(self.plots[key], key)
             # a tick change redraws the axis: only where the ticks did change
             if spec.size_ticks != old.size_ticks:
                 self.plots[key].getAxis("bottom").setTicks([spec.size_ticks, []])
@@ -657,10 +693,14 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         label_font = font(t, bold=True, scale=1.1)
         for y, impl, v in zip(ys, impls, medians):
             ratio = speedups.get((op, impl, size))
+            m = by_impl[impl][0]
             text = format_seconds(v)
             if ratio is not None and impl not in NOT_A_SPEED and impl != "python":
                 text += f"  ({format_ratio(ratio)} faster than the loop)"
-            label = pg.TextItem(text, color=t.foreground, anchor=(0, 0.5))
+            if m.noisy:
+                text += "  ⚠ noisy"
+                self.noisy_points["bars"] = self.noisy_points.get("bars", 0) + 1
+            label = pg.TextItem(text, color=NOISY_COLOUR if m.noisy else t.foreground, anchor=(0, 0.5))
             label.setFont(label_font)
             label.setPos(math.log10(v) + 0.05, float(y))
             plot.addItem(label)
