@@ -9,10 +9,37 @@ itself (DESIGN.md, "Three floors").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QWidget
 
 from .theme import slide_look
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which of a panel view's widgets play which part in a layout, declared once by each view.
+
+    Parameters
+    ----------
+    figure : tuple of QWidget
+        What the panel is for: the picture a slide, an export or lecture mode gives the screen to.
+    controls : tuple of QWidget
+        Inputs that change the model (side bars of fields and buttons, the timeline).
+    details : tuple of QWidget
+        Side panes that explain the figure in more depth (numbers, source, tables); useful on a laptop,
+        left out of a slide.
+    """
+
+    figure: tuple = ()
+    controls: tuple = ()
+    details: tuple = ()
+
+    @property
+    def chrome(self) -> tuple:
+        """Everything but the figure: what the slide look hides."""
+        return (*self.controls, *self.details)
 
 
 class Panel(QWidget):
@@ -67,9 +94,16 @@ class Panel(QWidget):
         An export at device pixel ratio ``d`` passes
         ``replace(theme, line_scale=theme.line_scale * d)``, so its lines keep
         the proportions of the ratio-1 picture.
+    ``roles() -> Roles``
+        Which widgets are the *figure*, the *controls* and the *details*
+        (:class:`Roles`), declared once; :meth:`hide_for_slide` hides the
+        controls and details, and lecture mode builds on the same declaration.
+    ``model``
+        The panel model the view draws (:class:`gpuviz.model.panel.PanelModel`),
+        or None; an export moves its step between frames.
     ``set_slide(on)``
         Slide look: hide every control, input field, button, timeline and
-        side column that is not part of the figure; show the figure with a
+        side column that is not part of the figure (:meth:`roles`); show the figure with a
         large title (the scenario's title), the current step's label
         (``step 6 of 0–32``) where the panel has steps, the legend, and the
         caption (:meth:`set_caption`) under the title; text at least
@@ -126,6 +160,12 @@ class Panel(QWidget):
         """The theme as drawn: in the slide look with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
         return slide_look(self.theme) if self.slide else self.theme
 
+    def roles(self) -> Roles:
+        """The view's figure, controls and details (:class:`Roles`); every registered panel declares its own
+        (a test holds them to it). This default declares nothing: :meth:`hide_for_slide` then hides only
+        what it is given."""
+        return Roles()
+
     def set_slide(self, on: bool) -> None:
         """Show the slide look (``True``) or the normal panel (``False``); see the class notes."""
         raise NotImplementedError
@@ -134,17 +174,23 @@ class Panel(QWidget):
         """The caption under the slide title (None or ``""``: none); subclasses show it and call this first."""
         self.caption = text or None
 
-    def hide_for_slide(self, on: bool, chrome) -> None:
-        """Hide the widgets in ``chrome`` for the slide look, or give each back the visibility it had.
+    def hide_for_slide(self, on: bool, also=()) -> None:
+        """Hide the controls and details (:meth:`roles`) and the widgets in ``also`` for the slide look, or give
+        each back the visibility it had.
 
-        A widget that was already hidden (a message with nothing to say) stays hidden afterwards.
+        ``also`` is for parts of the figure that the slide look draws differently (a slide-sized copy
+        takes their place). A widget that was already hidden (a message with nothing to say) stays
+        hidden afterwards.
         """
+        chrome = (*self.roles().chrome, *also)
         if on:
             self._hidden_by_slide = {w: w.isHidden() for w in chrome}
             for w in chrome:
                 w.hide()
         else:
-            for w, hidden in self._hidden_by_slide.items():
+            # in the reverse order of hiding: each pane comes back into the layout it left (the matmul
+            # splitter otherwise hands the room out differently and the panel is not restored exactly)
+            for w, hidden in reversed(self._hidden_by_slide.items()):
                 w.setHidden(hidden)
             self._hidden_by_slide = {}
 
@@ -193,4 +239,4 @@ def step_label(step: int, last: int) -> str:
     return f"step {step:,} of 0–{last:,}"
 
 
-__all__ = ["Panel", "step_label"]
+__all__ = ["Panel", "Roles", "step_label"]

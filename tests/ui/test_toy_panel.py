@@ -15,7 +15,7 @@ from gpuviz.model.scenario import Scenario, ScenarioError, check_scenario, load_
 from gpuviz.ui import registry as views
 from gpuviz.ui.deck import export_deck
 from gpuviz.ui.export import export_panel, image_to_array, render_frames
-from gpuviz.ui.panel import Panel
+from gpuviz.ui.panel import Panel, Roles
 from gpuviz.ui.theme import LIGHT
 from gpuviz.ui.timeline import StepTimeline
 
@@ -87,9 +87,12 @@ class CountView(Panel):
         # the figure is as many bars as the step says: pixels change with the step
         self.label.setText(f"step {self.count.step}: " + "█" * (self.count.step + 1))
 
+    def roles(self) -> Roles:
+        return Roles(figure=(self.label,), controls=(self.timeline,))
+
     def set_slide(self, on: bool) -> None:
         self.slide = bool(on)
-        self.hide_for_slide(on, (self.timeline,))
+        self.hide_for_slide(on)
 
     def scenario(self, title: str):
         return Scenario(self.panel_id, title, self.count.params, view={"step": self.count.step})
@@ -169,3 +172,24 @@ def test_without_its_registration_the_toy_is_read_but_has_no_view(tmp_path):
     path.write_text(TOML.format(n=12), encoding="utf-8")
     scenario = load_scenario(path)  # a later panel's file: its tables kept as read, not checked
     assert scenario.params == {"n": 12} and views.view_class("toy-count") is None
+
+
+def test_every_registered_view_declares_its_roles_and_the_slide_look_hides_all_but_the_figure(toy, qtbot):
+    for pid in views.panel_ids():
+        cls = views.view_class(pid)
+        assert cls.roles is not Panel.roles, f"{pid}: declare roles() (figure, controls, details)"
+        panel = cls()
+        qtbot.addWidget(panel)
+        panel.resize(1280, 720)
+        panel.show()
+        roles = panel.roles()
+        assert roles.figure and roles.controls, pid
+        every = (*roles.figure, *roles.controls, *roles.details)
+        assert all(w is panel or panel.isAncestorOf(w) for w in every), pid
+        shown = {w: w.isVisible() for w in roles.chrome}
+        panel.set_slide(True)
+        assert all(w.isVisible() for w in roles.figure), pid
+        assert not any(w.isVisible() for w in roles.chrome), pid
+        panel.set_slide(False)
+        assert {w: w.isVisible() for w in roles.chrome} == shown, pid
+        panel.shutdown()

@@ -29,7 +29,7 @@ from ...model import broadcast as bc
 from ...model import scenario as scenarios
 from ...model.broadcast_panel import BroadcastState, QuizQuestion, QuizState, random_shapes
 from ...model.panel import ParamsError
-from ..panel import Panel, step_label
+from ..panel import Panel, Roles, step_label
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, preset_combo, subscribe
 from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
@@ -310,12 +310,15 @@ class BroadcastPanel(Panel):
     def model(self):
         return self.state
 
+    def roles(self) -> Roles:
+        return Roles(figure=(self._centre,), controls=(self.side_scroll, self.timeline))
+
     def set_slide(self, on: bool) -> None:
         """The figure alone (title, caption, the step's picture, its note and legend), or the panel."""
         on = bool(on)
         if on == self.slide:
             return
-        self.hide_for_slide(on, (self.side_scroll, self.timeline))
+        self.hide_for_slide(on)
         self.slide = on
         self.slide_title.setVisible(on)
         self._restyle()

@@ -37,7 +37,7 @@ from PyQt6.QtWidgets import (
 from ...model import scenario as scenarios
 from ...model.grad_panel import LAYERS, VIEWS, GradState, GradStateError, parse_alpha
 from ...model.panel import ParamsError
-from ..panel import Panel, step_label
+from ..panel import Panel, Roles, step_label
 from ..style import apply_theme, error_colour, font, hex_colour, mix, okabe
 from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
@@ -480,13 +480,17 @@ class GradPanel(Panel):
     def model(self):
         return self.state
 
+    def roles(self) -> Roles:
+        # the second "open in matmul" button and its message sit under the figure, but they are controls
+        return Roles(figure=(self.pages,), controls=(self.side_scroll, self.timeline, self.matmul_button2),
+                     details=(self.matmul_message2,))
+
     def set_slide(self, on: bool) -> None:
         """The current view's figure alone (title, caption, step, matrices and scales), or the panel."""
         on = bool(on)
         if on == self.slide:
             return
-        self.hide_for_slide(on, (self.side_scroll, self.timeline, self.matmul_button2, self.matmul_message2,
-                                 self.layer_bar))
+        self.hide_for_slide(on, also=(self.layer_bar,))  # the slide draws its own, slide-sized colour bar
         self.layer_bar_slide.setVisible(on)
         self.slide = on
         self.slide_title.setVisible(on)

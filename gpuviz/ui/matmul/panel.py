@@ -30,7 +30,7 @@ from PyQt6.QtWidgets import (
 from ...model import scenario as scenarios
 from ...model.matmul import KERNELS
 from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneError
-from ..panel import Panel
+from ..panel import Panel, Roles
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, preset_combo, subscribe
 from ..theme import LIGHT, Theme
 from .hierarchy import HierarchyView
@@ -324,12 +324,16 @@ class MatmulPanel(Panel):
     def model(self):
         return self.scene
 
+    def roles(self) -> Roles:
+        # the source line, numbers, transactions, tiles and hierarchy explain the figure beside it
+        return Roles(figure=(self.matrices,), controls=(self.side_scroll, self.timeline), details=(self.right,))
+
     def set_slide(self, on: bool) -> None:
         """The figure alone (title, caption, step and its source line, A·B = C with the legend), or the panel."""
         on = bool(on)
         if on == self.slide:
             return
-        self.hide_for_slide(on, (self.side_scroll, self.right, self.timeline))
+        self.hide_for_slide(on)
         if on:
             self._slide_transactions()
             self._slide_tiles()

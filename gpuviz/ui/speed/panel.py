@@ -43,7 +43,7 @@ from ...model.scenario import ScenarioError, check_speed_request, speed_results_
 from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
 from ...paths import assets_dir
 from ..jobs import JobAdapter
-from ..panel import Panel
+from ..panel import Panel, Roles
 from ..style import FieldMessage, apply_theme, font, hex_colour, mix
 from ..theme import LIGHT, Theme
 from .plots import NOISY_COLOUR, NOT_A_SPEED, PLOT_KEYS, SpeedPlots
@@ -501,10 +501,13 @@ class SpeedPanel(Panel):
         self.table.set_theme(t)
         self._show_results()
 
+    def roles(self) -> Roles:
+        return Roles(figure=(self.main,), controls=(self.side_scroll,), details=(self.table_box, self.skipped_label))
+
     def set_slide(self, on: bool) -> None:
         """Slide look: only the title, the caption, the ratio, the source line and the plots with their legend."""
         self.slide = bool(on)
-        for w in (self.side_scroll, self.table_box, self.skipped_label):
+        for w in self.roles().chrome:
             w.setVisible(not self.slide)
         # a slide is a picture: no scroll bar, even where the figure asks for a little more height than it gets
         self.main_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff if self.slide
