@@ -14,7 +14,6 @@ from ..model.dense import LAYERS, LOSSES
 from ..model.grad_panel import VIEWS as GRAD_VIEWS
 from ..model.launch import Dim3, LaunchError, check_launch
 from ..model.matmul import KERNELS, MatmulProblem, launch_for
-from ..model.registry import EXPORT_PANEL_OPTIONS  # gpuviz export's own options by panel, as data
 from ..model.text import format_count, format_duration
 from .common import EXIT_FAILED, EXIT_OK, PROG, UsageError, block_arg, picture_size, positive_int, size_arg
 
@@ -97,7 +96,13 @@ def add_parser(commands) -> None:
     export.set_defaults(handler=cmd_export)
 
 
-_EXPORT_PANELS = tuple(EXPORT_PANEL_OPTIONS)
+def _panel_options() -> dict[str, tuple[str, ...]]:
+    """``gpuviz export``'s own options by panel, as the model registry holds them (as data)."""
+    # imported when an export is asked for: the registry loads every panel model, which the other
+    # subcommands (and `gpuviz --help`) do not need
+    from ..model.registry import EXPORT_PANEL_OPTIONS
+
+    return EXPORT_PANEL_OPTIONS
 
 
 def _option_name(attr: str) -> str:
@@ -275,7 +280,7 @@ def _speed_scenario(args, base):
 def _export_scenario(args, panel: str):
     """The scenario ``gpuviz export PANEL`` draws: --scenario/--preset, changed by the panel's options."""
     base = _base_scenario(args, panel)
-    if not _given(args, EXPORT_PANEL_OPTIONS[panel]):
+    if not _given(args, _panel_options()[panel]):
         return base
     return {"matmul": _matmul_scenario, "broadcast": _broadcast_scenario, "grad": _grad_scenario,
             "speed": _speed_scenario}[panel](args, base)
@@ -283,7 +288,9 @@ def _export_scenario(args, panel: str):
 
 def _check_export_request(args) -> None:
     """One line for options that do not belong together, before anything is drawn."""
-    every = sorted({a for attrs in EXPORT_PANEL_OPTIONS.values() for a in attrs}, key=str)
+    options = _panel_options()
+    panels = tuple(options)
+    every = sorted({a for attrs in options.values() for a in attrs}, key=str)
     if args.deck:
         if args.panel is not None:
             raise UsageError(f"--deck takes no PANEL (got {args.panel!r}): each scenario names its own panel")
@@ -297,13 +304,13 @@ def _check_export_request(args) -> None:
     if args.deck_format is not None:
         raise UsageError("--format goes with --deck; a single export takes its format from --out's extension")
     if args.panel is None:
-        raise UsageError(f"give a PANEL ({', '.join(_EXPORT_PANELS)}) or --deck DIR_OR_PRESET ...")
-    if args.panel not in _EXPORT_PANELS:
-        raise UsageError(f"unknown panel {args.panel!r}: choose one of {', '.join(_EXPORT_PANELS)}")
-    own = EXPORT_PANEL_OPTIONS[args.panel]
+        raise UsageError(f"give a PANEL ({', '.join(panels)}) or --deck DIR_OR_PRESET ...")
+    if args.panel not in panels:
+        raise UsageError(f"unknown panel {args.panel!r}: choose one of {', '.join(panels)}")
+    own = options[args.panel]
     foreign = [a for a in _given(args, every) if a not in own]
     if foreign:
-        owners = [p for p, attrs in EXPORT_PANEL_OPTIONS.items() if foreign[0] in attrs]
+        owners = [p for p, attrs in options.items() if foreign[0] in attrs]
         if foreign[0] == "shapes":
             raise UsageError(f"the {args.panel} panel takes no SHAPE (got {' '.join(args.shapes)!r}); shapes go "
                              f"with `export broadcast`")
