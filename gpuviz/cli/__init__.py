@@ -25,11 +25,11 @@ from ..model.dense import DenseError
 from ..model.launch import LaunchError
 from ..model.matmul import ShapeError
 from ..model.text import TextError
-from . import bench, broadcast, export, grad, gui, info, occupancy, run, trace
+from . import bench, broadcast, check, export, grad, gui, info, occupancy, run, trace
 from .common import EXIT_CANCELLED, EXIT_OK, EXIT_USAGE, PROG, Parser, UsageError, one_line
 
 #: The subcommands, in the order ``gpuviz --help`` lists them.
-SUBCOMMANDS = (run, trace, broadcast, grad, bench, export, occupancy)
+SUBCOMMANDS = (run, trace, check, broadcast, grad, bench, export, occupancy)
 
 #: What a subcommand may raise for a request that cannot be carried out: one line on stderr, exit 2.
 USAGE_ERRORS = (UsageError, LaunchError, ShapeError, BudgetError, BackendError, DenseError, TextError)

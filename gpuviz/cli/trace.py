@@ -9,7 +9,7 @@ from .. import __version__
 from ..engine import Engine, MatmulJob
 from ..model.budget import Budget
 from ..model.text import format_bytes, format_duration
-from . import common
+from . import check, common
 from .common import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, PROG, ProgressLine, UsageError, one_line, print_json
 
 
@@ -23,10 +23,18 @@ def add_parser(commands) -> None:
                        help="recorded while the CUDA simulator runs the kernel, or computed by NumPy "
                             "from the kernel's index arithmetic (fast at large sizes); default recorded")
     trace.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the trace")
+    # a kernel of your own (issue 20): then the launch is the student's, and the product's options go unused
+    check.add_kernel_file_options(trace, required=False)
+    for action in trace._actions:
+        if action.dest in ("kernel", "m", "n", "k"):
+            action.required = False
     trace.set_defaults(handler=cmd_trace)
 
 
 def cmd_trace(args) -> int:
+    if args.kernel_file is not None:
+        return check.cmd_trace_kernel_file(args)
+    check.refuse_kernel_file_options(args)
     with Engine(Budget(memory_bytes=args.memory)) as engine:
         problem, launch = common.validate_launch(args)
         if args.source == "vectorized":

@@ -196,9 +196,14 @@ def parse_expect(text: str, args=None) -> Expect:
 
 def evaluate_expect(expect: Expect, values: dict) -> np.ndarray:
     """``expect``'s expression over ``values`` (the arguments before launch), with ``np`` and no builtins."""
+    specs = [ArgSpec(k, "float64" if isinstance(v, np.ndarray) else None) for k, v in values.items()]
+    parse_expect(f"{expect.name}={expect.expr}", specs)  # the same checks as before the run: names, no "._x"
     namespace = {"np": np, **{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in values.items()}}
     code = compile(expect.expr, f"<--expect {expect.name}>", "eval")
-    return np.asarray(eval(code, {"__builtins__": {}}, namespace))  # noqa: S307 - names checked, no builtins
+    # no builtins but the import machinery: NumPy imports some modules lazily, and an import made
+    # while this frame runs looks __import__ up in its builtins; the expression itself cannot name it
+    builtins = {"__import__": __import__}
+    return np.asarray(eval(code, {"__builtins__": builtins}, namespace))  # noqa: S307 - names checked above
 
 
 __all__ += ["evaluate_expect", "ValuesError"]
