@@ -96,3 +96,24 @@ def test_placement_of_every_wave_covers_every_block_once():
     m = HardwareModel(HardwareParams(gpu="1070", m=300, n=200, k=8, block=(16, 16)))
     seen = np.concatenate([m.frame(s).placement.ravel() for s in range(m.n_steps)])
     assert sorted(seen[seen >= 0].tolist()) == list(range(m.launch.blocks))
+
+
+def test_the_link_follows_the_matmul_scene_and_shares_the_selected_block():
+    from gpuviz.model.hardware.link import MatmulLink
+    from gpuviz.model.scene import MatmulScene
+
+    scene, hw = MatmulScene(), HardwareModel()
+    link = MatmulLink(scene, hw)
+    assert hw.launch.blocks == 65536  # nothing pushed when linked
+    scene.configure(m=64, n=64, k=64, block=(8, 8))
+    assert (hw.params.m, hw.params.block, hw.launch) == (64, (8, 8), scene.launch)
+    scene.select_thread((3, 5), (1, 2))
+    assert hw.selected_block == hw.block_linear(3, 5)
+    hw.select_block(hw.block_linear(7, 1))
+    assert scene.selected.block[:2] == (7, 1) and scene.selected.thread[:2] == (1, 2)
+    hw.update(gpu="T4")  # the GPU is the hardware panel's own
+    scene.configure(kernel="tiled")
+    assert hw.params.gpu == "T4" and hw.params.kernel == "tiled"
+    link.close()
+    scene.configure(m=32)
+    assert hw.params.m == 64

@@ -171,6 +171,9 @@ class MainWindow(QMainWindow):
 
         for panel in panels if panels is not None else _default_panels(engine):
             self.add_panel(panel)
+        for panel in self.panels:  # a panel that follows another's model (the hardware view follows matmul)
+            if hasattr(panel, "link_panels"):
+                panel.link_panels(self.panels)
         self.tabs.currentChanged.connect(self._current_changed)
         self._build_menus()
 

@@ -84,3 +84,14 @@ def test_a_model_given_to_the_view_is_the_one_it_draws(qtbot):
     p = HardwarePanel(m)
     qtbot.addWidget(p)
     assert p.model is m and "Tesla T4" in p.headline.text()
+
+
+def test_in_the_window_it_follows_the_matmul_panel(main_window):
+    matmul, hw = main_window.panel("matmul"), main_window.panel("hardware")
+    scene = matmul.model
+    scene.configure(m=64, n=48, k=16, block=(8, 8))
+    assert hw.model.launch == scene.launch
+    scene.select_thread((4, 2), (0, 0))
+    assert hw.model.selected_block == hw.model.block_linear(4, 2)
+    hw.model.select_block(hw.model.block_linear(1, 5))
+    assert scene.selected.block[:2] == (1, 5)

@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
 
 from ...model import scenario as scenarios
 from ...model.hardware import builtin_presets
+from ...model.hardware.link import MatmulLink
 from ...model.hardware.panel import ASSUMED_REGISTERS, MAX_SIDE, HardwareError, HardwareModel, HardwareParams
 from ...model.hardware.roofline import NO_CACHE_NOTE
 from ...model.launch import Dim3, LaunchError
@@ -58,6 +59,7 @@ class HardwarePanel(Panel):
         self._description = ""
         self._scenario_title = "The hardware"
         self._syncing = False
+        self._link = None
 
         # -- side bar: controls and details
         self._side = QWidget()
@@ -327,8 +329,17 @@ class HardwarePanel(Panel):
     def presets(self) -> list:
         return list(self._presets)
 
+    def link_panels(self, panels) -> None:
+        """Follow the matmul panel among ``panels`` (its launch and selected block; see :class:`MatmulLink`)."""
+        matmul = next((p for p in panels if getattr(p, "panel_id", "") == "matmul" and p.model is not None), None)
+        if matmul is not None and self._link is None:
+            self._link = MatmulLink(matmul.model, self._model)
+
     def shutdown(self) -> None:
         self.timeline.pause()
+        if self._link is not None:
+            self._link.close()
+            self._link = None
 
 
 __all__ = ["HardwarePanel", "HardwareParams"]
