@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gpuviz.cli import main
 from gpuviz.model.hardware import builtin_presets
@@ -92,3 +94,21 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
 def test_unknown_name_lists_every_preset(capsys):
     code, _, err = run(capsys, "--gpu", "nope", "--threads", "1", "--regs", "1", "--smem", "0")
     assert code == 2 and all(p.name in err for p in builtin_presets()) and "live" in err
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["--gpu", "--threads", "--regs", "--smem", "--grid", "--json", "H100", "t4", "live",
+                                 "0", "-1", "1024", "1025", "255", "9" * 30, "1e3", "", " ", "x", "2x3x4", "×",
+                                 "48KiB", "-5x2", "\x00", "ünïcode"]), max_size=10))
+def test_hostile_arguments_answer_or_refuse_in_one_line(argv):
+    import contextlib
+    import io
+
+    if "live" in argv:
+        return  # starts a GPU lookup; covered above
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["occupancy", *argv])
+    assert code in (0, 2)
+    if code == 2:
+        assert len(err.getvalue().strip().splitlines()) == 1 and out.getvalue() == ""

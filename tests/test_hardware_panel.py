@@ -2,9 +2,18 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gpuviz.model import registry
-from gpuviz.model.hardware.panel import ASSUMED_REGISTERS, HardwareError, HardwareModel, HardwareParams
+from gpuviz.model.hardware.panel import (
+    ASSUMED_REGISTERS,
+    PARAM_KEYS,
+    VIEW_KEYS,
+    HardwareError,
+    HardwareModel,
+    HardwareParams,
+)
 from gpuviz.model.panel import PanelModel, ParamsError
 from gpuviz.model.scenario import ScenarioError, load_presets, parse_scenario
 
@@ -117,3 +126,29 @@ def test_the_link_follows_the_matmul_scene_and_shares_the_selected_block():
     link.close()
     scene.configure(m=32)
     assert hw.params.m == 64
+
+
+JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True),
+                 st.text(max_size=12), st.lists(st.integers(-5, 5000), max_size=4),
+                 st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([*PARAM_KEYS, "colour"]), JUNK, max_size=6))
+def test_hostile_params_are_refused_in_one_sentence_or_accepted(table):
+    try:
+        params = HardwareParams.from_dict(table)
+    except ParamsError as e:
+        assert str(e) and "\n" not in str(e)
+        return
+    m = HardwareModel(params)  # whatever is accepted can be shown
+    assert m.n_steps >= 1 and m.figures()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from([*VIEW_KEYS, "zoom"]), JUNK, max_size=3))
+def test_hostile_views_are_refused_in_one_sentence_or_accepted(view):
+    try:
+        parse_scenario({"schema": 1, "panel": "hardware", "title": "t", "params": {}, "view": view})
+    except ScenarioError as e:
+        assert "\n" not in str(e)

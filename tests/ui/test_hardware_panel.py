@@ -95,3 +95,39 @@ def test_in_the_window_it_follows_the_matmul_panel(main_window):
     assert hw.model.selected_block == hw.model.block_linear(4, 2)
     hw.model.select_block(hw.model.block_linear(1, 5))
     assert scene.selected.block[:2] == (1, 5)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (2560, 1440)])
+@pytest.mark.parametrize("look", ["light", "lecture", "slide"])
+def test_layout_keeps_every_figure_whole_and_apart(qtbot, size, look):
+    from PyQt6.QtCore import QRect
+    from PyQt6.QtWidgets import QLabel
+
+    from gpuviz.ui.theme import LECTURE, LIGHT
+
+    p = HardwarePanel(theme=LECTURE if look == "lecture" else LIGHT)
+    qtbot.addWidget(p)
+    if look == "slide":
+        p.set_slide(True)
+    p.resize(*size)
+    p.show()
+    qtbot.waitExposed(p)
+
+    def rect(w):
+        return QRect(w.mapTo(p, w.rect().topLeft()), w.size())
+
+    panel_rect = p.rect()
+    figures = [p.grid, p.roofline, p.banks, p.schedule_note, p.roofline_note, p.headline]
+    for w in figures:
+        r = rect(w)
+        assert panel_rect.contains(r), (w, r, panel_rect)
+        if isinstance(w, QLabel):  # its whole text shows: no line cut off
+            assert r.height() >= w.heightForWidth(r.width()) - 1, (w.text(), r)
+        else:
+            assert r.height() >= 80 and r.width() >= 100, (w, r)
+    assert rect(p.grid).height() >= 0.25 * size[1]
+    # stacked top to bottom without overlapping
+    order = [p.headline, p.grid, p.schedule_note, p.roofline, p.roofline_note]
+    for upper, lower in zip(order, order[1:]):
+        assert rect(upper).bottom() <= rect(lower).top(), (upper, lower)
+    assert not rect(p.roofline).intersects(rect(p.banks))
