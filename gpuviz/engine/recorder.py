@@ -55,18 +55,22 @@ from gpuviz.model.trace import (
     Trace,
 )
 
-# A log entry is (kind·256 + array code, index, position), kind being one of
-# the seven below and position the bytecode offset in the kernel's frame (or,
-# in another function of the kernel's file, its number << 24 | offset): the
-# thread's position in its log is its seq, and its epoch is the number of
-# barriers logged before it, so neither is stored per access.
+# Each thread logs into two lists, one entry per event in each: an int
+# (kind·256 + array code) << 32 | position, kind being one of the seven below
+# and position the bytecode offset in the kernel's frame (or, in another
+# function of the kernel's file, its number << 24 | offset; _NO_POS for none),
+# and the index as the kernel wrote it. Two appends cost less than one tuple,
+# and the build reads each list in one pass. The thread's position in its log
+# is its seq, and its epoch is the number of barriers logged before it, so
+# neither is stored per access.
 _READ_GLOBAL, _WRITE_GLOBAL, _READ_SHARED, _WRITE_SHARED, _BARRIER, _ATOMIC_GLOBAL, _ATOMIC_SHARED = range(7)
 _KIND_OP = np.array([OP_READ, OP_WRITE, OP_READ, OP_WRITE, OP_BARRIER, OP_ATOMIC, OP_ATOMIC], np.uint8)
 _KIND_SPACE = np.array([SPACE_GLOBAL, SPACE_GLOBAL, SPACE_SHARED, SPACE_SHARED, SPACE_NONE, SPACE_GLOBAL,
                         SPACE_SHARED], np.uint8)
 _NO_INDEX = ()
-_BARRIER_ENTRY = _BARRIER * 256 + NO_ARRAY
+_BARRIER_ENTRY = (_BARRIER * 256 + NO_ARRAY) << 32
 _CODE_SHIFT = 24
+_NO_POS = 0xFFFFFFFF
 _VIEWS = (np.ndarray, np.void)  # what FakeCUDAArray wraps again instead of returning
 
 
@@ -92,14 +96,14 @@ class _State:
         self.code = code
         self.names: list[str] = []
         self.shapes: list[tuple] = []
-        self.logs: list[tuple] = []  # (blockIdx, threadIdx, log)
+        self.logs: list[tuple] = []  # (blockIdx, threadIdx, entries, indices)
         self.shared: dict = {}
         self.codes: dict = {code: 0}  # the kernel file's functions, numbered for positions
         self.errors: list[ThreadError] = []
 
     def events(self) -> int:
         """Events logged so far (read from another thread: the watchdog's event limit)."""
-        return sum(len(log) for _, _, log in list(self.logs))
+        return sum(len(entries) for _, _, entries, _ in list(self.logs))
 
     def add_array(self, name: str, shape) -> int:
         self.names.append(name)
@@ -125,10 +129,10 @@ def _kernel_frame(f):
 
 
 def _pos(f):
-    """The position of the innermost frame of the kernel's file at or above ``f`` (-1: none)."""
+    """The position of the innermost frame of the kernel's file at or above ``f`` (``_NO_POS``: none)."""
     f = _kernel_frame(f)
     if f is None:
-        return -1
+        return _NO_POS
     code = f.f_code
     if code is _code:
         return f.f_lasti
@@ -142,8 +146,8 @@ def _pos(f):
 
 def _new_log():
     t = threading.current_thread()
-    log = _tls.log = []
-    _state.logs.append((tuple(t.blockIdx), tuple(t.threadIdx), log))
+    log = _tls.log = ([], [])
+    _state.logs.append((tuple(t.blockIdx), tuple(t.threadIdx), *log))
     return log
 
 
@@ -158,27 +162,30 @@ class RecordingArray(FakeCUDAArray):
     def __init__(self, ary, name):
         super().__init__(ary)
         code = _state.add_array(name, ary.shape)
-        self._gv_read, self._gv_write = _READ_GLOBAL * 256 + code, _WRITE_GLOBAL * 256 + code
-        self._gv_atomic = _ATOMIC_GLOBAL * 256 + code
+        self._gv_read = (_READ_GLOBAL * 256 + code) << 32
+        self._gv_write = (_WRITE_GLOBAL * 256 + code) << 32
+        self._gv_atomic = (_ATOMIC_GLOBAL * 256 + code) << 32
 
     def __getitem__(self, idx):
         try:
-            log = _tls.log
+            entries, indices = _tls.log
         except AttributeError:
-            log = _new_log()
+            entries, indices = _new_log()
         f = _getframe(2)  # kernel -> FakeWithinKernelCUDAArray.__getitem__ -> here
-        log.append((self._gv_read, idx, f.f_lasti if f.f_code is _code else _pos(_getframe(1))))
+        entries.append(self._gv_read | (f.f_lasti if f.f_code is _code else _pos(_getframe(1))))
+        indices.append(idx)
         # FakeCUDAArray.__getitem__, inlined: this runs once per simulated load
         ret = self._ary[idx]
         return ret if type(ret) not in _VIEWS else FakeCUDAArray(ret, stream=self.stream)
 
     def __setitem__(self, idx, val):
         try:
-            log = _tls.log
+            entries, indices = _tls.log
         except AttributeError:
-            log = _new_log()
+            entries, indices = _new_log()
         f = _getframe(2)
-        log.append((self._gv_write, idx, f.f_lasti if f.f_code is _code else _pos(_getframe(1))))
+        entries.append(self._gv_write | (f.f_lasti if f.f_code is _code else _pos(_getframe(1))))
+        indices.append(idx)
         self._ary[idx] = val
 
 
@@ -187,25 +194,28 @@ class RecordingShared:
 
     def __init__(self, ary, code):
         self._ary = ary
-        self._gv_read, self._gv_write = _READ_SHARED * 256 + code, _WRITE_SHARED * 256 + code
-        self._gv_atomic = _ATOMIC_SHARED * 256 + code
+        self._gv_read = (_READ_SHARED * 256 + code) << 32
+        self._gv_write = (_WRITE_SHARED * 256 + code) << 32
+        self._gv_atomic = (_ATOMIC_SHARED * 256 + code) << 32
 
     def __getitem__(self, idx):
         try:
-            log = _tls.log
+            entries, indices = _tls.log
         except AttributeError:
-            log = _new_log()
+            entries, indices = _new_log()
         f = _getframe(1)
-        log.append((self._gv_read, idx, f.f_lasti if f.f_code is _code else _pos(f)))
+        entries.append(self._gv_read | (f.f_lasti if f.f_code is _code else _pos(f)))
+        indices.append(idx)
         return self._ary[idx]
 
     def __setitem__(self, idx, val):
         try:
-            log = _tls.log
+            entries, indices = _tls.log
         except AttributeError:
-            log = _new_log()
+            entries, indices = _new_log()
         f = _getframe(1)
-        log.append((self._gv_write, idx, f.f_lasti if f.f_code is _code else _pos(f)))
+        entries.append(self._gv_write | (f.f_lasti if f.f_code is _code else _pos(f)))
+        indices.append(idx)
         self._ary[idx] = val
 
     def __getattr__(self, name):
@@ -244,10 +254,11 @@ def _shared_array(self, shape, dtype, alignment=None):
 
 def _syncthreads(self):
     try:
-        log = _tls.log
+        entries, indices = _tls.log
     except AttributeError:
-        log = _new_log()
-    log.append((_BARRIER_ENTRY, _NO_INDEX, _pos(_getframe(1))))
+        entries, indices = _new_log()
+    entries.append(_BARRIER_ENTRY | _pos(_getframe(1)))
+    indices.append(_NO_INDEX)
     _orig_syncthreads(self)
 
 
@@ -261,11 +272,11 @@ def _atomic_hook(name, original):
         if entry is None:  # a local array: private to the thread, not recorded
             return original(self, array, *args)
         try:
-            log = _tls.log
+            entries, indices = _tls.log
         except AttributeError:
-            log = _new_log()
-        idx = (0,) * target._ary.ndim if whole else args[0]
-        log.append((entry, idx, _pos(_getframe(1))))
+            entries, indices = _new_log()
+        entries.append(entry | _pos(_getframe(1)))
+        indices.append((0,) * target._ary.ndim if whole else args[0])
         return original(self, target._ary, *args)
 
     hook.__name__ = name
@@ -312,23 +323,41 @@ def _element_indices(idxs, shapes, codes):
     """
     n = len(idxs)
     index = np.zeros((n, 3), np.int64)
-    tup = [i if type(i) is tuple else (i,) for i in idxs]
-    lengths = np.fromiter(map(len, tup), np.int64, n)
-    try:
-        # the common case, tuples of ints (numpy ints included), without a per-event Python loop
-        flat = np.fromiter(itertools.chain.from_iterable(tup), np.int64, int(lengths.sum()))
-        starts = np.cumsum(lengths) - lengths
-        for d in range(3):
-            has = lengths > d
-            index[has, d] = flat[starts[has] + d]
-    except (ValueError, TypeError, OverflowError):
-        for i, parts in enumerate(tup):
-            try:
-                ints = [int(p) for p in parts[:3]]
-            except (TypeError, ValueError, OverflowError):  # a slice or fancy index: not one element
-                lengths[i] = 0
-                continue
-            index[i, : len(ints)] = ints
+    lengths = np.zeros(n, np.int64)
+    # an array is indexed the same way at each access (a[i] for 1-D, a[i, j] for 2-D), so convert
+    # the indices array by array, each in one call, and fall back to one by one where that fails
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    for seg in np.split(order, np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1):
+        if not len(seg) or codes[seg[0]] == NO_ARRAY:
+            continue
+        rows = seg.tolist()
+        group = itemgetter(*rows)(idxs) if len(rows) > 1 else (idxs[rows[0]],)
+        try:
+            first = group[0]
+            if type(first) is tuple:
+                width = len(first)
+                if not 1 <= width <= 3:
+                    raise TypeError
+                it = itertools.chain.from_iterable(group)
+                values = np.fromiter(it, np.int64, width * len(group)).reshape(-1, width)
+                if next(it, None) is not None:  # some access used more indices
+                    raise TypeError
+                index[seg, :width] = values
+                lengths[seg] = width
+            else:
+                index[seg, 0] = np.fromiter(group, np.int64, len(group))
+                lengths[seg] = 1
+        except (ValueError, TypeError, OverflowError):
+            for row, parts in zip(rows, group):
+                parts = parts if type(parts) is tuple else (parts,)
+                try:
+                    ints = [int(p) for p in parts[:3]]
+                except (TypeError, ValueError, OverflowError):  # a slice or fancy index: not one element
+                    continue
+                index[row, : len(ints)] = ints
+                index[row, len(ints):] = 0
+                lengths[row] = len(parts)
     dims = np.where(lengths <= 3, lengths, 0).astype(np.uint8)
     dims[codes == NO_ARRAY] = 0
     index[dims == 0] = 0
@@ -379,8 +408,11 @@ def _lines(pos: np.ndarray, codes: dict) -> np.ndarray:
 def _build_trace(state: _State, block_dim, meta, keep_index: bool = False, source: str = "") -> Trace:
     # CUDA's linear orders (z slowest, x fastest): then canonical() needs no sort. Each log is
     # copied: after an exception the simulator leaves the block's other threads running
-    logs = sorted(((b, t, list(log)) for b, t, log in list(state.logs)), key=lambda e: (e[0][::-1], e[1][::-1]))
-    counts = np.array([len(log) for _, _, log in logs], dtype=np.int64)
+    logs = sorted(((b, t, list(entries), list(indices)) for b, t, entries, indices in list(state.logs)),
+                  key=lambda e: (e[0][::-1], e[1][::-1]))
+    for log in logs:  # a thread stopped between its two appends
+        del log[2][len(log[3]):], log[3][len(log[2]):]
+    counts = np.array([len(log[2]) for log in logs], dtype=np.int64)
     n = int(counts.sum())
     tr = Trace.empty(n, state.names, meta)
     tr.array_shapes = tuple(tuple(int(d) for d in s) for s in state.shapes)
@@ -389,21 +421,23 @@ def _build_trace(state: _State, block_dim, meta, keep_index: bool = False, sourc
         if keep_index:
             tr.index, tr.dims = np.zeros((0, 3), np.int32), np.zeros(0, np.uint8)
         return tr.canonical()
-    flat = list(itertools.chain.from_iterable(log for _, _, log in logs))
-    kind_code = np.fromiter(map(itemgetter(0), flat), np.int32, n)
+    packed = np.fromiter(itertools.chain.from_iterable(log[2] for log in logs), np.int64, n)
+    kind_code = (packed >> 32).astype(np.int32)
     kind = (kind_code >> 8).astype(np.uint8)
     tr.array[:] = kind_code & 255
     # the hooks store bytecode offsets (cheaper than f_lineno); map them to source lines
-    pos = np.fromiter(map(itemgetter(2), flat), np.int64, n)
+    pos = packed & 0xFFFFFFFF
+    pos[pos == _NO_POS] = -1
     tr.line[:] = _lines(pos, dict(state.codes))
     tr.op[:] = _KIND_OP[kind]
     tr.space[:] = _KIND_SPACE[kind]
-    index, dims, rows, cols = _element_indices(list(map(itemgetter(1), flat)), state.shapes, tr.array)
+    idxs = list(itertools.chain.from_iterable(log[3] for log in logs))
+    index, dims, rows, cols = _element_indices(idxs, state.shapes, tr.array)
     tr.row[:], tr.col[:] = rows, cols
     if keep_index:
         tr.index, tr.dims = index, dims
-    tr.block[:] = np.repeat(np.array([b for b, _, _ in logs], dtype=np.int32), counts, axis=0)
-    tr.thread[:] = np.repeat(np.array([t for _, t, _ in logs], dtype=np.int32), counts, axis=0)
+    tr.block[:] = np.repeat(np.array([log[0] for log in logs], dtype=np.int32), counts, axis=0)
+    tr.thread[:] = np.repeat(np.array([log[1] for log in logs], dtype=np.int32), counts, axis=0)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
     tr.seq[:] = np.arange(n) - starts
     barrier = (kind == _BARRIER).astype(np.int64)
