@@ -12,10 +12,13 @@ median, the load average and the noisy flags, then both ratios' median of the fi
 and their range. Last line: the summary, with the target "worst loaded ratio
 within 2× of the quiet median". Runs for about a minute; exits 0 whether or not
 the target is met. Not a test: the figures depend on what else the machine runs.
+With ``--save DIR`` the median quiet run and the worst loaded run are also saved
+as DIR/quiet.json and DIR/loaded.json (for ``gpuviz export speed --results``).
 """
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import statistics
@@ -57,12 +60,14 @@ def lecture_demo() -> tuple[str, list[int], list[str]]:
     return params["op"], list(params["sizes"]), list(params["impls"])
 
 
-def run_five(engine: Engine, label: str) -> list[speed.Ratio]:
+def run_five(engine: Engine, label: str, kept: list | None = None) -> list[speed.Ratio]:
     op, sizes, impls = lecture_demo()
     ratios = []
     for i in range(RUNS):
         r = engine.bench(op, sizes, impls)
         ratio = r.ratio(op, sizes[0], "numpy", "python")
+        if kept is not None and ratio is not None:
+            kept.append((ratio, r))
         loop, vec = r.get(op, "python", sizes[0]), r.get(op, "numpy", sizes[0])
         if ratio is None:
             why = (loop and loop.skipped) or (vec and vec.skipped) or "not measured"
@@ -86,12 +91,16 @@ def describe(ratios: list[speed.Ratio]) -> str:
             f"medians {statistics.median(by_median):,.0f}×, range {min(by_median):,.0f}–{max(by_median):,.0f}×)")
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--save", metavar="DIR", help="also save the median quiet run and the worst loaded run here")
+    args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
     t0 = time.monotonic()
+    kept_quiet, kept_loaded = [], []
     with Engine() as engine:
         print(f"machine: {cores} cores; load average {load_average()} at the start", flush=True)
-        quiet = run_five(engine, "quiet")
+        quiet = run_five(engine, "quiet", kept_quiet)
         quiet_load = load_average()
         ctx = multiprocessing.get_context("spawn")
         until = time.time() + BUSY_LIMIT_S
@@ -101,7 +110,7 @@ def main() -> int:
         try:
             time.sleep(2.0)  # the competitors are running before the first loaded run starts
             print(f"started {cores} busy processes (one per core)", flush=True)
-            loaded = run_five(engine, "loaded")
+            loaded = run_five(engine, "loaded", kept_loaded)
             loaded_load = load_average()
         finally:
             for p in busy:
@@ -116,6 +125,14 @@ def main() -> int:
         return 0
     q = statistics.median(r.by_min for r in quiet)
     worst = max((r.by_min for r in loaded), key=lambda x: max(x / q, q / x))
+    if args.save:
+        folder = Path(args.save)
+        folder.mkdir(parents=True, exist_ok=True)
+        median_run = sorted(kept_quiet, key=lambda k: k[0].by_min)[len(kept_quiet) // 2][1]
+        worst_run = next(r for ratio, r in kept_loaded if ratio.by_min == worst)
+        median_run.save(folder / "quiet.json")
+        worst_run.save(folder / "loaded.json")
+        print(f"saved {folder / 'quiet.json'} and {folder / 'loaded.json'}", flush=True)
     factor = max(worst / q, q / worst)
     flagged = sum(1 for r in loaded if r.noisy)
     flagged_quiet = sum(1 for r in quiet if r.noisy)

@@ -281,6 +281,8 @@ def test_the_noisy_summary_names_each_reason_once_and_whom_it_concerns():
     assert speed.noisy_summary(ms) == ("Noisy: load average up to 3.1 on 2 cores (Python loop, NumPy); median up "
                                        "to 3× the minimum (NumPy): close other programs and measure again")
     assert speed.noisy_summary(ms[3:]) is None
+    assert speed.noisy_summary(ms, short=True) == ("Noisy: load average up to 3.1 on 2 cores; median up to 3× the "
+                                                   "minimum: close other programs and measure again")
 
 
 def test_a_sweep_title_says_what_was_measured():

@@ -270,7 +270,10 @@ def _speed_scenario(args, base):
     # the controls show what was measured (the panel does the same when it loads a file)
     op = ops[0]
     params = {"op": op, "sizes": results.sizes(op)[:MAX_SPEED_SIZES], "impls": results.impls(op)}
-    title = f"Speed of {', '.join(ops)}, measured on {results.machine.label()}"
+    # titled by what was measured (issue 17); the machine's full description is the panel's source line
+    from ..model.speed import sweep_title
+
+    title = f"{sweep_title(op, params['sizes'])}, measured on {results.machine.gpu or results.machine.cpu}"
     try:
         return Scenario("speed", title, params, view={**(base.view if base is not None else {}), "results": str(path)})
     except ScenarioError as e:  # the file's sweep is one the panel refuses (typed params are checked when made)

@@ -152,6 +152,9 @@ def max_load(*loads) -> float | None:
 # -- measuring ----------------------------------------------------------------------------------------------
 
 
+#: Least length of one timed repeat (s): tiny calls are timed in groups of ``number`` to last this long.
+REPEAT_S = 1e-4
+
 #: (op, impl) pairs already called in this worker: their code is compiled, so a first call costs no compile
 _COMPILED: set[tuple[str, str]] = set()
 
@@ -171,9 +174,11 @@ class Prepared:
         self.error = d.error(result)
         one = runner.time(1)
         self.number = 1
-        if one < 1e-3:
-            # group tiny calls so a repeat lasts about a millisecond or more
-            self.number = int(min(10_000, max(1, math.ceil(2e-3 / max(one, 1e-7)))))
+        if one < REPEAT_S:
+            # group tiny calls so that reading the clock stays ~1 % of a repeat; no more than that: the
+            # minimum of many single calls is what another program's load leaves alone, the minimum of
+            # groups of calls is not
+            self.number = int(min(10_000, max(1, math.ceil(REPEAT_S / max(one, 1e-8)))))
         self.times: list[float] = []
         self.spent = 0.0  # seconds of this implementation's own repeats
         self.failure: str | None = None

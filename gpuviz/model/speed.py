@@ -227,11 +227,12 @@ def noisy_reason(median_s: float | None, min_s: float | None, load: float | None
     return "; ".join(reasons) + f": {NOISY_ADVICE}"
 
 
-def noisy_summary(measurements) -> str | None:
+def noisy_summary(measurements, short: bool = False) -> str | None:
     """One sentence for the noisy ones among ``measurements``: each reason once, with whom it concerns.
 
     ``"Noisy: load average up to 3.1 on 2 cores (Python loop, NumPy); median up to 2.4× the minimum (NumPy):
-    close other programs and measure again"``; None when none is flagged.
+    close other programs and measure again"``; None when none is flagged. ``short`` leaves out whom each
+    reason concerns (for a slide).
     """
     load, cores, loaded, spread = None, None, [], {}
     for m in measurements:
@@ -248,9 +249,10 @@ def noisy_summary(measurements) -> str | None:
             spread[name] = max(spread.get(name, 0.0), m.spread)
     parts = []
     if loaded:
-        parts.append(f"load average up to {load:g} on {cores} cores ({', '.join(loaded)})")
+        parts.append(f"load average up to {load:g} on {cores} cores" + ("" if short else f" ({', '.join(loaded)})"))
     if spread:
-        parts.append(f"median up to {max(spread.values()):.2g}× the minimum ({', '.join(spread)})")
+        parts.append(f"median up to {max(spread.values()):.2g}× the minimum" + ("" if short else
+                                                                               f" ({', '.join(spread)})"))
     if not parts:
         return None
     return f"Noisy: {'; '.join(parts)}: {NOISY_ADVICE}"

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtGui import QFontMetrics
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...model.reference_table import ReferenceTable
 from ...model.speed import GPU_IMPLS
@@ -24,6 +25,8 @@ from ..theme import LIGHT, OKABE_ITO, Theme
 from .plots import ThinningAxis
 from .style import impl_name
 
+#: Least height of one chart at font scale 1 (pixels): four bars and their names stay readable.
+CHART_MIN_HEIGHT = 150
 #: Bar colours by kind (Okabe–Ito: distinguishable with every common colour blindness).
 KIND_COLOURS = {"CPU": "sky_blue", "GPU": "vermillion"}
 
@@ -41,6 +44,13 @@ def this_machine_rows(results) -> list[tuple[str, str, float]]:
     return [(f"{impl_name(i)} (batch {b:,})", "GPU" if i in GPU_IMPLS else "CPU", v) for i, (b, v) in best.items()]
 
 
+class _CountAxis(ThinningAxis):
+    """Examples per second as people write them: 200,000, not 200000."""
+
+    def tickStrings(self, values, scale, spacing):
+        return [f"{v:,.0f}" for v in values]
+
+
 class ReferenceView(QWidget):
     """The CPU-vs-GPU view: ``table`` (measured elsewhere) beside ``results``' layer figures (measured by gpuviz).
 
@@ -49,8 +59,12 @@ class ReferenceView(QWidget):
     table : ReferenceTable or None
     plots : dict
         ``"reference"`` and ``"here"`` → the PlotItem of each chart.
+    titles : dict
+        The same keys → each chart's title (a word-wrapped label above it).
     bar_texts : dict
         The same keys → the labels written on the bars, in order (what a slide shows).
+    brief : bool
+        Only the one-line label of the reference's source under the charts (a slide has no room for more).
     """
 
     def __init__(self, parent=None, theme: Theme = LIGHT):
@@ -58,25 +72,56 @@ class ReferenceView(QWidget):
         self.theme = theme
         self.table: ReferenceTable | None = None
         self.results = None
+        self.brief = False
         self.plots: dict[str, pg.PlotItem] = {}
         self.bar_texts: dict[str, list[str]] = {}
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.graphics.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.titles: dict[str, str] = {}
+        self._columns: dict[str, tuple[QLabel, pg.PlotWidget]] = {}
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for key in ("reference", "here"):
+            title = QLabel()
+            title.setWordWrap(True)
+            title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            chart = pg.PlotWidget(axisItems={"left": ThinningAxis("left"), "bottom": _CountAxis("bottom")})
+            chart.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            chart.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            chart.setMinimumWidth(0)
+            chart.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+            column = QVBoxLayout()
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(title)
+            column.addWidget(chart, 1)
+            row.addLayout(column, 1)  # the two charts share the width equally, whatever their labels
+            self._columns[key] = (title, chart)
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addWidget(self.graphics, 1)
+        lay.addLayout(row, 1)
         lay.addWidget(self.source_label)
         self.setMinimumHeight(200)
 
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        """The least height that shows both titles, a readable chart and the source line at ``width``.
+
+        Not the layout's preferred height (a plot prefers 480 px): the panel's column asks for the least,
+        and a slide has no scroll bar to reach what would not fit.
+        """
+        titles = max(title.heightForWidth(max(1, width // 2)) for title, _chart in self._columns.values())
+        source = self.source_label.heightForWidth(width) if self.source_label.text() else 0
+        return titles + round(CHART_MIN_HEIGHT * self.theme.font_scale) + source + 2 * self.layout().spacing()
+
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.graphics.setBackground(theme.panel_background)
+        for title, chart in self._columns.values():
+            chart.setBackground(theme.panel_background)
+            title.setFont(font(theme, bold=True, scale=1.05))
         self.source_label.setFont(font(theme, scale=0.9))
         self.source_label.setStyleSheet(f"color: {hex_colour(mix(theme.foreground, theme.background, 0.7))};")
         self._rebuild()
@@ -87,34 +132,35 @@ class ReferenceView(QWidget):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        self.graphics.clear()
         self.plots.clear()
         self.bar_texts.clear()
+        self.titles.clear()
         t = self.table
         if t is not None:
             rows = [(f"{r.device} ({r.kind})", r.kind, r.value) for r in t.rows]
-            self._chart("reference", 0, f"Measured elsewhere: {t.title}", t.quantity, rows)
-            self.source_label.setText(" ".join(t.source_lines()))
+            self._chart("reference", f"Measured elsewhere: {t.title}", t.quantity, rows)
+            self.source_label.setText(t.label() if self.brief else " ".join(t.source_lines()))
         else:
+            self._chart("reference", "", "", [])
             self.source_label.setText("")
         here = this_machine_rows(self.results)
-        if here:
-            machine = self.results.machine
-            where = machine.gpu or machine.cpu
-            self._chart("here", 1, f"Measured by gpuviz on {where}: one 10×784 dense-layer step",
-                        "examples per second", here)
-        elif self.results is not None or t is not None:
-            note = pg.LabelItem("This machine: run the batch-size sweep (dense layer) to see its examples per "
-                                "second here", color=self.theme.foreground)
-            self.graphics.addItem(note, row=0, col=1)
+        where = self.results.machine.gpu or self.results.machine.cpu if self.results is not None else ""
+        title = (f"Measured by gpuviz on {where}: one 10×784 dense-layer step" if here else
+                 "This machine: run the batch-size sweep (dense layer) to see its examples per second here")
+        self._chart("here", title, "examples per second", here)
 
-    def _chart(self, key: str, col: int, title: str, quantity: str, rows) -> None:
+    def _chart(self, key: str, title: str, quantity: str, rows) -> None:
         th = self.theme
-        axes = {"left": ThinningAxis("left"), "bottom": ThinningAxis("bottom")}
-        plot = self.graphics.addPlot(row=0, col=col, axisItems=axes)
+        label, chart = self._columns[key]
+        label.setText(title)
+        self.titles[key] = title
+        plot = chart.getPlotItem()
+        plot.clear()
+        chart.setVisible(bool(rows))
+        if not rows:
+            return
         self.plots[key] = plot
         fg = hex_colour(th.foreground)
-        plot.setTitle(title, color=fg, size=f"{round(11 * th.font_scale)}pt", bold=True)
         plot.setLabel("bottom", quantity, color=fg)
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
@@ -127,10 +173,14 @@ class ReferenceView(QWidget):
         brushes = [pg.mkBrush(*OKABE_ITO[KIND_COLOURS[kind]]) for _label, kind, _v in rows]
         plot.addItem(pg.BarGraphItem(x0=np.zeros(n), y=ys, width=values, height=0.6, brushes=brushes,
                                      pens=[pg.mkPen(th.foreground, width=th.pen_width(1))] * n))
-        plot.getAxis("left").setTicks([[(float(y), label) for y, (label, _k, _v) in zip(ys, rows)], []])
-        top = float(values.max()) if n else 1.0
+        left = plot.getAxis("left")
+        left.setTicks([[(float(y), name) for y, (name, _k, _v) in zip(ys, rows)], []])
+        # wide enough for the longest name now (auto-expansion needs another paint, and an export paints once)
+        metrics = QFontMetrics(font(th, scale=0.85))
+        left.setWidth(max(metrics.horizontalAdvance(name) for name, _k, _v in rows) + 16)
+        top = float(values.max())
         texts = []
-        for y, (_label, _kind, v) in zip(ys, rows):
+        for y, (_name, _kind, v) in zip(ys, rows):
             text = f"{v:,.0f}"
             item = pg.TextItem(text, color=th.foreground, anchor=(0, 0.5))
             item.setFont(font(th, bold=True, scale=0.95))
@@ -139,9 +189,10 @@ class ReferenceView(QWidget):
             texts.append(text)
         self.bar_texts[key] = texts
         # room on the right for the value written after the longest bar
-        plot.setXRange(0, top * 1.3, padding=0)
+        plot.setXRange(0, top * 1.35, padding=0)
         plot.setYRange(-0.6, n - 0.4, padding=0)
         plot.setMouseEnabled(x=False, y=False)
+        plot.setMenuEnabled(False)
         plot.hideButtons()
 
 
