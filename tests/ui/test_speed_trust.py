@@ -158,14 +158,14 @@ def test_the_layer_shows_the_lectures_table_beside_this_machines_figures(panel):
     assert view.isVisible()
     table = lecture_table()
     ref = view.plots["reference"]
-    assert ref.titleLabel.text.startswith("Measured elsewhere: Training a CNN on CIFAR-10")
+    assert view.titles["reference"].startswith("Measured elsewhere: Training a CNN on CIFAR-10")
     assert view.bar_texts["reference"] == ["440", "415", "1,190", "6,500"]
     ticks = [text for _y, text in ref.getAxis("left")._tickLevels[0]]
     assert ticks == ["2 × AMD Opteron 6168 (CPU)", "i7-7500U (CPU)", "GeForce 940MX (GPU)", "GeForce 1070 (GPU)"]
     assert table.label() in view.source_label.text() and "date not stated" in view.source_label.text()
     # this machine's figures in their own chart, titled as gpuviz's measurement of another workload
     here = view.plots["here"]
-    assert here.titleLabel.text == "Measured by gpuviz on Test CPU 9000: one 10×784 dense-layer step"
+    assert view.titles["here"] == "Measured by gpuviz on Test CPU 9000: one 10×784 dense-layer step"
     best = max(v for (i, _b), v in layer_results().examples_per_second().items() if i == "numpy")
     assert f"{best:,.0f}" in view.bar_texts["here"]
     assert here.getViewBox() is not ref.getViewBox()  # never one axis for both
