@@ -158,6 +158,31 @@ def test_endless_loop_is_stopped_by_its_time_out(engine):
     assert again.status == "ok" and again.report().ok
 
 
+def test_a_recording_past_its_event_limit_is_stopped(engine):
+    req = KernelRequest.build(KERNELS / "endless.py", None, "1", "4", ["a=float32[4]:zeros"], timeout=60,
+                              max_events=5_000)
+    t0 = time.perf_counter()
+    res = run_kernel(engine, req)
+    assert res.status == "timeout" and time.perf_counter() - t0 < 30
+    (f,) = res.report().findings
+    assert f.kind == "timeout" and "more than 5,000 memory accesses" in f.message
+    assert f.line in (kernel_line("endless.py", "while a[0] >= 0"), kernel_line("endless.py", "k += 1"))
+
+
+def test_cuda_jit_spellings_are_found(tmp_path):
+    from gpuviz.model.kernel.source import parse_kernel_source
+
+    text = ("from numba import cuda, jit as cpu_jit\nfrom numba.cuda import jit\n\n"
+            "@cuda.jit('void(float32[:])')\ndef a(x):\n    pass\n\n@jit\ndef b(x, n):\n    pass\n\n"
+            "@cuda.jit(device=True)\ndef d(x):\n    return x\n\n@cpu_jit\ndef cpu(x):\n    return x\n\n"
+            "def plain(y):\n    pass\n\nc = cuda.jit(plain)\n")
+    src = parse_kernel_source(text, "k.py")
+    assert [(k.name, k.params) for k in src.kernels] == [("a", ("x",)), ("b", ("x", "n")), ("c", ("y",))]
+    assert src.device_functions == ("d",)
+    only_cpu = parse_kernel_source("from numba import jit\n\n@jit\ndef f(x):\n    pass\n", "k.py")
+    assert only_cpu.kernels == ()
+
+
 def test_trace_format_2_round_trip_and_format_1_still_reads(engine, tmp_path):
     req = KernelRequest.build(KERNELS / "diff_oob.py", None, "2", "8",
                               ["a=float32[16]:arange", "out=float32[16]:zeros", "n=16"])

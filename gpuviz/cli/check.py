@@ -193,6 +193,8 @@ def cmd_trace_kernel_file(args) -> int:
                          f"and --arg instead")
     if args.grid is None:
         raise UsageError("--kernel-file needs --grid (blocks in the grid: X, XxY or XxYxZ)")
+    if getattr(args, "backend", "auto") == "gpu":
+        raise UsageError("a trace is recorded by the CUDA simulator: use --backend simulator (or auto)")
     if getattr(args, "source", "recorded") != "recorded":
         raise UsageError("a kernel of your own is recorded by the CUDA simulator: drop --source vectorized")
     request = build_request(args)

@@ -60,7 +60,8 @@ def _load(path: str, function: str):
         raise _BadRequest(f"{path}{at}: importing the file raised {type(e).__name__}"
                           f"{': ' + text if text else ''}") from None
     kernel = getattr(module, function, None)
-    if kernel is None or not hasattr(kernel, "py_func") or getattr(kernel, "_device", False):
+    launchable = callable(getattr(type(kernel), "__getitem__", None))  # kernel[grid, block]; a CPU @jit is not
+    if kernel is None or not hasattr(kernel, "py_func") or not launchable or getattr(kernel, "_device", False):
         raise _BadRequest(f"{path}: {function!r} is not a @cuda.jit kernel")
     return kernel
 

@@ -81,12 +81,15 @@ class KernelSource:
         raise SourceError(f"{path} has no kernel called {name!r} (its kernels: {', '.join(names) or 'none'})")
 
 
-def _is_cuda_jit(node) -> tuple[bool, bool]:
-    """(is a cuda.jit decorator or call, device=True) for a decorator expression."""
+def _is_cuda_jit(node, bare_jit: bool = False) -> tuple[bool, bool]:
+    """(is a cuda.jit decorator or call, device=True) for a decorator expression.
+
+    ``bare_jit``: the file imports ``jit`` from ``numba.cuda``, so ``@jit`` is CUDA's (not numba's CPU jit).
+    """
     call = node if isinstance(node, ast.Call) else None
     target = call.func if call is not None else node
     name = ast.unparse(target) if isinstance(target, (ast.Attribute, ast.Name)) else ""
-    if name not in ("cuda.jit", "numba.cuda.jit", "jit"):
+    if name not in ("cuda.jit", "numba.cuda.jit") and not (bare_jit and name == "jit"):
         return False, False
     device = False
     if call is not None:
@@ -112,10 +115,13 @@ def parse_kernel_source(text: str, path: str) -> KernelSource:
         where = f" line {e.lineno}" if e.lineno else ""
         raise SourceError(f"{path}{where}: syntax error: {e.msg}") from None
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    bare = any(isinstance(n, ast.ImportFrom) and n.module == "numba.cuda" and any(a.name == "jit" and not a.asname
+                                                                                 for a in n.names)
+               for n in ast.walk(tree))
     kernels, devices = [], []
     for fn in functions.values():
         for dec in fn.decorator_list:
-            is_jit, device = _is_cuda_jit(dec)
+            is_jit, device = _is_cuda_jit(dec, bare)
             if is_jit:
                 if device:
                     devices.append(fn.name)
@@ -128,7 +134,7 @@ def parse_kernel_source(text: str, path: str) -> KernelSource:
                 and isinstance(node.value, ast.Call) and len(node.value.args) == 1
                 and isinstance(node.value.args[0], ast.Name) and node.value.args[0].id in functions):
             is_jit, device = _is_cuda_jit(node.value.func if isinstance(node.value.func, ast.Call) else
-                                          ast.Call(node.value.func, [], node.value.keywords))
+                                          ast.Call(node.value.func, [], node.value.keywords), bare)
             if is_jit:
                 fn = functions[node.value.args[0].id]
                 if device:
