@@ -38,11 +38,14 @@ def main() -> int:
             if target is None:
                 print(f"{path.name}: names no [view] results file, not measured", flush=True)
                 continue
+            if target.resolve() in written:
+                print(f"{path.name}: shows {target.name}, measured above", flush=True)
+                continue
             op, sizes, impls = (_param(scenario.params, k) for k in ("op", "sizes", "impls"))
             started = time.monotonic()
             results = engine.bench(op, sizes, impls)
             results.save(target)
-            written.append(target)
+            written.append(target.resolve())
             bad = [m for m in results.measurements if m.correct is False]
             flagged = results.noisy()
             wrong += len(bad)
