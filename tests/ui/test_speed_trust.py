@@ -184,3 +184,11 @@ def test_the_deck_exports_every_speed_preset_from_its_shipped_results(tmp_path, 
     assert code == 0, err
     assert "skipped" not in err
     assert (tmp_path / "deck" / name / "picture.png").is_file()
+
+
+def test_the_table_and_its_csv_carry_the_noisy_flag(panel):
+    show(panel, noisy_dot_results())
+    notes = [panel.table.item(row, panel.table.columnCount() - 1).text() for row in range(panel.table.rowCount())]
+    assert notes[0] == "" and notes[1] == f"NOISY: median 3× the minimum; load average 2.5 on 2 cores: {ADVICE}"
+    csv = panel.copy_csv()
+    assert "noisy" in csv.splitlines()[1].split(",") and ADVICE in csv

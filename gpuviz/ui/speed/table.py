@@ -109,6 +109,8 @@ class ResultsTable(QTableWidget):
             note = m.skipped and f"skipped: {m.skipped}" or (impl_note(m.op, m.impl) or "")
             if m.correct is False:
                 note = f"WRONG RESULT (rel. error {m.max_rel_error:.2g}); " + note
+            if measured and m.noisy:
+                note = f"NOISY: {m.noisy}" + (f"; {note}" if note else "")
             cells = [
                 impl_name(m.impl),
                 f"{m.size:,}",
