@@ -152,3 +152,31 @@ def test_hostile_views_are_refused_in_one_sentence_or_accepted(view):
         parse_scenario({"schema": 1, "panel": "hardware", "title": "t", "params": {}, "view": view})
     except ScenarioError as e:
         assert "\n" not in str(e)
+
+
+def saved_run(tmp_path):
+    import json
+
+    path = tmp_path / "h100.hardware.json"
+    path.write_text(json.dumps({
+        "gpu": "NVIDIA H100 80GB HBM3", "date": "2026-12-01",
+        "kernels": [{"kernel": "naive", "block": [16, 16], "registers_per_thread": 40}],
+        "roofline": [{"kernel": "naive", "m": 4096, "n": 4096, "k": 4096, "block": [16, 16], "gflops": 1234.0},
+                     {"kernel": "tiled", "m": 1024, "n": 1024, "k": 1024, "block": [16, 16], "gflops": 999.0}]}))
+    return path
+
+
+def test_a_saved_gpu_check_run_gives_registers_and_measured_points(tmp_path):
+    m = HardwareModel()
+    assert m.measured_points() == [] and "assumed" in m.registers_label
+    m.load_run(saved_run(tmp_path))
+    assert m.registers_per_thread == 40 and "as compiled on the NVIDIA H100 80GB HBM3" in m.registers_label
+    assert m.occupancy.registers == 40 and m.occupancy.active_blocks == 6
+    (point,) = m.measured_points()  # only this product's size
+    assert point[1] == 1234e9 and "measured" in point[2]
+    m.update(block=(32, 8))  # no compiled figure for this block: assumed again, said so
+    assert "assumed" in m.registers_label
+    bad = tmp_path / "bad.hardware.json"
+    bad.write_text("{}")
+    with pytest.raises(HardwareError, match="bad.hardware.json"):
+        m.load_run(bad)

@@ -11,13 +11,39 @@ from gpuviz.ui.hardware.panel import HardwarePanel
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = HardwarePanel()
-    qtbot.addWidget(p)
-    p.resize(1600, 900)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
+def make_panel(qtbot):
+    """Hardware panels that are closed and deleted at teardown while this fixture still holds them.
+
+    (Left to the garbage collector, a panel's plot items could go before its views, which Qt then
+    paints in a later test's event loop.)
+    """
+    from PyQt6.QtCore import QEvent
+    from PyQt6.QtWidgets import QApplication
+
+    made = []
+
+    def make(*args, show=True, size=(1600, 900), slide=False, **kwargs):
+        p = HardwarePanel(*args, **kwargs)
+        made.append(p)
+        p.set_slide(slide)
+        p.resize(*size)
+        if show:
+            p.show()
+            qtbot.waitExposed(p)
+        return p
+
+    yield make
+    for p in made:
+        p.shutdown()
+        p.close()
+        p.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    made.clear()
+
+
+@pytest.fixture
+def panel(make_panel):
+    return make_panel()
 
 
 def test_draws_the_model_and_follows_its_steps(panel):
@@ -79,10 +105,9 @@ def test_export_of_the_tail_wave(qtbot, tmp_path):
     assert arr.shape == (720, 1280, 3) and len(np.unique(arr.reshape(-1, 3), axis=0)) > 20
 
 
-def test_a_model_given_to_the_view_is_the_one_it_draws(qtbot):
+def test_a_model_given_to_the_view_is_the_one_it_draws(make_panel):
     m = HardwareModel(HardwareParams(gpu="T4", kernel="tiled", block=(32, 32)))
-    p = HardwarePanel(m)
-    qtbot.addWidget(p)
+    p = make_panel(m, show=False)
     assert p.model is m and "Tesla T4" in p.headline.text()
 
 
@@ -99,19 +124,13 @@ def test_in_the_window_it_follows_the_matmul_panel(main_window):
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (2560, 1440)])
 @pytest.mark.parametrize("look", ["light", "lecture", "slide"])
-def test_layout_keeps_every_figure_whole_and_apart(qtbot, size, look):
+def test_layout_keeps_every_figure_whole_and_apart(make_panel, size, look):
     from PyQt6.QtCore import QRect
     from PyQt6.QtWidgets import QLabel
 
     from gpuviz.ui.theme import LECTURE, LIGHT
 
-    p = HardwarePanel(theme=LECTURE if look == "lecture" else LIGHT)
-    qtbot.addWidget(p)
-    if look == "slide":
-        p.set_slide(True)
-    p.resize(*size)
-    p.show()
-    qtbot.waitExposed(p)
+    p = make_panel(theme=LECTURE if look == "lecture" else LIGHT, size=size, slide=look == "slide")
 
     def rect(w):
         return QRect(w.mapTo(p, w.rect().topLeft()), w.size())
@@ -131,3 +150,17 @@ def test_layout_keeps_every_figure_whole_and_apart(qtbot, size, look):
     for upper, lower in zip(order, order[1:]):
         assert rect(upper).bottom() <= rect(lower).top(), (upper, lower)
     assert not rect(p.roofline).intersects(rect(p.banks))
+
+
+def test_a_saved_run_shows_on_the_panel(panel, tmp_path):
+    import json
+
+    path = tmp_path / "r.hardware.json"
+    path.write_text(json.dumps({"gpu": "NVIDIA H100 80GB HBM3", "date": "2026-12-01",
+                                "kernels": [{"kernel": "naive", "block": [16, 16], "registers_per_thread": 40}],
+                                "roofline": [{"kernel": "naive", "m": 4096, "n": 4096, "k": 4096, "block": [16, 16],
+                                              "gflops": 1234.0}]}))
+    panel.load_run(path)
+    assert panel.regs_spin.specialValueText() == "from run (40)" and "as compiled" in panel.details.text()
+    panel.load_run(tmp_path / "missing.hardware.json")
+    assert "missing.hardware.json" in panel.message.message

@@ -22,7 +22,7 @@ from ..matmul import KERNELS, MatmulProblem, ShapeError, launch_for
 from .banks import BankConflicts, bank_conflicts, shipped_transpose_trace
 from .occupancy import Occupancy, OccupancyError, occupancy
 from .presets import GpuPreset, PresetError, find_preset
-from .roofline import KernelPoint, RooflineError, Roofs, kernel_point
+from .roofline import GpuRun, KernelPoint, RooflineError, Roofs, kernel_point
 from .waves import SCHEDULE_MODEL, Waves
 
 PARAM_KEYS = ("gpu", "kernel", "m", "n", "k", "block", "registers", "shared_memory")
@@ -170,6 +170,7 @@ class HardwareModel(Observable):
         self._params = params or HardwareParams()
         self._step = 0
         self._selected: int | None = None
+        self.run: GpuRun | None = None
         self._compute()
 
     # -- parameters ---------------------------------------------------------------------------
@@ -198,17 +199,58 @@ class HardwareModel(Observable):
         self.preset: GpuPreset = find_preset(p.gpu)
         self.problem = MatmulProblem(p.m, p.n, p.k)
         self.launch = launch_for(p.kernel, self.problem, p.block)
-        self.occupancy: Occupancy = occupancy(self.preset, p.threads, p.registers_per_thread,
+        self.occupancy: Occupancy = occupancy(self.preset, p.threads, self.registers_per_thread,
                                               p.shared_memory_per_block)
         self.waves = Waves.of(self.occupancy, self.launch.blocks)
         self.__dict__.pop("roofline_points", None)
 
+    def _run_registers(self) -> int | None:
+        if self.run is None:
+            return None
+        return self.run.registers.get((self._params.kernel, tuple(self._params.block)))
+
+    @property
+    def registers_per_thread(self) -> int:
+        """Given, else as compiled in a loaded gpu_check run (this kernel and block), else assumed."""
+        if self._params.registers is not None:
+            return self._params.registers
+        return self._run_registers() or ASSUMED_REGISTERS
+
     @property
     def registers_label(self) -> str:
         """Where the registers per thread come from, in words."""
-        if self._params.registers is None:
-            return f"{ASSUMED_REGISTERS} registers per thread (assumed: no real figure at hand)"
-        return f"{self._params.registers} registers per thread (given)"
+        if self._params.registers is not None:
+            return f"{self._params.registers} registers per thread (given)"
+        measured = self._run_registers()
+        if measured is not None:
+            return (f"{measured} registers per thread (as compiled on the {self.run.gpu}, gpu_check run of "
+                    f"{self.run.date})")
+        return f"{ASSUMED_REGISTERS} registers per thread (assumed: no real figure at hand)"
+
+    def load_run(self, path) -> None:
+        """Take registers per thread and measured roofline points from a saved ``gpu_check.py --save`` run.
+
+        Raises :class:`HardwareError` (one sentence) for a file that is not one.
+        """
+        try:
+            run = GpuRun.load(path)
+        except RooflineError as e:
+            raise HardwareError(str(e), "run") from None
+        self.run = run
+        self._compute()
+        self._step = min(self._step, self.n_steps - 1)
+        self.emit("params", "step")
+
+    def measured_points(self) -> list[tuple[float, float, str]]:
+        """``(intensity, FLOP/s, label)`` of the loaded run's kernels at this product's size; none without a run."""
+        if self.run is None:
+            return []
+        p, out = self._params, []
+        for m in self.run.measured:
+            if (m.m, m.n, m.k) == (p.m, p.n, p.k):
+                point = kernel_point(m.kernel, (m.m, m.n, m.k), m.block)
+                out.append((point.intensity, m.flops_per_s, f"{m.kernel} {m.block[0]}×{m.block[1]}, measured"))
+        return out
 
     # -- timeline -------------------------------------------------------------------------------
 

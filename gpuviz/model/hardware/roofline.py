@@ -150,3 +150,34 @@ def load_measured(path) -> list[MeasuredPoint]:
                 for r in data["roofline"] if r.get("gflops")]
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise RooflineError(f"cannot read measured roofline points from {Path(path).name}: {e}") from None
+
+
+@dataclass(frozen=True)
+class GpuRun:
+    """A saved ``scripts/gpu_check.py --save`` run (``FILE.hardware.json``): what a real GPU reported.
+
+    Parameters
+    ----------
+    gpu, date : str
+        The GPU's name as the driver gave it, and the day of the run.
+    registers : dict
+        ``(kernel, (block x, block y)) -> registers per thread`` as compiled.
+    measured : list of MeasuredPoint
+        The kernels' measured FLOP/s.
+    """
+
+    gpu: str
+    date: str
+    registers: dict
+    measured: list
+
+    @classmethod
+    def load(cls, path) -> GpuRun:
+        measured = load_measured(path)
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            registers = {(str(r["kernel"]), tuple(int(v) for v in r["block"][:2])): int(r["registers_per_thread"])
+                         for r in data.get("kernels", [])}
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise RooflineError(f"cannot read the kernels' registers from {Path(path).name}: {e}") from None
+        return cls(str(data["gpu"]), str(data["date"]), registers, measured)

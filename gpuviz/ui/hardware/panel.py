@@ -11,10 +11,12 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QSpinBox,
     QSplitter,
@@ -105,6 +107,11 @@ class HardwarePanel(Panel):
         form.addRow("registers / thread", self.regs_spin)
         form.addRow("shared memory / block", self.smem_spin)
         side.addLayout(form)
+        self.run_button = QPushButton("Load a gpu_check run…")
+        self.run_button.setToolTip("A FILE.hardware.json written by scripts/gpu_check.py --save on a machine with a "
+                                   "GPU: registers per thread as compiled, and measured points on the roofline")
+        self.run_button.clicked.connect(self._choose_run)
+        side.addWidget(self.run_button)
         self.message = FieldMessage()
         side.addWidget(self.message)
         self.details = QLabel()
@@ -196,8 +203,23 @@ class HardwarePanel(Panel):
             return
         self._apply(block=(d.x, d.y))
 
+    def load_run(self, path) -> None:
+        """Take registers and measured points from a saved gpu_check run; a bad file is an inline message."""
+        try:
+            self._model.load_run(path)
+        except HardwareError as e:
+            self.message.show_message(str(e))
+            return
+        self.message.clear()
+
+    def _choose_run(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a gpu_check run", "", "gpu_check runs (*.hardware.json)")
+        if path:
+            self.load_run(path)
+
     def _sync_controls(self) -> None:
-        p = self._model.params
+        m = self._model
+        p = m.params
         self._syncing = True
         try:
             self.gpu_box.setCurrentIndex(max(0, self.gpu_box.findText(self._model.preset.name)))
@@ -205,6 +227,9 @@ class HardwarePanel(Panel):
             for key, spin in self.size_spins.items():
                 spin.setValue(getattr(p, key))
             self.block_edit.setText(f"{p.block[0]}x{p.block[1]}")
+            run_regs = m._run_registers()
+            self.regs_spin.setSpecialValueText(f"from run ({run_regs})" if run_regs
+                                               else f"assumed ({ASSUMED_REGISTERS})")
             self.regs_spin.setValue(p.registers or 0)
             self.smem_spin.setMaximum(self._model.preset.shared_memory_per_block_optin)
             self.smem_spin.setValue(-1 if p.shared_memory is None else p.shared_memory)
@@ -215,7 +240,8 @@ class HardwarePanel(Panel):
         m = self._model
         if "params" in changes:
             self._sync_controls()
-            self.roofline.draw(m.roofs(), m.roofline_points, title=f"roofline of the {m.preset.label}")
+            self.roofline.draw(m.roofs(), m.roofline_points, m.measured_points(),
+                               title=f"roofline of the {m.preset.label}")
             note = m.roofline_note()
             self.roofline_note.setText(
                 (f"{note} " if note else "") + f"Roofline — {NO_CACHE_NOTE}; a kernel's point is the roof at its "
