@@ -167,3 +167,49 @@ def test_the_registry_and_every_panel_model_import_neither_qt_nor_numba():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []
+
+
+def _speed_results():
+    from gpuviz.model import speed
+    from gpuviz.model.speed import BenchResults, Machine, Measurement
+
+    machine = Machine("Test CPU", 2, "OpenBLAS", None, "3.11", "2.2", "0.60")
+
+    def m(impl, median):
+        return Measurement("dot", impl, 1_000_000, median, median * 0.9, median * 1.2, 5, None, None,
+                           speed.flops("dot", 1_000_000), 1e-17)
+
+    return BenchResults(machine, [m("python", 0.035), m("numpy", 0.035 / 400), m("numba", 0.00086),
+                                  Measurement.skip("dot", "gpu-naive", 1_000_000, "no GPU found")],
+                        created="2026-11-27T10:00:00+00:00")
+
+
+def test_the_speed_model_holds_the_run_the_results_and_their_temporary_file(tmp_path):
+    from gpuviz.model.speed_panel import SpeedModel, headline, impl_name, is_session_file, skipped_lines
+
+    results = _speed_results()
+    model = SpeedModel()
+    heard = []
+    model.subscribe(lambda m, c: heard.append(c))
+    assert isinstance(model, PanelModel) and model.n_steps == 1 and model.shown_results() is None
+    model.start(("dot", (1_000_000,), ("python", "numpy")))
+    assert model.shown_results() is None  # running, nothing measured yet: no figures, never stale ones
+    model.add(results.measurements[0])
+    live = model.shown_results()
+    assert live.source == "running" and live.measurements == results.measurements[:1]
+    model.end()
+    model.take(results)
+    assert model.shown_results() is results and model.results_file is None and not model.unsaved
+    path = model.keep_in_temp_file()
+    assert path is not None and path.exists() and model.unsaved and is_session_file(path, model.temp_folder)
+    assert model.origin(results, tmp_path) == "here"
+    model.saved_as(tmp_path / "kept.json")
+    assert not model.unsaved
+    assert heard == [frozenset({"request"}), frozenset({"live"}), frozenset({"request"}), frozenset({"results"}),
+                     frozenset({"file"}), frozenset({"file"})]
+    model.close()
+    assert not path.exists() and model.temp_folder is None
+    # the headline and the skip lines are the model's words (the panel and the export show them as they are)
+    big, small = headline(results, "dot")
+    assert big == "NumPy is 400× faster than the Python loop" and "N = 1,000,000" in small
+    assert skipped_lines(results.measurements) == [f"{impl_name('gpu-naive')} at N = 1,000,000: no GPU found"]

@@ -138,8 +138,9 @@ def data(curve):
 
 
 def show(panel, results, path=None):
-    panel._take_results(results, path)
-    panel._show_results()
+    """Give the panel's model results (kept in ``path``): the view, subscribed to it, draws them."""
+    panel.speed.take(results, path)
+    assert panel.results is results and panel.speed.results_file == (Path(path) if path is not None else None)
 
 
 # -- building, presets, scenarios ------------------------------------------------------------------
@@ -156,7 +157,7 @@ def test_a_new_panel_shows_no_figures_until_something_is_measured(panel):
 
 def test_presets_are_the_lecture_demo_the_matmul_sweep_and_the_batch_sweep(panel, qtbot):
     presets = panel.presets()
-    assert [s.params.op for s in presets] == ["dot", "matmul", "layer"]
+    assert [s.params.op for s in presets] == ["dot", "matmul", "layer", "layer"]  # 43: CPU vs GPU (issue 17)
     assert presets[0].params.to_dict() == {"op": "dot", "sizes": [1_000_000], "impls": ["python", "numpy", "numba"]}
     for s in presets:
         with qtbot.waitSignal(panel.status_changed):
@@ -167,7 +168,10 @@ def test_presets_are_the_lecture_demo_the_matmul_sweep_and_the_batch_sweep(panel
         assert panel.title_label.text() == s.title
         # each preset shows the figures shipped with it (issue 17), labelled as measured elsewhere
         assert panel.results is not None and panel.results.machine.cpu != "unknown"
-        assert not panel.empty_label.isVisible() and panel.plots.isVisible()
+        assert not panel.empty_label.isVisible()
+        # the sweep's plots, or for the CPU-vs-GPU preset the lecture's table beside these figures
+        cpu_vs_gpu = s.view.get("figure") == "cpu-vs-gpu"
+        assert panel.plots.isVisible() != cpu_vs_gpu and panel.reference_view.isVisible() == (s.params.op == "layer")
         assert panel.source_label.text().startswith("Shipped with gpuviz, measured on: ")
         assert "not this machine" in panel.source_label.text()
         assert panel.scenario("t").params.to_dict() == {"op": s.params.op, "sizes": list(s.params.sizes),
@@ -209,7 +213,7 @@ def test_speed_scenarios_are_checked_like_the_others(tmp_path):
 def test_shipped_speed_presets_load_without_errors():
     found, errors = load_presets("speed")
     assert not errors
-    assert [s.name[:2] for s in found] == ["40", "41", "42"]
+    assert [s.name[:2] for s in found] == ["40", "41", "42", "43"]
 
 
 # -- figures ---------------------------------------------------------------------------------------
@@ -668,7 +672,7 @@ def test_streamed_measurements_are_drawn_together_and_the_end_draws_what_a_fresh
     # a burst of measurements (queued signals come back to back): one redraw for all of them, with every one drawn
     first = [m for m in ms if m.size == sizes[0]]
     for m in first:
-        panel._on_measurement(m)
+        panel.runner.measurement.emit(m)  # as the runner streams them
     assert panel.live_refreshes == 0  # nothing drawn per measurement
     qtbot.waitUntil(lambda: panel.live_refreshes == 1, timeout=5000)
     assert panel.plots.mode == "bars" and len(panel.plots.points["bars"]) == sum(m.measured for m in first)
@@ -677,7 +681,7 @@ def test_streamed_measurements_are_drawn_together_and_the_end_draws_what_a_fresh
     for size in sizes[1:]:
         for m in ms:
             if m.size == size:
-                panel._on_measurement(m)
+                panel.runner.measurement.emit(m)  # as the runner streams them
         before = panel.live_refreshes
         qtbot.waitUntil(lambda before=before: panel.live_refreshes == before + 1, timeout=5000)
         assert panel.table.rowCount() == sum(1 for m in ms if m.size <= size)

@@ -16,7 +16,6 @@ timeline keys (arrows, Home, End, +, −) do nothing here.
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,15 +40,17 @@ from ...model import scenario as scenarios
 from ...model import speed
 from ...model.scenario import ScenarioError, check_speed_request, speed_results_path
 from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
+from ...model.speed_panel import SpeedModel, headline, is_session_file, skipped_lines
+from ...model.speed_panel import sweep_of as _sweep_of
 from ...paths import assets_dir
 from ..jobs import JobAdapter
 from ..panel import Panel, Roles
 from ..style import FieldMessage, apply_theme, font, hex_colour, mix
 from ..theme import LIGHT, Theme
-from .plots import NOISY_COLOUR, NOT_A_SPEED, PLOT_KEYS, SpeedPlots
+from .plots import NOISY_COLOUR, PLOT_KEYS, SpeedPlots
 from .reference import ReferenceView
 from .runner import BenchRunner
-from .style import GPU_IMPLS, OP_NAMES, SIMULATOR_NOTE, SIZE_SHORT, format_ratio, format_seconds, impl_name
+from .style import GPU_IMPLS, OP_NAMES, SIMULATOR_NOTE, impl_name
 from .table import ResultsTable
 
 #: The lecture demo: the 1,000,000-element dot product as a loop, with NumPy and with Numba.
@@ -65,8 +66,6 @@ EMPTY_TEXT = "Not measured yet: press Run."
 #: the GUI thread tens of milliseconds while the benchmark competes for the CPU; one per measurement (they
 #: can come every few milliseconds) would stall the event loop. Measurements wait at most this long.
 LIVE_REFRESH_MS = 250
-#: The folder a panel keeps a run's results in until they are saved (in the system's temporary folder).
-TEMP_PREFIX = "gpuviz-speed-"
 _SIZE_TOKEN = re.compile(r"^(\d+)([kKmM]?)$")
 
 
@@ -223,13 +222,12 @@ class SpeedPanel(Panel):
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
-        self.results: BenchResults | None = None
+        # the sweep being measured, the results shown, their file and the live measurements: the model's (Qt-free)
+        self.speed = SpeedModel()
+        self.speed.subscribe(self._speed_changed)
         self.outcome = ""
-        self._live: list = []
-        self._run_request: tuple | None = None
         self._warm_keys: list[str] = []
         self._run_started = 0.0
-        self._results_file: Path | None = None
         self._scenario_title = DEMO_TITLE
         # the sweep the shown scenario (or the lecture demo) describes: a run of another op or sizes retitles
         self._scenario_sweep: tuple | None = _sweep_of(DEMO_PARAMS)
@@ -242,7 +240,6 @@ class SpeedPanel(Panel):
         self._lookup = JobAdapter(self)
         self._lookup.finished.connect(self._on_gpu_lookup)
         self._lookup_started = False
-        self._temp_dir: tempfile.TemporaryDirectory | None = None
         self._status = ""
         # measurements streamed in are drawn together, a few times a second (and always once at the end)
         self._live_timer = QTimer(self)
@@ -501,6 +498,15 @@ class SpeedPanel(Panel):
         self.table.set_theme(t)
         self._show_results()
 
+    @property
+    def model(self):
+        return self.speed
+
+    @property
+    def results(self):
+        """The results shown when no run is going on (:attr:`SpeedModel.results`)."""
+        return self.speed.results
+
     def roles(self) -> Roles:
         return Roles(figure=(self.main,), controls=(self.side_scroll,), details=(self.table_box, self.skipped_label))
 
@@ -682,12 +688,12 @@ class SpeedPanel(Panel):
             self._own_title = True
         self.run_message.clear()
         self.file_message.clear()
-        self._live = []
         self.live_refreshes = 0
-        self._run_request = request
+        self.speed.start(request)
         self._run_started = time.monotonic()
         self.outcome = ""
         if not self.runner.start(op, sizes, impls):
+            self.speed.end()
             return False
         total = len(sizes) * len(impls)
         self.progress.setRange(0, 0)
@@ -703,9 +709,9 @@ class SpeedPanel(Panel):
         return True
 
     def _warm_figures(self) -> None:
-        if self._run_request is None or not self._warm_keys:
+        if self.speed.request is None or not self._warm_keys:
             return
-        self.plots.warm_up(self._run_request[0], self._run_request[2], keys=[self._warm_keys.pop(0)])
+        self.plots.warm_up(self.speed.request[0], self.speed.request[2], keys=[self._warm_keys.pop(0)])
         if self._warm_keys:
             QTimer.singleShot(0, self._warm_figures)
 
@@ -720,7 +726,7 @@ class SpeedPanel(Panel):
     def _on_measurement(self, m) -> None:
         if not self.runner.running or self.runner.cancelling:
             return
-        self._live.append(m)
+        self.speed.add(m)
         if not self._live_timer.isActive():
             self._live_timer.start()
 
@@ -751,10 +757,10 @@ class SpeedPanel(Panel):
     def _on_finished(self, results, outcome: str) -> None:
         took = time.monotonic() - self._run_started
         self.outcome = outcome
-        self._live = []
+        self.speed.end()
         if results is not None and results.measurements:
-            self._take_results(results, None)
-            self._keep_in_temp_file()
+            self.speed.take(results)
+            self.speed.keep_in_temp_file()
         if outcome == "cancelled":
             kept = ("the measurements finished before it are shown" if results is not None and results.measurements
                     else "the figures shown before it stay")
@@ -767,7 +773,6 @@ class SpeedPanel(Panel):
 
     def _on_failed(self, outcome: str, message: str) -> None:
         self.outcome = outcome
-        self._live = []
         self.run_message.show_message(_sentence(message) + " The figures shown before stay.")
         self._set_status(f"run failed: {message}")
         self._end_run()
@@ -776,7 +781,7 @@ class SpeedPanel(Panel):
         self._live_timer.stop()  # the redraw below shows everything
         self._paint_timer.stop()
         self.plots.setUpdatesEnabled(True)
-        self._run_request = None
+        self.speed.end()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("idle")
@@ -802,9 +807,13 @@ class SpeedPanel(Panel):
 
     # -- results files --------------------------------------------------------------------------
 
-    def _take_results(self, results: BenchResults, path: Path | None) -> None:
-        self.results = results
-        self._results_file = path
+    def _speed_changed(self, model, changes) -> None:
+        if "results" in changes:
+            if model.results is not None:
+                self._controls_for(model.results)
+            self._show_results()
+
+    def _controls_for(self, results: BenchResults) -> None:
         op = self.op_box.currentData()
         ops = results.ops()
         if ops and op not in ops:
@@ -826,7 +835,7 @@ class SpeedPanel(Panel):
             self.file_message.show_message(_sentence(str(e)) + " The figures shown before stay.")
             return False
         self.file_message.clear()
-        self._take_results(results, path)
+        self.speed.take(results, path)
         ops = results.ops()
         where = results.machine.gpu or results.machine.cpu
         self._scenario_title = (f"{speed.sweep_title(ops[0], results.sizes(ops[0]))}, measured on {where}"
@@ -850,7 +859,7 @@ class SpeedPanel(Panel):
             self.file_message.show_message(f"Could not save {path.name}: {getattr(e, 'strerror', None) or e}.")
             return False
         self.file_message.clear()
-        self._results_file = path
+        self.speed.saved_as(path)
         self._set_status(f"results saved to {path.name}")
         return True
 
@@ -867,17 +876,6 @@ class SpeedPanel(Panel):
                 path += ".json"
             self.save_results(path)
 
-    def _keep_in_temp_file(self) -> None:
-        """Write results measured here to a file of this session, so the scenario (and an export) can name them."""
-        try:
-            if self._temp_dir is None:
-                self._temp_dir = tempfile.TemporaryDirectory(prefix=TEMP_PREFIX)
-            path = Path(self._temp_dir.name) / f"measured-{time.strftime('%Y%m%d-%H%M%S')}.json"
-            self.results.save(path)
-            self._results_file = path
-        except (OSError, ValueError):
-            self._results_file = None  # the scenario then says "not measured yet", never something false
-
     def copy_csv(self) -> str:
         """Copy the results as CSV (with the machine line); returns the text."""
         return self.table.copy_csv()
@@ -886,17 +884,12 @@ class SpeedPanel(Panel):
 
     def shown_results(self) -> BenchResults | None:
         """What the figures draw now: the run's measurements so far while it runs, else :attr:`results`."""
-        if self.runner.running and self._live:
-            machine = self.results.machine if self.results is not None else speed.Machine.unknown()
-            return BenchResults(machine, list(self._live), source="running")
-        if self.runner.running:
-            return None
-        return self.results
+        return self.speed.shown_results()
 
     def _shown_op(self, results) -> str:
         op = self.op_box.currentData()
-        if self.runner.running and self._run_request is not None:
-            return self._run_request[0]
+        if self.runner.running and self.speed.request is not None:
+            return self.speed.request[0]
         if results is not None and results.ops() and op not in results.ops():
             return results.ops()[0]
         return op
@@ -969,17 +962,7 @@ class SpeedPanel(Panel):
     def _origin(self, results) -> str:
         """Where shown results come from: ``"here"`` (measured, or this session's temporary file),
         ``"shipped"`` (the app's own assets) or ``"file"`` (a file someone saved)."""
-        if not results.loaded:
-            return "here"
-        path = Path(results.source)
-        if _is_session_file(path, self._temp_dir):
-            return "here"
-        try:
-            if path.resolve().is_relative_to((assets_dir() / "results").resolve()):
-                return "shipped"
-        except (OSError, FileNotFoundError):
-            pass
-        return "file"
+        return self.speed.origin(results, assets_dir() / "results")
 
     def _show_headline(self, results, op: str) -> None:
         ratio, medians = headline(results, op)
@@ -1004,7 +987,7 @@ class SpeedPanel(Panel):
     # -- scenarios ------------------------------------------------------------------------------
 
     def scenario(self, title: str):
-        request = self._run_request
+        request = self.speed.request
         if request is None:
             impls = self.chosen_impls() or list(DEMO_PARAMS["impls"])
             try:
@@ -1014,7 +997,7 @@ class SpeedPanel(Panel):
             params = {"op": self.op_box.currentData(), "sizes": sizes, "impls": impls}
         else:
             params = {"op": request[0], "sizes": list(request[1]), "impls": list(request[2])}
-        view = {"results": str(self._results_file)} if self.results is not None and self._results_file else {}
+        view = {"results": str(self.speed.results_file)} if self.results is not None and self.speed.results_file else {}
         return scenarios.Scenario("speed", self._scenario_title if self._own_title else title, params, view=view)
 
     def scenario_for_file(self, path, title: str):
@@ -1025,13 +1008,11 @@ class SpeedPanel(Panel):
         the scenario and names that (relative, so the two files can be moved together).
         """
         scenario = self.scenario(title)
-        unsaved = (self.results is not None and self._results_file is not None and self._temp_dir is not None
-                   and Path(self._temp_dir.name) in Path(self._results_file).parents)
-        if not unsaved:
+        if not self.speed.unsaved:
             return scenario
         target = Path(path).with_name(f"{Path(path).stem}.results.json")
         self.results.save(target)  # atomic; raises OSError/ValueError, which the window shows inline
-        self._results_file = target
+        self.speed.saved_as(target)
         return scenarios.Scenario("speed", scenario.title, scenario.params, view={"results": target.name})
 
     def apply_scenario(self, scenario) -> None:
@@ -1054,13 +1035,12 @@ class SpeedPanel(Panel):
         self._scenario_title = scenario.title
         self._scenario_sweep = _sweep_of(scenario.params.to_dict())
         self._own_title = False
-        self.results = None
-        self._results_file = None
         self.outcome = ""
         if results is not None:
-            self._take_results(results, path)
-        self._show_results()
-        if results is not None and _is_session_file(path, self._temp_dir):
+            self.speed.take(results, path)
+        else:
+            self.speed.clear()
+        if results is not None and is_session_file(path, self.speed.temp_folder):
             self._set_status(f"{scenario.title}: measured in this session")
         elif results is not None:
             self._set_status(f"{scenario.title}: results loaded from {path.name}")
@@ -1078,121 +1058,7 @@ class SpeedPanel(Panel):
         self._live_timer.stop()
         self._paint_timer.stop()
         self.runner.shutdown()
-        if self._temp_dir is not None:
-            self._temp_dir.cleanup()
-            self._temp_dir = None
-
-
-def headline(results, op: str) -> tuple[str, str]:
-    """The large ratio line and the medians under it, from ``results``' own figures ("" where there are none).
-
-    Dot and matmul: how many times faster NumPy (else the fastest implementation) is than the Python
-    loop, at the largest size where both were measured. Layer: how many more examples per second the
-    fastest batch size trains than the smallest, for NumPy (else the first implementation with two batches).
-    """
-    if results is None:
-        return "", ""
-    ms = [m for m in results.measurements if m.op == op and m.measured]
-    if not ms:
-        return "", ""
-    if op == "layer":
-        eps = results.examples_per_second()
-        for impl in ["numpy"] + [i for i in IMPLS if i != "numpy"]:
-            pts = sorted((b, v) for (i, b), v in eps.items() if i == impl)
-            if len(pts) >= 2:
-                # the smallest batch against the batch that trained fastest (the curve may bend down after it)
-                (b0, v0), (b1, v1) = pts[0], max(pts, key=lambda p: p[1])
-                ratio = v1 / v0
-                big = (f"Batch {b1:,} trains {format_ratio(ratio)} as many examples per second as batch {b0:,}"
-                       if b1 != b0 else f"Batch {b0:,} trained the most examples per second here")
-                return (big,
-                        f"{impl_name(impl)}: {v0:,.0f} examples/s at batch {b0:,} → {v1:,.0f} examples/s at "
-                        f"batch {b1:,} (one forward + backward step of the 10×784 layer)")
-    # the headline from each implementation's fastest run (the least disturbed by other programs), the
-    # medians' ratio beside it
-    speedups = results.speedups("python", stat="min")
-    by_median = results.speedups("python")
-    sizes = sorted({m.size for m in ms}, reverse=True)
-    for size in sizes:
-        at = {m.impl: m for m in ms if m.size == size}
-        if "python" not in at:
-            continue
-        rivals = [i for i in at if i not in ("python",) + NOT_A_SPEED]
-        if not rivals:
-            continue
-        best = "numpy" if "numpy" in rivals else min(rivals, key=lambda i: at[i].median_s)
-        ratio = speedups[(op, best, size)]
-        faster = "faster" if ratio >= 1 else "slower"
-        shown = ratio if ratio >= 1 else 1 / ratio
-        big = f"{impl_name(best)} is {format_ratio(shown)} {faster} than the Python loop"
-        parts = []
-        for impl in [i for i in IMPLS if i in at]:
-            m = at[impl]
-            text = f"{impl_name(impl)} {format_seconds(m.median_s)}"
-            if impl not in ("python",) + NOT_A_SPEED and impl != best:
-                text += f" ({format_ratio(speedups[(op, impl, size)])})"
-            parts.append(text)
-        reps = sorted({at[i].repeats for i in at})
-        rep = f"median of {reps[0]}" if len(reps) == 1 else f"medians of {reps[0]}–{reps[-1]}"
-        median_ratio = by_median.get((op, best, size))
-        beside = (f"; ratio of the fastest runs, of the medians {format_ratio(median_ratio)}"
-                  if median_ratio is not None else "")
-        return big, f"{' · '.join(parts)}  ({rep} runs, {SIZE_SHORT.get(op, 'N')} = {size:,}{beside})"
-    # no Python loop to compare with: say which was fastest, and by how much over the slowest
-    size = sizes[0]
-    at = [m for m in ms if m.size == size and m.impl not in NOT_A_SPEED]
-    if not at:
-        return "", ""
-    fast = min(at, key=lambda m: m.median_s)
-    return (f"Fastest at {SIZE_SHORT.get(op, 'N')} = {size:,}: {impl_name(fast.impl)}, "
-            f"{format_seconds(fast.median_s)}", "The Python loop was not measured at this size, so there is no "
-            "ratio against it.")
-
-
-def _sweep_of(params) -> tuple | None:
-    """``(op, sorted sizes)`` of a speed request or scenario's params: what a title must describe."""
-    try:
-        return params["op"], tuple(sorted(int(s) for s in params["sizes"]))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _is_session_file(path: Path, temp_dir) -> bool:
-    """Whether ``path`` is a results file this app wrote for itself: a panel's temporary copy of a run.
-
-    A copy of the panel (an export) did not make the file, so the folder's name says it: every session's
-    folder is made by :meth:`SpeedPanel._keep_in_temp_file` as ``gpuviz-speed-*`` in the temporary folder.
-    """
-    if temp_dir is not None and Path(temp_dir.name) in path.parents:
-        return True
-    parent = path.parent
-    return parent.name.startswith(TEMP_PREFIX) and Path(tempfile.gettempdir()).resolve() == parent.parent.resolve()
-
-
-def skipped_lines(measured) -> list[str]:
-    """One line per reason a measurement was skipped, naming the implementations and sizes it applies to.
-
-    ``GPU naive kernel, cuBLAS (CuPy) at every N: no GPU found`` — implementations skipped at the same
-    sizes for the same reason share a line; a size list is "every N" where it is all the sizes shown.
-    """
-    if not measured:
-        return []
-    op = measured[0].op
-    short = SIZE_SHORT.get(op, "N")
-    every = sorted({m.size for m in measured})
-    by_impl: dict[tuple[str, str], list[int]] = {}
-    for m in measured:
-        if m.skipped is not None:
-            by_impl.setdefault((m.impl, m.skipped), []).append(m.size)
-    shared: dict[tuple[tuple[int, ...], str], list[str]] = {}
-    for (impl, reason), sizes in by_impl.items():
-        shared.setdefault((tuple(sorted(sizes)), reason), []).append(impl)
-    lines = []
-    for (sizes, reason), impls in shared.items():
-        where = f"every {short}" if len(every) > 1 and list(sizes) == every else \
-            f"{short} = {', '.join(f'{s:,}' for s in sizes)}"
-        lines.append(f"{', '.join(impl_name(i) for i in impls)} at {where}: {reason}")
-    return lines
+        self.speed.close()
 
 
 def _sentence(text: str) -> str:

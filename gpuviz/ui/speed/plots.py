@@ -28,6 +28,7 @@ from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import QGraphicsItem, QSizePolicy
 
+from ...model.speed_panel import NOT_A_SPEED  # implementations whose time is not a speed
 from ..style import font, hex_colour, mix
 from ..theme import LIGHT, Theme
 from .style import SIZE_NAMES, SIZE_SHORT, format_ratio, format_seconds, impl_name, style_of
@@ -42,8 +43,6 @@ PLOT_TITLES = {
 }
 #: The value axis's label of each plot of the "several sizes" layout.
 AXIS_LABELS = {"time": "median time", "gflops": "GFLOP/s", "speedup": "speed-up (×)", "examples": "examples / s"}
-#: Implementations left off the throughput plots (their time is not a speed).
-NOT_A_SPEED = ("simulator",)
 #: How close (pixels) the mouse must come to a point for the hover label to show it.
 HOVER_RADIUS_PX = 40
 #: Least width of one plot, in pixels at font scale 1: below it the plots are arranged in fewer columns.

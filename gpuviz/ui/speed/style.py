@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PyQt6.QtCore import Qt
 
 from ...model.speed import GPU_IMPLS, IMPL_LABELS, OP_LABELS, SIZE_LABELS
+from ...model.speed_panel import SIMULATOR_NOTE, SIZE_SHORT, impl_name  # the model's words
 from ...model.text import format_duration, format_ratio
 from ..style import mix
 from ..theme import OKABE_ITO, Theme
@@ -19,13 +20,10 @@ from ..theme import OKABE_ITO, Theme
 #: What the panel calls each implementation: the model's names.
 IMPL_NAMES = IMPL_LABELS
 
-#: Said wherever the simulator's figures appear: its time is the CPU emulating threads one by one.
-SIMULATOR_NOTE = "correctness tool, not speed"
 
 OP_NAMES = OP_LABELS
 #: What "size" means for each operation (axis labels, table header).
 SIZE_NAMES = SIZE_LABELS
-SIZE_SHORT = {"dot": "N", "matmul": "N", "layer": "batch"}
 
 
 @dataclass(frozen=True)
@@ -78,16 +76,10 @@ def style_of(impl: str) -> ImplStyle:
     return STYLES.get(impl, _FALLBACK)
 
 
-def impl_name(impl: str) -> str:
-    """The implementation's name for people; the simulator's says it is not a speed."""
-    name = IMPL_NAMES.get(impl, impl)
-    return f"{name} ({SIMULATOR_NOTE})" if impl == "simulator" else name
-
-
 #: Times and ratios as the model and ``gpuviz bench`` write them (41 s, 12 ms, 87.5 µs; 412×, 3.2×):
 #: gpuviz.model.text's one formatter each, under the names the speed views use.
 format_seconds = format_duration
 
 
-__all__ = ["GPU_IMPLS", "IMPL_NAMES", "OP_NAMES", "SIMULATOR_NOTE", "SIZE_NAMES", "STYLES", "ImplStyle",
+__all__ = ["GPU_IMPLS", "IMPL_NAMES", "OP_NAMES", "SIMULATOR_NOTE", "SIZE_NAMES", "SIZE_SHORT", "STYLES", "ImplStyle",
            "format_ratio", "format_seconds", "impl_name", "style_of"]
