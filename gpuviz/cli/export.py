@@ -12,7 +12,7 @@ from pathlib import Path
 from ..model import broadcast as bc
 from ..model.dense import LAYERS, LOSSES
 from ..model.grad_panel import VIEWS as GRAD_VIEWS
-from ..model.launch import Dim3, LaunchError, check_launch
+from ..model.launch import Dim3, check_launch
 from ..model.matmul import KERNELS, MatmulProblem, launch_for
 from ..model.text import format_count, format_duration
 from .common import EXIT_FAILED, EXIT_OK, PROG, UsageError, block_arg, picture_size, positive_int, size_arg
@@ -117,12 +117,10 @@ def _given(args, attrs) -> list[str]:
 def _base_scenario(args, panel: str):
     """The scenario --scenario or --preset names, or None (the panel's first preset)."""
     from ..model.scenario import ScenarioError, find_preset, load_presets, load_scenario
-    from ..model.scene import SceneError
-
     if args.export_scenario:
         try:
             return load_scenario(Path(args.export_scenario))
-        except (ScenarioError, OSError, TypeError, KeyError, SceneError, LaunchError) as e:
+        except (ScenarioError, OSError) as e:  # load_scenario refuses a file with a ScenarioError
             raise UsageError(f"--scenario {args.export_scenario}: {getattr(e, 'reason', None) or e}") from None
     if args.export_preset:
         presets, _errors = load_presets(panel)

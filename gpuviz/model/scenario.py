@@ -288,7 +288,7 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
 
 def speed_results_path(scenario: Scenario) -> Path | None:
     """The benchmark file a speed scenario's ``[view] results`` names (relative to the scenario's folder)."""
-    text = scenario.view.get("results") if isinstance(scenario.view, dict) else None
+    text = scenario.view.get("results")
     if not text:
         return None
     p = Path(text).expanduser()

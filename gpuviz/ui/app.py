@@ -59,8 +59,7 @@ def build_window(args, *, settings=None, engine=None):
     them). Raises :class:`StartError` for a preset or scenario that cannot be
     shown.
     """
-    from ..model.launch import LaunchError
-    from ..model.scene import SceneError
+    from ..model.panel import ParamsError
     from .main_window import MainWindow
     from .settings import Settings
 
@@ -82,7 +81,7 @@ def build_window(args, *, settings=None, engine=None):
 
             try:
                 scenario = load_scenario(Path(args.scenario))
-            except (ValueError, OSError, TypeError, KeyError, SceneError, LaunchError) as e:
+            except (ParamsError, OSError) as e:  # load_scenario refuses a file with a ScenarioError
                 # a ScenarioError's text starts with the path already
                 raise StartError(f"--scenario {args.scenario}: {getattr(e, 'reason', None) or e}") from None
             _apply_or_fail(window, scenario, f"--scenario {args.scenario}")

@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
 
 from ...model import scenario as scenarios
 from ...model.matmul import KERNELS
+from ...model.panel import ParamsError
 from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneError
 from ..panel import Panel, Roles
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, preset_combo, subscribe
@@ -548,7 +549,7 @@ class MatmulPanel(Panel):
             return
         try:
             self.apply_scenario(preset)
-        except (scenarios.ScenarioError, SceneError, ValueError) as e:
+        except ParamsError as e:
             self.messages["preset"].show_message(f"{preset.title}: {e}")
 
     # -- scene → controls -------------------------------------------------------------------------
