@@ -271,7 +271,7 @@ class GradState(Observable):
     def set_training(self, alpha=None, batch=None, seed=None) -> None:
         """Change α, batch size or seed (validated first; nothing changes on a refusal) and restart training."""
         a = self.alpha if alpha is None else parse_alpha(alpha)
-        b = self.batch if batch is None else self._check_batch(batch)
+        b = self.batch if batch is None else self.check_batch(batch)
         s = self.seed if seed is None else int(seed)
         rebuild = s != self.seed or b != self.batch
         self.alpha, self.batch, self.seed = a, b, s
@@ -281,7 +281,8 @@ class GradState(Observable):
         else:
             self.reset()
 
-    def _check_batch(self, batch) -> int:
+    def check_batch(self, batch) -> int:
+        """A batch size typed by the user (text or a number), checked against the digits; GradStateError("batch")."""
         # the batch size is a setting of the digits run (the toy layer has one example)
         limit = len(self.digits.train_y)
         text = str(batch).strip()

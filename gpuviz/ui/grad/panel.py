@@ -702,7 +702,7 @@ class GradPanel(Panel):
 
     def _batch_edited(self) -> None:
         try:
-            batch = self.state._check_batch(self.batch_field.text())
+            batch = self.state.check_batch(self.batch_field.text())
         except GradStateError as e:
             self.batch_message.show_message(str(e))
             return
