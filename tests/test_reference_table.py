@@ -109,3 +109,19 @@ def test_bad_tables_are_one_sentence(tmp_path, change, message):
 def test_rows_keep_the_sources_order_and_kinds():
     t = ReferenceTable.load(assets_dir() / ref.FOLDER / ref.LECTURE_TABLE)
     assert t.by_kind("GPU") == [ReferenceRow("GeForce 940MX", "GPU", 1190.0), ReferenceRow("GeForce 1070", "GPU", 6500.0)]
+
+
+def test_a_speed_scenario_asks_for_the_cpu_vs_gpu_figure_only_for_the_layer():
+    from gpuviz.model.panel import ParamsError
+    from gpuviz.model.scenario import load_presets, parse_scenario
+
+    base = {"schema": 1, "panel": "speed", "title": "t",
+            "params": {"op": "layer", "sizes": [1, 64], "impls": ["numpy"]}, "view": {"figure": "cpu-vs-gpu"}}
+    assert parse_scenario(base).view == {"figure": "cpu-vs-gpu"}
+    with pytest.raises(ParamsError, match="needs op = \"layer\"") as info:
+        parse_scenario({**base, "params": {"op": "dot", "sizes": [1000], "impls": ["numpy"]}})
+    assert "\n" not in str(info.value)
+    with pytest.raises(ParamsError, match="figure must be one of sweep, cpu-vs-gpu"):
+        parse_scenario({**base, "view": {"figure": "pie"}})
+    shipped = {s.name: s for s in load_presets("speed")[0]}
+    assert shipped["43-speed-cpu-vs-gpu"].view["figure"] == "cpu-vs-gpu"

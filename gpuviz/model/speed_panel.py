@@ -27,7 +27,10 @@ MAX_SPEED_SIZES = 12
 CPU_MATMUL_MAX = 4096
 #: A speed scenario's tables.
 PARAM_KEYS = ("op", "sizes", "impls")
-VIEW_KEYS = ("results",)
+VIEW_KEYS = ("results", "figure")
+#: What a speed scenario draws (``[view] figure``): the sweep's plots, or the CPU-vs-GPU view (the lecture's
+#: reference table beside the dense layer's examples per second, issue 17).
+FIGURES = ("sweep", "cpu-vs-gpu")
 
 
 def check_speed_request(op, sizes, impls, gpu: bool | None = None) -> tuple[str, tuple[int, ...], tuple[str, ...]]:
@@ -104,11 +107,16 @@ class SpeedParams:
 
 
 def read_view(raw) -> dict:
-    """A speed scenario's ``[view]``: only ``results``, a benchmark file's name."""
+    """A speed scenario's ``[view]``: ``results``, a benchmark file's name, and ``figure`` (:data:`FIGURES`)."""
     panel.table(raw, "[view] of a speed scenario", VIEW_KEYS)
     view = {}
     if "results" in raw:
         view["results"] = panel.text(raw["results"], "[view] results", nonempty=True)
+    if "figure" in raw:
+        figure = panel.text(raw["figure"], "[view] figure", nonempty=True)
+        if figure not in FIGURES:
+            raise panel.ParamsError(f"[view] figure must be one of {', '.join(FIGURES)}, got {figure!r}")
+        view["figure"] = figure
     return view
 
 
@@ -117,6 +125,8 @@ def check_scenario(params: SpeedParams, view: dict, key_steps) -> None:
     unknown = [key for key in view if key not in VIEW_KEYS]
     if unknown:
         raise panel.ParamsError(f"unknown key {unknown[0]!r} in [view] (known keys: {', '.join(VIEW_KEYS)})")
+    if view.get("figure") == "cpu-vs-gpu" and params.op != "layer":
+        raise panel.ParamsError("[view] figure = \"cpu-vs-gpu\" shows examples per second: it needs op = \"layer\"")
     for i, ks in enumerate(key_steps, 1):
         if ks.step != 0:
             raise panel.ParamsError(f"[[key_steps]] #{i}: step = {ks.step}, but the speed panel has no steps "
@@ -373,7 +383,7 @@ class SpeedModel(Observable):
             self._temp_dir = None
 
 
-__all__ = ["CPU_MATMUL_MAX", "MAX_SPEED_SIZES", "PARAM_KEYS", "VIEW_KEYS", "SpeedParams", "check_scenario",
+__all__ = ["CPU_MATMUL_MAX", "FIGURES", "MAX_SPEED_SIZES", "PARAM_KEYS", "VIEW_KEYS", "SpeedParams", "check_scenario",
            "check_speed_request", "read_view"]
 __all__ += ["NOT_A_SPEED", "SIMULATOR_NOTE", "SIZE_SHORT", "TEMP_PREFIX", "SpeedModel", "headline", "impl_name",
             "is_session_file", "skipped_lines", "sweep_of"]

@@ -192,3 +192,21 @@ def test_the_table_and_its_csv_carry_the_noisy_flag(panel):
     assert notes[0] == "" and notes[1] == f"NOISY: median 3× the minimum; load average 2.5 on 2 cores: {ADVICE}"
     csv = panel.copy_csv()
     assert "noisy" in csv.splitlines()[1].split(",") and ADVICE in csv
+
+
+def test_the_cpu_vs_gpu_preset_gives_the_figure_to_the_two_charts_on_screen_and_on_a_slide(panel):
+    preset = {s.name: s for s in load_presets("speed")[0]}["43-speed-cpu-vs-gpu"]
+    panel.apply_scenario(preset)
+    assert panel.reference_view.isVisible() and not panel.plots.isVisible()
+    assert not panel.ratio_label.isVisible()  # a batch-size headline would talk past the two charts
+    assert panel.reference_view.bar_texts["reference"] == ["440", "415", "1,190", "6,500"]
+    assert panel.scenario("export").view["figure"] == "cpu-vs-gpu"  # an export draws the same figure
+    panel.set_slide(True)
+    assert panel.reference_view.isVisible() and panel.reference_view.brief
+    assert panel.reference_view.source_label.text() == lecture_table().label()
+    # the batch-size preset: the charts below its plots on screen, left off its slide (no room for both)
+    panel.set_slide(False)
+    panel.apply_scenario({s.name: s for s in load_presets("speed")[0]}["42-speed-batch-sweep"])
+    assert panel.plots.isVisible() and panel.reference_view.isVisible()
+    panel.set_slide(True)
+    assert panel.plots.isVisible() and not panel.reference_view.isVisible()

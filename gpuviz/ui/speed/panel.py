@@ -234,6 +234,8 @@ class SpeedPanel(Panel):
         # the title says what the panel measured or loaded itself, not what a scenario was called: it names
         # an export and a saved scenario too
         self._own_title = False
+        #: what the figure area draws: "sweep" (the plots) or "cpu-vs-gpu" (a scenario's [view] figure)
+        self.figure = "sweep"
         self._gpu: bool | None = None
         self._gpu_name: str | None = None
         # a panel on its own (no window to tell it) asks the engine for a GPU: an engine job, like a run
@@ -669,6 +671,7 @@ class SpeedPanel(Panel):
         self._scenario_title = DEMO_TITLE
         self._scenario_sweep = _sweep_of(DEMO_PARAMS)
         self._own_title = False
+        self.figure = "sweep"
         self._set_controls(DEMO_PARAMS)
         self.sizes_message.clear()
         self.impls_message.clear()
@@ -901,9 +904,11 @@ class SpeedPanel(Panel):
         have = any(m.measured for m in measured)
         self.title_label.setText(self._scenario_title)
         self.caption_label.setVisible(self.slide and bool(self.caption))
+        # the CPU-vs-GPU figure gives the room to the reference view; the sweep's plots stay in the table
+        cpu_vs_gpu = self.figure == "cpu-vs-gpu" and op == "layer" and not self.runner.running
         # visible first: axes laid out while hidden keep their old sizes until another paint
-        self.plots.setVisible(have)
-        self.empty_label.setVisible(not have)
+        self.plots.setVisible(have and not cpu_vs_gpu)
+        self.empty_label.setVisible(not have and not cpu_vs_gpu)
         self.plots.set_results(results if have else None, op)
         self.table.set_results(results, op)
         if self.runner.running:
@@ -919,8 +924,12 @@ class SpeedPanel(Panel):
         self._update_buttons()
 
     def _show_reference(self, results, op: str) -> None:
-        """The CPU-vs-GPU view, for the dense layer's examples per second (the lecture's table is of those)."""
-        show = op == "layer" and not self.runner.running
+        """The CPU-vs-GPU view, for the dense layer's examples per second (the lecture's table is of those).
+
+        Below the layer's plots in the normal look; on a slide only where the scenario asks for it
+        (``[view] figure = "cpu-vs-gpu"``), where it is the figure: a slide has no room for both.
+        """
+        show = op == "layer" and not self.runner.running and (self.figure == "cpu-vs-gpu" or not self.slide)
         if show and self._reference_table is None:
             from ...model.reference_table import lecture_table
 
@@ -930,6 +939,7 @@ class SpeedPanel(Panel):
                 show = False  # a broken install: the rest of the panel still works
         self.reference_view.setVisible(show)
         if show:
+            self.reference_view.brief = self.slide
             self.reference_view.set_figures(self._reference_table, results)
 
     def _show_source(self, results) -> None:
@@ -966,12 +976,16 @@ class SpeedPanel(Panel):
 
     def _show_headline(self, results, op: str) -> None:
         ratio, medians = headline(results, op)
+        if self.figure == "cpu-vs-gpu" and op == "layer" and not self.runner.running:
+            ratio, medians = "", ""  # the figure is the two charts: a batch-size headline would talk past it
         self.ratio_label.setText(ratio)
         self.ratio_label.setVisible(bool(ratio))
         self.medians_label.setText(medians)
         self.medians_label.setVisible(bool(medians))
-        noisy = speed.noisy_summary(m for m in results.measurements if m.op == op) if results is not None else None
+        shown = [m for m in results.measurements if m.op == op] if results is not None else []
+        noisy = speed.noisy_summary(shown, short=self.slide)
         self.noisy_label.setText(f"⚠ {noisy}" if noisy else "")
+        self.noisy_label.setToolTip(speed.noisy_summary(shown) or "")
         self.noisy_label.setVisible(bool(noisy))
 
     def _show_skipped(self, measured) -> None:
@@ -998,6 +1012,8 @@ class SpeedPanel(Panel):
         else:
             params = {"op": request[0], "sizes": list(request[1]), "impls": list(request[2])}
         view = {"results": str(self.speed.results_file)} if self.results is not None and self.speed.results_file else {}
+        if self.figure != "sweep":
+            view["figure"] = self.figure
         return scenarios.Scenario("speed", self._scenario_title if self._own_title else title, params, view=view)
 
     def scenario_for_file(self, path, title: str):
@@ -1035,6 +1051,7 @@ class SpeedPanel(Panel):
         self._scenario_title = scenario.title
         self._scenario_sweep = _sweep_of(scenario.params.to_dict())
         self._own_title = False
+        self.figure = scenario.view.get("figure", "sweep") if isinstance(scenario.view, dict) else "sweep"
         self.outcome = ""
         if results is not None:
             self.speed.take(results, path)
