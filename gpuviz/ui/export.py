@@ -307,7 +307,8 @@ def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, step
         shown = [int(step)]
     else:
         available, shown = None, [None]
-        if panel.model is not None and models.step_key(name, panel.scenario("export").view) is not None:
+        # a slide's caption is the key step's at the step shown: only then ask the panel which view it shows
+        if slide and panel.model is not None and models.step_key(name, panel.scenario("export").view) is not None:
             model = panel.model
     frames = []
     for i, s in enumerate(shown):
