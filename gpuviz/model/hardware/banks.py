@@ -49,6 +49,12 @@ def array_layouts(trace: Trace) -> dict[str, tuple[int, int]]:
     """
     meta = trace.meta or {}
     out = {}
+    # trace format 2 stores every array's shape; the element size comes from meta["array_itemsizes"]
+    # where the recorder wrote it (3-D arrays would need the full index: not handled here)
+    sizes = meta.get("array_itemsizes") or {}
+    for name, shape in zip(trace.array_names, getattr(trace, "array_shapes", ()) or ()):
+        if shape and len(shape) <= 2 and name in sizes:
+            out[name] = (int(shape[-1]), int(sizes[name]))
     for name, info in (meta.get("arrays") or {}).items():
         shape = list(info.get("shape") or [])
         if shape:
@@ -117,7 +123,8 @@ def _element_bytes(tr: Trace, events: np.ndarray, layouts: dict) -> tuple[np.nda
     for code in used:
         name = tr.array_names[code]
         if name not in layouts:
-            raise LayoutError(f"the trace does not say the shape of array {name!r}: pass its layout")
+            raise LayoutError(f"the trace does not say the shape and element size of array {name!r}: "
+                              f"pass its layout")
         row_len[code], size[code] = layouts[name]
     codes = tr.array[events]
     elem = tr.row[events].astype(np.int64) * row_len[codes] + tr.col[events]
