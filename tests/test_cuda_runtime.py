@@ -132,3 +132,34 @@ def test_the_lighter_install_is_the_default_set_but_for_cuda():
     assert default - light == norm([f"numba-cuda[cu13]>=0.30,<0.31{not_darwin}"])
     assert light - default == norm([f"numba-cuda>=0.30,<0.31{not_darwin}", f"cuda-bindings==13.*{not_darwin}",
                                     f"cuda-toolkit[cudart]==13.*{not_darwin}"])
+
+
+def test_a_gpu_lookup_whose_worker_dies_is_no_gpu(monkeypatch):
+    from gpuviz.engine import process
+
+    real_call = process.Worker.call
+
+    def call(self, job, *args, **kwargs):
+        if job["kind"] == "info" and not self.simulate:  # e.g. a driver that segfaults on cuInit
+            raise process.WorkerDied("the worker process died (exit code -11)")
+        return real_call(self, job, *args, **kwargs)
+
+    monkeypatch.setattr(process.Worker, "call", call)
+    with Engine() as eng:
+        info = eng.gpu_info()
+        assert gpu_text(info) == "no CUDA GPU found (looking for a GPU: the worker process died (exit code -11))"
+        assert eng.resolve_backend("auto") == "simulator"
+
+
+def test_a_driver_error_is_one_line():
+    from gpuviz.engine.worker import _reason  # numpy only: the worker module imports numba in its jobs
+
+    class CudaSupportError(Exception):
+        pass
+
+    # numba-cuda's message when a libcuda is there but cannot be loaded (several lines, advice, a colon)
+    err = CudaSupportError("Error at driver init: \nPossible CUDA driver libraries are found but error occurred "
+                           "during load:\nlibcuda.so.1: wrong ELF class: ELFCLASS32\n:")
+    assert _reason(err) == ("CudaSupportError: Possible CUDA driver libraries are found but error occurred during "
+                            "load: libcuda.so.1: wrong ELF class: ELFCLASS32")
+    assert len(_reason(CudaSupportError("x" * 500))) < 200
