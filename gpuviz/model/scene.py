@@ -36,6 +36,7 @@ from .matmul import KERNELS, MatmulProblem, ShapeError, kernel_source, launch_fo
 from .numbers import LaunchNumbers, StepNumbers
 from .panel import ParamsError
 from .shared_tiles import SharedTiles, shared_tiles
+from .trace import derive_steps
 
 FOCUS = ("thread", "warp", "block", "all")
 BACKENDS = ("auto", "gpu", "simulator")
@@ -561,6 +562,42 @@ class MatmulScene(Observable):
                                         self.focus_threads()))
             self._shared_tiles = cached
         return cached[1]
+
+    def bank_requests(self, step: int | None = None) -> list[dict] | None:
+        """Shared-memory requests of the selected warp in the step, with their banks and conflict degree.
+
+        Computed by :mod:`gpuviz.model.hardware.banks` from a recorded-equivalent trace
+        (:func:`~gpuviz.model.vectorized.vectorized_trace`) of one block that does what the selected block
+        does in this step's tile: same edges, same ``k`` left; shared addresses do not depend on where
+        the block sits, so its requests are the selected block's (the block is small whatever M·N·K is).
+        None for a kernel without shared memory; ``[]`` where the warp makes no shared request.
+        """
+        if self.kernel != "tiled":
+            return None
+        from .hardware.banks import bank_conflicts
+        from .vectorized import vectorized_trace
+
+        info = self.step_info(step)
+        tile = self.launch.block.x
+        bx, by = self.selected.block[:2]
+        sub = MatmulProblem(min(tile, self.problem.m - by * tile), min(tile, self.problem.n - bx * tile),
+                            min(tile, self.problem.k - info.tile * tile))
+        key = (self.params, bx, by, info.tile)
+        cached = getattr(self, "_banks", None)
+        if cached is None or cached[0] != key:
+            trace = vectorized_trace("tiled", sub, self.launch.block)
+            cached = (key, derive_steps(trace), bank_conflicts(trace))
+            self._banks = cached
+        steps, conflicts = cached[1], cached[2]
+        # the one-tile trace's tile is tile 0: its steps are this tile's, two barrier epochs earlier per tile
+        want = (info.epoch - 2 * info.tile, info.ordinal, info.line)
+        hit = np.nonzero((steps.epoch == want[0]) & (steps.ordinal == want[1]) & (steps.line == want[2]))[0]
+        if not len(hit):
+            return []
+        out = conflicts.at((0, 0), self.selected.warp, int(hit[0]))
+        for r in out:
+            r["block"] = [bx, by, 0]  # the one-block trace's block stands for the selected one
+        return out
 
     # -- numbers -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ records, given each array's row length and element size (:func:`array_layouts`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -187,10 +188,35 @@ class BankConflicts:
         hi = r.first[i + 1] if i + 1 < len(r.first) else len(r.event)
         ev = r.event[lo:hi]
         tr = r.trace
+        words, banks = self.words[lo:hi], self.banks[lo:hi]
+        # distinct words per bank: lanes on one word are a broadcast and count once
+        per_bank = np.bincount(np.unique(words) % BANKS, minlength=BANKS)
         return {"block": tr.block[ev[0]].tolist(), "warp": int(tr.warp[ev[0]]), "op": OP_NAMES[tr.op[ev[0]]],
                 "array": tr.array_names[tr.array[ev[0]]], "line": int(tr.line[ev[0]]),
-                "lanes": tr.lane[ev].tolist(), "words": self.words[lo:hi].tolist(),
-                "banks": self.banks[lo:hi].tolist(), "degree": int(self.degree[i])}
+                "lanes": tr.lane[ev].tolist(), "elements": list(zip(tr.row[ev].tolist(), tr.col[ev].tolist())),
+                "words": words.tolist(), "banks": banks.tolist(), "words_per_bank": per_bank.tolist(),
+                "distinct_words": int(len(np.unique(words))), "degree": int(self.degree[i])}
+
+    @cached_property
+    def _request_steps(self) -> np.ndarray:
+        r = self.requests
+        return derive_steps(r.trace).event_step[r.event[r.first]]
+
+    def at(self, block, warp: int, step: int) -> list[dict]:
+        """The requests of warp ``warp`` of block ``block`` (x, y[, z]) in timeline step ``step``, in full.
+
+        Steps are :func:`~gpuviz.model.trace.derive_steps`' of the trace; an empty list where that warp
+        makes no shared-memory request in the step.
+        """
+        r = self.requests
+        if not len(r):
+            return []
+        tr = r.trace
+        b = tuple(int(v) for v in block) + (0,) * (3 - len(block))
+        event_step = self._request_steps
+        first_block = tr.block[r.event[r.first]]
+        hit = ((first_block == np.array(b)).all(axis=1) & (r.field("warp") == warp) & (event_step == step))
+        return [self.request(int(i)) for i in np.nonzero(hit)[0]]
 
 
 def bank_conflicts(trace: Trace, layouts: dict | None = None) -> BankConflicts:
