@@ -18,7 +18,8 @@ The floors, bottom to top (a module may import its own floor and the floors belo
             that the rest of gpuviz imports is loaded in the caller's process and must stay numba-free.
 ``ui``      PyQt6 + pyqtgraph: imports ui, engine, model, paths and version; never the CLI, the
             package root, the kernels or numba.
-``cli``     and the package root (``gpuviz``, ``gpuviz.__main__``): may import anything; nothing below
+``cli``     and the package root (``gpuviz``, ``gpuviz.__main__``) and ``notebook`` (the notebook API,
+            which imports the ui inside its render functions): may import anything; nothing below
             imports them.
 ``kernels`` numba.cuda kernel source: imports numba and other kernels, nothing else of gpuviz;
             only the worker side imports it.
@@ -39,7 +40,11 @@ import pytest
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "gpuviz"
 
 #: The floor of each top-level part of gpuviz ("" is the package root itself).
-FLOOR = {"paths": 1, "version": 1, "model": 1, "engine": 2, "ui": 3, "cli": 4, "": 4, "__main__": 4}
+# ``notebook`` sits with the CLI on the top floor: it draws through gpuviz.ui (imported inside its functions, so
+# ``import gpuviz`` stays Qt-free) and is imported only by the package root's lazy ``__getattr__``
+FLOOR = {"paths": 1, "version": 1, "model": 1, "engine": 2, "ui": 3, "cli": 4, "": 4, "__main__": 4, "notebook": 4}
+#: The top floor: these may import anything, and nothing below them may import them.
+TOP = ("cli", "", "__main__", "notebook")
 BASE = {"paths", "version"}
 #: Which parts of gpuviz each part may import, whatever the floor numbers say.
 MAY_IMPORT = {
@@ -228,7 +233,7 @@ def violations(package_dir: Path) -> list[str]:
     found = []
     for imp in imports:
         part = part_of(imp.source, top)
-        if part in ("cli", "", "__main__"):
+        if part in TOP:
             continue  # the top floor may import anything
         target_top = imp.target.split(".")[0]
         if target_top != top:
@@ -245,7 +250,7 @@ def violations(package_dir: Path) -> list[str]:
             continue
         if part == "engine" and target_part == "kernels":
             why = "only the worker side of the engine imports kernels, and this module is imported outside it"
-        elif FLOOR.get(target_part, 0) > FLOOR.get(part, 0) or target_part in ("", "__main__", "cli"):
+        elif FLOOR.get(target_part, 0) > FLOOR.get(part, 0) or target_part in TOP:
             why = f"an import up the floors ({part or top} -> {target_part or top})"
         else:
             why = f"{part} may import only {', '.join(sorted(MAY_IMPORT[part])) or 'nothing of ' + top}"
@@ -314,6 +319,7 @@ def test_a_clean_synthetic_package_passes(tmp_path):
         "ui/view.py": "from PyQt6 import QtWidgets\nfrom ..engine import start\nfrom ..model.a import thing\n",
         "cli/__init__.py": "from . import run\nfrom ..ui import view\n",
         "cli/run.py": "from .. import paths\n",
+        "notebook.py": "from .model import a\n\ndef render():\n    from .ui import view\n",
     })
     assert violations(root) == []
 
@@ -333,6 +339,10 @@ def test_a_clean_synthetic_package_passes(tmp_path):
     ({"kernels/naive.py": "from ..model import launch\n", "model/launch.py": ""},
      "an import up the floors (kernels -> model)"),
     ({"engine/x.py": "from .. import cli\n"}, "an import up the floors (engine -> cli)"),
+    ({"ui/view.py": "def f():\n    from .. import notebook\n", "notebook.py": ""},
+     "an import up the floors (ui -> notebook)"),
+    ({"model/a.py": "from gpuviz.notebook import render\n", "notebook.py": ""},
+     "an import up the floors (model -> notebook)"),
     ({"ui/view.py": "importlib.import_module('gpuviz.kernels.naive')\n", "kernels/naive.py": ""},
      "imports gpuviz.kernels.naive"),
 ])
