@@ -186,6 +186,19 @@ def test_close_during_a_call_returns_at_once(worker, helpers):
     assert not _alive(pid)
 
 
+def test_close_if_idle_never_cancels_a_job_that_holds_the_worker(worker, helpers):
+    # the GPU lookup closes its worker when there is no GPU; a CPU benchmark that took the
+    # worker meanwhile must keep it (a plain close() there cancelled the benchmark)
+    pid = worker.call(py(helpers, "pid"), timeout=60)
+    job = Job(lambda job: worker.call(py(helpers, "sleep", seconds=0.6))).start()
+    time.sleep(0.2)
+    assert worker.close_if_idle() is False
+    assert job.wait(10) and job.state == "ok" and job.result == 0.6
+    assert _alive(pid)
+    assert worker.close_if_idle() is True
+    assert not worker.alive
+
+
 # -- a worker whose parent died ------------------------------------------------------------------------
 
 PARENT = textwrap.dedent('''

@@ -198,9 +198,10 @@ class Engine:
                 why = " ".join(str(e).split()) or type(e).__name__
                 self._gpu_info = {"gpu_available": False, "gpu_name": None, "error": f"looking for a GPU: {why}",
                                   "numba": None, "numba_cuda": None, "cuda_target": None}
-            # the GPU worker is only kept alive while it is useful
+            # the GPU worker is only kept alive while it is useful; a CPU benchmark that
+            # took it meanwhile keeps it (closing would cancel that benchmark)
             if not self._gpu_info.get("gpu_available"):
-                self._worker(False).close()
+                self._worker(False).close_if_idle()
         return self._gpu_info
 
     def resolve_backend(self, backend: str) -> str:

@@ -214,13 +214,31 @@ class Worker:
         while not self._lock.acquire(timeout=0.05):
             self._cancel.set()
         try:
-            if self._proc is None:
-                return
-            try:
-                self._conn.send(None)
-                self._proc.join(timeout=0.5)
-            except OSError:  # BrokenPipeError: it is already gone
-                pass
-            self._kill()
+            self._stop_process()
         finally:
             self._lock.release()
+
+    def close_if_idle(self) -> bool:
+        """Stop the process only if no job holds the worker; never cancels anyone's job.
+
+        For a worker kept only while it is useful (the GPU lookup's, when there is no
+        GPU): a job that took the worker meanwhile (a benchmark on the CPU) keeps it.
+        Returns whether the worker was idle.
+        """
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._stop_process()
+        finally:
+            self._lock.release()
+        return True
+
+    def _stop_process(self) -> None:
+        if self._proc is None:
+            return
+        try:
+            self._conn.send(None)
+            self._proc.join(timeout=0.5)
+        except OSError:  # BrokenPipeError: it is already gone
+            pass
+        self._kill()
