@@ -409,6 +409,11 @@ def test_no_implementation_chosen_is_an_inline_message(make_panel):
 def test_sizes_parse_and_format():
     assert parse_sizes("1k, 10k;100k 1M") == [1000, 10_000, 100_000, 1_000_000]
     assert parse_sizes("1_000_000") == [1_000_000]
+    # the one grammar of model/text.py: the field reads what `gpuviz bench --sizes` reads
+    from gpuviz.model.text import parse_sizes as cli_grammar
+    for typed in ("1e6, 1M, 1_000_000, 1000000", "1k 10k", "64;128"):
+        assert parse_sizes(typed) == cli_grammar(typed)
+    assert parse_sizes("1e6") == [1_000_000]
     assert format_sizes([1000, 10_000, 1_000_000, 1024]) == "1000, 10k, 1M, 1024"
     assert parse_sizes(format_sizes([16, 32, 10_000, 5_000_000])) == [16, 32, 10_000, 5_000_000]
 

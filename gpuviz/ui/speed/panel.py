@@ -15,7 +15,6 @@ timeline keys (arrows, Home, End, +, −) do nothing here.
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from PyQt6.QtWidgets import (
 
 from ...model import scenario as scenarios
 from ...model import speed
+from ...model import text as grammar
 from ...model.scenario import ScenarioError, check_speed_request, speed_results_path
 from ...model.speed import IMPLS, OPS, BenchResults, SpeedError
 from ...model.speed_panel import SpeedModel, headline, is_session_file, skipped_lines
@@ -66,36 +66,9 @@ EMPTY_TEXT = "Not measured yet: press Run."
 #: the GUI thread tens of milliseconds while the benchmark competes for the CPU; one per measurement (they
 #: can come every few milliseconds) would stall the event loop. Measurements wait at most this long.
 LIVE_REFRESH_MS = 250
-_SIZE_TOKEN = re.compile(r"^(\d+)([kKmM]?)$")
-
-
-def parse_sizes(text: str) -> list[int]:
-    """Sizes typed as ``64, 128 256`` or ``1k, 10k, 1M`` (k = 1,000, M = 1,000,000); SpeedError when not.
-
-    Only the text is read here; the limits are the model's (:func:`check_speed_request`).
-    """
-    tokens = [t for t in re.split(r"[,;\s]+", text.strip().replace("_", "")) if t]
-    if not tokens:
-        raise SpeedError("type one or more sizes, separated by commas (e.g. 64, 128, 256; 1k = 1,000, 1M = 1,000,000)")
-    out = []
-    for tok in tokens:
-        m = _SIZE_TOKEN.match(tok)
-        if m is None:
-            raise SpeedError(f"“{tok}” is not a whole number: sizes are positive whole numbers like 256, 10k or 1M")
-        value = int(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
-        out.append(value)
-    return out
-
-
-def format_sizes(sizes) -> str:
-    """The sizes field's text: ``1k, 10k, 1M`` for round thousands, plain numbers otherwise."""
-    def one(n: int) -> str:
-        if n >= 1_000_000 and n % 1_000_000 == 0:
-            return f"{n // 1_000_000}M"
-        if n >= 10_000 and n % 1_000 == 0:
-            return f"{n // 1_000}k"
-        return str(n)
-    return ", ".join(one(int(n)) for n in sizes)
+# The sizes field reads and writes the one size grammar of the CLI and scenarios (model/text.py).
+parse_sizes = grammar.parse_sizes
+format_sizes = grammar.format_size_list
 
 
 class ElidedLines(QLabel):
@@ -615,7 +588,7 @@ class SpeedPanel(Panel):
         try:
             sizes = parse_sizes(self.sizes_field.text())
             request = check_speed_request(op, sizes, impls, gpu=self._gpu)
-        except SpeedError as e:
+        except (SpeedError, grammar.TextError) as e:
             self.sizes_message.show_message(_sentence(str(e)))
             return None
         self.sizes_message.clear()
@@ -1006,7 +979,7 @@ class SpeedPanel(Panel):
             impls = self.chosen_impls() or list(DEMO_PARAMS["impls"])
             try:
                 sizes = list(parse_sizes(self.sizes_field.text()))
-            except SpeedError:
+            except grammar.TextError:
                 sizes = list(speed.DEFAULT_SIZES[self.op_box.currentData()])
             params = {"op": self.op_box.currentData(), "sizes": sizes, "impls": impls}
         else:
