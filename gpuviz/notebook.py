@@ -158,7 +158,8 @@ def enable(shell=None) -> bool:
     """Show panel models inline in IPython: registers a PNG formatter for :func:`model_classes`.
 
     ``shell`` defaults to the running IPython shell; IPython is never imported when it is not
-    already running. Returns whether a formatter was registered.
+    already running. Returns whether a formatter was registered. Jupyter and Colab show the PNG; a
+    terminal IPython keeps showing text (its display formatter's active types are text only).
     """
     if shell is None:
         ipython = sys.modules.get("IPython")

@@ -66,6 +66,14 @@ def test_render_is_what_export_draws_for_the_same_scenario(qapp):
     assert np.array_equal(drawn, via_export)
 
 
+def test_a_scenario_renders_as_export_draws_it(qapp):
+    from gpuviz.ui import export
+
+    preset = gpuviz.load_scenario(ROOT / "assets" / "presets" / "10-quiz-a.toml")
+    via_export = export.image_to_array(export.render_frames(preset.panel, preset, size=SMALL, theme="lecture")[0])
+    assert np.array_equal(gpuviz.render(preset, size=SMALL, theme="lecture"), via_export)
+
+
 def test_render_png_is_the_same_picture(qapp):
     from PyQt6.QtGui import QImage
 
