@@ -34,6 +34,7 @@ from ...model.scene import BACKENDS, FOCUS, MatmulParams, MatmulScene, SceneErro
 from ..panel import Panel, Roles
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, preset_combo, subscribe
 from ..theme import LIGHT, Theme
+from .banks_view import BanksView
 from .hierarchy import HierarchyView
 from .numbers_view import NumbersView
 from .runner import RunController
@@ -163,6 +164,7 @@ class MatmulPanel(Panel):
         self.numbers = NumbersView(self.scene, theme)
         self.timeline = Timeline(self.scene, theme)
         self.transactions = TransactionsView(self.scene, theme)
+        self.banks = BanksView(self.scene, theme)
         self.shared = SharedTilesView(self.scene, theme)
         self.runner = RunController(self.scene, engine, theme)
         form.addWidget(self.runner, row, 0, 1, 2)
@@ -181,6 +183,9 @@ class MatmulPanel(Panel):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.numbers, "Numbers")
         self.tabs.addTab(self.transactions, "Memory transactions")
+        self.tabs.addTab(self.banks, "Banks")  # beside the sectors: global requests, then shared ones
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.banks), "Shared-memory bank conflicts: the selected warp's "
+                                "lanes at this step, the shared words they touch, their banks and the conflict degree")
         self.tabs.addTab(self.shared, "sA, sB")  # "shared memory" in its tooltip: four tabs fit at 1080p
         self.tabs.setTabToolTip(self.tabs.indexOf(self.shared), "Shared memory: the tiled kernel's tiles sA and sB of "
                                 "the selected block at this step: what each element holds, what is written and read")
@@ -286,8 +291,8 @@ class MatmulPanel(Panel):
         self.preset_text.setFont(font(theme, scale=0.9))
         for m in self.messages.values():
             m.set_theme(theme)
-        for w in (self.source, self.hierarchy, self.numbers, self.timeline, self.transactions, self.shared,
-                  self.runner):
+        for w in (self.source, self.hierarchy, self.numbers, self.timeline, self.transactions, self.banks,
+                  self.shared, self.runner):
             w.set_theme(theme)
         self._restyle_figure()
 
