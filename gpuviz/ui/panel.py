@@ -174,6 +174,23 @@ class Panel(QWidget):
         """The caption under the slide title (None or ``""``: none); subclasses show it and call this first."""
         self.caption = text or None
 
+    def toggle_titled_slide(self, on: bool, also=()) -> bool:
+        """The common part of :meth:`set_slide` for a panel with a ``slide_title`` label: hide or restore the
+        chrome (:meth:`hide_for_slide`), set :attr:`slide`, show the title. False when nothing changed."""
+        on = bool(on)
+        if on == self.slide:
+            return False
+        self.hide_for_slide(on, also)
+        self.slide = on
+        self.slide_title.setVisible(on)
+        return True
+
+    def update_slide_title(self) -> None:
+        """The ``slide_title`` and ``slide_caption`` labels from the scenario's title and :attr:`caption`."""
+        self.slide_title.setText(self._scenario_title)
+        self.slide_caption.setText(self.caption or "")
+        self.slide_caption.setVisible(self.slide and bool(self.caption))
+
     def hide_for_slide(self, on: bool, also=()) -> None:
         """Hide the controls and details (:meth:`roles`) and the widgets in ``also`` for the slide look, or give
         each back the visibility it had.

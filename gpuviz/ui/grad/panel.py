@@ -487,13 +487,9 @@ class GradPanel(Panel):
 
     def set_slide(self, on: bool) -> None:
         """The current view's figure alone (title, caption, step, matrices and scales), or the panel."""
-        on = bool(on)
-        if on == self.slide:
+        if not self.toggle_titled_slide(on, also=(self.layer_bar,)):  # the slide draws its own, slide-sized colour bar
             return
-        self.hide_for_slide(on, also=(self.layer_bar,))  # the slide draws its own, slide-sized colour bar
-        self.layer_bar_slide.setVisible(on)
-        self.slide = on
-        self.slide_title.setVisible(on)
+        self.layer_bar_slide.setVisible(self.slide)
         self._restyle()  # redraws everything, the slide labels and the timeline's visibility included
 
     def set_caption(self, text: str | None) -> None:
@@ -502,9 +498,7 @@ class GradPanel(Panel):
 
     def _update_slide_text(self) -> None:
         st = self.state
-        self.slide_title.setText(self._scenario_title)
-        self.slide_caption.setText(self.caption or "")
-        self.slide_caption.setVisible(self.slide and bool(self.caption))
+        self.update_slide_title()
         step = (f"{step_label(st.batch_step, st.B)}: {st.batch_step} of {st.B} outer products summed"
                 if st.view == "batch" else "")
         self.slide_step.setText(step)

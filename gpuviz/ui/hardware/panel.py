@@ -292,23 +292,16 @@ class HardwarePanel(Panel):
         return Roles(figure=(self.figure,), controls=(self.side_scroll, self.timeline))
 
     def set_slide(self, on: bool) -> None:
-        on = bool(on)
-        if on == self.slide:
-            return
-        self.hide_for_slide(on)
-        self.slide = on
-        self.slide_title.setVisible(on)
-        self._restyle()
-        self._update_slide_text()
+        if self.toggle_titled_slide(on):
+            self._restyle()
+            self._update_slide_text()
 
     def set_caption(self, text: str | None) -> None:
         super().set_caption(text)
         self._update_slide_text()
 
     def _update_slide_text(self) -> None:
-        self.slide_title.setText(self._scenario_title)
-        self.slide_caption.setText(self.caption or "")
-        self.slide_caption.setVisible(self.slide and bool(self.caption))
+        self.update_slide_title()
 
     def _side_width(self) -> int:
         return int(330 * max(1.0, self.look().font_scale ** 0.6))
