@@ -173,8 +173,8 @@ class HardwarePanel(Panel):
 
         self.timeline.follow(self._model, lambda m: m.step_text())
         subscribe(self, self._model, "_model_changed")
-        self.set_theme(theme)
-        self._model_changed(self._model, frozenset({"params", "step", "selection"}))
+        self.set_theme(theme)  # draws what depends on the params (the roofline) once
+        self._model_changed(self._model, frozenset({"step", "selection"}))
 
     # -- model ---------------------------------------------------------------------------------------
 
