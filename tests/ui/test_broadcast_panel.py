@@ -11,10 +11,10 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QAbstractButton, QLabel
 
 from gpuviz.model import broadcast as bc
+from gpuviz.model.broadcast_panel import BroadcastState, random_shapes
 from gpuviz.model.scenario import dumps_scenario, parse_scenario
 from gpuviz.ui import theme as themes
 from gpuviz.ui.broadcast.panel import BroadcastPanel
-from gpuviz.model.broadcast_panel import BroadcastState, random_shapes
 
 try:
     import tomllib

@@ -7,12 +7,12 @@ from PyQt6.QtGui import QFontMetricsF
 
 from gpuviz.model import dense
 from gpuviz.model.digits import load_digits
+from gpuviz.model.grad_panel import GradState
 from gpuviz.model.scenario import Scenario, load_scenario, presets_dir
 from gpuviz.model.scene import SceneError
 from gpuviz.ui import theme as themes
 from gpuviz.ui.grad.canvas import ColourBar, MatrixView, TileView, diverging_lut
 from gpuviz.ui.grad.panel import GradPanel
-from gpuviz.model.grad_panel import GradState
 
 
 @pytest.fixture
