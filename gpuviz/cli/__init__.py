@@ -19,20 +19,33 @@ import argparse
 import sys
 
 from .. import __version__
-from ..engine import BackendError
-from ..model.budget import BudgetError
-from ..model.dense import DenseError
-from ..model.launch import LaunchError
-from ..model.matmul import ShapeError
-from ..model.text import TextError
 from . import bench, broadcast, check, export, grad, gui, info, occupancy, run, trace
 from .common import EXIT_CANCELLED, EXIT_OK, EXIT_USAGE, PROG, Parser, UsageError, one_line
 
 #: The subcommands, in the order ``gpuviz --help`` lists them.
 SUBCOMMANDS = (run, trace, check, broadcast, grad, bench, export, occupancy)
 
-#: What a subcommand may raise for a request that cannot be carried out: one line on stderr, exit 2.
-USAGE_ERRORS = (UsageError, LaunchError, ShapeError, BudgetError, BackendError, DenseError, TextError)
+
+def usage_errors() -> tuple[type[Exception], ...]:
+    """What a subcommand may raise for a request that cannot be carried out: one line on stderr, exit 2.
+
+    Imported when asked (the engine's and the dense model's modules cost a quick subcommand like
+    ``occupancy`` a tenth of its time; it never raises their errors).
+    """
+    from ..engine import BackendError
+    from ..model.budget import BudgetError
+    from ..model.dense import DenseError
+    from ..model.launch import LaunchError
+    from ..model.matmul import ShapeError
+    from ..model.text import TextError
+
+    return (UsageError, LaunchError, ShapeError, BudgetError, BackendError, DenseError, TextError)
+
+
+def __getattr__(name: str):
+    if name == "USAGE_ERRORS":  # the tuple, as it was a constant
+        return usage_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,16 +87,18 @@ def main(argv=None) -> int:
         if args.handler is None:
             return gui.run_gui(args)
         return args.handler(args)
-    except USAGE_ERRORS as e:
-        hint = getattr(e, "cli_hint", "")
-        print(f"{PROG}: error: {one_line(e)}{f' ({hint})' if hint else ''}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{PROG}: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
-    except BrokenPipeError:
-        # `gpuviz run ... | head -1`: the reader left, nothing to report
-        return EXIT_OK
+    except Exception as e:
+        if isinstance(e, usage_errors()):
+            hint = getattr(e, "cli_hint", "")
+            print(f"{PROG}: error: {one_line(e)}{f' ({hint})' if hint else ''}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(e, BrokenPipeError):
+            # `gpuviz run ... | head -1`: the reader left, nothing to report
+            return EXIT_OK
+        raise
 
 
 __all__ = ["SUBCOMMANDS", "USAGE_ERRORS", "UsageError", "build_parser", "main"]

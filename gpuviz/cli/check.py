@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from ..engine import Engine
-from ..engine.user_kernel import UserKernelResult, run_kernel
-from ..model.kernel.checker import Constraints
 from ..model.kernel.request import DEFAULT_TIMEOUT_S, KernelRequest, RequestError
 from ..model.text import format_bytes, format_duration
 from ..model.values import DTYPES, INIT_WORDS
 from . import common
 from .common import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, PROG, ProgressLine, UsageError, one_line, print_json
+
+if TYPE_CHECKING:  # the engine is imported by the handlers that run something: building the parser needs none of it
+    from ..engine import Engine
+    from ..engine.user_kernel import UserKernelResult
 
 SPEC_HELP = (f"NAME=DTYPE[D0,D1,…]:INIT for an array (DTYPE: {', '.join(DTYPES)}; INIT: {', '.join(INIT_WORDS)}) "
              f"or NAME=VALUE for a scalar; once per kernel parameter, in any order")
@@ -70,6 +72,8 @@ def build_request(args, expects=(), constraints=None) -> KernelRequest:
 
 def run_request(engine: Engine, request: KernelRequest, *, gpu: bool) -> UserKernelResult:
     """Run ``request`` with the progress line and Ctrl-C cancelling it (KeyboardInterrupt is raised again)."""
+    from ..engine.user_kernel import run_kernel
+
     progress = ProgressLine(f"simulating {request.function}")
     try:
         return common.call_cancellable(engine, lambda: run_kernel(engine, request, progress, gpu=gpu),
@@ -121,6 +125,9 @@ def _where(finding) -> str:
 
 
 def cmd_check(args) -> int:
+    from ..engine import Engine
+    from ..model.kernel.checker import Constraints
+
     constraints = Constraints(args.max_global_reads, args.max_global_writes, args.require_shared, args.no_atomics)
     request = build_request(args, args.expect, constraints)
     with Engine() as engine:
@@ -199,6 +206,8 @@ def cmd_trace_kernel_file(args) -> int:
         raise UsageError("a kernel of your own is recorded by the CUDA simulator: drop --source vectorized")
     request = build_request(args)
     out = common.check_writable(args.out)
+    from ..engine import Engine
+
     with Engine() as engine:
         result = run_request(engine, request, gpu=False)
     if result.status == "bad_request":

@@ -13,13 +13,19 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..engine import BACKENDS, Engine, MatmulJob, RunResult
-from ..engine.jobs import Job
 from ..model.budget import Budget, plan_run
 from ..model.launch import Dim3, LaunchConfig, LaunchError, check_launch
 from ..model.matmul import KERNELS, MatmulProblem, launch_for
 from ..model.text import TextError, parse_bytes
+
+if TYPE_CHECKING:
+    from ..engine import Engine, MatmulJob, RunResult
+
+#: The engine's backends (``gpuviz.engine.BACKENDS``, which a test holds equal): named here so that building the
+#: parser does not import the engine, which a subcommand like ``occupancy`` never uses.
+BACKENDS = ("auto", "gpu", "simulator")
 
 PROG = "gpuviz"
 #: 0 the command did what was asked (for ``run``: C is A·B); 1 the product was wrong, the kernel raised
@@ -221,6 +227,8 @@ def call_cancellable(engine: Engine, call, name: str = "gpuviz-job"):
     its end awaited for up to 10 s, and KeyboardInterrupt raised again. An exception
     of ``call`` is raised here.
     """
+    from ..engine.jobs import Job
+
     job = Job(lambda _job: call(), engine.cancel, name=name).start()
     try:
         while not job.wait(0.1):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import platform
 import sys
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..engine import Engine, gpu_text
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 from .common import EXIT_OK, print_json
 
 #: Distributions ``--info`` reports, read from package metadata so that none is imported.
@@ -22,6 +24,8 @@ def add_options(parser) -> None:
 
 
 def _dist_version(name: str) -> str | None:
+    from importlib import metadata
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -30,6 +34,7 @@ def _dist_version(name: str) -> str | None:
 
 def gather_info(engine: Engine) -> dict:
     """What ``gpuviz --info`` reports (imports neither Qt nor numba in this process)."""
+    from ..engine import gpu_text
     from ..paths import assets_dir
 
     info = {"gpuviz": __version__, "python": platform.python_version(), "python_executable": sys.executable,
@@ -53,6 +58,8 @@ def gather_info(engine: Engine) -> dict:
 
 
 def cmd_info(args) -> int:
+    from ..engine import Engine
+
     with Engine() as engine:
         info = gather_info(engine)
     if args.info_json:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from ..engine import Engine, MatmulJob, RunResult
 from ..model.budget import Budget
 from ..model.launch import Dim3
 from ..model.text import format_count, format_duration
 from . import common
 from .common import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, PROG, ProgressLine, one_line, positive_int, print_json
+
+if TYPE_CHECKING:
+    from ..engine import Engine, RunResult
 
 
 def add_parser(commands) -> None:
@@ -34,6 +37,8 @@ def resolve_backend(engine: Engine, args, problem, *, trace: bool) -> str:
 
 
 def cmd_run(args) -> int:
+    from ..engine import Engine, MatmulJob
+
     with Engine(Budget(memory_bytes=args.memory)) as engine:
         problem, _ = common.validate_launch(args)
         backend = resolve_backend(engine, args, problem, trace=False)

@@ -6,7 +6,6 @@ import sys
 import time
 
 from .. import __version__
-from ..engine import Engine, MatmulJob
 from ..model.budget import Budget
 from ..model.text import format_bytes, format_duration
 from . import check, common
@@ -35,6 +34,8 @@ def cmd_trace(args) -> int:
     if args.kernel_file is not None:
         return check.cmd_trace_kernel_file(args)
     check.refuse_kernel_file_options(args)
+    from ..engine import Engine, MatmulJob
+
     with Engine(Budget(memory_bytes=args.memory)) as engine:
         problem, launch = common.validate_launch(args)
         if args.source == "vectorized":
