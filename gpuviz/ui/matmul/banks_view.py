@@ -28,6 +28,7 @@ from ...model.hardware.banks import BANK_BYTES, BANKS
 from ...model.launch import WARP_SIZE
 from ..style import apply_theme, fill_with_scroll_area, font, mix, okabe, pen, qcolor, subscribe
 from ..theme import Theme
+from .transactions_view import StripColumn, set_text
 
 NOTE = (f"Shared memory is {BANKS} banks of {BANK_BYTES}-byte words: bank = (byte address ÷ {BANK_BYTES}) mod "
         f"{BANKS}. A request's degree is the most distinct words any one bank must serve, one per pass: 1 is "
@@ -149,7 +150,7 @@ class BankStrip(QWidget):
         p.end()
 
 
-class BanksView(QWidget):
+class BanksView(StripColumn, QWidget):
     """The selected warp's shared-memory requests at the current step: lanes, words, banks, degree.
 
     Parameters
@@ -223,43 +224,24 @@ class BanksView(QWidget):
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _scene_changed(self, scene, changes) -> None:
-        self._pending |= changes
-        if self.isVisible():  # a background tab catches up when it is shown
-            self._flush()
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        self._flush()
-
     def _flush(self) -> None:
         changes, self._pending = self._pending, set()
         if changes & {"params", "step", "selection"}:
             self._refresh()
 
     def _strip(self, i: int) -> tuple[QLabel, BankStrip]:
-        while len(self.strips) <= i:
-            caption = QLabel()
-            caption.setWordWrap(True)
-            strip = BankStrip()
-            self.strips_layout.addWidget(caption)
-            self.strips_layout.addWidget(strip)
-            self.strips.append((caption, strip))
-        caption, strip = self.strips[i]
-        caption.setFont(font(self._theme))
-        strip.set_theme(self._theme)
-        return caption, strip
+        return self._caption_and_strip(i, BankStrip)
 
     def _refresh(self) -> None:
         sc = self.scene
         sel = sc.selected
         info = sc.step_info()
-        _set_text(self.header, f"Shared-memory banks · warp {sel.warp} of block ({sel.block[0]}, {sel.block[1]}) "
+        set_text(self.header, f"Shared-memory banks · warp {sel.warp} of block ({sel.block[0]}, {sel.block[1]}) "
                                f"· this step: line {info.line}")
         requests = sc.bank_requests()
         if requests is None:
             requests = []
-            _set_text(self.empty, f"The {sc.kernel} kernel uses no shared memory: every access is to global "
+            set_text(self.empty, f"The {sc.kernel} kernel uses no shared memory: every access is to global "
                                   "memory (see Memory transactions). Choose the tiled kernel to see banks.")
         elif not requests:
             if info.is_barrier:
@@ -268,11 +250,11 @@ class BanksView(QWidget):
                 why = "it writes its result to C, in global memory."
             else:
                 why = "none of its lanes touches shared memory on this line."
-            _set_text(self.empty, f"This warp makes no shared-memory request in this step: {why}")
+            set_text(self.empty, f"This warp makes no shared-memory request in this step: {why}")
         lanes_in_warp = min(WARP_SIZE, sc.launch.block.size - WARP_SIZE * sel.warp)
         for i, req in enumerate(requests):
             caption, strip = self._strip(i)
-            _set_text(caption, _caption(req))
+            set_text(caption, _caption(req))
             strip.set_request(req, lanes_in_warp)
             caption.show()
             strip.show()
@@ -322,6 +304,3 @@ def _caption(req: dict) -> str:
     return f"<b>{req['array']} · {verb}</b>: {lanes} → {words} → <b>degree {d}</b>, {meaning}"
 
 
-def _set_text(label: QLabel, text: str) -> None:
-    if label.text() != text:  # a new text re-lays out a word-wrapped label's column
-        label.setText(text)

@@ -164,7 +164,38 @@ class SectorStrip(QWidget):
         p.end()
 
 
-class TransactionsView(QWidget):
+class StripColumn:
+    """What the Memory transactions and Banks views share (a mixin before QWidget).
+
+    A view in a background tab only collects the scene's changes and catches up when it is shown;
+    its requests are drawn as a column of (caption, strip) pairs that grows as the step needs.
+    The class sets ``_pending``, ``strips``, ``strips_layout`` and ``_theme`` and defines ``_flush``.
+    """
+
+    def _scene_changed(self, scene, changes) -> None:
+        self._pending |= changes
+        if self.isVisible():  # a hidden view (a background tab) catches up when it is shown
+            self._flush()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._flush()
+
+    def _caption_and_strip(self, i: int, make_strip) -> tuple[QLabel, QWidget]:
+        while len(self.strips) <= i:
+            caption = QLabel()
+            caption.setWordWrap(True)
+            strip = make_strip()
+            self.strips_layout.addWidget(caption)
+            self.strips_layout.addWidget(strip)
+            self.strips.append((caption, strip))
+        caption, strip = self.strips[i]
+        caption.setFont(font(self._theme))
+        strip.set_theme(self._theme)
+        return caption, strip
+
+
+class TransactionsView(StripColumn, QWidget):
     """The selected warp's memory requests at the current step, and the launch's sector totals.
 
     Parameters
@@ -325,15 +356,6 @@ class TransactionsView(QWidget):
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _scene_changed(self, scene, changes) -> None:
-        self._pending |= changes
-        if self.isVisible():  # a hidden view (a background tab) catches up when it is shown
-            self._flush()
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        self._flush()
-
     def _flush(self) -> None:
         changes, self._pending = self._pending, set()
         if changes & {"params", "step", "selection"}:
@@ -342,17 +364,7 @@ class TransactionsView(QWidget):
             self._refresh_totals()
 
     def _strip(self, i: int) -> tuple[QLabel, SectorStrip]:
-        while len(self.strips) <= i:
-            caption = QLabel()
-            caption.setWordWrap(True)
-            strip = SectorStrip(gap=1.5 if self.slide else 2.2)
-            self.strips_layout.addWidget(caption)
-            self.strips_layout.addWidget(strip)
-            self.strips.append((caption, strip))
-        caption, strip = self.strips[i]
-        caption.setFont(font(self._theme))
-        strip.set_theme(self._theme)
-        return caption, strip
+        return self._caption_and_strip(i, lambda: SectorStrip(gap=1.5 if self.slide else 2.2))
 
     def _refresh_requests(self) -> None:
         sc = self.scene
@@ -361,9 +373,9 @@ class TransactionsView(QWidget):
         lanes_in_warp = min(WARP_SIZE, sc.launch.block.size - WARP_SIZE * sel.warp)
         # the step number is the timeline's: leaving it out keeps this label (and the layout) still while playing
         if self.slide:  # the slide's step line says which line
-            _set_text(self.header, f"Memory transactions of warp {sel.warp}, block ({sel.block[0]}, {sel.block[1]})")
+            set_text(self.header, f"Memory transactions of warp {sel.warp}, block ({sel.block[0]}, {sel.block[1]})")
         else:
-            _set_text(self.header, f"Memory transactions · warp {sel.warp} of block ({sel.block[0]}, {sel.block[1]}) "
+            set_text(self.header, f"Memory transactions · warp {sel.warp} of block ({sel.block[0]}, {sel.block[1]}) "
                                    f"· this step: line {info.line}")
         requests = sc.warp_requests()
         for i, req in enumerate(requests):
@@ -373,9 +385,9 @@ class TransactionsView(QWidget):
             lanes, sectors = f"lane{'s' if n_l != 1 else ''}", f"sector{'s' if n_s != 1 else ''}"
             moved = f"{n_s * SECTOR_BYTES} bytes moved for {len(np.unique(req.addresses)) * FLOAT_BYTES} used"
             if self.slide:  # one request per caption: "per request" says nothing more there
-                _set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} {lanes} → <b>{n_s} {sectors}</b> ({moved})")
+                set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} {lanes} → <b>{n_s} {sectors}</b> ({moved})")
             else:
-                _set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} active {lanes} → <b>{n_s} {sectors}</b> "
+                set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} active {lanes} → <b>{n_s} {sectors}</b> "
                                    f"({n_s} {sectors} per request; {moved})")
             strip.set_request(req, lanes_in_warp)
             caption.show()
@@ -395,7 +407,7 @@ class TransactionsView(QWidget):
                 why = "its active lanes write a zero to a shared tile, no global memory."
             else:
                 why = "none of its lanes executes this line (all masked: idle or the other branch)."
-            _set_text(self.empty, f"This warp makes no global-memory request in this step: {why}")
+            set_text(self.empty, f"This warp makes no global-memory request in this step: {why}")
         if not self.slide:
             self._fill_table(requests)
 
@@ -503,7 +515,8 @@ class TransactionsView(QWidget):
                 self._syncing = False
 
 
-def _set_text(label: QLabel, text: str) -> None:
+def set_text(label: QLabel, text: str) -> None:
+    """Set a label's text only when it changed."""
     # a new text re-lays out a word-wrapped label's whole column: skip the ones that did not change
     if label.text() != text:
         label.setText(text)
