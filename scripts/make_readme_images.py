@@ -31,6 +31,7 @@ FRAMES = (
     ("30-grad-toy-3x7", "layer.png", "export-grad-outer-product.png"),  # ∇_W L = δ xᵀ on the 3×7 toy
     # measurements saved by `gpuviz bench --op matmul --save docs/speed-matmul.json` (drawn, not re-measured)
     ("docs/speed-matmul.toml", "picture.png", "export-speed-matmul.png"),
+    ("50-hardware-h100-waves", "step-062.png", "export-hardware-waves.png"),  # the last wave: the tail, 68 SMs idle
 )
 SCREENSHOT = "screenshot.png"
 SIZE = "1920x1080"
