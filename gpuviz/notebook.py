@@ -139,9 +139,9 @@ def render(model, step: int | None = None, size=(1920, 1080), theme: str = "ligh
 def render_png(model, step: int | None = None, size=(1920, 1080), theme: str = "light", slide: bool = False) -> bytes:
     """:func:`render`'s picture as PNG bytes (write them to a file, or let a notebook show them)."""
     image = _render_image(model, step, size, theme, slide)
-    from .ui.export import _png_bytes  # the export's own encoder: same settings as gpuviz export's PNGs
+    from .ui.export import png_bytes  # the export's own encoder: same settings as gpuviz export's PNGs
 
-    return _png_bytes(image)
+    return png_bytes(image)
 
 
 def model_classes() -> tuple[type, ...]:

@@ -358,7 +358,8 @@ def image_to_array(image: QImage):
     return arr.reshape(rgba.height(), rgba.width(), 4).copy()
 
 
-def _png_bytes(image: QImage) -> bytes:
+def png_bytes(image: QImage) -> bytes:
+    """The picture as PNG bytes, with the settings every export of gpuviz uses (the notebook API's too)."""
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -481,7 +482,7 @@ def export_panel(panel_id, scenario, out_path, size=(1920, 1080), theme="light",
                            _ALL if steps is None else steps, progress)
             data = _gif_bytes(frames, fps)
         elif fmt == ".png":
-            data = _png_bytes(_draw(panel, panel_id, scenario, layout, dpr, slide, step, None, progress)[0])
+            data = png_bytes(_draw(panel, panel_id, scenario, layout, dpr, slide, step, None, progress)[0])
         else:
             # the frame settles the panel at its step (and caption); the SVG then paints the same widgets
             _draw(panel, panel_id, scenario, layout, 1.0, slide, step, None, progress)
@@ -514,7 +515,7 @@ def export_window(window, out_path, size=(1920, 1080), dpr: float | None = None)
                 if theme is not None:
                     panel.set_theme(_scaled(theme, dpr))
         if fmt == ".png":
-            data = _png_bytes(render_widget(window, *layout, dpr))
+            data = png_bytes(render_widget(window, *layout, dpr))
         else:
             data = _svg_bytes(window, layout, window.windowTitle(), size)
     finally:
@@ -527,6 +528,6 @@ def export_window(window, out_path, size=(1920, 1080), dpr: float | None = None)
     return path
 
 
-__all__ = ["ExportCancelled", "ExportError", "MAX_SIZE", "PANEL_IDS", "check_size", "check_target",
+__all__ = ["ExportCancelled", "ExportError", "MAX_SIZE", "PANEL_IDS", "check_size", "check_target", "png_bytes",
            "export_panel", "export_window", "image_to_array", "layout_for", "panel_class", "parse_steps",
            "render_frames", "render_widget", "resolve_theme", "steps_of", "write_atomic"]
