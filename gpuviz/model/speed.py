@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import write_text_atomic
+from .panel import ParamsError
 from .text import format_duration
 
 OPS = ("dot", "matmul", "layer")
@@ -110,7 +111,7 @@ CLOCK_THREAD = "CPU time of its thread"
 CLOCK_CUDA = "CUDA events"
 
 
-class SpeedError(ValueError):
+class SpeedError(ParamsError):
     """A bad op, size, implementation or results file; the message is one sentence."""
 
 

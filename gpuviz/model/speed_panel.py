@@ -98,7 +98,7 @@ class SpeedParams:
         impls = _str_list(params["impls"], "[params] impls")
         try:
             check_speed_request(op, sizes, impls)
-        except speed.SpeedError as e:  # a ValueError, not (yet) a ParamsError: model/speed.py is the benchmark's
+        except speed.SpeedError as e:  # said as a [params] problem of the scenario
             raise panel.ParamsError(f"[params]: {e}", "sizes") from None
         return cls(op, tuple(sizes), tuple(impls))
 
