@@ -17,5 +17,5 @@ def test_the_parser_and_occupancy_import_no_engine():
 
 
 def test_the_clis_backend_names_are_the_engines():
-    assert common.BACKENDS == BACKENDS
+    assert common.BACKENDS is BACKENDS  # one list, model/matmul.py's
     assert BackendError in USAGE_ERRORS

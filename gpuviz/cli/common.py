@@ -17,15 +17,11 @@ from typing import TYPE_CHECKING
 
 from ..model.budget import Budget, plan_run
 from ..model.launch import Dim3, LaunchConfig, LaunchError, check_launch
-from ..model.matmul import KERNELS, MatmulProblem, launch_for
+from ..model.matmul import BACKENDS, KERNELS, MatmulProblem, launch_for
 from ..model.text import TextError, parse_bytes
 
 if TYPE_CHECKING:
     from ..engine import Engine, MatmulJob, RunResult
-
-#: The engine's backends (``gpuviz.engine.BACKENDS``, which a test holds equal): named here so that building the
-#: parser does not import the engine, which a subcommand like ``occupancy`` never uses.
-BACKENDS = ("auto", "gpu", "simulator")
 
 PROG = "gpuviz"
 #: 0 the command did what was asked (for ``run``: C is A·B); 1 the product was wrong, the kernel raised

@@ -21,11 +21,9 @@ import numpy as np
 from ..model import speed
 from ..model.budget import Budget, plan_run
 from ..model.launch import Dim3, LaunchConfig
-from ..model.matmul import REL_TOLERANCE, MatmulProblem, launch_for, mapping_for
+from ..model.matmul import BACKENDS, REL_TOLERANCE, MatmulProblem, launch_for, mapping_for
 from ..model.trace import Trace
 from .process import Cancelled, Progress, Worker, WorkerDied, WorkerError
-
-BACKENDS = ("auto", "gpu", "simulator")
 
 __all__ = ["BACKENDS", "BackendError", "BenchCancelled", "Engine", "MatmulJob", "Progress", "RunResult", "gpu_text"]
 

@@ -17,6 +17,9 @@ import numpy as np
 from .launch import Dim3, LaunchConfig, LaunchError, blocks_to_cover, check_launch, thread_table
 
 KERNELS = ("naive", "uncoalesced", "tiled")
+#: Where a product runs: ``auto`` (a GPU when one is found, else the simulator), ``gpu``, ``simulator``.
+#: One list for the scene, the engine and the CLI's parser (which must not import the engine).
+BACKENDS = ("auto", "gpu", "simulator")
 
 
 class ShapeError(ValueError):

@@ -32,14 +32,13 @@ from .frames import (
     step_terms,
 )
 from .launch import WARP_SIZE, Dim3, LaunchError, ThreadIndex
-from .matmul import KERNELS, MatmulProblem, ShapeError, kernel_source, launch_for, mapping_for
+from .matmul import BACKENDS, KERNELS, MatmulProblem, ShapeError, kernel_source, launch_for, mapping_for
 from .numbers import LaunchNumbers, StepNumbers
 from .panel import ParamsError
 from .shared_tiles import SharedTiles, shared_tiles
 from .trace import derive_steps
 
 FOCUS = ("thread", "warp", "block", "all")
-BACKENDS = ("auto", "gpu", "simulator")
 
 
 class SceneError(ParamsError):
