@@ -41,13 +41,6 @@ from .charts import BankPair, RooflineChart
 SPEEDS = (1, 2, 4, 8, 16, 30)
 
 
-def _builtin_presets() -> list:
-    try:
-        return [s for s in scenarios.load_presets("hardware")[0]]
-    except Exception:  # a broken preset file must not stop the panel from opening
-        return []
-
-
 class HardwarePanel(Panel):
     """SM view, occupancy and waves, roofline and bank conflicts of one launch (see the module docstring)."""
 
@@ -57,7 +50,8 @@ class HardwarePanel(Panel):
     def __init__(self, model: HardwareModel | None = None, parent=None, theme: Theme = LIGHT):
         super().__init__(parent)
         self._model = model or HardwareModel()
-        self._presets = _builtin_presets()
+        # a broken preset file is skipped by load_presets itself, never raised
+        self._presets = scenarios.load_presets("hardware")[0]
         self._description = ""
         self._scenario_title = "The hardware"
         self._syncing = False
