@@ -14,6 +14,7 @@ sweep, marked ``cancelled``.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -176,6 +177,17 @@ class Engine:
                 self._workers[simulate] = Worker(simulate)
             return self._workers[simulate]
 
+    @contextmanager
+    def worker_for(self, simulate: bool):
+        """The simulator's (``True``) or the GPU's (``False``) worker, as the one :meth:`cancel` stops while the
+        block runs: every long call goes through here, the engine's own and a user kernel's."""
+        worker = self._worker(simulate)
+        self._running = worker
+        try:
+            yield worker
+        finally:
+            self._running = None
+
     # -- backends ---------------------------------------------------------------------
 
     def gpu_info(self) -> dict:
@@ -239,10 +251,9 @@ class Engine:
         payload = {"kind": "matmul", "kernel": job.kernel, "m": job.m, "n": job.n, "k": job.k,
                    "block": list(Dim3.of(job.block).as_tuple()), "seed": job.seed,
                    "record": job.record, "repeat": job.repeat, "kernel_path": job.kernel_path}
-        worker = self._worker(backend == "simulator")
-        self._running = worker
         try:
-            out = worker.call(payload, on_progress, timeout=timeout, cancel=cancel)
+            with self.worker_for(backend == "simulator") as worker:
+                out = worker.call(payload, on_progress, timeout=timeout, cancel=cancel)
         except WorkerError as e:
             # a worker that could not load numba.cuda says so: the kernel never ran
             why = str(e).removeprefix("CudaUnavailable: ")
@@ -251,8 +262,6 @@ class Engine:
             return RunResult("died", str(e), job, backend)
         except Cancelled as e:
             return RunResult("cancelled", str(e), job, backend)
-        finally:
-            self._running = None
         correct = out["rel_error"] <= REL_TOLERANCE
         status = "ok" if correct else "wrong"
         message = (f"C matches A·B (max abs error {out['max_abs_error']:.3g})" if correct else
@@ -363,16 +372,14 @@ class Engine:
             job = {"kind": "bench", "op": op, "sizes": list(sizes), "impls": group, "repeats": int(repeats),
                    "min_time": float(min_time), "max_time": float(max_time), "seed": int(seed),
                    "max_seconds": float(max_seconds_per_impl), "offset": offset, "total": total}
-            self._running = worker
             try:
-                if self._bench_cancel.is_set() or (cancel is not None and cancel.is_set()):
-                    raise Cancelled("cancelled")
-                out = worker.call(job, progress, timeout=timeout, on_partial=partial, cancel=cancel)
+                with self.worker_for(simulate):
+                    if self._bench_cancel.is_set() or (cancel is not None and cancel.is_set()):
+                        raise Cancelled("cancelled")
+                    out = worker.call(job, progress, timeout=timeout, on_partial=partial, cancel=cancel)
             except Cancelled as e:
                 results.cancelled = True
                 raise BenchCancelled(str(e), results) from None
-            finally:
-                self._running = None
             machine = speed.Machine.from_dict(out["machine"])
             if results.machine.cpu == "unknown" or (machine.gpu and not results.machine.gpu):
                 results.machine = machine

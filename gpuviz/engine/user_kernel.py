@@ -118,18 +118,17 @@ def run_kernel(engine, request: KernelRequest, on_progress=None, *, gpu: bool = 
     thread): then the result's status is ``cancelled``.
     """
     job = request.to_job()
-    worker = engine._worker(True)
     stopped: dict = {}
-
-    def partial(payload):
-        if "stopped" in payload:
-            stopped.update(payload["stopped"])
-            worker.cancel()  # the watchdog has said where the threads are: end the process now
-
-    engine._running = worker
     try:
-        out = worker.call(job, on_progress, timeout=request.timeout + _START_ALLOWANCE_S + STOP_GRACE_S,
-                          on_partial=partial)
+        with engine.worker_for(True) as worker:
+
+            def partial(payload):
+                if "stopped" in payload:
+                    stopped.update(payload["stopped"])
+                    worker.cancel()  # the watchdog has said where the threads are: end the process now
+
+            out = worker.call(job, on_progress, timeout=request.timeout + _START_ALLOWANCE_S + STOP_GRACE_S,
+                              on_partial=partial)
     except Cancelled as e:
         if stopped:
             return UserKernelResult("timeout", _stop_message(stopped), request, stopped=dict(stopped))
@@ -141,8 +140,6 @@ def run_kernel(engine, request: KernelRequest, on_progress=None, *, gpu: bool = 
         return UserKernelResult("died", str(e), request)
     except WorkerError as e:
         return UserKernelResult("error", f"the worker failed: {e}", request)
-    finally:
-        engine._running = None
     if "bad_request" in out:
         return UserKernelResult("bad_request", out["bad_request"], request)
     if out.get("stray_threads"):
@@ -173,18 +170,15 @@ def _run_on_gpu(engine, request, job, result) -> dict | None:
         return None
     if not info.get("gpu_available"):
         return None
-    worker = engine._worker(False)
-    engine._running = worker
     started = time.monotonic()
     try:
-        out = worker.call({**job, "record": False}, timeout=request.timeout + _START_ALLOWANCE_S)
+        with engine.worker_for(False) as worker:
+            out = worker.call({**job, "record": False}, timeout=request.timeout + _START_ALLOWANCE_S)
     except Cancelled:
         return {"name": info.get("gpu_name"), "matches": None, "differs": [],
                 "error": f"stopped after {time.monotonic() - started:.0f} s"}
     except (WorkerDied, WorkerError) as e:
         return {"name": info.get("gpu_name"), "matches": None, "differs": [], "error": str(e)}
-    finally:
-        engine._running = None
     if "bad_request" in out or out.get("launch_error"):
         return {"name": info.get("gpu_name"), "matches": None, "differs": [],
                 "error": out.get("bad_request") or out.get("launch_error")}
