@@ -148,6 +148,7 @@ class Panel(QWidget):
         self.theme = None
         self.caption: str | None = None
         self.slide = False
+        self.lecture = False
         self._hidden_by_slide: dict = {}
 
     # -- look ---------------------------------------------------------------------------------
@@ -157,7 +158,8 @@ class Panel(QWidget):
         self.theme = theme
 
     def look(self):
-        """The theme as drawn: in the slide look with slide-sized fonts (:func:`~gpuviz.ui.theme.slide_look`)."""
+        """The theme as drawn: in the slide look (and so in lecture mode) with slide-sized fonts
+        (:func:`~gpuviz.ui.theme.slide_look`, which follows the theme's ``slide_font_scale``)."""
         return slide_look(self.theme) if self.slide else self.theme
 
     def roles(self) -> Roles:
@@ -169,6 +171,54 @@ class Panel(QWidget):
     def set_slide(self, on: bool) -> None:
         """Show the slide look (``True``) or the normal panel (``False``); see the class notes."""
         raise NotImplementedError
+
+    def set_lecture(self, on: bool) -> None:
+        """Lecture mode's figure-first look (the main window's F5): the slide look — the figure alone, with the
+        slide's legible text at the theme's :attr:`~gpuviz.ui.theme.Theme.slide_font_scale` — while everything
+        stays live (step keys, play, clicking a thread, hovering). The controls and details are lent to the
+        window's drawer (:meth:`chrome_widgets`) when the lecturer opens it. ``set_lecture(False)`` restores
+        the normal panel exactly. A panel whose lecture look differs from its slide look overrides this.
+        """
+        on = bool(on)
+        if on == self.lecture:
+            return
+        self.lecture = on
+        self.set_slide(on)
+
+    def chrome_widgets(self) -> tuple:
+        """The widgets lecture mode's drawer shows (controls first, then details): :meth:`roles`' chrome."""
+        return self.roles().chrome
+
+    def data_rects(self) -> list:
+        """Where the figure draws data, as :class:`~PyQt6.QtCore.QRect` in this panel's coordinates.
+
+        The plots' view boxes (pyqtgraph ``ViewBox`` items of the figure's graphics views) and the
+        widgets that draw cells themselves (a ``dataCanvas`` property set to True), visible ones only:
+        what lecture mode's figure share measures (the bounding rectangle of these).
+        """
+        import pyqtgraph as pg
+        from PyQt6.QtCore import QRect
+
+        rects = []
+        stack = list(self.roles().figure)
+        seen = set()
+        while stack:
+            w = stack.pop()
+            if id(w) in seen or not w.isVisibleTo(self):
+                continue
+            seen.add(id(w))
+            if w.property("dataCanvas"):
+                rects.append(QRect(w.mapTo(self, w.rect().topLeft()), w.size()))
+                continue
+            if isinstance(w, pg.GraphicsView):
+                for item in w.scene().items():
+                    if isinstance(item, pg.ViewBox) and item.isVisible():
+                        r = w.mapFromScene(item.sceneBoundingRect()).boundingRect()
+                        r = r.intersected(w.rect())
+                        if not r.isEmpty():
+                            rects.append(QRect(w.mapTo(self, r.topLeft()), r.size()))
+            stack.extend(c for c in w.findChildren(QWidget) if c.parentWidget() is w)
+        return rects
 
     def set_caption(self, text: str | None) -> None:
         """The caption under the slide title (None or ``""``: none); subclasses show it and call this first."""

@@ -59,6 +59,9 @@ class Theme:
         Multiplies every pen width (lecture mode draws thicker lines). Pens are cosmetic (their width is
         in device pixels), so an export at device pixel ratio ``d`` passes
         ``replace(theme, line_scale=theme.line_scale * d)`` to keep lines in proportion.
+    slide_font_scale : float, optional
+        The font scale of the slide look (:func:`slide_look`); lecture mode lowers it on a small screen so
+        that text stays 18 px × (screen height ÷ 1080) tall rather than 18 px whatever the screen.
     layout_line_scale : float, optional
         The line scale of sizes measured in layout pixels (a slider's handle, a hatch period), which a
         device pixel ratio already enlarges; default ``line_scale``. Replacing only ``line_scale`` for an
@@ -79,6 +82,7 @@ class Theme:
     font_scale: float = 1.0
     line_scale: float = 1.0
     layout_line_scale: float | None = None
+    slide_font_scale: float = 1.5
 
     def __post_init__(self):
         if self.layout_line_scale is None:
@@ -132,9 +136,52 @@ def slide_look(theme: Theme) -> Theme:
 
     Only the fonts change; colours and line widths (and so an export's pixel ratio) stay the theme's.
     """
-    if theme.font_scale >= SLIDE_FONT_SCALE:
+    if theme.font_scale >= theme.slide_font_scale:
         return theme
-    return replace(theme, font_scale=SLIDE_FONT_SCALE)
+    return replace(theme, font_scale=theme.slide_font_scale)
+
+
+def lecture_theme(screen_height: float) -> Theme:
+    """The lecture theme for a screen ``screen_height`` logical pixels tall (lecture mode, F5).
+
+    Its slide look (the figure, which lecture mode gives the screen to) keeps every text at least
+    :data:`SLIDE_MIN_TEXT_PX` × (height ÷ 1080) tall: the proportions of the 1920×1080 slide on any
+    projector, rather than 1080p-sized text crowding a 720p screen. Never larger than at 1080.
+    """
+    k = min(1.0, max(0.5, float(screen_height) / 1080.0))
+    return replace(LECTURE, slide_font_scale=SLIDE_FONT_SCALE * k, font_scale=max(1.0, LECTURE.font_scale * k))
+
+
+# -- text on coloured cells ----------------------------------------------------------------------
+
+#: WCAG 2.x AA: the least contrast ratio of normal-size text against its background.
+MIN_TEXT_CONTRAST = 4.5
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour given as 0–255 integers."""
+    c = np.asarray(rgb[:3], float) / 255.0
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG contrast ratio (1–21) between two opaque sRGB colours."""
+    la, lb = relative_luminance(a), relative_luminance(b)
+    hi, lo = max(la, lb), min(la, lb)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def text_colour_on(background, preferred=None) -> tuple[int, int, int]:
+    """The colour of text drawn on a cell of colour ``background``: ``preferred`` (e.g. the theme's foreground)
+    when it reaches :data:`MIN_TEXT_CONTRAST` against it, else black or white, whichever contrasts more.
+
+    Black or white always reaches 4.58:1 or more against any opaque colour, so the result always passes AA.
+    """
+    if preferred is not None and contrast_ratio(preferred, background) >= MIN_TEXT_CONTRAST:
+        return tuple(int(v) for v in preferred[:3])
+    black, white = (0, 0, 0), (255, 255, 255)
+    return black if contrast_ratio(black, background) >= contrast_ratio(white, background) else white
 
 
 def block_palette(theme: Theme, n: int = len(BLOCK_COLOURS)) -> np.ndarray:
