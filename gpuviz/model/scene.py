@@ -39,6 +39,12 @@ from .shared_tiles import SharedTiles, shared_tiles
 from .trace import derive_steps
 
 FOCUS = ("thread", "warp", "block", "all")
+#: What A, B and C are called when a scenario does not name them.
+DEFAULT_NAMES = ("A", "B", "C")
+#: The longest operand or bias name: it labels axes, titles and the step text.
+NAME_MAX = 8
+# besides letters and digits (Unicode's, so x₁ and ᵢ count): primes, as in W′
+_NAME_EXTRA = "′″'"
 
 
 class SceneError(ParamsError):
@@ -57,6 +63,48 @@ class SceneError(ParamsError):
         super().__init__(message, field)
 
 
+def names_of(value, where: str = "names") -> tuple[str, str, str]:
+    """``value`` as three names for A, B and C (a list or tuple of strings); :class:`SceneError` otherwise."""
+    if (not isinstance(value, (list, tuple)) or len(value) != 3
+            or not all(isinstance(v, str) for v in value)):
+        shown = list(value) if isinstance(value, tuple) else value
+        raise SceneError("names", f"{where} must be three names for A, B and C like [\"W\", \"x\", \"z\"], "
+                                  f"got {panel.value_kind(value)} {shown!r}")
+    return (value[0], value[1], value[2])
+
+
+def _name_problem(name) -> str:
+    """Why ``name`` cannot name an operand ("" when it can)."""
+    if not isinstance(name, str):
+        return f"must be a string, got {panel.value_kind(name)} {name!r}"
+    if not 1 <= len(name) <= NAME_MAX:
+        return f"{name!r} must be 1 to {NAME_MAX} characters long"
+    bad = [ch for ch in name if not (ch.isalnum() or ch in _NAME_EXTRA)]
+    if bad:
+        return f"{name!r} may hold letters, digits, subscripts and primes (′), not {bad[0]!r}"
+    if not name[0].isalpha():
+        return f"{name!r} must start with a letter"
+    return ""
+
+
+def check_names(names, bias) -> None:
+    """Raise :class:`SceneError` (field ``names`` or ``bias``) unless the names can label the panel."""
+    names = names_of(names)
+    for role, name in zip("ABC", names):
+        problem = _name_problem(name)
+        if problem:
+            raise SceneError("names", f"the name of {role} {problem}")
+    if len(set(names)) < 3:
+        raise SceneError("names", f"the names of A, B and C must differ, got {', '.join(names)}")
+    if bias is not None:
+        problem = _name_problem(bias)
+        if problem:
+            raise SceneError("bias", f"the bias's name {problem}")
+        if bias in names:
+            raise SceneError("bias", f"the bias's name {bias!r} is already the name of "
+                                     f"{'ABC'[names.index(bias)]}")
+
+
 @dataclass(frozen=True)
 class MatmulParams:
     """What to compute and how to launch it.
@@ -73,6 +121,13 @@ class MatmulParams:
         Where "run for real" runs: ``auto``, ``gpu`` or ``simulator``.
     seed : int
         Seed of the standard-normal inputs.
+    names : tuple of str
+        Display names of A, B and C, e.g. ``("W", "x", "z")`` for a dense layer: 1 to
+        :data:`NAME_MAX` letters, digits, primes or subscripts, starting with a letter, all different.
+        They change what the panel writes, never what is computed.
+    bias : str or None
+        Name of a bias added to C *after* the product (``"b"`` shows ``z = W·x + b``), or None. The
+        kernel does not add it: the figure says so, and the numbers are those of the product alone.
     """
 
     kernel: str = "naive"
@@ -82,6 +137,8 @@ class MatmulParams:
     block: tuple[int, int] = (8, 8)
     backend: str = "auto"
     seed: int = 0
+    names: tuple[str, str, str] = DEFAULT_NAMES
+    bias: str | None = None
 
     def validate(self, budget: Budget) -> None:
         """Raise :class:`SceneError` for anything a real launch (or the memory budget) would refuse."""
@@ -103,6 +160,7 @@ class MatmulParams:
                 raise SceneError(name, str(e)) from None
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
             raise SceneError("seed", f"the seed must be a whole number ≥ 0, got {self.seed!r}")
+        check_names(self.names, self.bias)
         try:
             mapping_for(self.kernel, self.problem, Dim3.of(self.block))
         except LaunchError as e:
@@ -118,8 +176,16 @@ class MatmulParams:
         return MatmulProblem(self.m, self.n, self.k)
 
     def to_dict(self) -> dict:
+        """The ``[params]`` table; ``names`` and ``bias`` only where they are not the defaults, so a
+        scenario without them is written as before."""
         d = asdict(self)
         d["block"] = list(self.block)
+        if self.names == DEFAULT_NAMES:
+            del d["names"]
+        else:
+            d["names"] = list(self.names)
+        if self.bias is None:
+            del d["bias"]
         return d
 
     @classmethod
@@ -139,12 +205,16 @@ class MatmulParams:
                 values[key] = panel.text(value, name)
             elif key == "block":
                 values[key] = panel.pair(value, name)
+            elif key == "names":
+                values[key] = names_of(value, name)
+            elif key == "bias":
+                values[key] = panel.text(value, name)
             else:
                 values[key] = panel.whole(value, name)
         return cls(**values)
 
 
-PARAM_KEYS = ("kernel", "m", "n", "k", "block", "backend", "seed")
+PARAM_KEYS = ("kernel", "m", "n", "k", "block", "backend", "seed", "names", "bias")
 REQUIRED_PARAMS = ("kernel", "m", "n", "k", "block")
 #: Keys of a matmul scenario's ``[view]``.
 VIEW_KEYS = ("step", "selected_block", "selected_thread", "focus", "cumulative", "compare_kernel")
@@ -321,7 +391,8 @@ class MatmulScene(Observable):
         return ""
 
     def configure(self, **changes) -> None:
-        """Change parameters (``kernel``, ``m``, ``n``, ``k``, ``block``, ``backend``, ``seed``).
+        """Change parameters (``kernel``, ``m``, ``n``, ``k``, ``block``, ``backend``, ``seed``, ``names``,
+        ``bias``).
 
         Raises :class:`SceneError` (and changes nothing) when the result is invalid.
         """
@@ -332,6 +403,10 @@ class MatmulScene(Observable):
                                    f"{', '.join(MatmulParams.__dataclass_fields__)}")
         if "block" in changes:
             changes["block"] = self._block_of(changes["block"])
+        if "names" in changes:
+            changes["names"] = names_of(changes["names"])
+        if changes.get("bias") == "":
+            changes["bias"] = None  # an emptied bias field: no bias
         params = replace(self.params, **changes)
         if params == self.params:
             return
@@ -368,6 +443,16 @@ class MatmulScene(Observable):
     @property
     def kernel(self) -> str:
         return self.params.kernel
+
+    @property
+    def names(self) -> tuple[str, str, str]:
+        """Display names of A, B and C (``("A", "B", "C")`` unless the scenario names them)."""
+        return self.params.names
+
+    @property
+    def bias(self) -> str | None:
+        """Name of the bias added after the product (not by the kernel), or None."""
+        return self.params.bias
 
     def source(self) -> str:
         """The kernel's numba.cuda source, as the worker runs it."""
@@ -677,5 +762,6 @@ class MatmulScene(Observable):
             self.set_step(int(state["step"]))
 
 
-__all__ = ["BACKENDS", "FOCUS", "PARAM_KEYS", "THREADS", "VIEW_KEYS", "Comparison", "LaunchNumbers", "MatmulParams",
-           "MatmulScene", "MemoryTotals", "SceneError", "StepInfo", "StepNumbers", "check_scenario", "read_view"]
+__all__ = ["BACKENDS", "DEFAULT_NAMES", "FOCUS", "NAME_MAX", "PARAM_KEYS", "THREADS", "VIEW_KEYS", "Comparison",
+           "LaunchNumbers", "MatmulParams", "MatmulScene", "MemoryTotals", "SceneError", "StepInfo", "StepNumbers",
+           "check_names", "check_scenario", "names_of", "read_view"]
