@@ -218,3 +218,67 @@ def test_layers_have_the_screen_shape_for_any_region(m, n, bx, by, h, w):
     layers = grid_layers(g, rows, cols)
     assert layers.idle.shape == (h, w)
     assert rows.bin_cells().sum() == rows_total and cols.bin_cells().sum() == cols_total
+
+
+# -- numbering (the lecture's: Block 0 … Block 15, threads 0–63, Warp 0 / Warp 1) -----------------------
+
+
+def test_lecture_grid_numbers_block_13_as_blockidx_1_3_and_its_threads_0_to_63():
+    from gpuviz.model.grid_view import block_label, block_of_number, thread_numbers, warp_label
+
+    g = geometry("naive", 32, 32, 32, (8, 8))
+    # block 13 computes C[24..31, 8..15] (the preset's description)
+    rows, cols = np.meshgrid(np.arange(24, 32), np.arange(8, 16), indexing="ij")
+    n = thread_numbers(g, rows, cols)
+    assert np.all(n.block == 13) and np.all(n.bx == 1) and np.all(n.by == 3)
+    assert n.thread.tolist() == np.arange(64).reshape(8, 8).tolist()  # 8 rows of 8, row-major
+    assert np.all(n.warp[:4] == 0) and np.all(n.warp[4:] == 1)  # warp 0: rows 24–27, warp 1: rows 28–31
+    assert n.lane[4].tolist() == list(range(8)) and n.thread[4].tolist() == list(range(32, 40))
+    assert block_of_number(13, 4) == (1, 3)
+    assert block_label(1, 3, 4) == "13" and block_label(1, 3, 4, long=True) == "Block 13 · blockIdx (1, 3)"
+    assert warp_label(0, 64) == "Warp 0: threads 0–31" and warp_label(1, 64) == "Warp 1: threads 32–63"
+    all_blocks = thread_numbers(g, *np.meshgrid(np.arange(0, 32, 8), np.arange(0, 32, 8), indexing="ij"))
+    assert all_blocks.block.tolist() == np.arange(16).reshape(4, 4).tolist()
+
+
+@pytest.mark.parametrize("kernel,m,n,block", [("naive", 30, 20, (8, 4)), ("uncoalesced", 30, 20, (8, 4)),
+                                              ("tiled", 40, 24, (8, 8)), ("naive", 9, 70, (32, 8))])
+def test_thread_numbers_agree_with_the_launch_model(kernel, m, n, block):
+    from gpuviz.model.grid_view import thread_numbers
+    from gpuviz.model.launch import ThreadIndex
+
+    g = geometry(kernel, m, n, 5, block)
+    rows, cols = g.shape
+    rng = np.random.default_rng(0)
+    for r, c in zip(rng.integers(0, rows, 40), rng.integers(0, cols, 40)):
+        got = thread_numbers(g, r, c)
+        gx, gy = g.global_of_cell(int(r), int(c))
+        b = g.mapping.launch.block
+        t = ThreadIndex((gx // b.x, gy // b.y, 0), (gx % b.x, gy % b.y, 0), g.mapping.launch)
+        assert (int(got.block), int(got.thread), int(got.warp), int(got.lane)) == \
+            (t.block_linear, t.linear_id, t.warp, t.lane)
+
+
+def test_warp_label_of_a_partial_last_warp_and_a_missing_warp():
+    from gpuviz.model.grid_view import warp_label
+
+    assert warp_label(2, 80) == "Warp 2: threads 64–79"
+    assert warp_label(1, 33) == "Warp 1: thread 32"
+    with pytest.raises(ValueError):
+        warp_label(2, 64)
+
+
+def test_block_thread_grid_and_visible_blocks():
+    from gpuviz.model.grid_view import block_thread_grid, visible_blocks
+
+    assert block_thread_grid(8, 8)[7].tolist() == list(range(56, 64))
+    assert block_thread_grid(32, 8).shape == (8, 32)
+    g = geometry("naive", 32, 32, 32, (8, 8))
+    vb = visible_blocks(g, AxisSampling.of(20, 32, 100), AxisSampling.of(0, 9, 100))  # rows of blocks 2, 3; cols 0, 1
+    assert sorted(vb["number"].tolist()) == [8, 9, 12, 13]
+    i = vb["number"].tolist().index(13)
+    assert (vb["row0"][i], vb["col0"][i], vb["rows"][i], vb["cols"][i]) == (24, 8, 8, 8)
+    u = geometry("uncoalesced", 64, 64, 4, (32, 8))  # threadIdx.x walks rows: a block is 32 rows × 8 cols
+    vb = visible_blocks(u, AxisSampling.of(32, 64, 10), AxisSampling.of(8, 16, 10))
+    assert vb["bx"].tolist() == [1] and vb["by"].tolist() == [1] and vb["number"].tolist() == [1 + 2 * 1]
+    assert visible_blocks(g, AxisSampling.of(0, 32, 10), AxisSampling.of(0, 32, 10), most=3) is None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .frames import Viewport
-from .launch import WARP_SIZE
+from .launch import WARP_SIZE, lane_of, linear_thread_id, warp_of
 from .matmul import KernelMapping
 
 #: Colours :func:`block_colour_index` cycles through.
@@ -289,6 +289,119 @@ def active_fraction(geometry: GridGeometry, rows: AxisSampling, cols: AxisSampli
     return frac[np.ix_(rows.bin, cols.bin)]
 
 
+# -- numbering: the one place that says how blocks, threads, warps and lanes are numbered and named ------
+#
+# The lecture numbers blocks in CUDA's linear order (``blockIdx.x + gridDim.x · blockIdx.y``: "Block 13" is
+# blockIdx (1, 3) of a 4×4 grid) and the threads of a block by their linear id (``threadIdx.x + blockDim.x ·
+# threadIdx.y``: 0–63 for 8×8), which warps cut into runs of 32. Every view labels with these functions, so
+# the tree, the details, the tooltips, the C grid, the block view and the exports cannot disagree.
+
+
+def block_number(bx, by, grid_x: int):
+    """Linear block number of blockIdx (bx, by) in a grid ``grid_x`` blocks wide (arrays broadcast)."""
+    return np.asarray(bx) + int(grid_x) * np.asarray(by)
+
+
+def block_of_number(number: int, grid_x: int) -> tuple[int, int]:
+    """blockIdx (x, y) of linear block ``number``."""
+    by, bx = divmod(int(number), int(grid_x))
+    return bx, by
+
+
+@dataclass(frozen=True)
+class ThreadNumbers:
+    """The numbers of threads, elementwise over arrays of the same shape.
+
+    Attributes
+    ----------
+    block : ndarray
+        Linear block number (``13``).
+    bx, by : ndarray
+        blockIdx.
+    tx, ty : ndarray
+        threadIdx.
+    thread : ndarray
+        Linear thread id within the block (0–63 for 8×8): the lecture's thread number.
+    warp : ndarray
+        Warp within the block (``thread // 32``).
+    lane : ndarray
+        Lane within the warp (``thread % 32``): restarts at 0 in each warp, so only a second label.
+    """
+
+    block: np.ndarray
+    bx: np.ndarray
+    by: np.ndarray
+    tx: np.ndarray
+    ty: np.ndarray
+    thread: np.ndarray
+    warp: np.ndarray
+    lane: np.ndarray
+
+
+def thread_numbers(geometry: GridGeometry, row, col) -> ThreadNumbers:
+    """The numbers of the thread drawn at C-orientation cells (row, col) of the launched grid."""
+    launch = geometry.mapping.launch
+    b, g = launch.block, launch.grid
+    gx, gy = geometry.global_of_cell(np.asarray(row), np.asarray(col))
+    bx, tx = np.divmod(gx, b.x)
+    by, ty = np.divmod(gy, b.y)
+    lin = linear_thread_id(tx, ty, 0, b)
+    return ThreadNumbers(block_number(bx, by, g.x), bx, by, tx, ty, lin, warp_of(lin), lane_of(lin))
+
+
+def block_label(bx: int, by: int, grid_x: int, long: bool = False) -> str:
+    """``"13"`` (short) or ``"Block 13 · blockIdx (1, 3)"`` (long), as the lecture names block (1, 3)."""
+    n = int(block_number(bx, by, grid_x))
+    return f"Block {n} · blockIdx ({int(bx)}, {int(by)})" if long else f"{n}"
+
+
+def block_index_label(bx: int, by: int) -> str:
+    """``"blockIdx (1, 3)"``: the second line under a block's number where there is room."""
+    return f"blockIdx ({int(bx)}, {int(by)})"
+
+
+def warp_threads_range(warp: int, block_threads: int) -> tuple[int, int]:
+    """First and last linear thread id of warp ``warp`` in a block of ``block_threads`` threads."""
+    first = WARP_SIZE * int(warp)
+    if not 0 <= first < block_threads:
+        raise ValueError(f"warp {warp} is outside a block of {block_threads} threads")
+    return first, min(first + WARP_SIZE, block_threads) - 1
+
+
+def warp_label(warp: int, block_threads: int) -> str:
+    """``"Warp 1: threads 32–63"`` (a block's last warp may be partial: ``"Warp 2: threads 64–79"``)."""
+    first, last = warp_threads_range(warp, block_threads)
+    return f"Warp {int(warp)}: thread {first}" if first == last else f"Warp {int(warp)}: threads {first}–{last}"
+
+
+def thread_label(thread: int, lane: int | None = None) -> str:
+    """``"Thread 37"``, or with its lane ``"Thread 37 · lane 5"``."""
+    return f"Thread {int(thread)}" if lane is None else f"Thread {int(thread)} · lane {int(lane)}"
+
+
+def block_thread_grid(block_x: int, block_y: int) -> np.ndarray:
+    """The linear thread ids of a block laid out as the lecture draws it: ``block_y`` rows of ``block_x``
+    (row ``ty``, column ``tx``), so an 8×8 block reads 0–7 on the first row and 56–63 on the last."""
+    ty, tx = np.indices((int(block_y), int(block_x)))
+    return tx + int(block_x) * ty
+
+
+def visible_blocks(geometry: GridGeometry, rows: AxisSampling, cols: AxisSampling,
+                   most: int = 4096) -> dict[str, np.ndarray] | None:
+    """The blocks the visible cells touch: blockIdx ``bx``, ``by``, linear ``number``, and each block's
+    C-orientation cell rectangle ``row0``, ``col0``, ``rows``, ``cols`` (None when more than ``most``)."""
+    bh, bw = geometry.block_cells
+    r = np.arange(rows.start // bh, -(-rows.stop // bh))
+    c = np.arange(cols.start // bw, -(-cols.stop // bw))
+    if len(r) * len(c) > most:
+        return None
+    br, bc = (a.ravel() for a in np.meshgrid(r, c, indexing="ij"))
+    bx, by = (br, bc) if geometry.rows_from_x else (bc, br)
+    grid_x = geometry.mapping.launch.grid.x
+    return {"bx": bx, "by": by, "number": block_number(bx, by, grid_x), "row0": br * bh, "col0": bc * bw,
+            "rows": np.full(len(br), bh), "cols": np.full(len(br), bw)}
+
+
 def bin_to_pixels(rows: AxisSampling, cols: AxisSampling, image: np.ndarray) -> np.ndarray:
     """A per-bin image (``rows.bins``×``cols.bins``) spread over the screen pixels."""
     return image[np.ix_(rows.bin, cols.bin)]
@@ -299,5 +412,7 @@ def per_cell(rows: AxisSampling, cols: AxisSampling, image: np.ndarray) -> np.nd
     return image / np.multiply.outer(rows.bin_cells(), cols.bin_cells())
 
 
-__all__ = ["N_BLOCK_COLOURS", "AxisSampling", "GridGeometry", "GridLayers", "active_fraction", "bin_to_pixels",
-           "block_colour_index", "grid_layers", "outline_segments", "per_cell"]
+__all__ = ["N_BLOCK_COLOURS", "AxisSampling", "GridGeometry", "GridLayers", "ThreadNumbers", "active_fraction",
+           "bin_to_pixels", "block_colour_index", "block_index_label", "block_label", "block_number",
+           "block_of_number", "block_thread_grid", "grid_layers", "outline_segments", "per_cell", "thread_label",
+           "thread_numbers", "visible_blocks", "warp_label", "warp_threads_range"]
