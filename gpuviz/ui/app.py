@@ -38,6 +38,9 @@ def create_application(argv: list[str] | None = None):
         app = QApplication(list(argv) if argv else ["gpuviz"])
     app.setOrganizationName("gpuviz")
     app.setApplicationName("gpuviz")
+    from .fonts import register_fonts
+
+    register_fonts()  # before the first widget: every text in the shipped fonts
     return app
 
 

@@ -10,9 +10,10 @@ import weakref
 
 from PyQt6 import sip
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QColor, QFont, QFontDatabase, QPen
+from PyQt6.QtGui import QColor, QFont, QPen
 from PyQt6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QStyle, QVBoxLayout, QWidget
 
+from . import fonts
 from .theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
 
 
@@ -43,10 +44,14 @@ def okabe(name: str) -> tuple[int, int, int]:
 
 
 def font(theme: Theme, *, mono: bool = False, bold: bool = False, scale: float = 1.0) -> QFont:
-    """The theme's body font (or its monospace one), ``scale`` times the body size."""
-    f = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont) if mono else QFont()
-    if mono:
-        f.setStyleHint(QFont.StyleHint.Monospace)
+    """The theme's body font (or its monospace one), ``scale`` times the body size.
+
+    Always the families gpuviz ships (:mod:`gpuviz.ui.fonts`), never the system's defaults, so a text
+    is as wide on every machine; they are registered here if the application has not done it yet.
+    """
+    if not fonts.registered():
+        fonts.register_fonts()
+    f = QFont(fonts.MONO_FAMILY if mono else fonts.UI_FAMILY)
     f.setPointSizeF(BASE_POINT_SIZE * theme.font_scale * scale)
     f.setBold(bold)
     return f

@@ -233,7 +233,7 @@ def qt_palette(theme: Theme):
 
 
 def apply_theme(app, theme: Theme, base_point_size: float = BASE_POINT_SIZE) -> None:
-    """Give the whole application ``theme``: Fusion style, palette, font size and pyqtgraph's defaults.
+    """Give the whole application ``theme``: Fusion style, palette, shipped font and size, pyqtgraph's defaults.
 
     Panels still redraw their own plots (``Panel.set_theme``): pyqtgraph's
     defaults only reach plots created afterwards.
@@ -241,11 +241,15 @@ def apply_theme(app, theme: Theme, base_point_size: float = BASE_POINT_SIZE) -> 
     import pyqtgraph as pg
     from PyQt6.QtGui import QFont
 
+    from .fonts import UI_FAMILY, register_fonts
+
     # Fusion draws with the palette on every platform; native styles ignore parts of it
     if app.style() is None or app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
     app.setPalette(qt_palette(theme))
-    font = QFont(app.font())
+    register_fonts()
+    # the shipped family by name, not the system's default: the same text widths on every machine
+    font = QFont(UI_FAMILY)
     font.setPointSizeF(base_point_size * theme.font_scale)
     app.setFont(font)
     pg.setConfigOptions(background=theme.panel_background, foreground=theme.foreground)
