@@ -9,16 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
+import stat
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model.budget import Budget, plan_run
 from ..model.launch import Dim3, LaunchConfig, LaunchError, check_launch
+from ..model.limits import MAX_NAME_BYTES
 from ..model.matmul import BACKENDS, KERNELS, MatmulProblem, launch_for
-from ..model.text import TextError, parse_bytes
+from ..model.text import TextError, format_bytes, parse_bytes
 
 if TYPE_CHECKING:
     from ..engine import Engine, MatmulJob, RunResult
@@ -146,23 +150,95 @@ def check_budget(engine: Engine, args, problem, backend: str, *, trace: bool) ->
     engine.budget.check(plan, confirmed=args.yes)
 
 
-def check_writable(path: str, option: str = "--out", example: str = "trace.npz") -> Path:
-    """Fail now, not after a long run, when ``path`` cannot be written."""
-    out = Path(path)
-    if out.is_dir():
-        raise UsageError(f"{option} {path}: is a folder, expected a file name such as {example}")
-    parent = out.parent
-    if not parent.is_dir():
-        raise UsageError(f"{option} {path}: the folder {str(parent)!r} does not exist")
-    existed = out.exists()
+def _name_max(folder: Path) -> int:
     try:
-        with open(out, "ab"):
-            pass
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # not POSIX, or the file system does not say
+        return MAX_NAME_BYTES
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def check_output(path, option: str = "--out", example: str = "trace.npz") -> Path:
+    """``path`` as an output file that can be written, checked before any work starts; else :class:`UsageError`.
+
+    An empty path is an error (never "no output"); the name must fit the file system's name length; an
+    existing ``path`` must be a regular, writable file (a folder, FIFO or device would make the write fail
+    or block after the work); the folder must exist and take a new file, which is tried with a temporary
+    file that is removed at once (outputs are written whole, through a temporary file beside them).
+    """
+    text = os.fspath(path) if not isinstance(path, str) else path
+    if not str(text).strip():
+        raise UsageError(f"{option} {text!r}: an empty path names no file; give a file name such as {example}")
+    if "\0" in str(text):
+        raise UsageError(f"{option}: the path contains a NUL character, which no file name may")
+    out = Path(text)
+    folder = out.parent
+    name_bytes = len(os.fsencode(out.name))
+    name_max = _name_max(folder) if folder.is_dir() else MAX_NAME_BYTES
+    if name_bytes > name_max:
+        raise UsageError(f"{option}: the file name is {name_bytes} bytes long, over the {name_max}-byte limit "
+                         "of file names here")
+    try:
+        st = os.stat(out)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
     except OSError as e:
-        raise UsageError(f"{option} {path}: cannot write there ({e.strerror or e})") from None
-    if not existed:
-        out.unlink()
+        raise UsageError(f"{option} {text}: cannot use it ({e.strerror or e})") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"{option} {text}: is a folder, expected a file name such as {example}")
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"{option} {text}: is {_kind_of(st.st_mode)}, expected a regular file such as {example}")
+        if not os.access(out, os.W_OK):
+            raise UsageError(f"{option} {text}: the file is read-only")
+    if not folder.is_dir():
+        raise UsageError(f"{option} {text}: the folder {str(folder)!r} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".gpuviz-check-", suffix=".part")
+    except OSError as e:
+        raise UsageError(f"{option} {text}: cannot write in the folder {str(folder)!r} "
+                         f"({e.strerror or e})") from None
+    os.close(fd)
+    os.unlink(probe)
     return out
+
+
+def check_writable(path, option: str = "--out", example: str = "trace.npz") -> Path:
+    """Fail now, not after a long run, when ``path`` cannot be written (:func:`check_output`)."""
+    return check_output(path, option, example)
+
+
+def check_input_file(path, option: str, max_bytes: int, what: str = "file") -> Path:
+    """``path`` as a regular file of at most ``max_bytes``, checked before it is opened; else :class:`UsageError`.
+
+    A FIFO or device would block or never end (``/dev/zero``); a folder or a missing file cannot be read.
+    """
+    text = os.fspath(path) if not isinstance(path, str) else path
+    if not str(text).strip():
+        raise UsageError(f"{option} {text!r}: an empty path names no {what}")
+    try:
+        st = os.stat(text)
+    except FileNotFoundError:
+        raise UsageError(f"{option} {text}: no such {what}") from None
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{option} {text}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{option} {text}: is {_kind_of(st.st_mode)}, expected a {what}")
+    if st.st_size > max_bytes:
+        raise UsageError(f"{option} {text}: the {what} is {format_bytes(st.st_size)}, over the "
+                         f"{format_bytes(max_bytes)} a {what} may have")
+    return Path(text)
 
 
 # -- output -------------------------------------------------------------------------------
