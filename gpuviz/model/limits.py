@@ -162,10 +162,117 @@ def limits_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+# -- nesting, measured on the text before it is parsed ------------------------------------------------
+
+
+def toml_depths(text: str) -> tuple[int, int]:
+    """The deepest nesting of arrays and tables and the most parts of one dotted key in TOML ``text``.
+
+    Measured by one pass over the characters, skipping strings and comments, before any parser or recursive
+    check sees the text: ``tomllib`` itself recurses on nested arrays (a ``RecursionError`` at 1,000) and
+    builds a dotted key's tables one by one (20,000 parts took seconds and gigabytes). Text that is not valid
+    TOML is measured as far as it reads; the parser then reports it.
+    """
+    nesting = key_parts = 0
+    stack: list[str] = []
+    in_key = True  # at the start of a line outside any array: a key or a [table] header comes next
+    parts = 1
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if ch in "\"'":
+            triple = text.startswith(ch * 3, i)
+            quote = ch * 3 if triple else ch
+            j = i + len(quote)
+            while j < n:
+                if ch == '"' and text[j] == "\\":
+                    j += 2
+                    continue
+                if text.startswith(quote, j):
+                    break
+                if not triple and text[j] == "\n":
+                    break
+                j += 1
+            i = j + len(quote)
+            continue
+        if ch == "\n":
+            if not stack or stack[-1] == "header":
+                stack = [] if stack and stack[-1] == "header" else stack
+                in_key, parts = True, 1
+            i += 1
+            continue
+        if ch == "[" and in_key and not stack:
+            # a [table] or [[array of tables]] header: its key parts count, its brackets are one level
+            stack.append("header")
+            nesting = max(nesting, 1)
+            i += 2 if text.startswith("[[", i) else 1
+            continue
+        if ch == "]" and stack and stack[-1] == "header":
+            key_parts = max(key_parts, parts)
+            stack.pop()
+            in_key = False
+            i += 2 if text.startswith("]]", i) else 1
+            continue
+        if ch in "[{":
+            stack.append(ch)
+            nesting = max(nesting, len(stack))
+            in_key, parts = ch == "{", 1
+        elif ch in "]}":
+            if stack:
+                stack.pop()
+            in_key = False
+        elif ch == "," and stack and stack[-1] == "{":
+            in_key, parts = True, 1
+        elif ch == "=" and in_key:
+            key_parts = max(key_parts, parts)
+            in_key = False
+        elif ch == "." and (in_key or (stack and stack[-1] == "header")):
+            parts += 1
+            key_parts = max(key_parts, parts)
+        i += 1
+    return nesting, key_parts
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON ``text``, strings skipped (:mod:`json` recurses)."""
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+        i += 1
+    return deepest
+
+
+def depth_problem(text: str, kind: str = "toml") -> str | None:
+    """Why ``text`` (``"toml"`` or ``"json"``) is nested too deep to read, in one sentence, or None."""
+    if kind == "json":
+        nesting, key_parts = json_depth(text), 0
+    else:
+        nesting, key_parts = toml_depths(text)
+    if nesting > MAX_NESTING:
+        return f"nests arrays or tables {nesting} deep, over the limit of {MAX_NESTING}"
+    if key_parts > MAX_KEY_DEPTH:
+        return f"has a dotted key of {key_parts} parts, over the limit of {MAX_KEY_DEPTH}"
+    return None
+
+
 __all__ = [
     "GIB", "KIB", "MAX_ALPHA", "MAX_DIMENSION", "MAX_DRAWN_OPERANDS", "MAX_EXPORT_HEIGHT", "MAX_EXPORT_WIDTH",
     "MAX_FPS", "MAX_KEY_DEPTH", "MAX_MATRIX_SIDE", "MAX_MEMORY_BYTES", "MAX_NAME_BYTES", "MAX_NDIM", "MAX_NESTING",
     "MAX_NUMBER_DIGITS", "MAX_RESULTS_BYTES", "MAX_SCENARIO_BYTES", "MAX_SCREENSHOT_SIDE", "MAX_SIZE_EXPONENT",
     "MAX_SPEED_SIZES", "MAX_TRAIN_STEPS", "MIB", "MIN_FPS", "MIN_MEMORY_BYTES", "SEED_MAX", "SEED_MIN", "TIB", "Limit",
-    "limits", "limits_table",
+    "depth_problem", "json_depth", "limits", "limits_table", "toml_depths",
 ]
