@@ -53,7 +53,9 @@ writing library is needed.
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -68,8 +70,10 @@ from . import registry
 from .broadcast_panel import QUIZ_ANSWERS
 from .budget import Budget
 from .files import write_text_atomic
+from .limits import MAX_NESTING, MAX_SCENARIO_BYTES, depth_problem
 from .panel import ParamsError
 from .speed_panel import CPU_MATMUL_MAX, MAX_SPEED_SIZES, check_speed_request
+from .text import format_bytes
 
 SCHEMA = 1
 
@@ -226,19 +230,45 @@ def load_scenario(path, budget: Budget | None = None) -> Scenario:
         view or key step outside the product's timeline or grid.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ScenarioError(path, f"cannot be read ({e.strerror or e})") from None
+    raw = _read_small(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ScenarioError(path, f"is not UTF-8 text (byte {e.start})") from None
+    too_deep = depth_problem(text, "toml")
+    if too_deep:
+        raise ScenarioError(path, too_deep)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(path, f"is not valid TOML: {e}") from None
+    except RecursionError:  # depth_problem measures first; this is the parser's own limit, should it differ
+        raise ScenarioError(path, f"nests arrays or tables too deep (the limit is {MAX_NESTING})") from None
     return parse_scenario(data, path, budget)
+
+
+def _read_small(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most :data:`~gpuviz.model.limits.MAX_SCENARIO_BYTES`.
+
+    Checked before it is opened (a FIFO would block, ``/dev/zero`` never ends) and again while reading (a file
+    that grows after the check is still read no further than the bound).
+    """
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise ScenarioError(path, "is a folder, not a scenario file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ScenarioError(path, "is not a regular file (a FIFO, device or socket), so it is not read")
+        if st.st_size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(path, f"is {format_bytes(st.st_size)}, over the {format_bytes(MAX_SCENARIO_BYTES)} "
+                                      "a scenario file may have")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SCENARIO_BYTES + 1)
+    except (OSError, ValueError) as e:
+        raise ScenarioError(path, f"cannot be read ({getattr(e, 'strerror', None) or e})") from None
+    if len(raw) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(path, f"is over the {format_bytes(MAX_SCENARIO_BYTES)} a scenario file may have")
+    return raw
 
 
 def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scenario:
