@@ -311,9 +311,24 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
         return Scenario(panel, title, dict(raw_params), description, dict(raw_view), tuple(key_steps), schema, path)
     params = c._call(spec.params.from_dict, raw_params)
     view = c._call(spec.read_view, raw_view)
+    _check_kept_view(c, panel, view)
     scenario = Scenario(panel, title, params, description, view, tuple(key_steps), schema, path, quiz)
     check_scenario(scenario, budget, _checker=c)
     return scenario
+
+
+#: The ``[view]`` keys of panels whose view the registry keeps as read (their models read only these): any other
+#: key is refused like an unknown ``[params]`` key, as README says of every table.
+_KEPT_VIEW_KEYS = {"broadcast": ("step",)}
+
+
+def _check_kept_view(c: _Checker, panel: str, view: dict) -> None:
+    keys = _KEPT_VIEW_KEYS.get(panel)
+    if keys is None:
+        return
+    c.table(view, "[view]", keys)
+    if "step" in view:
+        c.integer(view["step"], "[view] step", minimum=0)
 
 
 def speed_results_path(scenario: Scenario) -> Path | None:
@@ -339,6 +354,7 @@ def check_scenario(scenario: Scenario, budget: Budget | None = None, *, _checker
     if spec is None:
         return
     view = c._call(spec.read_view, scenario.view)
+    _check_kept_view(c, scenario.panel, view)
     c._call(spec.check, scenario.params, view, scenario.key_steps, scenario.quiz, budget)
 
 
