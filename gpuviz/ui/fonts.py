@@ -23,8 +23,11 @@ UI_FAMILY = "DejaVu Sans"
 #: The family of code and of aligned numbers.
 MONO_FAMILY = "DejaVu Sans Mono"
 
-#: The shipped files, Book and Bold of each family (bold text would otherwise be a synthesised emboldening).
-FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf")
+#: The shipped files: Book, Bold and Oblique of each family. A style the files lack would be whatever the
+#: machine has (the system's DejaVu oblique here, a synthesised slant there); the app draws italic text
+#: (the broadcast panel's padded cells, stale shared-memory tiles) but no bold italic.
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf",
+              "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansMono-Oblique.ttf")
 
 #: (the application it was done for, the families read): application fonts belong to one QGuiApplication
 _registered: tuple[weakref.ref, set[str]] | None = None

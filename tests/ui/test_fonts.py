@@ -1,0 +1,183 @@
+"""The fonts gpuviz ships are the ones it draws with, and they hold every character its texts use.
+
+The system's fonts must not matter: with ``fonts-noto-mono`` installed, "monospace" resolves to Noto Sans
+Mono, and a layout checked on one machine would not fit on another (issue 15). Run this file on a machine
+with those extra fonts (``.ci/run`` installs them) to check that independence.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from PyQt6.QtGui import QFont, QFontDatabase, QFontInfo, QFontMetrics
+from PyQt6.QtWidgets import QWidget
+
+from gpuviz.paths import assets_dir
+from gpuviz.ui import fonts, style
+from gpuviz.ui.theme import DARK, LECTURE, LIGHT
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PACKAGE = Path(fonts.__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def registered(qapp):
+    return fonts.register_fonts()
+
+
+def test_the_shipped_files_provide_both_families(registered):
+    assert {fonts.UI_FAMILY, fonts.MONO_FAMILY} <= registered
+    for name in fonts.FONT_FILES:
+        assert (fonts.fonts_dir() / name).is_file()
+    assert (assets_dir() / "fonts" / "LICENSE-DejaVu.txt").is_file()
+
+
+def test_registering_twice_is_harmless(registered):
+    before = QFontDatabase.families()
+    assert fonts.register_fonts() == registered
+    assert QFontDatabase.families() == before
+    assert fonts.registered()
+
+
+@pytest.mark.parametrize("theme", [LIGHT, DARK, LECTURE], ids=lambda t: t.name)
+@pytest.mark.parametrize("bold", [False, True])
+@pytest.mark.parametrize("italic", [False, True])
+def test_style_font_resolves_to_the_shipped_families(registered, theme, bold, italic):
+    for mono, family in ((False, fonts.UI_FAMILY), (True, fonts.MONO_FAMILY)):
+        f = style.font(theme, mono=mono, bold=bold)
+        f.setItalic(italic)
+        info = QFontInfo(f)
+        assert info.family() == family, f"mono={mono}: Qt matched {info.family()!r}"
+        assert info.bold() == bold and info.italic() == italic
+        if not (bold and italic):  # no bold oblique is shipped: the app draws none
+            # a face of the shipped files, not a synthesised slant or emboldening
+            assert info.styleName() == {(False, False): "Book", (True, False): "Bold",
+                                        (False, True): "Oblique"}[bold, italic]
+
+
+def test_the_application_font_is_the_ui_family(registered, qapp):
+    from gpuviz.ui.theme import apply_theme
+
+    saved = qapp.font()
+    try:
+        apply_theme(qapp, DARK)
+        assert QFontInfo(qapp.font()).family() == fonts.UI_FAMILY
+        # a painter's default QFont() is the application's: c_view's cell labels use it
+        assert QFontInfo(QFont()).family() == fonts.UI_FAMILY
+    finally:
+        qapp.setFont(saved)
+
+
+def test_a_missing_font_file_fails_loudly(qapp, tmp_path, monkeypatch):
+    for name in fonts.FONT_FILES[1:]:
+        (tmp_path / name).write_bytes((fonts.fonts_dir() / name).read_bytes())
+    monkeypatch.setattr(fonts, "_registered", None)
+    monkeypatch.setattr(fonts, "fonts_dir", lambda: tmp_path)
+    with pytest.raises(fonts.FontError, match=fonts.FONT_FILES[0]):
+        fonts.register_fonts()
+
+
+def test_a_damaged_font_file_fails_loudly(qapp, tmp_path, monkeypatch):
+    for name in fonts.FONT_FILES:
+        (tmp_path / name).write_bytes(b"not a font")
+    monkeypatch.setattr(fonts, "_registered", None)
+    monkeypatch.setattr(fonts, "fonts_dir", lambda: tmp_path)
+    with pytest.raises(fonts.FontError, match="could not load"):
+        fonts.register_fonts()
+
+
+# -- every character the app draws is in the fonts ------------------------------------------------------
+
+
+def _docstrings(tree) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                found.add(id(first.value))
+    return found
+
+
+def _toml_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _toml_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _toml_strings(v)
+
+
+def display_characters() -> dict[str, str]:
+    """Every non-ASCII character of the app's texts → one place it occurs.
+
+    The texts: every string literal in gpuviz/**/*.py but docstrings (f-strings' literal parts included),
+    every string in assets/**/*.toml (presets, GPUs, reference tables), and the whole kernel sources the
+    code pane shows, comments included.
+    """
+    chars: dict[str, str] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(PACKAGE.parent)
+        if path.parent.name == "kernels":
+            for ch in text:
+                if ord(ch) > 127:
+                    chars.setdefault(ch, str(rel))
+        tree = ast.parse(text)
+        skip = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+                for ch in node.value:
+                    if ord(ch) > 127:
+                        chars.setdefault(ch, f"{rel}:{node.lineno}")
+    for path in sorted(assets_dir().rglob("*.toml")):
+        for s in _toml_strings(tomllib.loads(path.read_text(encoding="utf-8"))):
+            for ch in s:
+                if ord(ch) > 127:
+                    chars.setdefault(ch, str(path.relative_to(assets_dir().parent)))
+    return chars
+
+
+def test_the_collection_sees_the_apps_symbols():
+    chars = display_characters()
+    # the symbols issue 15 names, all used today: the collector must find them
+    for ch in "∂∇ᵀαδ→×·≤":
+        assert ch in chars, ch
+
+
+@pytest.mark.parametrize("mono", [False, True], ids=["ui", "mono"])
+@pytest.mark.parametrize("bold", [False, True], ids=["book", "bold"])
+@pytest.mark.parametrize("italic", [False, True], ids=["upright", "oblique"])
+def test_every_display_character_is_in_every_shipped_face(registered, mono, bold, italic):
+    # every face, not only the one a text uses today: a label moved to bold or to the code
+    # font must not turn into a box
+    f = style.font(LIGHT, mono=mono, bold=bold)
+    f.setItalic(italic)
+    metrics = QFontMetrics(f)
+    assert metrics.inFontUcs4(ord("A"))
+    # inFontUcs4 asks the matched font itself, not a fallback: a character DejaVu lacks is reported
+    assert not metrics.inFontUcs4(0x6F22)  # 漢
+    missing = {ch: where for ch, where in display_characters().items() if not metrics.inFontUcs4(ord(ch))}
+    assert not missing, "not in " + QFontInfo(f).family() + ": " + "; ".join(
+        f"{ch!r} U+{ord(ch):04X} {unicodedata.name(ch, '?')} ({where})" for ch, where in sorted(missing.items()))
+
+
+def test_every_widget_of_the_window_uses_a_shipped_family(main_window):
+    shipped = {fonts.UI_FAMILY, fonts.MONO_FAMILY}
+    wrong = {}
+    for w in [main_window, *main_window.findChildren(QWidget)]:
+        family = QFontInfo(w.font()).family()
+        if family not in shipped:
+            wrong[f"{type(w).__name__} {w.objectName()!r}"] = family
+    assert not wrong, wrong
