@@ -56,6 +56,32 @@ def test_refused_changes_name_their_field_and_leave_the_scene_as_it_was():
     assert scene.params.block == (16, 4) and seen == [{"params", "step", "selection"}]
 
 
+@pytest.mark.parametrize("changes,field,words", [
+    (dict(m=10**19), "m", "M = 100…000 (20 digits) is over the largest matrix side, 1,048,576"),
+    (dict(n=2**20 + 1), "n", "N = 1,048,577 is over the largest matrix side"),
+    (dict(k=-(10**4000)), "k", "(4,001 digits): every matrix size must be at least 1"),
+    (dict(m="1" * 5000), "m", "at most 30 digits, got 5,000 characters"),
+    (dict(block=(10**20, 1)), "block", "blockDim.x = 100…000 (21 digits) exceeds CUDA's limit of 1,024"),
+    (dict(block="9" * 5000 + "x1"), "block", "cannot read 5,002 characters as a block"),
+    (dict(block="9" * 25 + "x1"), "block", "(25 digits) exceeds CUDA's limit"),
+    (dict(seed=2**32), "seed", "from 0 to 4,294,967,295, got 4,294,967,296"),
+])
+def test_absurd_values_are_one_short_line_at_their_field(changes, field, words):
+    """A typed 20-digit (or 5,000-digit) value is refused at its own field in a line, never a traceback."""
+    from gpuviz.model import limits
+
+    scene = MatmulScene()
+    with pytest.raises(SceneError) as e:
+        scene.configure(**changes)
+    assert e.value.field == field and words in str(e.value)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 120
+    assert scene.params == MatmulParams()
+    assert limits.MAX_MATRIX_SIDE == 2**20 and limits.SEED_MAX == 2**32 - 1  # the bounds the words quote
+    # the bounds themselves are taken (a block tall enough for CUDA's 65,535 rows of blocks)
+    scene.configure(m=limits.MAX_MATRIX_SIDE, n=1, k=1, block=(1, 32), seed=limits.SEED_MAX)
+    assert scene.problem.m == 2**20
+
+
 def test_view_state_round_trips_and_selection_survives_what_it_can():
     scene = MatmulScene()
     scene.select_thread((1, 3), (5, 6))

@@ -8,6 +8,7 @@ calls its setters when the user acts. The scene never imports Qt.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -31,7 +32,8 @@ from .frames import (
     step_plan,
     step_terms,
 )
-from .launch import WARP_SIZE, Dim3, LaunchError, ThreadIndex
+from .launch import MAX_BLOCK_DIM, WARP_SIZE, Dim3, LaunchError, ThreadIndex
+from .limits import MAX_MATRIX_SIDE, MAX_NUMBER_DIGITS, SEED_MAX, SEED_MIN
 from .matmul import BACKENDS, KERNELS, MatmulProblem, ShapeError, kernel_source, launch_for, mapping_for
 from .numbers import LaunchNumbers, StepNumbers
 from .panel import ParamsError
@@ -61,6 +63,17 @@ class SceneError(ParamsError):
 
     def __init__(self, field: str, message: str):
         super().__init__(message, field)
+
+
+def _number(value) -> str:
+    """A typed number as a message shows it: a 4,000-digit one is named by its length, not printed."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        digits = len(str(abs(int(value))))
+        if digits <= 15:
+            return f"{int(value):,}"
+        text = str(int(value))
+        return f"{text[:-digits + 3]}…{text[-3:]} ({digits:,} digits)"
+    return repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:37]}…"
 
 
 def names_of(value, where: str = "names") -> tuple[str, str, str]:
@@ -153,13 +166,29 @@ class MatmulParams:
         for axis, extent in zip("xy", block):
             if extent < 1:  # launch_for would divide by it
                 raise SceneError("block", f"blockDim.{axis} = {extent}: every extent must be at least 1")
+            if extent > MAX_BLOCK_DIM["xy".index(axis)]:
+                # checked here, not by the launch, so that a typed 20-digit extent reads as one short line
+                raise SceneError("block", f"blockDim.{axis} = {_number(extent)} exceeds CUDA's limit of "
+                                          f"{MAX_BLOCK_DIM['xy'.index(axis)]:,} threads")
         for name in ("m", "n", "k"):
+            value = getattr(self, name)
+            if isinstance(value, str) and len(value) > MAX_NUMBER_DIGITS:
+                raise SceneError(name, f"{name.upper()} must be a whole number of at most {MAX_NUMBER_DIGITS} "
+                                       f"digits, got {len(value):,} characters")
             try:
-                MatmulProblem(**{"m": 1, "n": 1, "k": 1, name: getattr(self, name)})
+                MatmulProblem(**{"m": 1, "n": 1, "k": 1, name: max(value, 1) if isinstance(value, int) else value})
             except ShapeError as e:
                 raise SceneError(name, str(e)) from None
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
-            raise SceneError("seed", f"the seed must be a whole number ≥ 0, got {self.seed!r}")
+            if value < 1:
+                raise SceneError(name, f"{name.upper()} = {_number(value)}: every matrix size must be at least 1")
+            if value > MAX_MATRIX_SIDE:
+                # before the grid is worked out: M = 10²⁰ is a wrong size, not a wrong block
+                raise SceneError(name, f"{name.upper()} = {_number(value)} is over the largest matrix side, "
+                                       f"{MAX_MATRIX_SIDE:,}")
+        if (not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool)
+                or not SEED_MIN <= self.seed <= SEED_MAX):
+            raise SceneError("seed", f"the seed must be a whole number from {SEED_MIN} to {SEED_MAX:,}, "
+                                     f"got {_number(self.seed)}")
         check_names(self.names, self.bias)
         try:
             mapping_for(self.kernel, self.problem, Dim3.of(self.block))
@@ -432,6 +461,11 @@ class MatmulScene(Observable):
 
     @staticmethod
     def _parse_block(text: str) -> tuple[int, int]:
+        if len(text) > 3 * MAX_NUMBER_DIGITS + 8 or any(len(run) > MAX_NUMBER_DIGITS
+                                                          for run in re.findall(r"\d+", text)):
+            # Python refuses to convert past 4,300 digits with a ValueError, not a LaunchError
+            raise SceneError("block", f"cannot read {len(text):,} characters as a block: each extent has at "
+                                      f"most {MAX_NUMBER_DIGITS} digits (e.g. 8x8)")
         try:
             d = Dim3.parse(text)
         except LaunchError as e:
