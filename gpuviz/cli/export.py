@@ -44,6 +44,10 @@ def add_parser(commands) -> None:
     export.add_argument("panel", nargs="?", metavar="PANEL", help="matmul, broadcast or grad (not with --deck)")
     export.add_argument("shapes", nargs="*", metavar="SHAPE",
                         help="broadcast: the shapes, right after PANEL, as `gpuviz broadcast` reads them")
+    export.add_argument("--values", nargs="+", metavar="VALUES",
+                        help="broadcast: each operand's values, one per SHAPE, as `gpuviz broadcast --values` reads "
+                             "them (a nested list such as \"[[1,2,3],[4,5,6]]\", or zeros, ones, arange, random, "
+                             "random(SEED), auto)")
     source = export.add_mutually_exclusive_group()
     # dests differ from the desktop app's --preset/--scenario/--theme/--size, which the export must not trigger
     source.add_argument("--preset", dest="export_preset", metavar="NAME",
@@ -188,14 +192,31 @@ def _matmul_scenario(args, base):
 def _broadcast_scenario(args, base):
     from ..model.scenario import Scenario
 
+    base = base or _first_preset("broadcast")
+    shapes = args.shapes
+    if not shapes:  # --values alone: the preset's (or scenario's) own shapes
+        shapes = [bc.format_shape(s) for s in base.params.shapes] if base is not None else []
     try:
-        ex = bc.explain(*args.shapes)
+        ex = bc.explain(*shapes)
     except bc.ShapeParseError as e:
         raise UsageError(str(e)) from None
-    base = base or _first_preset("broadcast")
+    except ValueError as e:
+        raise UsageError(f"--values: {e}") from None
+    if args.values is not None:
+        try:
+            values = bc.BroadcastParams.typed(ex.shapes, args.values)
+        except bc.ValuesParseError as e:
+            raise UsageError(f"--values: {e}") from None
+        params = bc.BroadcastParams(tuple(ex.shapes), values).to_dict()
+        if base is not None and base.params.shapes == tuple(ex.shapes):
+            # the preset's own picture (title, key steps) with the lecturer's numbers
+            return _checked(Scenario("broadcast", base.title, params, base.description, key_steps=base.key_steps),
+                            [dict(base.view), {}])
+        title = " + ".join(bc.format_shape(s) for s in ex.shapes)
+        return _checked(Scenario("broadcast", title, params), [{}])
     values = None
     for kind in ((base.params.values if base is not None else None), "arange"):
-        if kind is None:
+        if not isinstance(kind, str):
             continue
         try:
             bc.check_values(ex.shapes, kind)

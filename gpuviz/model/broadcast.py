@@ -11,11 +11,14 @@ hypothesis), and the values come from NumPy itself.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import values as fills
 from .panel import ParamsError
 from .text import format_count
 
@@ -42,6 +45,21 @@ VALUE_KINDS = ("arange", "random", "slide", "bias-add", "wx-plus-b", "pitfall")
 #: The most elements :func:`make_values` creates for one operand or the result (a panel elides beyond a
 #: few hundred anyway; this keeps a typo such as (100000, 100000) from eating the memory).
 MAX_VALUE_ELEMENTS = 4_000_000
+
+#: The most numbers one operand's typed values (a nested list or a fill word) may hold: a picture shows a
+#: handful, and a lecturer types a few dozen; more is a slip (a (1000000000,) shape beside a fill word).
+MAX_TYPED_ELEMENTS = 10_000
+#: The most elements ``gpuviz broadcast --values`` computes of the sum (its JSON is about 10 bytes each).
+MAX_SUM_ELEMENTS = 1_000_000
+#: The largest magnitude of a typed number: sums of any number of them stay finite.
+MAX_TYPED_MAGNITUDE = 1e300
+#: Integers up to this magnitude stay integers (exact, and sums of many of them cannot overflow int64).
+_EXACT_INT = 2 ** 53
+#: Typed text longer than this is not read (10,000 numbers with 20 digits each fit).
+_MAX_VALUES_TEXT = 400_000
+#: The words an operand's values may be given by, besides a nested list: :mod:`gpuviz.model.values`' fills
+#: and ``auto``, the panel's own numbering (operand j holds 1, 2, 3, … times 100**j).
+VALUE_WORDS = (*fills.INIT_WORDS, "auto")
 
 
 class ShapeParseError(ParamsError):
@@ -526,6 +544,228 @@ def make_values(shapes, kind: str = "arange", seed: int = 0) -> list[np.ndarray]
     return lecture_values(kind)
 
 
+# -- typed values: a nested list or a fill word per operand ------------------------------------------------
+
+
+class ValuesParseError(ParamsError):
+    """An operand's typed values that cannot be used; the message is one sentence.
+
+    Parameters
+    ----------
+    operand : int or None
+        Which operand (0-based), when known.
+    message : str
+    """
+
+    def __init__(self, message: str, operand: int | None = None):
+        self.operand = operand
+        super().__init__(message, "values")
+
+
+def _element_count(shape) -> int:
+    return math.prod(int(d) for d in shape)
+
+
+def _reject_constant(name):
+    raise ValuesParseError(f"{name} is not a number here: JSON numbers only (no NaN or Infinity)")
+
+
+def _finite_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v) or abs(v) > MAX_TYPED_MAGNITUDE:
+        raise ValuesParseError(f"{text} is too large: numbers up to 1e300 in magnitude")
+    return v
+
+
+def _nested_shape(obj, depth: int = 0, budget: list | None = None) -> tuple[int, ...]:
+    """The shape of a nested list of numbers; ValuesParseError for ragged rows, non-numbers, too many numbers."""
+    if budget is None:
+        budget = [0]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (str, dict)):
+        shown = json.dumps(obj, ensure_ascii=False) if not isinstance(obj, dict) else "an object {…}"
+        raise ValuesParseError(f"{shown[:40]} is not a number: values are numbers in nested lists")
+    if isinstance(obj, (int, float)):
+        budget[0] += 1
+        if budget[0] > MAX_TYPED_ELEMENTS:
+            raise ValuesParseError(f"more than {MAX_TYPED_ELEMENTS:,} numbers: typed values hold at most "
+                                   f"{MAX_TYPED_ELEMENTS:,} an operand")
+        if isinstance(obj, float) and not math.isfinite(obj):
+            raise ValuesParseError(f"{obj} is not a number here: JSON numbers only (no NaN or Infinity)")
+        if abs(obj) > MAX_TYPED_MAGNITUDE:
+            shown = f"{obj:.3g}" if isinstance(obj, float) else _clip(str(obj), 12)
+            raise ValuesParseError(f"{shown} is too large: numbers up to 1e300 in magnitude")
+        return ()
+    if not isinstance(obj, (list, tuple)):
+        raise ValuesParseError(f"{obj!r} is not a number: values are numbers in nested lists")
+    if depth >= 32:
+        raise ValuesParseError("the lists are nested more than 32 deep: NumPy arrays have at most 32 dimensions")
+    if not obj:
+        return (0,)
+    inner = [_nested_shape(x, depth + 1, budget) for x in obj]
+    first = inner[0]
+    for i, sh in enumerate(inner[1:], 2):
+        if sh != first:
+            what = "numbers" if len(first) <= 1 and len(sh) <= 1 else "entries"
+            a = first[0] if first else 1
+            b = sh[0] if sh else 1
+            if not first or not sh:
+                raise ValuesParseError("lists and plain numbers are mixed at one level: every row must be a list "
+                                       "of the same length")
+            raise ValuesParseError(f"ragged rows: row 1 has {a} {what} and row {i} has {b}; every row must have "
+                                   f"the same length")
+    return (len(obj), *first)
+
+
+def _to_array(obj, shape) -> np.ndarray:
+    flat: list = []
+
+    def walk(x):
+        if isinstance(x, (list, tuple)):
+            for y in x:
+                walk(y)
+        else:
+            flat.append(x)
+
+    walk(obj)
+    if all(isinstance(x, int) and abs(x) <= _EXACT_INT for x in flat):
+        return np.array(flat, dtype=np.int64).reshape(shape)
+    return np.array([float(x) for x in flat], dtype=np.float64).reshape(shape)
+
+
+def _read_json(text: str):
+    if len(text) > _MAX_VALUES_TEXT:
+        raise ValuesParseError(f"the text is {len(text):,} characters long: typed values hold at most "
+                               f"{MAX_TYPED_ELEMENTS:,} numbers an operand")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as e:
+        raise ValuesParseError(f"cannot read {_clip(text)} as a nested list of numbers: {e.msg} at character "
+                               f"{e.pos + 1}") from None
+    except RecursionError:
+        raise ValuesParseError("the lists are nested too deep to read") from None
+    except ValuesParseError:
+        raise
+    except ValueError:  # e.g. an integer of more than 4,300 digits
+        raise ValuesParseError(f"cannot read {_clip(text)}: a number there has too many digits") from None
+
+
+def _clip(text: str, n: int = 30) -> str:
+    text = " ".join(str(text).split())
+    return repr(text if len(text) <= n else text[:n - 1] + "…")
+
+
+def canonical_values(spec):
+    """A typed values spec as a scenario stores it: a fill word in its canonical spelling, ``"auto"``,
+    a number or nested tuples of numbers (JSON text is read); raises :class:`ValuesParseError`."""
+    if spec is None:
+        return "auto"
+    if isinstance(spec, np.ndarray):
+        if spec.size > MAX_TYPED_ELEMENTS:
+            raise ValuesParseError(f"{spec.size:,} numbers: typed values hold at most {MAX_TYPED_ELEMENTS:,} "
+                                   f"an operand")
+        spec = spec.tolist()
+    if isinstance(spec, str):
+        text = spec.strip()
+        if not text:
+            return "auto"
+        if text.lower() == "auto":
+            return "auto"
+        if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise ValuesParseError(f"{_clip(text)} is not a number here: JSON numbers only (no NaN or Infinity)")
+        if text[0] in "[-+.0123456789":
+            spec = _read_json(text)
+        else:
+            try:
+                return str(fills.parse_init(text))
+            except fills.ValuesError:
+                raise ValuesParseError(f"cannot read {_clip(text)} as values: write a nested list such as "
+                                       f"[[1, 2, 3], [4, 5, 6]] or one of {', '.join(VALUE_WORDS)}") from None
+    _nested_shape(spec)
+
+    def freeze(x):
+        return tuple(freeze(y) for y in x) if isinstance(x, (list, tuple)) else x
+
+    return freeze(spec)
+
+
+def _thaw(spec):
+    return [_thaw(x) for x in spec] if isinstance(spec, tuple) else spec
+
+
+def operand_values(spec, shape, operand: int = 0, name: str | None = None) -> np.ndarray:
+    """The values of one operand of ``shape`` from ``spec``: a nested list (or its JSON text), a number for
+    shape ``()``, a fill word (``zeros``, ``ones``, ``arange`` counting 0, 1, 2, …, ``random`` or
+    ``random(SEED)``: integers 0–99 from ``numpy.random.default_rng(SEED)``) or ``auto``/None (1, 2, 3, …
+    times 100**operand, the panel's own numbering).
+
+    Raises
+    ------
+    ValuesParseError
+        One sentence, naming the operand (``name``, default A, B, C, …) when the values do not fit its shape,
+        hold more than :data:`MAX_TYPED_ELEMENTS` numbers, or are not JSON numbers.
+    """
+    shape = tuple(int(d) for d in shape)
+    who = name if name is not None else _operand_name(operand)
+    try:
+        spec = canonical_values(spec)
+    except ValuesParseError as e:
+        raise ValuesParseError(f"values of {who}: {e}", operand) from None
+    n = _element_count(shape)
+    if isinstance(spec, str):
+        limit = MAX_VALUE_ELEMENTS if spec == "auto" else MAX_TYPED_ELEMENTS
+        if n > limit:
+            raise ValuesParseError(f"values of {who}: {format_shape(shape)} has {n:,} elements; "
+                                   f"{spec} fills at most {limit:,} an operand", operand)
+        if spec == "auto":
+            return (np.arange(1, n + 1, dtype=np.int64) * 100 ** min(operand, 7)).reshape(shape)
+        return fills.make_array(shape, "int64", fills.parse_init(spec))
+    got = _nested_shape(spec)
+    if got != shape:
+        raise ValuesParseError(f"values of {who}: {_clip(json.dumps(_thaw(spec)))} has shape {format_shape(got)}, "
+                               f"not {who}'s shape {format_shape(shape)}", operand)
+    return _to_array(spec, shape)
+
+
+def _operand_name(i: int) -> str:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return f"operand {letters[i]}" if 0 <= i < len(letters) else f"operand {i + 1}"
+
+
+def typed_values(shapes, specs) -> list[np.ndarray]:
+    """Every operand's values from ``specs`` (one per shape; see :func:`operand_values`).
+
+    Raises
+    ------
+    ValuesParseError
+        When the counts differ, or an operand's values cannot be used.
+    """
+    shapes = [parse_shape(s) for s in shapes]
+    specs = list(specs)
+    if len(specs) != len(shapes):
+        raise ValuesParseError(f"{len(specs)} VALUES given for {format_count(len(shapes), 'shape')}: give one per "
+                               f"shape, in the same order")
+    return [operand_values(sp, sh, i) for i, (sp, sh) in enumerate(zip(specs, shapes))]
+
+
+def sum_values(shapes, specs) -> np.ndarray | None:
+    """The broadcast sum of the typed operands (None when the shapes do not broadcast).
+
+    Raises
+    ------
+    ValuesParseError
+        For values that cannot be used, or a sum of more than :data:`MAX_SUM_ELEMENTS` elements.
+    """
+    arrays = typed_values(shapes, specs)
+    ex = explain(*(a.shape for a in arrays))
+    if not ex.ok:
+        return None
+    n = _element_count(ex.result_shape)
+    if n > MAX_SUM_ELEMENTS:
+        raise ValuesParseError(f"the sum {format_shape(ex.result_shape)} has {n:,} elements; at most "
+                               f"{MAX_SUM_ELEMENTS:,} are computed")
+    return broadcast_values(*arrays)[1]
+
+
 _LECTURE_SHAPES = {"slide": ((4, 3), (1, 3)), "bias-add": ((4, 10), (1, 10)), "wx-plus-b": ((4, 1), (4, 1)),
                    "pitfall": ((4, 10), (4, 1))}
 
@@ -541,14 +781,16 @@ class BroadcastParams:
     ----------
     shapes : tuple of tuple of int
         Two or more shapes (one is allowed but explains little).
-    values : str or None
-        A :data:`VALUE_KINDS` name for :func:`make_values`, or None for no particular values.
+    values : str, tuple or None
+        A :data:`VALUE_KINDS` name for :func:`make_values`; or one typed spec per operand, as
+        :func:`canonical_values` stores it (a fill word, ``"auto"``, a number, nested tuples of numbers), read
+        by :func:`operand_values`; or None for no particular values.
     seed : int
         Seed of ``values = "random"``.
     """
 
     shapes: tuple[tuple[int, ...], ...]
-    values: str | None = None
+    values: str | tuple | None = None
     seed: int = 0
 
     @classmethod
@@ -584,22 +826,45 @@ class BroadcastParams:
             except ShapeParseError as e:
                 raise ShapeParseError(item, f"[params] shape #{i}: {e}") from None
         values = params.get("values")
-        if values is not None:
-            if not isinstance(values, str):
-                raise ParamsError(f"[params] values must be a string, one of {', '.join(VALUE_KINDS)}")
+        if isinstance(values, str):
             try:
                 check_values(shapes, values)
             except ValueError as e:
                 raise ParamsError(f"[params] {e}") from None
+        elif isinstance(values, (list, tuple)):
+            values = cls.typed(shapes, values, "[params] ")
+        elif values is not None:
+            raise ParamsError(f"[params] values must be one of {', '.join(VALUE_KINDS)}, or an array with one "
+                              f"nested list or word ({', '.join(VALUE_WORDS)}) per shape")
         seed = params.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ParamsError(f"[params] seed must be a whole number, got {seed!r}")
         return cls(tuple(shapes), values, seed)
 
+    @staticmethod
+    def typed(shapes, specs, where: str = "") -> tuple:
+        """``specs`` (one per shape) checked against ``shapes`` and stored canonically; raises
+        :class:`ValuesParseError` naming the operand (prefixed by ``where``)."""
+        shapes = [parse_shape(s) for s in shapes]
+        specs = list(specs)
+        if len(specs) != len(shapes):
+            raise ValuesParseError(f"{where}values has {len(specs)} entries for {format_count(len(shapes), 'shape')}: "
+                                   f"give one per shape, in the same order")
+        out = []
+        for i, (spec, shape) in enumerate(zip(specs, shapes)):
+            try:
+                operand_values(spec, shape, i)
+                out.append(canonical_values(spec))
+            except ValuesParseError as e:
+                raise ValuesParseError(f"{where}{e}", i) from None
+        return tuple(out)
+
     def to_dict(self) -> dict:
         """The ``[params]`` table, shapes written as Python writes them (``"(5, 3, 2)"``)."""
         d = {"shapes": [format_shape(s) for s in self.shapes]}
-        if self.values is not None:
+        if isinstance(self.values, tuple):
+            d["values"] = [_thaw(v) for v in self.values]
+        elif self.values is not None:
             d["values"] = self.values
         if self.seed:
             d["seed"] = self.seed
@@ -610,10 +875,16 @@ class BroadcastParams:
 
     def arrays(self) -> list[np.ndarray] | None:
         """The operands' values (:func:`make_values`), or None when ``values`` is not set."""
-        return None if self.values is None else make_values(self.shapes, self.values, self.seed)
+        if self.values is None:
+            return None
+        if isinstance(self.values, tuple):
+            return typed_values(self.shapes, self.values)
+        return make_values(self.shapes, self.values, self.seed)
 
 
-__all__ = ["MAX_VALUE_ELEMENTS", "PARAM_KEYS", "QUIZ", "QUIZ_ANSWERS", "STEP_KINDS", "VALUE_KINDS", "BroadcastParams",
+__all__ = ["MAX_SUM_ELEMENTS", "MAX_TYPED_ELEMENTS", "MAX_VALUE_ELEMENTS", "PARAM_KEYS", "VALUE_WORDS",
+           "ValuesParseError", "canonical_values", "operand_values", "sum_values", "typed_values",
+           "QUIZ", "QUIZ_ANSWERS", "STEP_KINDS", "VALUE_KINDS", "BroadcastParams",
            "BroadcastStep", "check_values",
            "DimComparison", "Explanation", "ShapeParseError", "broadcast_values", "explain", "format_shape",
            "lecture_values", "make_values", "parse_shape"]

@@ -42,9 +42,11 @@ class BroadcastState(Observable):
     ----------
     shapes : sequence of tuple of int
         The operands' shapes.
-    values : str, list of array-like or None
+    values : str, sequence or None
         The operands' values: a :data:`gpuviz.model.broadcast.VALUE_KINDS` name
-        (``"slide"``, ``"pitfall"``, …), arrays, or None for
+        (``"slide"``, ``"pitfall"``, …); one spec per operand (a nested list or array, a fill word of
+        :data:`~gpuviz.model.broadcast.VALUE_WORDS`, ``"auto"``), checked against its shape by
+        :func:`~gpuviz.model.broadcast.operand_values`; or None for
         :func:`~gpuviz.model.broadcast.make_values`' ``"arange"`` numbers.
     show_values : bool
         Draw numbers in the cells (else empty cells).
@@ -68,17 +70,17 @@ class BroadcastState(Observable):
         shapes = tuple(tuple(int(d) for d in s) for s in shapes)
         if not shapes:
             raise ParamsError("broadcasting needs at least one shape", "shapes")
-        arrays = None
+        arrays = specs = None
         if isinstance(values, str):
             arrays = bc.make_values(shapes, values, seed)  # a lecture example's values, or "arange"/"random"
         elif values is not None:
-            arrays = [np.asarray(v) for v in values]
-            if len(arrays) != len(shapes) or any(a.shape != s for a, s in zip(arrays, shapes)):
-                got = ", ".join(str(a.shape) for a in arrays)
-                raise ParamsError(f"the values have shapes {got}, not the shapes {shapes}", "values")
+            # one spec per operand: a nested list, an array, a fill word or "auto"; each checked against its shape
+            specs = bc.BroadcastParams.typed(shapes, values)
+            arrays = bc.typed_values(shapes, specs)
         explanation = bc.explain(*shapes, with_add=True)
         self.shapes, self.given_values, self.explanation = shapes, arrays, explanation
         self.values_kind = values if isinstance(values, str) else None
+        self.value_specs = specs
         self.seed = int(seed)
         self._compute_values()
         self.step = min(self.step, self.n_steps - 1)
@@ -101,7 +103,9 @@ class BroadcastState(Observable):
             self.stretched, self.result = bc.broadcast_values(*self.values)
 
     def set_shapes(self, shapes, values=None, seed: int = 0) -> None:
-        """New operands (the step goes back to the first); raises ParamsError for values of the wrong shape."""
+        """New operands (the step goes back to the first); raises ParamsError (a
+        :class:`~gpuviz.model.broadcast.ValuesParseError` naming the operand for values that do not fit its
+        shape), and nothing changes, when refused."""
         self._set(shapes, values, seed)
         self.step = 0
         self.emit("params", "step")
@@ -158,8 +162,9 @@ class BroadcastState(Observable):
     # -- the panel protocol ---------------------------------------------------------------------------
 
     def params(self) -> bc.BroadcastParams:
-        """The parameters that rebuild this state (values named by kind; arrays given in code are not kept)."""
-        return bc.BroadcastParams(self.shapes, self.values_kind, self.seed)
+        """The parameters that rebuild this state (values named by kind, or each operand's typed values)."""
+        return bc.BroadcastParams(self.shapes, self.value_specs if self.value_specs is not None else self.values_kind,
+                                  self.seed)
 
     def view_state(self) -> dict:
         return {"step": self.step}
