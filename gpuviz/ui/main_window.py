@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 from ..model.panel import ParamsError
 from . import theme as themes
 from .about import AboutDialog, backend_text
+from .drawer import LectureDrawer
 from .export import export_panel, render_frames, render_widget  # render_widget: still importable from here
 from .jobs import JobAdapter
 from .panel import Panel
@@ -160,6 +161,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.message_bar)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        # lecture mode's controls: over the figure, in no layout, so opening them never resizes it
+        self.drawer = LectureDrawer(central)
+        self.drawer_button = QToolButton()
+        self.drawer_button.setText("☰ Controls (F6)")
+        self.drawer_button.setToolTip("Show or hide this panel's controls over the figure (F6)")
+        self.drawer_button.setAutoRaise(True)
+        self.drawer_button.clicked.connect(self.toggle_drawer)
+        self.tabs.setCornerWidget(self.drawer_button, Qt.Corner.TopRightCorner)
+        self.drawer_button.hide()
 
         self.panel_status = QLabel()
         self.panel_status.setObjectName("panelStatus")
@@ -180,7 +190,7 @@ class MainWindow(QMainWindow):
         restored = self._restore() if restore and self.settings.enabled else False
         if not restored:
             self.set_theme("light")
-            self.resize(*EXPORT_SIZE)
+            self.fit_to_screen()
             self.open_default()
 
     # -- panels -------------------------------------------------------------------------------
@@ -211,6 +221,14 @@ class MainWindow(QMainWindow):
     def _current_changed(self, _index: int) -> None:
         panel = self.current_panel()
         self.panel_status.setText(self._status.get(id(panel), "") if panel is not None else "")
+        if self._lecture:
+            # only the panel on screen wears the lecture look: the others keep their normal layout
+            self.drawer.close_drawer()
+            for other in self.panels:
+                if other is not panel and other.lecture:
+                    other.set_lecture(False)
+            if panel is not None:
+                panel.set_lecture(True)
 
     def _dispatch(self, method: str, *args) -> None:
         panel = self.current_panel()
@@ -265,6 +283,10 @@ class MainWindow(QMainWindow):
                                     "Full screen, large text and thick lines for a projector; Esc leaves it",
                                     checkable=True)
         view.addAction(a["lecture"])
+        a["drawer"] = self._action("Lecture &controls", self.toggle_drawer, "F6",
+                                   "In lecture mode: show or hide the panel's controls over the figure")
+        a["drawer"].setEnabled(False)
+        view.addAction(a["drawer"])
         theme_menu = view.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         for name in ("light", "dark"):
@@ -292,7 +314,7 @@ class MainWindow(QMainWindow):
 
         self.escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self.escape.setContext(Qt.ShortcutContext.WindowShortcut)
-        self.escape.activated.connect(lambda: self.set_lecture_mode(False))
+        self.escape.activated.connect(self._escape)
         self.escape.setEnabled(False)
 
     # -- theme and lecture mode ---------------------------------------------------------------
@@ -327,9 +349,13 @@ class MainWindow(QMainWindow):
         return self._lecture
 
     def set_lecture_mode(self, on: bool, fullscreen: bool = True) -> None:
-        """Enter or leave lecture mode: full screen (unless ``fullscreen`` is False) and the lecture theme.
+        """Enter or leave lecture mode (F5): the figure first, on the whole screen.
 
-        Leaving restores the theme, the window state and the geometry from before.
+        Entering: full screen (unless ``fullscreen`` is False), no menu or status bar, the lecture theme
+        sized for this screen's height (:func:`~gpuviz.ui.theme.lecture_theme`), and the current panel in
+        its lecture look (:meth:`~gpuviz.ui.panel.Panel.set_lecture`: the figure alone, live). Its
+        controls are one key away in the drawer (F6). Leaving (F5 or Esc) restores the theme, the bars,
+        the window state and the geometry from before.
         """
         on = bool(on)
         if on == self._lecture:
@@ -337,27 +363,119 @@ class MainWindow(QMainWindow):
             return
         if on:
             self._before_lecture = (self.normalGeometry() if self.isVisible() else self.geometry(),
-                                    self.windowState())
+                                    self.windowState(), self.menuBar().isHidden(), self.statusBar().isHidden())
             self._lecture = True
-            self._apply_theme(themes.LECTURE)
+            self._lecture_fullscreen = fullscreen
+            self.menuBar().hide()
+            self.statusBar().hide()
             if fullscreen:
                 self.setWindowState(self.windowState() | Qt.WindowState.WindowFullScreen)
+            self._apply_theme(self._lecture_theme())
+            panel = self.current_panel()
+            if panel is not None:
+                panel.set_lecture(True)
         else:
-            geometry, state = self._before_lecture or (None, Qt.WindowState.WindowNoState)
+            geometry, state, menu_hidden, status_hidden = (self._before_lecture
+                                                           or (None, Qt.WindowState.WindowNoState, False, False))
+            self.drawer.close_drawer()
             self._lecture = False
+            for panel in self.panels:
+                if panel.lecture:
+                    panel.set_lecture(False)
             # the normal theme first: its smaller fonts shrink the minimum size the geometry must respect
             self._apply_theme(themes.THEMES[self._chosen_theme])
+            self.menuBar().setHidden(menu_hidden)
+            self.statusBar().setHidden(status_hidden)
             self.setWindowState(state)
             if geometry is not None and not state & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
                 self.setGeometry(geometry)
         for name in ("theme_light", "theme_dark"):
             self.actions_by_name[name].setEnabled(not on)
+        self.actions_by_name["drawer"].setEnabled(on)
+        self.drawer_button.setVisible(on)
         self.escape.setEnabled(on)
         action = self.actions_by_name["lecture"]
         action.blockSignals(True)
         action.setChecked(on)
         action.blockSignals(False)
         self.lecture_mode_changed.emit(on)
+
+    def _lecture_height(self) -> float:
+        """The height lecture mode's text follows: the screen's in full screen, else the window's."""
+        if getattr(self, "_lecture_fullscreen", True):
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is not None:
+                return float(screen.geometry().height())
+        return float(max(1, self.height()))
+
+    def _lecture_theme(self) -> themes.Theme:
+        theme = themes.lecture_theme(self._lecture_height())
+        # the same look as last time is the same object: _apply_theme then redraws nothing
+        current = self._applied_theme
+        return current if current is not None and current == theme else theme
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._lecture and not getattr(self, "_lecture_fullscreen", True):
+            self._apply_theme(self._lecture_theme())
+
+    def moveEvent(self, event) -> None:
+        super().moveEvent(event)
+        if self._lecture and getattr(self, "_lecture_fullscreen", True):
+            # full screen on another screen (a projector beside the laptop): that screen's height
+            self._apply_theme(self._lecture_theme())
+
+    @property
+    def drawer_open(self) -> bool:
+        return self.drawer.is_open
+
+    def toggle_drawer(self, *_signal_args) -> None:
+        """Open or close lecture mode's drawer of the current panel's controls (F6)."""
+        self.set_drawer(not self.drawer.is_open)
+
+    def set_drawer(self, on: bool) -> None:
+        """Open (True) or close lecture mode's drawer; outside lecture mode it stays closed (the controls
+        are in the panel already)."""
+        panel = self.current_panel()
+        if on and self._lecture and panel is not None:
+            self.drawer.set_theme(self.theme)
+            self.drawer.open_for(panel)
+        else:
+            self.drawer.close_drawer()
+
+    def _escape(self) -> None:
+        """Esc closes the drawer first, then leaves lecture mode."""
+        if self.drawer.is_open:
+            self.drawer.close_drawer()
+        else:
+            self.set_lecture_mode(False)
+
+    # -- screens ------------------------------------------------------------------------------
+
+    def _keep_frame_on_screen(self) -> None:
+        screen = self.screen()
+        if screen is None or self._closed or self._lecture:
+            return
+        area, frame = screen.availableGeometry(), self.frameGeometry()
+        if area.contains(frame):
+            return
+        dx, dy = frame.width() - self.width(), frame.height() - self.height()
+        w, h = min(self.width(), area.width() - dx), min(self.height(), area.height() - dy)
+        self.resize(max(1, w), max(1, h))
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), area.x()), area.x() + area.width() - frame.width())
+        y = min(max(frame.y(), area.y()), area.y() + area.height() - frame.height())
+        self.move(x, y)
+
+    def fit_to_screen(self, screen=None) -> None:
+        """First start: the screen's available area, at most :data:`EXPORT_SIZE` (logical), centred on it."""
+        screen = screen or self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(*EXPORT_SIZE)
+            return
+        area = screen.availableGeometry()
+        w, h = min(EXPORT_SIZE[0], area.width()), min(EXPORT_SIZE[1], area.height())
+        self.setGeometry(QRect(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2, w, h))
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -586,6 +704,10 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not self._lecture and not self.windowState() & (Qt.WindowState.WindowMaximized
+                                                           | Qt.WindowState.WindowFullScreen):
+            # the frame (title bar, borders) is known only now: keep all of it on the screen
+            QTimer.singleShot(0, self._keep_frame_on_screen)
         # after the first paint, not before: the lookup spawns a process that competes for the CPU
         QTimer.singleShot(0, self.start_backend_lookup)
 
@@ -606,13 +728,9 @@ class MainWindow(QMainWindow):
 
     def _restore_geometry(self, geometry: QRect | None, maximized: bool) -> None:
         if geometry is None:
-            self.resize(*EXPORT_SIZE)
+            self.fit_to_screen()
         else:
-            self.setGeometry(geometry)
-            # a window remembered on a screen that is gone comes back on the primary one
-            screens = QGuiApplication.screens()
-            if screens and not any(sc.availableGeometry().intersects(geometry) for sc in screens):
-                self.move(QGuiApplication.primaryScreen().availableGeometry().topLeft())
+            self.setGeometry(clamp_to_screens(geometry))
         if maximized:
             self.setWindowState(Qt.WindowState.WindowMaximized)
 
@@ -629,7 +747,7 @@ class MainWindow(QMainWindow):
         if not s.enabled:
             return
         if self._lecture and self._before_lecture:
-            geometry, state = self._before_lecture
+            geometry, state = self._before_lecture[:2]
         else:
             geometry, state = (self.normalGeometry() if self.isVisible() else self.geometry()), self.windowState()
         s.geometry = geometry
@@ -659,6 +777,28 @@ class MainWindow(QMainWindow):
             if self._owns_engine:
                 self.engine.close()  # stops its workers, a lookup's or a run's in flight among them
         super().closeEvent(event)
+
+
+def clamp_to_screens(geometry: QRect) -> QRect:
+    """A remembered geometry made to fit today's screens: on the screen it overlaps most (the primary
+    one when it overlaps none: a monitor that is gone), shrunk to that screen's available area and
+    moved inside it (a projector smaller than last time's monitor)."""
+    screens = QGuiApplication.screens()
+    if not screens:
+        return QRect(geometry)
+
+    def overlap(sc):
+        r = sc.availableGeometry().intersected(geometry)
+        return r.width() * r.height() if r.isValid() else 0
+
+    best = max(screens, key=overlap)
+    if overlap(best) == 0:
+        best = QGuiApplication.primaryScreen() or screens[0]
+    area = best.availableGeometry()
+    w, h = min(geometry.width(), area.width()), min(geometry.height(), area.height())
+    x = min(max(geometry.x(), area.x()), area.x() + area.width() - w)
+    y = min(max(geometry.y(), area.y()), area.y() + area.height() - h)
+    return QRect(x, y, w, h)
 
 
 def _scenario_name(scenario) -> str:
@@ -691,4 +831,4 @@ def _scenario_from_text(text: str):
     return parse_scenario(data)
 
 
-__all__ = ["EXPORT_SIZE", "TITLE", "MainWindow", "MessageBar", "render_widget"]
+__all__ = ["EXPORT_SIZE", "TITLE", "MainWindow", "MessageBar", "clamp_to_screens", "render_widget"]

@@ -67,6 +67,10 @@ class RecordingPanel(Panel):
     def presets(self):
         return []
 
+    def set_slide(self, on):
+        self.calls.append(("set_slide", bool(on)))
+        self.slide = bool(on)
+
     def scenario(self, title):
         return Scenario(self.panel_id, title, {"text": self.label.text()})
 
@@ -245,8 +249,11 @@ def test_lecture_mode_enters_with_f5_and_esc_restores_theme_and_geometry(recordi
     qtbot.keyClick(window, Qt.Key.Key_F5)
     assert window.lecture_mode and window.actions_by_name["lecture"].isChecked()
     assert window.windowState() & Qt.WindowState.WindowFullScreen
-    assert window.theme is themes.LECTURE and panel.theme is themes.LECTURE
-    assert app.font().pointSizeF() == pytest.approx(normal_points * themes.LECTURE.font_scale)
+    lecture = themes.lecture_theme(window.screen().geometry().height())
+    assert window.theme == lecture and panel.theme is window.theme
+    assert app.font().pointSizeF() == pytest.approx(normal_points * lecture.font_scale)
+    assert panel.lecture and panel.slide  # the figure-first look
+    assert window.menuBar().isHidden() and window.statusBar().isHidden()
     assert window_colour(app) == themes.LECTURE.background
     # the theme radios wait for lecture mode to end
     assert not window.actions_by_name["theme_dark"].isEnabled()
@@ -256,6 +263,8 @@ def test_lecture_mode_enters_with_f5_and_esc_restores_theme_and_geometry(recordi
     assert not window.windowState() & Qt.WindowState.WindowFullScreen
     assert window.theme is themes.DARK and panel.theme is themes.DARK
     assert app.font().pointSizeF() == pytest.approx(normal_points)
+    assert not panel.lecture and not panel.slide
+    assert not window.menuBar().isHidden() and not window.statusBar().isHidden()
     qtbot.waitUntil(lambda: (window.width(), window.height()) == (1500, 900), timeout=2000)
     # Esc outside lecture mode does nothing
     qtbot.keyClick(window, Qt.Key.Key_Escape)
@@ -273,25 +282,81 @@ def test_lecture_mode_menu_item_toggles(recording_window):
 # -- remembered settings ---------------------------------------------------------------------------
 
 
+def test_first_start_fits_the_screen_and_a_remembered_geometry_is_clamped(make_main_window, tmp_path):
+    from PyQt6.QtCore import QRect
+
+    from gpuviz.ui.main_window import clamp_to_screens
+
+    area = QApplication.primaryScreen().availableGeometry()
+    first = make_main_window(panels=[RecordingPanel()], size=None)
+    QApplication.processEvents()
+    assert area.contains(first.frameGeometry())  # the frame too: nothing off the screen
+    assert first.width() >= min(1920, area.width()) - 20 and first.height() >= min(1080, area.height()) - 40
+    # last time's monitor was bigger than today's projector: shrunk to it and moved onto it
+    big = QRect(area.x() + 300, area.y() + 200, area.width() + 900, area.height() + 400)
+    assert area.contains(clamp_to_screens(big))
+    assert clamp_to_screens(big).size() == area.size()
+    # a window remembered on a screen that is gone comes back on this one, its size kept when it fits
+    gone = QRect(area.right() + 5000, 40, 400, 300)
+    clamped = clamp_to_screens(gone)
+    assert area.contains(clamped) and clamped.size() == gone.size()
+    path = tmp_path / "big.ini"
+    remembered = Settings.at(path)
+    remembered.geometry = big
+    remembered.theme = "light"
+    second = make_main_window(settings=remembered, panels=[RecordingPanel()], size=None)
+    QApplication.processEvents()
+    assert area.contains(second.frameGeometry())
+
+
+def test_lecture_drawer_lends_the_controls_without_resizing_the_figure(make_main_window, qtbot):
+    from gpuviz.ui.matmul.panel import MatmulPanel
+
+    window = make_main_window(panels=[MatmulPanel()], size=(1280, 720))
+    window.show()
+    panel = window.current_panel()
+    places = {id(w): (w.parentWidget(), w.isHidden()) for w in panel.chrome_widgets()}
+    window.set_lecture_mode(True, fullscreen=False)
+    qtbot.wait(20)
+    assert panel.lecture and all(w.isHidden() for w in panel.chrome_widgets())
+    figure_before = [r.getRect() for r in panel.data_rects()]
+    assert figure_before
+    qtbot.keyClick(window, Qt.Key.Key_F6)
+    qtbot.wait(20)
+    assert window.drawer_open and window.drawer.isVisible()
+    assert all(w.isVisibleTo(window) and window.drawer.isAncestorOf(w) for w in panel.chrome_widgets())
+    assert [r.getRect() for r in panel.data_rects()] == figure_before  # the drawer floats over the figure
+    # Esc closes the drawer first, and everything goes back where it was
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert window.lecture_mode and not window.drawer_open
+    assert all(not window.drawer.isAncestorOf(w) for w in panel.chrome_widgets())
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.lecture_mode
+    assert {id(w): (w.parentWidget(), w.isHidden()) for w in panel.chrome_widgets()} == places
+    # outside lecture mode F6 opens nothing: the controls are in the panel
+    qtbot.keyClick(window, Qt.Key.Key_F6)
+    assert not window.drawer_open
+
+
 def test_settings_are_remembered_across_windows(make_main_window, tmp_path, qtbot):
     path = tmp_path / "remembered.ini"
     first = make_main_window(settings=Settings.at(path), panels=[RecordingPanel()])
     first.set_theme("dark")
-    first.resize(1400, 820)
+    first.resize(700, 520)  # the offscreen test screen is 800×800: a size that fits it
     qtbot.wait(10)
     first.close()
     assert path.exists()
 
     second = make_main_window(settings=Settings.at(path), panels=[RecordingPanel()], size=None)
     assert second.theme is themes.DARK and second.actions_by_name["theme_dark"].isChecked()
-    assert (second.width(), second.height()) == (1400, 820)
+    assert (second.width(), second.height()) == (700, 520)
 
     # lecture mode at close is not what is remembered: the theme and geometry from before it are
     second.set_lecture_mode(True)
     second.close()
     third = make_main_window(settings=Settings.at(path), panels=[RecordingPanel()], size=None)
     assert third.theme is themes.DARK and not third.lecture_mode
-    assert (third.width(), third.height()) == (1400, 820)
+    assert (third.width(), third.height()) == (700, 520)
 
 
 def test_disabled_settings_neither_read_nor_write(make_main_window, tmp_path):
@@ -635,7 +700,8 @@ def test_lecture_mode_reaches_the_real_panel(main_window, qtbot):
     panel = matmul(main_window)
     normal = main_window.export_image()
     qtbot.keyClick(main_window, Qt.Key.Key_F5)
-    assert panel.theme is themes.LECTURE
+    assert panel.theme.name == "lecture" and panel.theme is main_window.theme and panel.lecture
+    assert panel.theme == themes.lecture_theme(main_window.screen().geometry().height())
     lecture = main_window.export_image()
     assert not np.array_equal(image_array(normal), image_array(lecture))
     qtbot.keyClick(main_window, Qt.Key.Key_Escape)
