@@ -538,7 +538,7 @@ class _Matrix:
                 rect = QRectF(x + ci * self.cw, y + ri * self.ch, self.cw, self.ch)
                 if r is None or col is None:
                     cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, "⋮" if r is None and col is not None else "…",
-                             f["mono"], c["faint"])
+                             f["body"], c["faint"])
                     continue
                 cv.cells_drawn += 1
                 ghost = bool(self.ghost_dims) and self._is_ghost(s, r, col)
