@@ -719,6 +719,7 @@ class MainWindow(QMainWindow):
             return False
         self.set_theme(theme if theme in ("light", "dark") else "light")
         self._restore_geometry(geometry, s.maximized)
+        self._restore_panel_layouts()
         if text is None or not self._restore_scenario(text):
             self.open_default()
         current = self.panel(s.panel) if s.panel else None
@@ -733,6 +734,14 @@ class MainWindow(QMainWindow):
             self.setGeometry(clamp_to_screens(geometry))
         if maximized:
             self.setWindowState(Qt.WindowState.WindowMaximized)
+
+    def _restore_panel_layouts(self) -> None:
+        """Each panel's remembered splitter sizes and collapsed columns (``save_state``/``restore_state``,
+        for the panels that have them). A state that no longer fits the panel is ignored by it."""
+        for panel in self.panels:
+            state = self.settings.panel_state(panel.panel_id)
+            if state and hasattr(panel, "restore_state"):
+                panel.restore_state(state)
 
     def _restore_scenario(self, text: str) -> bool:
         try:
@@ -753,6 +762,9 @@ class MainWindow(QMainWindow):
         s.geometry = geometry
         s.maximized = bool(state & Qt.WindowState.WindowMaximized)
         s.theme = self._chosen_theme
+        for each in self.panels:
+            if hasattr(each, "save_state") and not each.lecture:
+                s.set_panel_state(each.panel_id, each.save_state())
         panel = self.current_panel()
         if panel is not None:
             s.panel = panel.panel_id

@@ -133,6 +133,20 @@ class Settings:
     def scenario_text(self, text: str | None) -> None:
         self._set(_SCENARIO_TEXT, text)
 
+    def panel_state(self, panel_id: str) -> bytes | None:
+        """A panel's remembered layout (its splitters' sizes, its collapsed columns), as the panel saved it."""
+        value = self._get(f"panels/{panel_id}/layout")
+        if isinstance(value, (bytes, bytearray)):
+            return bytes(value)
+        if hasattr(value, "data"):  # QByteArray
+            return bytes(value.data())
+        return None
+
+    def set_panel_state(self, panel_id: str, state: bytes | None) -> None:
+        from PyQt6.QtCore import QByteArray
+
+        self._set(f"panels/{panel_id}/layout", None if state is None else QByteArray(bytes(state)))
+
     def export_choice(self, name: str, default: str) -> str:
         """The export dialog's last ``name`` (``folder``, ``format``, ``size``), or ``default``.
 

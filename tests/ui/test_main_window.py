@@ -723,3 +723,38 @@ def test_text_fields_keep_their_keys(main_window, qtbot):
     main_window.setFocus()
     qtbot.keyClick(main_window, Qt.Key.Key_Right)
     assert scene.step == 1
+
+
+class LayoutPanel(RecordingPanel):
+    """A panel with a remembered layout: one splitter."""
+
+    panel_id = "layoutpanel"
+
+    def __init__(self):
+        super().__init__()
+        from PyQt6.QtWidgets import QSplitter
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(QLabel("left"))
+        self.splitter.addWidget(QLabel("right"))
+        self.layout().addWidget(self.splitter)
+
+    def save_state(self) -> bytes:
+        return bytes(self.splitter.saveState().data())
+
+    def restore_state(self, state: bytes) -> bool:
+        from PyQt6.QtCore import QByteArray
+
+        return self.splitter.restoreState(QByteArray(state))
+
+
+def test_splitter_sizes_are_remembered(make_main_window, tmp_path, qtbot):
+    path = tmp_path / "layout.ini"
+    first = make_main_window(settings=Settings.at(path), panels=[LayoutPanel()], size=(1200, 700))
+    first.current_panel().splitter.setSizes([900, 300])
+    qtbot.wait(10)
+    sizes = first.current_panel().splitter.sizes()
+    first.close()
+    second = make_main_window(settings=Settings.at(path), panels=[LayoutPanel()], size=None)
+    qtbot.wait(10)
+    assert second.current_panel().splitter.sizes() == sizes
