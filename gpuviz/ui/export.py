@@ -7,18 +7,26 @@ draw through :func:`render_frames` and write through :func:`export_panel` or
 panel from a scenario and an explicit theme, so nothing but the scene, the
 step, the theme, the slide option and the size decides the pixels; remembered
 settings are never read. Pictures above 1080p are the 1080p layout drawn at a
-higher device pixel ratio (crisp text), and line widths scale with that ratio
-(panels draw cosmetic pens of ``theme.pen_width(base)``, which are physical
-pixels). Files are written atomically: bytes go to a temporary file in the
-target's folder, are flushed to disk, and only then replace the target, so a
-failed, cancelled or interrupted export leaves the old file untouched and
-never a half-written one under its name.
+higher device pixel ratio (crisp text), pictures below 1280×720 are that layout
+drawn at a ratio below 1 (the same picture, smaller), and line widths scale with
+the ratio (panels draw cosmetic pens of ``theme.pen_width(base)``, which are
+physical pixels). An export's memory is estimated and checked against the
+budget before anything is drawn; a GIF is written frame by frame. Files are
+written atomically: bytes go to a locked temporary file in the target's folder,
+are flushed to disk, and only then replace the target, so a failed, cancelled or
+interrupted export leaves the old file untouched and never a half-written one
+under its name; the temporary files of killed exports are removed by the next
+export to that folder (:func:`remove_stale_parts`).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
+import stat
+import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -28,8 +36,11 @@ from PyQt6.QtGui import QImage, QPainter, QRegion
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from ..model import registry as models
+from ..model.budget import DEFAULT_MEMORY
 from ..model.files import write_atomic
+from ..model.limits import MAX_FPS, MAX_NAME_BYTES, MIN_FPS
 from ..model.panel import ParamsError
+from ..model.text import format_bytes
 from . import registry as views
 from . import theme as themes
 
@@ -37,6 +48,8 @@ from . import theme as themes
 MAX_SIZE = (7680, 4320)
 #: Layout size of the exported scene: larger pictures are this layout at a higher device pixel ratio.
 LAYOUT_SIZE = (1920, 1080)
+#: Smallest layout: smaller pictures are this layout (or one of its proportions) drawn at a ratio below 1.
+MIN_LAYOUT = (1280, 720)
 FORMATS = (".png", ".svg", ".gif")
 
 #: The shipped panels' ids (both halves of the registry; a panel registered later is exported too).
@@ -125,9 +138,38 @@ def render_widget(widget: QWidget, width: int, height: int, dpr: float = 1.0) ->
     return image
 
 
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # not POSIX, or the file system does not say
+        return MAX_NAME_BYTES
+
+
 def check_target(out_path) -> tuple[Path, str]:
-    """``out_path`` as a Path and its format (``.png``, ``.svg``, ``.gif``); raises ExportError when unusable."""
-    path = Path(out_path)
+    """``out_path`` as a Path and its format (``.png``, ``.svg``, ``.gif``); raises ExportError when unusable.
+
+    Checked before anything is drawn: an empty path, a name longer than the file system takes (our
+    temporary file's name is 15 bytes longer, and must fit too), a folder, FIFO or device in the way (a
+    FIFO would block the write forever), a read-only file, a missing or read-only folder.
+    """
+    text = os.fspath(out_path)
+    if not str(text).strip():
+        raise ExportError("an empty path names no file: give a file name ending in .png, .svg or .gif")
+    if "\0" in str(text):
+        raise ExportError("the path contains a NUL character, which no file name may")
+    path = Path(text)
     fmt = path.suffix.lower()
     if fmt not in FORMATS:
         raise ExportError(f"{path}: unknown picture format {fmt or '(no extension)'!r}; "
@@ -135,9 +177,22 @@ def check_target(out_path) -> tuple[Path, str]:
     folder = path.parent
     if not folder.is_dir():
         raise ExportError(f"{path}: the folder {folder} does not exist")
-    if path.is_dir():
-        raise ExportError(f"{path}: a folder is in the way of the file")
-    if not os.access(folder, os.W_OK):
+    name_bytes, name_max = len(os.fsencode(path.name)) + _PART_EXTRA, _name_max(folder)
+    if name_bytes > name_max:
+        raise ExportError(f"{path}: the file name is {name_bytes - _PART_EXTRA} bytes long, over the "
+                          f"{name_max - _PART_EXTRA} bytes a picture's name may have here")
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    except OSError as e:
+        raise ExportError(f"{path}: cannot use it ({e.strerror or e})") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise ExportError(f"{path}: a folder is in the way of the file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ExportError(f"{path}: is {_kind_of(st.st_mode)}, not a picture file")
+    if not os.access(folder, os.W_OK | os.X_OK):
         raise ExportError(f"{path}: the folder {folder} cannot be written")
     return path, fmt
 
@@ -157,18 +212,29 @@ def check_size(size) -> tuple[int, int]:
 def layout_for(size, dpr: float | None = None) -> tuple[tuple[int, int], float]:
     """Layout size and device pixel ratio that give exactly ``size`` physical pixels.
 
-    Without ``dpr``, pictures wider than 1.5 × 1920 are a half-size layout at ratio 2 (4K is the 1080p
-    layout, drawn sharp) when both sides are even, so text and lines keep their slide proportions.
+    Without ``dpr``: a picture smaller than :data:`MIN_LAYOUT` (1280×720) is the panel laid out at
+    ``size / s`` and drawn at ratio ``s = min(1, width/1280, height/720)``, so a 640×360 picture is the
+    1280×720 one at half size, never the panel squeezed into 640×360; pictures wider than 1.5 × 1920 with
+    even sides are a half-size layout at ratio 2 (4K is the 1080p layout, drawn sharp); anything between is
+    laid out at its own size. Text and lines keep their proportions to the figure either way.
     """
     width, height = size
     if dpr is None:
-        dpr = 2.0 if width > 1.5 * LAYOUT_SIZE[0] and width % 2 == 0 and height % 2 == 0 else 1.0
+        if width > 1.5 * LAYOUT_SIZE[0] and width % 2 == 0 and height % 2 == 0:
+            dpr = 2.0
+        else:
+            dpr = min(1.0, width / MIN_LAYOUT[0], height / MIN_LAYOUT[1])
     if not dpr > 0:
         raise ExportError(f"device pixel ratio must be positive, got {dpr}")
-    layout = (max(1, round(width / dpr)), max(1, round(height / dpr)))
-    if (round(layout[0] * dpr), round(layout[1] * dpr)) != (width, height):
-        raise ExportError(f"size {width}×{height} is not a whole layout at device pixel ratio {dpr}")
-    return layout, float(dpr)
+    layout = []
+    for side in (width, height):
+        # a ratio below 1 need not divide the side: the layout side whose drawing rounds to it
+        guess = max(1, round(side / dpr))
+        fits = [c for c in (guess, guess - 1, guess + 1) if c >= 1 and round(c * dpr) == side]
+        if not fits:
+            raise ExportError(f"size {width}×{height} is not a whole layout at device pixel ratio {dpr}")
+        layout.append(fits[0])
+    return (layout[0], layout[1]), float(dpr)
 
 
 def _ensure_app() -> QApplication:
@@ -285,10 +351,10 @@ def _report(progress, done: int, total: int) -> None:
 _ALL = object()
 
 
-def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, steps, progress) -> list[QImage]:
-    """Frames of the panel copy: one per step of ``steps`` (a range or ``_ALL``), else one at ``step``.
+def _plan(panel, panel_id, slide: bool, step, steps):
+    """``(model, available, shown)``: the model that moves (or None), its steps, and the steps to draw.
 
-    The panel was built once from ``scenario``; each frame only moves its model's step.
+    ``shown`` has one step per frame, or ``[None]`` for one frame at the scenario's own step.
     """
     name = _panel_name(panel_id)
     model = None
@@ -300,26 +366,65 @@ def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, step
             raise ExportError(f"steps {steps.start}:{steps.stop} are out of range: the {name} panel's "
                               f"steps are {available.start} to {available.stop - 1} "
                               f"(A:B is half-open, at most {available.start}:{available.stop})")
-        shown = list(steps)
-    elif step is not None:
+        return model, available, list(steps)
+    if step is not None:
         model = _stepper(panel, panel_id)
-        available = range(0, int(model.n_steps))
-        shown = [int(step)]
-    else:
-        available, shown = None, [None]
-        # a slide's caption is the key step's at the step shown: only then ask the panel which view it shows
-        if slide and panel.model is not None and models.step_key(name, panel.scenario("export").view) is not None:
-            model = panel.model
+        return model, range(0, int(model.n_steps)), [int(step)]
+    # a slide's caption is the key step's at the step shown: only then ask the panel which view it shows
+    if slide and panel.model is not None and models.step_key(name, panel.scenario("export").view) is not None:
+        model = panel.model
+    return model, None, [None]
+
+
+def _frame(panel, panel_id, scenario, layout, dpr: float, slide: bool, plan, s) -> QImage:
+    """The panel copy drawn at step ``s`` of ``plan`` (None: as it is)."""
+    model, available, _ = plan
+    if s is not None:
+        # no stamp: each panel labels its step on screen, counting from 0 as A:B does
+        _show_step(model, _panel_name(panel_id), s, available)
+    if slide:
+        _show_caption(panel, scenario, model.step if model is not None else None)
+    return render_widget(panel, *layout, dpr)
+
+
+def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, steps, progress,
+          plan=None) -> list[QImage]:
+    """Frames of the panel copy: one per step of ``steps`` (a range or ``_ALL``), else one at ``step``.
+
+    The panel was built once from ``scenario``; each frame only moves its model's step.
+    """
+    plan = plan or _plan(panel, panel_id, slide, step, steps)
     frames = []
-    for i, s in enumerate(shown):
-        if s is not None:
-            # no stamp: each panel labels its step on screen, counting from 0 as A:B does
-            _show_step(model, name, s, available)
-        if slide:
-            _show_caption(panel, scenario, model.step if model is not None else None)
-        frames.append(render_widget(panel, *layout, dpr))
-        _report(progress, i + 1, len(shown))
+    for i, s in enumerate(plan[2]):
+        frames.append(_frame(panel, panel_id, scenario, layout, dpr, slide, plan, s))
+        _report(progress, i + 1, len(plan[2]))
     return frames
+
+
+def _stream_gif(out, panel, panel_id, scenario, layout, dpr: float, slide: bool, plan, fps: float,
+                progress) -> None:
+    """Draw the frames of ``plan`` and write them to ``out`` as a GIF, one at a time (:class:`_GifStream`)."""
+    shown = plan[2]
+    first = _rgb(_frame(panel, panel_id, scenario, layout, dpr, slide, plan, shown[0]))
+    last = None
+    if len(shown) > 1:
+        # the palette sees the first and the last frame: a matrix that fills up step by step has its colours
+        # in the last one; the last frame is drawn now, kept as palette indices, and written at the end
+        last = _rgb(_frame(panel, panel_id, scenario, layout, dpr, slide, plan, shown[-1]))
+    gif = _GifStream(out, _palette_of(first, *([last] if last is not None else [])),
+                     max(20, round(1000 / fps)))
+    if last is not None:
+        last = gif.indices(last)
+    gif.add(first)
+    del first
+    _report(progress, 1, len(shown))
+    for i, s in enumerate(shown[1:-1], start=2):
+        gif.add(_rgb(_frame(panel, panel_id, scenario, layout, dpr, slide, plan, s)))
+        _report(progress, i, len(shown))
+    if last is not None:
+        gif.add(last)
+        _report(progress, len(shown), len(shown))
+    gif.close()
 
 
 def _check_step_args(step, steps) -> None:
@@ -397,15 +502,261 @@ def _svg_bytes(widget, layout: tuple[int, int], title: str, size: tuple[int, int
     return bytes(data)
 
 
-def _gif_bytes(frames: list[QImage], fps: float) -> bytes:
+# -- writing: temporary files, stale ones, and the GIF stream ---------------------------------------------
+
+#: A temporary file of ours beside a target: ``.NAME.EXT.XXXXXXXX.part``, ``mkstemp``'s eight random
+#: characters (:func:`gpuviz.model.files.write_atomic` names its files the same way), for the files gpuviz
+#: exports (pictures and a deck's index).
+_PART_NAME = re.compile(r"\..+\.(?:png|svg|gif|md)\.[a-z0-9_]{8}\.part")
+#: Bytes a temporary file's name adds to its target's: the leading dot, ``.XXXXXXXX`` and ``.part``.
+_PART_EXTRA = 1 + 9 + 5
+#: A temporary file nobody holds is left alone this long after it last changed: a writer that does not
+#: lock its file (``write_atomic``) writes it in one go, flushed and renamed well within this time.
+STALE_PART_SECONDS = 5.0
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: only the age tells a stale file
+    fcntl = None
+
+
+def _try_lock(fd: int) -> bool:
+    """An exclusive lock on ``fd`` without waiting; False when another open file holds one."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def remove_stale_parts(folder, now: float | None = None) -> list[Path]:
+    """Remove the temporary files of killed exports from ``folder``; returns those removed.
+
+    An export writes its bytes to ``.NAME.EXT.XXXXXXXX.part`` beside its target and renames it over the
+    target when complete; killed in between (SIGKILL, a power cut), that file stays. Every export removes
+    such leftovers from the folder it writes to, before it writes. A file is removed only when all of these
+    hold: its name matches our pattern exactly (:data:`_PART_NAME`: ``.part`` after eight ``mkstemp``
+    characters after a picture's or an index's extension), it is a regular file (not a link), it has not
+    changed for :data:`STALE_PART_SECONDS`, and no process holds its lock. A live export holds an exclusive
+    ``flock`` on its temporary file from the moment it is created until it is renamed (the kernel drops the
+    lock when its writer dies, whatever killed it), so a slow export is never removed under its writer; the
+    age covers the instant between creating the file and locking it, and writers that do not lock. Files
+    that cannot be examined or removed are left as they are.
+    """
+    folder = Path(folder)
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = [e.name for e in os.scandir(folder) if _PART_NAME.fullmatch(e.name)]
+    except OSError:
+        return removed
+    for name in names:
+        part = folder / name
+        try:
+            st = os.lstat(part)
+            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < STALE_PART_SECONDS:
+                continue
+            fd = os.open(part, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        try:
+            if _try_lock(fd):
+                os.unlink(part)
+                removed.append(part)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+@contextmanager
+def _part_file(path: Path):
+    """A locked temporary file beside ``path``, renamed over ``path`` when the block ends without an error.
+
+    As :func:`~gpuviz.model.files.write_atomic` (flushed and fsynced before the rename, the permissions a
+    new file gets here, removed on any failure), but the bytes may be written as they are made, and the file
+    is locked while it exists, so that :func:`remove_stale_parts` of another export leaves it alone.
+    """
+    remove_stale_parts(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        _try_lock(fd)
+        with os.fdopen(fd, "wb") as f:
+            fd = -1  # the file object owns it now
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)  # still locked: the name goes away before the lock does
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # os.umask can only be read by setting it; set it back at once
+    os.umask(mask)
+    return mask
+
+
+def write_export(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically through a locked temporary file (:func:`_part_file`)."""
+    path = Path(path)
+    with _part_file(path) as f:
+        f.write(data)
+    return path
+
+
+def estimate_memory(fmt: str, size, frames: int = 1) -> int:
+    """Bytes an export of ``frames`` pictures of ``size`` physical pixels holds at its peak, beyond the app.
+
+    A frame is a w×h picture of 4 bytes a pixel (Qt's ARGB32). A PNG holds the frame, its RGB32 copy and
+    its encoding (at most the raw pixels). An SVG holds the frame drawn to settle the layout and its text
+    (the drawing is vectors). A GIF streams: each frame is drawn, reduced to palette indices and encoded,
+    then written to the file and dropped; it holds the frame and its RGBA/RGB copies (4 + 4 + 3 + 3 bytes a
+    pixel), its palette indices and encoding (GIF's LZW codes are at most 12 bits a pixel), the last
+    frame's indices (drawn first with the first frame to choose the one palette of every frame) and the two
+    frames the palette is chosen from (6 bytes a pixel). ``frames`` does not multiply a GIF's memory:
+    the time of the export grows with it, its memory does not.
+    """
+    width, height = size
+    pixels = int(width) * int(height)
+    if fmt == ".png":
+        return 4 * pixels + 4 * pixels + 2 * 4 * pixels
+    if fmt == ".svg":
+        return 4 * pixels + 4 * pixels + 4 * pixels
+    per_frame = (4 + 4 + 3 + 3) * pixels + pixels + 2 * (3 * pixels // 2)
+    palette = (6 + 6) * pixels if frames > 1 else 0
+    return per_frame + palette + (pixels if frames > 1 else 0)
+
+
+class ExportMemoryError(ExportError):
+    """An export over the memory budget; ``cli_hint`` says what to type to go ahead (as :class:`BudgetError`)."""
+
+    cli_hint = "raise it with --memory"
+
+
+def check_memory(fmt: str, size, frames: int, memory: int | None) -> int:
+    """The estimate of :func:`estimate_memory`; :class:`ExportMemoryError` when it is over ``memory`` bytes.
+
+    The message reads as a run's or a trace's over the same budget (:class:`gpuviz.model.budget.Budget`).
+    """
+    budget = DEFAULT_MEMORY if memory is None else int(memory)
+    need = estimate_memory(fmt, size, frames)
+    if need > budget:
+        width, height = size
+        what = f"{frames} frames of {width}×{height}" if fmt == ".gif" else f"a {width}×{height} picture"
+        raise ExportMemoryError(f"the export ({what}) needs an estimated {format_bytes(need)}, over the "
+                                f"memory budget of {format_bytes(budget)}")
+    return need
+
+
+def _rgb(image: QImage):
+    """``image`` as an RGB PIL image (a copy: the QImage may go)."""
     from PIL import Image
 
-    pictures = [Image.fromarray(image_to_array(f)[:, :, :3]).quantize(colors=256, method=Image.Quantize.MEDIANCUT)
-                for f in frames]
-    out = io.BytesIO()
-    pictures[0].save(out, format="GIF", save_all=True, append_images=pictures[1:],
-                     duration=max(20, round(1000 / fps)), loop=0, disposal=1)
-    return out.getvalue()
+    return Image.fromarray(image_to_array(image)[:, :, :3])
+
+
+def _palette_of(*images):
+    """One 256-colour palette (a ``P`` image) for every frame of a GIF, chosen from ``images``."""
+    import numpy as np
+    from PIL import Image
+
+    arrays = [np.asarray(im) for im in images]
+    # at most ~4 Mpixels go into the median cut: every other row and column of a big picture keeps its colours
+    step = 1
+    while sum(a[::step, ::step].shape[0] * a[::step, ::step].shape[1] for a in arrays) > 4_000_000:
+        step += 1
+    stacked = np.concatenate([a[::step, ::step] for a in arrays], axis=0)
+    return Image.fromarray(stacked).quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+
+
+def _gif_blocks(data: bytes):
+    """A one-frame GIF as (screen, rest): header, screen descriptor and colour table; then its blocks."""
+    flags = data[10]
+    table = 3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0
+    return data[:13 + table], data[13 + table:]
+
+
+def _skip_sub_blocks(data: bytes, i: int) -> int:
+    while data[i]:
+        i += data[i] + 1
+    return i + 1
+
+
+def _frame_blocks(rest: bytes) -> bytes:
+    """The frame's own blocks of a one-frame GIF's ``rest``: its graphic control and image, not the loop."""
+    out, i = [], 0
+    while i < len(rest) and rest[i] != 0x3B:
+        start = i
+        if rest[i] == 0x21:  # extension: keep the graphic control (duration, disposal), drop loop and comments
+            label = rest[i + 1]
+            i = _skip_sub_blocks(rest, i + 2)
+            if label == 0xF9:
+                out.append(rest[start:i])
+        elif rest[i] == 0x2C:  # image: descriptor, local colour table, LZW code size and data
+            flags = rest[i + 9]
+            i += 10 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0) + 1
+            i = _skip_sub_blocks(rest, i)
+            out.append(rest[start:i])
+        else:
+            raise ExportError(f"Pillow wrote a GIF block gpuviz does not know (0x{rest[i]:02x})")
+    return b"".join(out)
+
+
+class _GifStream:
+    """An animated GIF written to ``out`` frame by frame, every frame kept, all in one palette.
+
+    Pillow's animated GIF writer holds every frame until it finishes and merges consecutive frames whose
+    palette indices are equal (it has no option to keep them); with a palette chosen per frame, steps that
+    differ in a few pixels came out equal and were merged. Here each frame is mapped to one palette chosen
+    from the first and last frames (no dithering, so unchanged pixels stay unchanged and changed ones keep
+    their nearest colour), encoded by Pillow as a one-frame GIF, and its blocks are appended to the file as
+    they come: N steps are N frames, and memory holds one frame at a time.
+    """
+
+    def __init__(self, out, palette, duration_ms: int):
+        self.out, self.palette, self.duration = out, palette, int(duration_ms)
+        self.screen: bytes | None = None
+        self.frames = 0
+
+    def add(self, picture) -> None:
+        from PIL import Image
+
+        indices = picture if picture.mode == "P" else picture.quantize(palette=self.palette,
+                                                                         dither=Image.Dither.NONE)
+        buffer = io.BytesIO()
+        info = {"loop": 0} if self.screen is None else {}
+        indices.save(buffer, format="GIF", optimize=False, duration=self.duration, disposal=1, **info)
+        screen, rest = _gif_blocks(buffer.getvalue())
+        if self.screen is None:
+            self.screen = screen
+            self.out.write(screen)
+            # the first frame keeps its loop extension (the application block before its image)
+            self.out.write(rest[:-1] if rest.endswith(b";") else rest)
+        else:
+            if screen[6:] != self.screen[6:]:
+                raise ExportError("the GIF's frames came out with different palettes")
+            self.out.write(_frame_blocks(rest))
+        self.frames += 1
+
+    def indices(self, picture):
+        """``picture`` mapped to the palette (kept to be added later)."""
+        from PIL import Image
+
+        return picture.quantize(palette=self.palette, dither=Image.Dither.NONE)
+
+    def close(self) -> None:
+        self.out.write(b";")
 
 
 def parse_steps(text: str) -> range:
@@ -424,7 +775,7 @@ def parse_steps(text: str) -> range:
 
 def export_panel(panel_id, scenario, out_path, size=(1920, 1080), theme="light", step: int | None = None,
                  steps: range | None = None, dpr: float | None = None, fps: float = 4.0, slide: bool = False,
-                 progress=None) -> Path:
+                 progress=None, memory: int | None = None) -> Path:
     """Render ``scenario`` on a fresh ``panel_id`` panel and write it to ``out_path`` atomically.
 
     Parameters
@@ -455,6 +806,9 @@ def export_panel(panel_id, scenario, out_path, size=(1920, 1080), theme="light",
     progress : callable, optional
         ``progress(done, total)`` after each rendered frame; returning False cancels the export
         (:class:`ExportCancelled`, and the target is untouched).
+    memory : int, optional
+        Memory budget in bytes (default 2 GiB, as ``run`` and ``trace``): an export whose estimate
+        (:func:`estimate_memory`) is over it is refused before anything is drawn (:class:`ExportMemoryError`).
 
     Returns
     -------
@@ -470,24 +824,30 @@ def export_panel(panel_id, scenario, out_path, size=(1920, 1080), theme="light",
         raise ExportError("a GIF shows a step range (steps), not one step")
     if fmt != ".gif" and steps is not None:
         raise ExportError(f"a step range needs a .gif file; {fmt} shows one step")
-    if fmt == ".gif" and not (0 < fps <= 50):
-        raise ExportError(f"a GIF's frame rate must be above 0 and at most 50 frames a second, got {fps:g}")
+    if fmt == ".gif" and not (MIN_FPS <= fps <= MAX_FPS):
+        raise ExportError(f"a GIF's frame rate must be at least {MIN_FPS:g} and at most {MAX_FPS:g} frames a "
+                          f"second, got {fps:g}")
     layout, dpr = layout_for(size, dpr)
+    if fmt == ".gif" and isinstance(steps, range):
+        check_memory(fmt, size, len(steps), memory)  # known before the panel is built
     # vector lines scale with the view box: an SVG's pens stay at the layout's widths
     line_dpr = 1.0 if fmt == ".svg" else dpr
     with _app_theme(_ensure_app(), theme), \
             panel_copy(panel_id, scenario, _scaled(theme, line_dpr), layout, slide) as (panel, scenario):
         if fmt == ".gif":
-            frames = _draw(panel, panel_id, scenario, layout, dpr, slide, None,
-                           _ALL if steps is None else steps, progress)
-            data = _gif_bytes(frames, fps)
-        elif fmt == ".png":
+            plan = _plan(panel, panel_id, slide, None, _ALL if steps is None else steps)
+            check_memory(fmt, size, len(plan[2]), memory)
+            with _part_file(path) as f:
+                _stream_gif(f, panel, panel_id, scenario, layout, dpr, slide, plan, fps, progress)
+            return path
+        check_memory(fmt, size if fmt == ".png" else layout, 1, memory)
+        if fmt == ".png":
             data = png_bytes(_draw(panel, panel_id, scenario, layout, dpr, slide, step, None, progress)[0])
         else:
             # the frame settles the panel at its step (and caption); the SVG then paints the same widgets
             _draw(panel, panel_id, scenario, layout, 1.0, slide, step, None, progress)
             data = _svg_bytes(panel, layout, scenario.title, size)
-    write_atomic(path, data)
+    write_export(path, data)
     return path
 
 
@@ -503,6 +863,7 @@ def export_window(window, out_path, size=(1920, 1080), dpr: float | None = None)
         raise ExportError("a window exports as .png or .svg; a GIF animates one panel's steps")
     size = check_size(size)
     layout, dpr = layout_for(size, dpr)
+    check_memory(fmt, size if fmt == ".png" else layout, 1, None)
     if fmt == ".svg":
         dpr = 1.0  # vector: the view box scales the layout (see _svg_bytes)
     _ensure_app()
@@ -524,10 +885,12 @@ def export_window(window, out_path, size=(1920, 1080), dpr: float | None = None)
                 panel.set_theme(theme)
         if window.size() != old_size:
             window.resize(old_size)
-    write_atomic(path, data)
+    write_export(path, data)
     return path
 
 
-__all__ = ["ExportCancelled", "ExportError", "MAX_SIZE", "PANEL_IDS", "check_size", "check_target", "png_bytes",
-           "export_panel", "export_window", "image_to_array", "layout_for", "panel_class", "parse_steps",
-           "render_frames", "render_widget", "resolve_theme", "steps_of", "write_atomic"]
+__all__ = ["ExportCancelled", "ExportError", "ExportMemoryError", "MAX_SIZE", "MIN_LAYOUT", "PANEL_IDS",
+           "STALE_PART_SECONDS", "check_memory", "check_size", "check_target", "estimate_memory", "export_panel",
+           "export_window", "image_to_array", "layout_for", "panel_class", "parse_steps", "png_bytes",
+           "remove_stale_parts", "render_frames", "render_widget", "resolve_theme", "steps_of", "write_atomic",
+           "write_export"]
