@@ -17,6 +17,7 @@ from gpuviz.model.broadcast import (
     make_values,
     parse_shape,
 )
+from gpuviz.model.panel import ParamsError
 from gpuviz.model.scenario import ScenarioError, load_presets, parse_scenario
 
 # 0 and 1 are the interesting sizes; a few others make mismatches possible
@@ -375,3 +376,95 @@ def test_a_broadcast_scenario_round_trips_through_a_file(tmp_path):
     typed = Scenario("broadcast", "T", BroadcastParams(((4, 3), (1, 3)), "slide"))
     again = load_scenario(save_scenario(typed, tmp_path / "t.toml"))
     assert again.params == typed.params and again.quiz == {}
+
+
+# -- typed values ------------------------------------------------------------------------------------
+
+
+def test_typed_values_are_the_slides_numbers_and_their_sum_is_numpys():
+    from gpuviz.model.broadcast import sum_values, typed_values
+
+    a, b = typed_values(["(4, 3)", "(3,)"], ["[[1,2,3],[4,5,6],[7,8,9],[10,11,12]]", [100, 200, 300]])
+    assert a.dtype == np.int64 and b.shape == (3,)
+    total = sum_values(["(4, 3)", "(3,)"], ["[[1,2,3],[4,5,6],[7,8,9],[10,11,12]]", "[100, 200, 300]"])
+    np.testing.assert_array_equal(total, np.arange(1, 13).reshape(4, 3) + np.array([100, 200, 300]))
+    assert sum_values(["(4, 3)", "(4,)"], ["ones", "zeros"]) is None  # they do not broadcast
+    floats = sum_values(["(2,)", "()"], ["[0.5, 1.5]", "2"])
+    assert floats.dtype == np.float64 and floats.tolist() == [2.5, 3.5]
+
+
+def test_fill_words_follow_model_values():
+    from gpuviz.model.broadcast import operand_values
+    from gpuviz.model.values import Init, make_array
+
+    assert operand_values("zeros", (2, 3)).tolist() == [[0, 0, 0], [0, 0, 0]]
+    assert operand_values("ones", (2,)).tolist() == [1, 1]
+    assert operand_values("arange", (2, 2)).tolist() == [[0, 1], [2, 3]]
+    np.testing.assert_array_equal(operand_values("random(7)", (3, 4)), make_array((3, 4), "int64", Init("random", 7)))
+    np.testing.assert_array_equal(operand_values("random", (5,)), operand_values("random(0)", (5,)))
+    assert operand_values("auto", (3,), operand=1).tolist() == [100, 200, 300]
+    assert operand_values(None, (2,)).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("spec, shape, words", [
+    ("[[1, 2], [3]]", (2, 2), "ragged rows"),
+    ("[1, NaN]", (2,), "no NaN or Infinity"),
+    ("[Infinity]", (1,), "no NaN or Infinity"),
+    ("-Infinity", (), "no NaN or Infinity"),
+    ("[1e400]", (1,), "too large"),
+    ("[true, 2]", (2,), "is not a number"),
+    ('["1", 2]', (2,), "is not a number"),
+    ("[[1, 2, 3]]", (3,), "has shape (1, 3), not operand A's shape (3,)"),
+    ("[1, 2", (2,), "cannot read"),
+    ("twos", (2,), "zeros, ones, arange, random, random(SEED)"),
+    ("zeros", (1_000_000_000,), "1,000,000,000 elements"),
+    ("[" * 5000 + "]" * 5000, (1,), "nested"),
+    ("[" + "1," * 10_000 + "1]", (10_001,), "at most 10,000"),
+    ("[1" + "0" * 5000 + "]", (1,), "cannot read"),
+])
+def test_values_that_cannot_be_used_are_one_sentence(spec, shape, words):
+    from gpuviz.model.broadcast import ValuesParseError, operand_values
+
+    with pytest.raises(ValuesParseError) as e:
+        operand_values(spec, shape)
+    msg = str(e.value)
+    assert words in msg and "\n" not in msg and len(msg) < 200
+    assert msg.startswith("values of operand A")
+
+
+def test_typed_values_need_one_per_shape():
+    from gpuviz.model.broadcast import ValuesParseError, typed_values
+
+    with pytest.raises(ValuesParseError, match="1 VALUES given for 2 shapes"):
+        typed_values(["(2,)", "(2,)"], ["ones"])
+
+
+def test_scenario_values_per_operand_round_trip_and_are_checked():
+    p = BroadcastParams.from_dict({"shapes": ["(4, 3)", "(3,)"],
+                                   "values": [[[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]], "random(3)"]})
+    assert p.values[1] == "random(3)"
+    assert BroadcastParams.from_dict(p.to_dict()) == p
+    np.testing.assert_array_equal(p.arrays()[0][-1], [10, 11, 12])
+    with pytest.raises(ParamsError, match=r"\[params\] values of operand B: '\[1, 2\]' has shape \(2,\)"):
+        BroadcastParams.from_dict({"shapes": ["(4, 3)", "(3,)"], "values": ["ones", [1, 2]]})
+    with pytest.raises(ParamsError, match="3 entries for 2 shapes"):
+        BroadcastParams.from_dict({"shapes": ["(4, 3)", "(3,)"], "values": ["ones", "ones", "ones"]})
+
+
+def test_absurd_shapes_are_refused_in_one_line_where_pictures_are_drawn():
+    from gpuviz.model import limits
+    from gpuviz.model.broadcast_panel import BroadcastState
+
+    with pytest.raises(ShapeParseError, match="5,000 dimensions; at most 32"):
+        parse_shape(", ".join(["1"] * 5000))
+    with pytest.raises(ShapeParseError, match="too large"):
+        parse_shape("(" + "9" * 5000 + ",)")
+    with pytest.raises(ParamsError, match="at most 8 operands"):
+        BroadcastParams.from_dict({"shapes": ["(2,)"] * (limits.MAX_DRAWN_OPERANDS + 1)})
+    with pytest.raises(ParamsError, match="draws at most 8"):
+        BroadcastState([(2,)] * 9)
+    # no drawing: explain takes as many operands as NumPy does
+    assert explain(*["(2,)"] * 40).ok
+    # a billion elements beside another operand: drawn without numbers, no error
+    state = BroadcastState([(1_000_000_000,), (3,)])
+    assert state.values is None and "values not drawn" in state.values_note

@@ -89,3 +89,37 @@ def test_as_a_real_process_it_loads_neither_qt_nor_numba():
     bad = subprocess.run([sys.executable, "-m", "gpuviz", "broadcast", "(4, x)"], capture_output=True, text=True,
                          timeout=60, cwd=REPO)
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and bad.stdout == ""
+
+
+SLIDE = "[[1,2,3],[4,5,6],[7,8,9],[10,11,12]]"
+
+
+def test_values_give_the_sum_in_json(capsys):
+    code, out, err = run_main(capsys, "broadcast", "(4,3)", "(3,)", "--values", SLIDE, "[100, 200, 300]", "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert data["sum"] == [[101, 202, 303], [104, 205, 306], [107, 208, 309], [110, 211, 312]]
+    same = explain("(4,3)", "(3,)").to_dict()
+    assert {k: v for k, v in data.items() if k != "sum"} == same  # the same JSON as without values, plus sum
+
+
+def test_values_of_shapes_that_do_not_broadcast_give_a_null_sum_and_exit_0(capsys):
+    code, out, err = run_main(capsys, "broadcast", "(4,3)", "(4,)", "--values", "ones", "arange", "--json")
+    assert code == 0 and json.loads(out)["sum"] is None
+
+
+def test_values_in_text_print_the_sum(capsys):
+    code, out, _ = run_main(capsys, "broadcast", "(4,3)", "(1,3)", "--values", SLIDE, "[[100,200,300]]")
+    assert code == 0 and "Sum:" in out and "[110 211 312]" in out
+
+
+@pytest.mark.parametrize("values, words", [
+    ((SLIDE,), "1 VALUES given for 2 shapes"),
+    ((SLIDE, "[1, 2]"), "values of operand B: '[1, 2]' has shape (2,), not operand B's shape (3,)"),
+    ((SLIDE, "[1, NaN, 3]"), "no NaN or Infinity"),
+    (("zeros", "sevens"), "cannot read 'sevens' as values"),
+])
+def test_bad_values_are_one_line_and_exit_2(capsys, values, words):
+    code, out, err = run_main(capsys, "broadcast", "(4,3)", "(3,)", "--values", *values)
+    assert code == 2 and out == ""
+    assert words in err and len(err.strip().splitlines()) == 1

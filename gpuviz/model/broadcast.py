@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import limits
 from . import values as fills
 from .panel import ParamsError
 from .text import format_count
@@ -125,20 +126,31 @@ def parse_shape(text) -> tuple[int, ...]:
             parts = parts[:-1]  # Python's (7,) and (5, 3,)
     else:
         parts = body.split()
+    if len(parts) > limits.MAX_NDIM:
+        raise ShapeParseError(text, f"the shape {_clip(shown)} has {len(parts):,} dimensions; at most "
+                                    f"{limits.MAX_NDIM} (NumPy's own limit is 64)")
     sizes = []
     for part in parts:
         if not part:
-            raise ShapeParseError(text, f"cannot read {shown!r} as a shape: a size is missing between separators")
+            raise ShapeParseError(text, f"cannot read {_clip(shown)} as a shape: a size is missing between "
+                                        f"separators")
         if re.fullmatch(r"-\s*\d+", part):
-            raise ShapeParseError(text, f"cannot read {shown!r} as a shape: the size {part} is negative "
-                                        f"(sizes are 0 or more)")
+            raise ShapeParseError(text, f"cannot read {_clip(shown)} as a shape: the size {_clip(part, 14)} is "
+                                        f"negative (sizes are 0 or more)")
         if not re.fullmatch(r"\+?\d+", part):
-            raise ShapeParseError(text, f"cannot read {shown!r} as a shape: {part!r} is not a whole number")
-        sizes.append(int(part))
+            raise ShapeParseError(text, f"cannot read {_clip(shown)} as a shape: {_clip(part, 14)} is not a whole "
+                                        f"number")
+        digits = part.lstrip("+").lstrip("0") or "0"
+        if len(digits) > len(str(limits.MAX_DIMENSION)) or int(digits) > limits.MAX_DIMENSION:
+            raise ShapeParseError(text, f"the size {_clip(digits, 14)} in {_clip(shown)} is too large: at most "
+                                        f"{limits.MAX_DIMENSION:,} per dimension")
+        sizes.append(int(digits))
     return tuple(sizes)
 
 
 def _checked_sizes(values) -> tuple[int, ...]:
+    if len(values) > limits.MAX_NDIM:
+        raise ShapeParseError(values, f"the shape has {len(values):,} dimensions; at most {limits.MAX_NDIM}")
     sizes = []
     for v in values:
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
@@ -146,6 +158,9 @@ def _checked_sizes(values) -> tuple[int, ...]:
         if v < 0:
             raise ShapeParseError(values, f"cannot read {values!r} as a shape: the size {int(v)} is negative "
                                           f"(sizes are 0 or more)")
+        if v > limits.MAX_DIMENSION:
+            raise ShapeParseError(values, f"the size {_clip(str(int(v)), 14)} is too large: at most "
+                                          f"{limits.MAX_DIMENSION:,} per dimension")
         sizes.append(int(v))
     return tuple(sizes)
 
@@ -511,10 +526,10 @@ def check_values(shapes, kind: str) -> None:
     shapes = [parse_shape(s) for s in shapes]
     if kind not in VALUE_KINDS:
         raise ValueError(f"values = {kind!r} is not one of {', '.join(VALUE_KINDS)}")
-    sizes = [int(np.prod(s, dtype=np.int64)) if s else 1 for s in shapes]
+    sizes = [_element_count(s) for s in shapes]
     ex = explain(*shapes) if shapes else None
     if ex is not None and ex.ok:
-        sizes.append(int(np.prod(ex.result_shape, dtype=np.int64)) if ex.result_shape else 1)
+        sizes.append(_element_count(ex.result_shape))
     if any(n > MAX_VALUE_ELEMENTS for n in sizes):
         raise ValueError(f"too many elements to fill with values ({max(sizes):,}; at most {MAX_VALUE_ELEMENTS:,})")
     if kind in _LECTURE_SHAPES and list(_LECTURE_SHAPES[kind]) != shapes:
@@ -636,6 +651,9 @@ def _read_json(text: str):
     if len(text) > _MAX_VALUES_TEXT:
         raise ValuesParseError(f"the text is {len(text):,} characters long: typed values hold at most "
                                f"{MAX_TYPED_ELEMENTS:,} numbers an operand")
+    if limits.json_depth(text) > limits.MAX_NDIM:
+        raise ValuesParseError(f"the lists are nested {limits.json_depth(text):,} deep: at most {limits.MAX_NDIM} "
+                               f"dimensions")
     try:
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as e:
@@ -825,6 +843,9 @@ class BroadcastParams:
                 shapes.append(parse_shape(item))
             except ShapeParseError as e:
                 raise ShapeParseError(item, f"[params] shape #{i}: {e}") from None
+        if len(shapes) > limits.MAX_DRAWN_OPERANDS:
+            raise ParamsError(f"[params] has {len(shapes)} shapes: a picture draws at most "
+                              f"{limits.MAX_DRAWN_OPERANDS} operands (gpuviz broadcast explains any number)", "shapes")
         values = params.get("values")
         if isinstance(values, str):
             try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import broadcast as bc
+from . import limits
 from .events import Observable
 from .panel import ParamsError
 
@@ -70,6 +71,11 @@ class BroadcastState(Observable):
         shapes = tuple(tuple(int(d) for d in s) for s in shapes)
         if not shapes:
             raise ParamsError("broadcasting needs at least one shape", "shapes")
+        if len(shapes) > limits.MAX_DRAWN_OPERANDS:
+            raise ParamsError(f"{len(shapes)} operands: the picture draws at most {limits.MAX_DRAWN_OPERANDS}",
+                              "shapes")
+        for shape in shapes:
+            bc.parse_shape(shape)  # the same bounds on sizes and dimensions as typed text
         arrays = specs = None
         if isinstance(values, str):
             arrays = bc.make_values(shapes, values, seed)  # a lecture example's values, or "arange"/"random"
