@@ -488,6 +488,37 @@ class MatmulScene(Observable):
         """Name of the bias added after the product (not by the kernel), or None."""
         return self.params.bias
 
+    def display_name(self, array: str) -> str:
+        """What the panel calls ``array``: ``"A"``, ``"B"``, ``"C"`` by their :attr:`names`; others
+        (``"sA"``, ``"sB"``, the kernel's own variables) as they are."""
+        return dict(zip(DEFAULT_NAMES, self.names)).get(array, array)
+
+    def step_text(self, step: int | None = None) -> str:
+        """What the step computes, in the operands' names: ``acc += W[row, 3]·x[3, col]``.
+
+        The kernel's source keeps its parameter names (A, B, C); this is the line as the
+        lecture writes it. A write step of a scene with a :attr:`bias` says the bias is
+        added after the kernel: the kernel shown never adds it.
+        """
+        info = self.step_info(step)
+        a, b, c = self.names
+        role, i = info.role, info.index_in_loop
+        if role == "multiply":
+            if self.kernel != "tiled":
+                return f"acc += {a}[row, {i}]·{b}[{i}, col]"
+            kk = info.tile * self.launch.block.x + i
+            return f"acc += sA[ty, {i}]·sB[{i}, tx]  (= {a}[row, {kk}]·{b}[{kk}, col])"
+        if role == "write":
+            return f"{c}[row, col] = acc" + (f"  ({self.bias} is added after this kernel)" if self.bias else "")
+        if role in ("load_a", "zero_a", "load_b", "zero_b"):
+            tile, name = ("sA", a) if role.endswith("a") else ("sB", b)
+            first = info.tile * self.launch.block.x  # the tile's first k
+            if role.startswith("zero"):
+                return f"{tile}[ty, tx] = 0 where the tile lies outside {name}"
+            return (f"sA[ty, tx] = {a}[row, {first} + tx]" if tile == "sA" else
+                    f"sB[ty, tx] = {b}[{first} + ty, col]")
+        return "cuda.syncthreads()"
+
     def source(self) -> str:
         """The kernel's numba.cuda source, as the worker runs it."""
         return kernel_source(self.kernel)
