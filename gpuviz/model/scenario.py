@@ -9,9 +9,9 @@ skipped, never run. The schema (``schema = 1``) is documented in README.md::
     title = "..."
     description = "..."          # optional
 
-    [params]                     # MatmulParams: kernel, m, n, k, block, and optional backend, seed
-    kernel = "naive"
-    m = 32
+    [params]                     # MatmulParams: kernel, m, n, k, block, and optional backend, seed,
+    kernel = "naive"             # names (of A, B and C, e.g. ["W", "x", "z"]) and bias (e.g. "b",
+    m = 32                       # shown as added after the product)
     n = 32
     k = 32
     block = [8, 8]
