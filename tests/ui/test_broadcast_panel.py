@@ -264,3 +264,67 @@ def test_values_toggle_draws_cells_without_numbers(panel):
     assert panel.canvas.cells_drawn == 36  # A, B stretched and the result: 3 × (4 × 3) cells
     panel.values_box.setChecked(True)
     assert "312" in painted(panel)
+
+
+def test_typed_values_are_drawn_in_the_cells_and_the_sum_is_numpys(panel):
+    panel.set_shapes_text("(2, 3)", "(3,)")
+    panel.set_values_text("[[1, 2, 3], [4, 5, 6]]", "[10, 20, 30]")
+    assert all(m.message == "" for m in panel.value_messages)
+    panel.first_step()
+    texts = painted(panel)
+    assert {"1", "6", "10", "30"} <= set(texts)
+    panel.last_step()
+    texts = painted(panel)
+    assert {"11", "22", "33", "14", "25", "36"} <= set(texts)
+    np.testing.assert_array_equal(panel.state.result, [[11, 22, 33], [14, 25, 36]])
+    # the typed values travel with the scenario
+    s = panel.scenario("typed")
+    again = parse_scenario(tomllib.loads(dumps_scenario(s)))
+    np.testing.assert_array_equal(again.params.arrays()[1], [10, 20, 30])
+
+
+def test_fill_words_in_a_values_field(panel):
+    panel.set_shapes_text("(2, 2)", "()")
+    panel.set_values_text("arange", "7")
+    np.testing.assert_array_equal(panel.state.values[0], [[0, 1], [2, 3]])
+    panel.set_values_text("random(4)", "ones")
+    assert panel.state.values[1] == 1 and panel.state.values[0].shape == (2, 2)
+    assert panel.value_fields[0].text() == "random(4)"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[[1, 2], [3]]", "ragged rows"),
+    ("[[1, 2, 3]]", "has shape (1, 3), not A's shape (2, 3)"),
+    ("[1, NaN]", "no NaN or Infinity"),
+    ("fives", "cannot read 'fives' as values"),
+])
+def test_values_that_cannot_be_used_are_reported_at_their_field_and_the_picture_stays(panel, text, words):
+    panel.set_shapes_text("(2, 3)", "(3,)")
+    panel.set_values_text("[[1, 2, 3], [4, 5, 6]]", "")
+    panel.last_step()
+    before = painted(panel)
+    panel.set_values_text(text)
+    message = panel.value_messages[0].message
+    assert words in message and "Still showing (2, 3) + (3,)" in message and "\n" not in message
+    assert panel.value_messages[1].message == "" and panel.messages[0].message == ""
+    assert painted(panel) == before
+
+
+def test_a_shape_that_no_longer_fits_the_typed_values_is_reported_at_the_values(panel):
+    panel.set_shapes_text("(2, 3)", "(3,)")
+    panel.set_values_text("[[1, 2, 3], [4, 5, 6]]", "")
+    panel.set_shapes_text("(3, 3)", "(3,)")
+    assert "not A's shape (3, 3)" in panel.value_messages[0].message
+    assert panel.state.shapes == ((2, 3), (3,))
+
+
+def test_absurd_input_is_an_inline_message_not_an_error(panel):
+    panel.set_shapes_text("(1000000000,)", "(3,)")
+    assert panel.state.shapes == ((1_000_000_000,), (3,))  # drawn elided, without numbers, and said so
+    assert "values not drawn" in panel.value_messages[0].message
+    panel.set_values_text("zeros")
+    assert "1,000,000,000 elements" in panel.value_messages[0].message
+    panel.set_values_text("")
+    panel.set_shapes_text(", ".join(["2"] * 5000), "(3,)")
+    assert "5,000 dimensions" in panel.messages[0].message
+    assert panel.state.shapes == ((1_000_000_000,), (3,))

@@ -8,6 +8,9 @@ sentence next to its field, and the picture keeps the last valid shapes.
 
 from __future__ import annotations
 
+import json
+import math
+
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -26,6 +29,7 @@ from PyQt6.QtWidgets import (
 )
 
 from ...model import broadcast as bc
+from ...model import limits
 from ...model import scenario as scenarios
 from ...model.broadcast_panel import BroadcastState, QuizQuestion, QuizState, random_shapes
 from ...model.panel import ParamsError
@@ -35,8 +39,10 @@ from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
 
-#: The most operands the panel offers fields for (NumPy takes any number; a slide has room for four).
-MAX_OPERANDS = 4
+#: The most operands the panel offers fields for (NumPy takes any number; the picture draws this many).
+MAX_OPERANDS = limits.MAX_DRAWN_OPERANDS
+#: What an empty values field means, as its placeholder says.
+VALUES_PLACEHOLDER = "auto (1, 2, 3, …) or [[1, 2], [3, 4]], zeros, ones, arange, random(SEED)"
 QUIZ_PROMPT = "Does this pair broadcast? Answer “Works” or “Fails”, then reveal."
 #: Steps per second; a broadcasting explanation has a handful of steps, so slower than the matmul panel's.
 SPEEDS = (0.25, 0.5, 1, 2, 4)
@@ -53,6 +59,10 @@ def _builtin_presets() -> list:
                                       {"shapes": [bc.format_shape(s) for s in shapes]},
                                       quiz={"question": QUIZ_PROMPT, "answer": answer, "letter": letter}))
     return out
+
+
+def _as_lists(spec):
+    return [_as_lists(x) for x in spec] if isinstance(spec, (list, tuple)) else spec
 
 
 def _questions(scenarios_with_quiz) -> list[QuizQuestion]:
@@ -105,6 +115,13 @@ class BroadcastPanel(Panel):
         self.fields: list[QLineEdit] = []
         self.messages: list[FieldMessage] = []
         self.field_labels: list[QLabel] = []
+        self.value_fields: list[QLineEdit] = []
+        self.value_messages: list[FieldMessage] = []
+        self.value_labels: list[QLabel] = []
+        self._synced: tuple = ()
+        #: operands whose values the lecturer typed (kept, and checked, when their shape changes)
+        self._user_values: set[int] = set()
+        self._applying = False
         self.fields_box = QWidget()
         self.fields_layout = QGridLayout(self.fields_box)
         self.fields_layout.setContentsMargins(0, 0, 0, 0)
@@ -284,7 +301,7 @@ class BroadcastPanel(Panel):
         self.preset_text.setFont(font(theme, scale=0.95))
         self.preset_text.setStyleSheet(f"color: {muted};")
         self.preset_message.set_theme(theme)
-        for m in self.messages:
+        for m in (*self.messages, *self.value_messages):
             m.set_theme(theme)
         self.step_title.setFont(font(theme, bold=True, scale=1.35))
         self.step_text.setFont(font(theme, scale=1.15))
@@ -363,18 +380,34 @@ class BroadcastPanel(Panel):
         edit.editingFinished.connect(self._apply_fields)
         label = QLabel(f"{OPERAND_NAMES[i]}")
         message = FieldMessage()
+        values = QLineEdit()
+        values.setPlaceholderText(VALUES_PLACEHOLDER)
+        values.setToolTip(f"{OPERAND_NAMES[i]}'s values: a nested list of numbers matching its shape, e.g. "
+                          "[[1, 2, 3], [4, 5, 6]] (at most 10,000), or zeros, ones, arange (0, 1, 2, …), "
+                          "random or random(SEED) (integers 0–99); empty: 1, 2, 3, … (times 100 per operand)")
+        values.editingFinished.connect(self._apply_fields)
+        values_label = QLabel("values")
+        values_message = FieldMessage()
         if self.theme is not None:
             message.set_theme(self.theme)
-        self.fields_layout.addWidget(label, 2 * i, 0)
-        self.fields_layout.addWidget(edit, 2 * i, 1)
-        self.fields_layout.addWidget(message, 2 * i + 1, 0, 1, 2)
+            values_message.set_theme(self.theme)
+        self.fields_layout.addWidget(label, 4 * i, 0)
+        self.fields_layout.addWidget(edit, 4 * i, 1)
+        self.fields_layout.addWidget(message, 4 * i + 1, 0, 1, 2)
+        self.fields_layout.addWidget(values_label, 4 * i + 2, 0)
+        self.fields_layout.addWidget(values, 4 * i + 2, 1)
+        self.fields_layout.addWidget(values_message, 4 * i + 3, 0, 1, 2)
         self.fields.append(edit)
         self.messages.append(message)
         self.field_labels.append(label)
+        self.value_fields.append(values)
+        self.value_messages.append(values_message)
+        self.value_labels.append(values_label)
         self._update_operand_buttons()
 
     def _remove_field(self) -> None:
-        for w in (self.fields.pop(), self.messages.pop(), self.field_labels.pop()):
+        for w in (self.fields.pop(), self.messages.pop(), self.field_labels.pop(), self.value_fields.pop(),
+                  self.value_messages.pop(), self.value_labels.pop()):
             self.fields_layout.removeWidget(w)
             w.hide()
             w.deleteLater()
@@ -409,40 +442,125 @@ class BroadcastPanel(Panel):
             edit.setText(text)
         self._apply_fields()
 
+    def set_values_text(self, *texts: str) -> None:
+        """Type ``texts`` into the first operands' values fields and apply them (as pressing Enter does)."""
+        for edit, text in zip(self.value_fields, texts):
+            edit.setText(text)
+        self._apply_fields()
+
+    def _field_texts(self) -> tuple:
+        return tuple(e.text().strip() for e in self.fields), tuple(e.text().strip() for e in self.value_fields)
+
     def _apply_fields(self) -> None:
+        if self._field_texts() == self._synced and not any(m.message for m in (*self.messages,
+                                                                                *self.value_messages)):
+            return  # nothing typed since the picture was drawn (focus moved on)
+        kept = " + ".join(shape_text(s) for s in self.state.shapes)
         shapes, bad = [], False
         for edit, message in zip(self.fields, self.messages):
             try:
                 shapes.append(bc.parse_shape(edit.text()))
                 message.clear()
             except bc.ShapeParseError as e:
-                kept = " + ".join(shape_text(s) for s in self.state.shapes)
+                message.show_message(f"{str(e).rstrip('.')}. Still showing {kept}.")
+                shapes.append(None)
+                bad = True
+        texts = [e.text().strip() for e in self.value_fields]
+        synced_values = self._synced[1] if self._synced else ()
+        typed_now = {i for i, t in enumerate(texts) if i >= len(synced_values) or t != synced_values[i]}
+        for i, text in enumerate(texts):
+            # an example's numbers (a preset's, a scenario's) give way to 1, 2, 3, … when their operand's shape
+            # changes; numbers the lecturer typed stay and are checked against the new shape
+            old = self.state.shapes[i] if i < len(self.state.shapes) else None
+            if (text and i not in typed_now and i not in self._user_values and shapes[i] is not None
+                    and shapes[i] != old):
+                try:
+                    bc.operand_values(text, shapes[i], i)
+                except bc.ValuesParseError:
+                    texts[i] = ""
+        specs = []
+        for i, (text, message) in enumerate(zip(texts, self.value_messages)):
+            message.clear()
+            if shapes[i] is None:
+                specs.append(None)
+                continue
+            if not text:  # 1, 2, 3, …: a huge operand is drawn without numbers (the state says so)
+                specs.append("auto")
+                continue
+            try:
+                bc.operand_values(text or "auto", shapes[i], i, name=OPERAND_NAMES[i])
+                specs.append(text or "auto")
+            except bc.ValuesParseError as e:
                 message.show_message(f"{str(e).rstrip('.')}. Still showing {kept}.")
                 bad = True
+        if not bad and len(shapes) > limits.MAX_DRAWN_OPERANDS:
+            self.messages[-1].show_message(f"at most {limits.MAX_DRAWN_OPERANDS} operands are drawn")
+            bad = True
         self._mark_invalid()
         if bad:
-            self.status_changed.emit("not applied: a shape could not be read")
+            self.status_changed.emit("not applied: a shape or values field could not be read")
             return
         shapes = tuple(shapes)
-        if shapes == self.state.shapes:
+        if all(t == "" for t in texts):
+            # no typed values: the example's own fill where it still fits, else 1, 2, 3, …
+            values = self.state.values_kind if self.state.values_kind in ("arange", "random") else None
+        else:
+            values = specs
+        user = {i for i in self._user_values | typed_now if i < len(texts) and texts[i]}
+        try:
+            self._applying = True
+            self.state.set_shapes(shapes, values, self.state.seed)
+        except bc.ValuesParseError as e:
+            where = self.value_messages[e.operand] if e.operand is not None else self.value_messages[0]
+            where.show_message(f"{str(e).rstrip('.')}. Still showing {kept}.")
+            self._mark_invalid()
             return
-        values = self.state.values_kind if self.state.values_kind in ("arange", "random") else None
-        self.state.set_shapes(shapes, values, self.state.seed)
+        except ParamsError as e:
+            self.messages[0].show_message(f"{str(e).rstrip('.')}. Still showing {kept}.")
+            self._mark_invalid()
+            return
+        finally:
+            self._applying = False
+        self._user_values = user
         self._set_description("", None)
 
     def _mark_invalid(self) -> None:
         bad = hex_colour(error_colour(self.theme))
-        for edit, message in zip(self.fields, self.messages):
+        for edit, message in (*zip(self.fields, self.messages), *zip(self.value_fields, self.value_messages)):
             edit.setStyleSheet(f"border: 2px solid {bad};" if message.message else "")
+
+    def _values_text(self, i: int) -> str:
+        """What operand ``i``'s values field shows for the state: its typed spec, a lecture example's numbers,
+        or nothing (the automatic 1, 2, 3, …)."""
+        st = self.state
+        spec = None
+        if st.value_specs is not None:
+            spec = st.value_specs[i]
+        elif st.values_kind not in (None, "arange", "random") and st.given_values is not None:
+            spec = st.given_values[i].tolist()
+        if spec is None or spec == "auto":
+            return ""
+        if isinstance(spec, str):
+            return spec
+        return json.dumps(_as_lists(spec), separators=(", ", ": "))
 
     def _sync_fields(self) -> None:
         while len(self.fields) < len(self.state.shapes):
             self._add_field()
         while len(self.fields) > max(2, len(self.state.shapes)):
             self._remove_field()
-        for edit, shape, message in zip(self.fields, self.state.shapes, self.messages):
+        for i, (edit, shape, message) in enumerate(zip(self.fields, self.state.shapes, self.messages)):
             edit.setText(shape_text(shape))
             message.clear()
+            self.value_fields[i].setText(self._values_text(i))
+            self.value_messages[i].clear()
+        if self.state.values_note:
+            # the automatic numbers of a huge operand: say so at its values field
+            big = max(range(len(self.state.shapes)), key=lambda i: math.prod(self.state.shapes[i]))
+            self.value_messages[big].show_message(self.state.values_note)
+        self._synced = self._field_texts()
+        if not self._applying:
+            self._user_values = set()  # a preset, a scenario, a random pair: nothing typed by hand any more
         self._mark_invalid()
 
     # -- practice ------------------------------------------------------------------------------------------
@@ -513,7 +631,8 @@ class BroadcastPanel(Panel):
             self.canvas.set_concealed(False)
             self.timeline.set_locked(False)
             self._show_step()
-        for w in (self.preset_box, self.random_button, self.seed_box, self.values_box, *self.fields):
+        for w in (self.preset_box, self.random_button, self.seed_box, self.values_box, *self.fields,
+                  *self.value_fields):
             w.setEnabled(not on)
         self._update_operand_buttons()
         self._update_quiz_widgets()
