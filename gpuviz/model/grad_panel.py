@@ -8,6 +8,8 @@ listeners what changed, as :class:`~gpuviz.model.scene.MatmulScene` does.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +48,28 @@ class EntryStory:
     value: float
 
     def text(self) -> str:
+        """The story in plain text (a status bar, a terminal): subscripts written ``δ_1``."""
         return (f"∂L/∂W[{self.i},{self.j}] = δ_{self.i} · x_{self.j} = ({_num(self.p)} − {_num(self.y)}) · "
                 f"{_num(self.x)} = {_num(self.delta)} · {_num(self.x)} = {_num(self.value)}")
+
+    def html(self) -> str:
+        """The story as rich text, with real subscripts (δ₁ · x₂ typeset, not ``δ_1 · x_2``)."""
+        return rich_text(self.text())
+
+
+# a subscript: "_" after a letter, then a word ("δ_i", "x_406", "∇_W", "p_k"); "{…}" groups several words
+_SUBSCRIPT = re.compile(r"(?<=[^\s\d_(\[])_(\{[^}]*\}|[A-Za-z0-9]+)")
+
+
+def rich_text(text: str) -> str:
+    """``text`` as Qt rich text: ``a_b`` and ``a_{b c}`` become subscripts, ``ᵀ`` a superscript T.
+
+    The panel writes its formulas once, in the plain spelling a terminal shows, and typesets them
+    here; everything else is escaped, so a ``<`` in a message stays a ``<``.
+    """
+    out = html.escape(str(text), quote=False)
+    out = _SUBSCRIPT.sub(lambda m: f"<sub>{m.group(1).strip('{}')}</sub>", out)
+    return out.replace("ᵀ", "<sup>T</sup>")
 
 
 def _num(v: float) -> str:
@@ -139,10 +161,11 @@ class GradState(Observable):
         self.W0 = np.array(layer.W, copy=True)
         self.b0 = np.array(layer.b, copy=True)
         self._data = data
-        self.selected = (min(self.selected[0], self.m - 1), min(self.selected[1], self.n - 1))
         self.batch_step = 0
         self._new_trainer()
         self._compute()
+        # a new layer or example: an entry whose story has a non-zero product (a digit's corner pixel is blank)
+        self.selected = self.default_entry()
 
     def _new_trainer(self) -> None:
         self.records = []
@@ -212,6 +235,16 @@ class GradState(Observable):
         i, j = self.selected if i is None else (i, j)
         p, y, x = float(self.p[i]), float(self.y[i]), float(self.x[j])
         return EntryStory(i, j, p, y, float(self.delta[i]), x, float(self.dW[i, j]))
+
+    def default_entry(self) -> tuple[int, int]:
+        """The entry shown first: row i of the largest |δ_i|, column j of the first largest x_j.
+
+        Its product δ_i · x_j is non-zero whenever the example has any ink, so the first story read is
+        never ``… · 0 = 0``; on the digits it is a pixel of the stroke, in the true class's row.
+        """
+        i = int(np.argmax(np.abs(self.delta)))
+        j = int(np.argmax(np.abs(self.x)))
+        return i, j
 
     def select(self, i: int, j: int) -> None:
         i, j = int(i), int(j)
@@ -367,7 +400,7 @@ class GradState(Observable):
         steps = params.steps or int(view.get("train_steps", 0))
         if steps and new.can_train:
             new.train(steps)
-        sel = view.get("selected", [0, 0])
+        sel = view.get("selected", new.default_entry())
         try:
             new.select(sel[0], sel[1])
             new.set_batch_step(view.get("batch_step", 0))
@@ -416,4 +449,4 @@ def step_key(view: dict) -> str | None:
 
 
 __all__ = ["DEFAULT_BATCH", "LAYERS", "MAX_REPLAY", "VIEWS", "VIEW_KEYS", "EntryStory", "GradState", "GradStateError",
-           "check_view", "parse_alpha", "step_key"]
+           "check_view", "parse_alpha", "rich_text", "step_key"]

@@ -3,33 +3,42 @@
 Each view is one QWidget that paints one image (a QImage made from an RGBA
 uint8 array, scaled without smoothing) plus, when cells are big enough, their
 numbers; so a 10×784 matrix costs one image per repaint, never one item per
-cell. Signed values use a diverging map from Okabe–Ito blue through white to
-vermillion (colour-blind safe); the sign is also written (numbers) or shown on
-the scale, so colour is never the only cue.
+cell. Signed values use :class:`~gpuviz.model.grad_colours.DivergingScale`: Okabe–Ito blue
+through the plot background to vermillion (colour-blind safe), logarithmic in |value| so that every
+entry of at least 1 % of the largest stands out from 0 (ΔE ≥ 10) in both signs; the sign is also
+written (numbers) or shown on the scale, so colour is never the only cue. Names are rich text (real
+subscripts), and a selection marker has its own margin: it never covers a name, a shape or a label.
 """
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QFontMetricsF, QImage, QPainter
+from PyQt6.QtGui import QFontMetricsF, QImage, QPainter, QStaticText, QTransform
 from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from ...model.grad_colours import DivergingScale
+from ...model.grad_panel import rich_text
 from ..style import font, mix, pen, qcolor
-from ..theme import LIGHT, OKABE_ITO, Theme
+from ..theme import LIGHT, OKABE_ITO, Theme, text_colour_on
 
 NEGATIVE = OKABE_ITO["blue"]
 POSITIVE = OKABE_ITO["vermillion"]
 HIGHLIGHT = OKABE_ITO["orange"]
 
 
-def diverging_lut(theme: Theme, n: int = 256) -> np.ndarray:
-    """``n`` RGBA colours from blue (−) through the plot background (0) to vermillion (+)."""
-    mid = np.array(theme.panel_background, float)
-    t = np.linspace(-1, 1, n)[:, None]
-    neg, pos = np.array(NEGATIVE, float), np.array(POSITIVE, float)
-    rgb = np.where(t < 0, mid + (neg - mid) * (-t), mid + (pos - mid) * t)
-    return np.concatenate([rgb, np.full((n, 1), 255)], axis=1).round().astype(np.uint8)
+@lru_cache(maxsize=16)
+def diverging_scale(zero: tuple) -> DivergingScale:
+    """The diverging scale whose 0 is ``zero`` (a theme's plot background); built once per colour."""
+    return DivergingScale(zero, NEGATIVE, POSITIVE)
+
+
+def diverging_lut(theme: Theme) -> np.ndarray:
+    """The RGBA colours of the theme's diverging scale, from −limit (blue) through 0 (the middle) to +limit."""
+    return diverging_scale(tuple(theme.panel_background)).lut
 
 
 def grey_lut(theme: Theme, n: int = 256) -> np.ndarray:
@@ -45,6 +54,14 @@ def colour(values: np.ndarray, lut: np.ndarray, lo: float, hi: float) -> np.ndar
     span = hi - lo if hi > lo else 1.0
     idx = np.clip(((np.asarray(values, float) - lo) / span * (len(lut) - 1)).round(), 0, len(lut) - 1)
     return np.take(lut, idx.astype(np.intp), axis=0)
+
+
+def cell_colours(values, theme: Theme, signed: bool, limit: float, log: bool = True) -> np.ndarray:
+    """RGBA uint8 of cells: the theme's diverging scale (±limit; logarithmic in |value| when ``log``) when
+    ``signed``, else greys over [0, limit]."""
+    if signed:
+        return diverging_scale(tuple(theme.panel_background)).rgba(values, limit, log=log)
+    return colour(values, grey_lut(theme), 0.0, limit)
 
 
 def symmetric_limit(values: np.ndarray) -> float:
@@ -64,6 +81,29 @@ def fmt(v: float, digits: int = 3) -> str:
     if v == int(v) and abs(v) < 1e5:
         return str(int(v))
     return f"{v:.{digits}g}"
+
+
+def rich(text: str, qfont) -> QStaticText:
+    """``text`` (plain spelling, ``δ_i``) typeset as rich text in ``qfont``, ready to draw and measure."""
+    # one line: a static text's rich text otherwise wraps at an arbitrary width of its own
+    st = QStaticText(f'<span style="white-space:nowrap">{rich_text(text)}</span>')
+    st.setTextFormat(Qt.TextFormat.RichText)
+    st.prepare(QTransform(), qfont)
+    return st
+
+
+def marker_pad(theme: Theme, ring: bool = False) -> float:
+    """How far a selection marker reaches outside its cell, in layout pixels: the room a view keeps free
+    around its cells, so that no marker covers a name, a shape or a label (``ring``: the ring around a
+    cell too small to outline)."""
+    # the pens are cosmetic (device pixels): in layout pixels they are as wide at every device pixel ratio
+    w = theme.layout_width(2.5) + theme.layout_width(1)
+    return math.ceil(1 + (w + theme.layout_width(2)) / 2 + (4 if ring else 0)) + 1
+
+
+def _text_rect(st: QStaticText, x: float, y: float) -> QRectF:
+    size = st.size()
+    return QRectF(x, y, size.width(), size.height())
 
 
 class _CellGrid(QWidget):
@@ -91,15 +131,55 @@ class _CellGrid(QWidget):
             QToolTip.showText(event.globalPosition().toPoint(), self.tooltip(*hit), self)
 
 
-class MatrixView(_CellGrid):
+class _Headed(_CellGrid):
+    """A view with a name (rich text, bold) over its shape (monospace), both left-aligned at the top."""
+
+    name: str
+    shape_text: str
+    theme: Theme
+
+    def _name_text(self) -> QStaticText:
+        return rich(self.name, font(self.theme, bold=True))
+
+    def _shape_text(self) -> QStaticText:
+        return rich(self.shape_text, font(self.theme, mono=True, scale=0.9))
+
+    def _header(self) -> float:
+        """The height of the name and the shape lines, one under the other."""
+        return self._name_text().size().height() + self._shape_text().size().height() + 2
+
+    def _text_width(self) -> float:
+        return max(self._name_text().size().width(), self._shape_text().size().width()) + 6
+
+    def header_rects(self) -> list[QRectF]:
+        """Where the name and the shape are drawn (the test holds the markers off them)."""
+        name = self._name_text()
+        return [_text_rect(name, 2, 0), _text_rect(self._shape_text(), 2, name.size().height() + 1)]
+
+    def _paint_header(self, p: QPainter) -> None:
+        t = self.theme
+        name, shape = self.header_rects()
+        p.setPen(qcolor(t.foreground))
+        p.setFont(font(t, bold=True))
+        p.drawStaticText(name.topLeft(), self._name_text())
+        p.setFont(font(t, mono=True, scale=0.9))
+        p.drawStaticText(shape.topLeft(), self._shape_text())
+
+
+class MatrixView(_Headed):
     """One matrix: its name and shape above, cells coloured (diverging or grey), numbers when they fit.
 
-    Signals ``cell_clicked(i, j)`` and shows the cell's value as a tooltip on hover.
+    Signals ``cell_clicked(i, j)`` and shows the cell's value as a tooltip on hover. Its widget paints
+    cells itself (the ``dataCanvas`` property lecture mode's figure share counts).
     """
 
     def __init__(self, name: str, parent=None, theme: Theme = LIGHT, cell: int = 64, signed: bool = True,
-                 numbers: bool = True, max_size: QSize | None = None, row_height: float | None = None):
+                 numbers: bool = True, max_size: QSize | None = None, row_height: float | None = None,
+                 log: bool = True):
         super().__init__(parent)
+        self.setProperty("dataCanvas", True)
+        #: signed values on the logarithmic scale (gradients), or a linear one (weights, all of one size)
+        self.log = log
         self.name = name
         self.theme = theme
         self.cell = cell
@@ -122,6 +202,8 @@ class MatrixView(_CellGrid):
         #: the numbers' size as a factor of their normal size: the slide look grows them with the cells
         self.text_zoom = 1.0
         self._rgba: np.ndarray | None = None
+        #: the colour each cell's number was last drawn in (RGB, one per cell): chosen for contrast
+        self.text_rgb: np.ndarray | None = None
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Minimum)
 
@@ -155,9 +237,6 @@ class MatrixView(_CellGrid):
     def _scale(self) -> float:
         return self.theme.font_scale
 
-    def _header(self) -> int:
-        return round(2.6 * 10 * self._scale() * 1.4)
-
     def _number_font(self):
         return font(self.theme, mono=True, scale=0.85 * self.text_zoom)
 
@@ -181,16 +260,16 @@ class MatrixView(_CellGrid):
                 ch = min(ch, self._max.height() * grow / r)
         return cw, ch
 
-    def _text_width(self) -> float:
-        a = QFontMetricsF(font(self.theme, bold=True)).horizontalAdvance(self.name)
-        b = QFontMetricsF(font(self.theme, mono=True, scale=0.9)).horizontalAdvance(self.shape_text)
-        return max(a, b) + 6
+    def _pad(self) -> float:
+        """The free margin around the cells that the selection markers draw in."""
+        return marker_pad(self.theme, ring=self._cell_size()[0] < 8)
 
     def sizeHint(self) -> QSize:
         r, c = self.values.shape
         cw, ch = self._cell_size()
-        w = max(c * cw, self._text_width())
-        return QSize(int(w) + 4, int(r * ch) + self._header() + 4)
+        pad = self._pad()
+        w = max(c * cw + 2 * pad, self._text_width())
+        return QSize(math.ceil(w), math.ceil(r * ch + self._header() + 2 * pad))
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
@@ -198,7 +277,8 @@ class MatrixView(_CellGrid):
     def _matrix_rect(self) -> QRectF:
         r, c = self.values.shape
         cw, ch = self._cell_size()
-        return QRectF(2, self._header(), c * cw, r * ch)
+        pad = self._pad()
+        return QRectF(pad, self._header() + pad, c * cw, r * ch)
 
     def cell_at(self, pos) -> tuple[int, int] | None:
         rect = self._matrix_rect()
@@ -209,26 +289,33 @@ class MatrixView(_CellGrid):
         j = int((pos.x() - rect.left()) / rect.width() * c)
         return (min(i, r - 1), min(j, c - 1))
 
+    def marker_rects(self) -> list[QRectF]:
+        """The outer bounds of every selection marker drawn now (rows, columns, cells), pens included."""
+        rect = self._matrix_rect()
+        r, c = self.values.shape
+        cw, ch = rect.width() / c, rect.height() / r
+        reach = self._pad() - 1
+        out = []
+        for i in self.rows:
+            out.append(QRectF(rect.left(), rect.top() + i * ch, rect.width(), ch))
+        for j in self.cols:
+            out.append(QRectF(rect.left() + j * cw, rect.top(), cw, rect.height()))
+        for i, j in self.cells:
+            out.append(QRectF(rect.left() + j * cw, rect.top() + i * ch, cw, ch))
+        return [m.adjusted(-reach, -reach, reach, reach) for m in out]
+
     # -- events ---------------------------------------------------------------------------------
 
     def tooltip(self, i: int, j: int) -> str:
-        return f"{self.name}[{i},{j}] = {fmt(self.values[i, j], 4)} (click to explain)"
+        return rich_text(f"{self.name}[{i},{j}] = {fmt(self.values[i, j], 4)} (click to explain)")
 
     def paintEvent(self, event) -> None:
         t = self.theme
         p = QPainter(self)
         p.fillRect(self.rect(), qcolor(t.background))
-        p.setPen(qcolor(t.foreground))
-        p.setFont(font(t, bold=True))
-        p.drawText(QRectF(2, 0, self.width(), self._header() * 0.55), Qt.AlignmentFlag.AlignLeft
-                   | Qt.AlignmentFlag.AlignBottom, self.name)
-        p.setFont(font(t, mono=True, scale=0.9))
-        p.drawText(QRectF(2, self._header() * 0.52, self.width(), self._header() * 0.45),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.shape_text)
+        self._paint_header(p)
         if self._image is None:
-            lut = diverging_lut(t) if self.signed else grey_lut(t)
-            lo, hi = (-self.limit, self.limit) if self.signed else (0.0, self.limit)
-            self._rgba = colour(self.values, lut, lo, hi)
+            self._rgba = cell_colours(self.values, t, self.signed, self.limit, self.log)
             self._image = _to_qimage(self._rgba)
         rect = self._matrix_rect()
         p.drawImage(rect, self._image)
@@ -236,14 +323,15 @@ class MatrixView(_CellGrid):
         cw, ch = rect.width() / c, rect.height() / r
         if self.numbers:
             p.setFont(self._number_font())
-            # dark text on light cells, light text on dark ones (a black "1" cell of x stays readable)
-            lum = self._rgba[..., :3].astype(float) @ np.array([0.299, 0.587, 0.114])
+            # each number in the colour that reads on its cell (WCAG AA), the theme's text colour when it does
+            self.text_rgb = np.array([[text_colour_on(self._rgba[i, j], preferred=t.foreground) for j in range(c)]
+                                      for i in range(r)], dtype=np.uint8)
             for i in range(r):
                 for j in range(c):
-                    p.setPen(qcolor((0, 0, 0) if lum[i, j] > 140 else (255, 255, 255)))
+                    p.setPen(qcolor(tuple(self.text_rgb[i, j])))
                     p.drawText(QRectF(rect.left() + j * cw, rect.top() + i * ch, cw, ch),
                                Qt.AlignmentFlag.AlignCenter, fmt(self.values[i, j]))
-        # the matrix's edge, also around a strip whose edge cells are 0 (white)
+        # the matrix's edge, also around a strip whose edge cells are 0 (the background's colour)
         p.setPen(pen(mix(t.foreground, t.background, 0.3), t.pen_width(1)))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(rect)
@@ -268,16 +356,18 @@ class MatrixView(_CellGrid):
         p.drawRect(r.adjusted(-1, -1, 1, 1))
 
 
-class TileView(_CellGrid):
+class TileView(_Headed):
     """The rows of an m×784 matrix as m images of 28×28 (digit k's weights or gradient as a picture).
 
-    Tiles are laid out in ``columns`` columns; a click on tile i, pixel (r, c)
+    Tiles are laid out in ``columns`` columns, each under its label; a click on tile i, pixel (r, c)
     emits ``cell_clicked(i, 28·r + c)``.
     """
 
     def __init__(self, name: str, parent=None, theme: Theme = LIGHT, columns: int = 5, tile: int = 84,
-                 signed: bool = True, side: int = 28):
+                 signed: bool = True, side: int = 28, log: bool = True):
         super().__init__(parent)
+        self.setProperty("dataCanvas", True)
+        self.log = log
         self.name = name
         self.theme = theme
         self.columns = columns
@@ -324,6 +414,9 @@ class TileView(_CellGrid):
         # lecture mode: bigger text, but tiles only a little bigger (ten of them must still fit)
         return self.tile * min(self.theme.font_scale, 1.15) * self.zoom
 
+    def _pad(self) -> float:
+        return marker_pad(self.theme)
+
     def _pitch(self) -> float:
         """From one tile's left edge to the next one's."""
         pitch = self._tile() + 6
@@ -332,11 +425,9 @@ class TileView(_CellGrid):
             pitch = max(pitch, max(fm.horizontalAdvance(lab) for lab in self.labels) + 10)
         return pitch
 
-    def _header(self) -> int:
-        return round(2.6 * 10 * self.theme.font_scale * 1.4)
-
     def _label_h(self) -> float:
-        return 18 * self.theme.font_scale * self.text_zoom
+        return max(18 * self.theme.font_scale * self.text_zoom, QFontMetricsF(self._label_font()).height()) \
+            if any(self.labels) else 0.0
 
     def _label_font(self):
         return font(self.theme, scale=0.9 * self.text_zoom)
@@ -346,22 +437,45 @@ class TileView(_CellGrid):
         cols = min(self.columns, m)
         return (m + cols - 1) // cols, cols
 
+    def _row_pitch(self) -> float:
+        return self._tile() + self._label_h() + 2 * self._pad() + 2
+
     def sizeHint(self) -> QSize:
         rows, cols = self._grid()
-        t, gap = self._tile(), 6
-        pitch = self._pitch()
-        text = max(QFontMetricsF(font(self.theme, bold=True)).horizontalAdvance(self.name),
-                   QFontMetricsF(font(self.theme, mono=True, scale=0.9)).horizontalAdvance(self.shape_text)) + 6
-        return QSize(int(max(cols * pitch, text)) + 4, int(rows * (t + self._label_h() + gap)) + self._header() + 4)
+        pad = self._pad()
+        w = max(cols * self._pitch() + 2 * pad, self._text_width())
+        return QSize(math.ceil(w) + 2, math.ceil(rows * self._row_pitch() + self._header()) + 2)
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
 
     def _tile_rect(self, k: int) -> QRectF:
         rows, cols = self._grid()
-        t, gap = self._tile(), 6
         r, c = divmod(k, cols)
-        return QRectF(2 + c * self._pitch(), self._header() + r * (t + self._label_h() + gap) + self._label_h(), t, t)
+        pad = self._pad()
+        top = self._header() + r * self._row_pitch() + self._label_h() + pad
+        return QRectF(pad + c * self._pitch(), top, self._tile(), self._tile())
+
+    def label_rects(self) -> list[QRectF]:
+        """Where each tile's label is drawn (above its tile, clear of any marker)."""
+        label_w = self._pitch() - 6
+        out = []
+        for k in range(len(self.values)):
+            rect = self._tile_rect(k)
+            out.append(QRectF(rect.left(), rect.top() - self._pad() - self._label_h(), max(rect.width(), label_w),
+                              self._label_h()))
+        return out
+
+    def marker_rects(self) -> list[QRectF]:
+        """The outer bounds of the selection markers drawn now (the tile's frame and the pixel's), pens included."""
+        if self.selected is None or not 0 <= self.selected[0] < len(self.values):
+            return []
+        i, j = self.selected
+        rect = self._tile_rect(i)
+        px = rect.width() / self.side
+        cell = QRectF(rect.left() + (j % self.side) * px, rect.top() + (j // self.side) * px, px, px)
+        reach = self._pad() - 1
+        return [m.adjusted(-reach, -reach, reach, reach) for m in (rect, cell)]
 
     def cell_at(self, pos) -> tuple[int, int] | None:
         for k in range(len(self.values)):
@@ -373,31 +487,22 @@ class TileView(_CellGrid):
         return None
 
     def tooltip(self, i: int, j: int) -> str:
-        return (f"{self.name}[{i},{j}] (pixel row {j // self.side}, column {j % self.side}) = "
-                f"{fmt(self.values[i, j], 4)}")
+        return rich_text(f"{self.name}[{i},{j}] (pixel row {j // self.side}, column {j % self.side}) = "
+                         f"{fmt(self.values[i, j], 4)}")
 
     def paintEvent(self, event) -> None:
         t = self.theme
         p = QPainter(self)
         p.fillRect(self.rect(), qcolor(t.background))
-        p.setPen(qcolor(t.foreground))
-        p.setFont(font(t, bold=True))
-        p.drawText(QRectF(2, 0, self.width(), self._header() * 0.55),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, self.name)
-        p.setFont(font(t, mono=True, scale=0.9))
-        p.drawText(QRectF(2, self._header() * 0.52, self.width(), self._header() * 0.45),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.shape_text)
+        self._paint_header(p)
         m, s = len(self.values), self.side
         if self._image is None:
-            lut = diverging_lut(t) if self.signed else grey_lut(t)
-            lo, hi = (-self.limit, self.limit) if self.signed else (0.0, self.limit)
             # all tiles side by side in one image: one colour mapping, one conversion per repaint
             strip = self.values.reshape(m, s, s).transpose(1, 0, 2).reshape(s, m * s)
-            self._image = _to_qimage(colour(strip, lut, lo, hi))
+            self._image = _to_qimage(cell_colours(strip, t, self.signed, self.limit, self.log))
         p.setFont(self._label_font())
-        label_w = self._pitch() - 6
         edge = pen(mix(t.foreground, t.background, 0.35), t.pen_width(1))
-        for k in range(m):
+        for k, label_rect in enumerate(self.label_rects()):
             rect = self._tile_rect(k)
             p.drawImage(rect, self._image, QRectF(k * s, 0, s, s))
             p.setPen(edge)
@@ -405,28 +510,32 @@ class TileView(_CellGrid):
             p.drawRect(rect)
             p.setPen(qcolor(t.foreground))
             label = self.labels[k] if k < len(self.labels) else str(k)
-            p.drawText(QRectF(rect.left(), rect.top() - self._label_h(), max(rect.width(), label_w), self._label_h()),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+            p.drawText(label_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
         if self.selected is not None and 0 <= self.selected[0] < m:
             i, j = self.selected
             rect = self._tile_rect(i)
             px = rect.width() / s
             cell = QRectF(rect.left() + (j % s) * px, rect.top() + (j // s) * px, px, px).adjusted(-2, -2, 2, 2)
             w = t.pen_width(2)
+            p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(pen(t.foreground, w + t.pen_width(2)))
             p.drawRect(cell)
             p.setPen(pen(HIGHLIGHT, w))
             p.drawRect(cell)
-            p.setPen(pen(HIGHLIGHT, w))
             p.drawRect(rect.adjusted(-2, -2, 2, 2))
         p.end()
 
 
 class ColourBar(QWidget):
-    """The diverging scale: −limit (blue) … 0 … +limit (vermillion), with the numbers and signs written."""
+    """The legend of the diverging scale: −limit (blue) … 0 … +limit (vermillion), logarithmic in |value|.
 
-    def __init__(self, parent=None, theme: Theme = LIGHT, label: str = "∂L/∂W", width: int = 400):
+    Ticks mark 0 and ±limit, ±limit/10 and ±limit/100, the first three written; a key line under it
+    names the quantity, the colours and the scale.
+    """
+
+    def __init__(self, parent=None, theme: Theme = LIGHT, label: str = "∂L/∂W", width: int = 400, log: bool = True):
         super().__init__(parent)
+        self.log = log
         self.theme = theme
         self.base_width = width
         self.limit = 1.0
@@ -443,33 +552,78 @@ class ColourBar(QWidget):
         self.signed = signed
         self.update()
 
+    def key(self) -> str:
+        if not self.signed:
+            return self.label
+        if not self.log:
+            return f"{self.label}: blue < 0 < vermillion"
+        return f"{self.label}: blue < 0 < vermillion; ticks ×10 apart"
+
+    def _key_text(self) -> QStaticText:
+        return rich(self.key(), font(self.theme, scale=0.9))
+
+    def _line(self) -> float:
+        return QFontMetricsF(font(self.theme, scale=0.9)).height()
+
+    def _bar_height(self) -> float:
+        return 14 * self.theme.font_scale
+
     def sizeHint(self) -> QSize:
         s = self.theme.font_scale
-        return QSize(int(self.base_width * s), int(64 * s))
+        w = max(self.base_width * s, self._key_text().size().width() + 8)
+        return QSize(math.ceil(w), math.ceil(4 + self._bar_height() + 6 + self._line() + 2
+                                             + self._key_text().size().height() + 4))
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
+
+    def tick_labels(self) -> list[tuple[float, str]]:
+        """(place 0 … 1 along the bar, text) of the written ticks."""
+        if not self.signed:
+            return [(0.0, "0"), (1.0, fmt(self.limit))]
+        out = []
+        for value, place in self._ticks():
+            if value == 0:
+                out.append((place, "0"))
+            elif abs(value) >= self.limit / 10 * 0.999:
+                out.append((place, f"{'−' if value < 0 else '+'}{fmt(abs(value))}"))
+        if len(out) > 3:
+            # ±limit/10 written only where its text clears its neighbours' (a narrow bar keeps 0 and the ends)
+            fm = QFontMetricsF(font(self.theme, scale=0.9))
+            bar = max(1.0, self.width() - fm.horizontalAdvance(out[0][1]) - 8)
+            xs = [(place * bar, fm.horizontalAdvance(text) / 2 + 6) for place, text in out]
+            if any(xs[k + 1][0] - xs[k + 1][1] < xs[k][0] + xs[k][1] for k in range(len(xs) - 1)):
+                out = [out[0], out[len(out) // 2], out[-1]]
+        return out
+
+    def _ticks(self) -> list[tuple[float, float]]:
+        if not self.log:
+            return [(-self.limit, 0.0), (0.0, 0.5), (self.limit, 1.0)]
+        return diverging_scale(tuple(self.theme.panel_background)).ticks(self.limit)
 
     def paintEvent(self, event) -> None:
         t = self.theme
         p = QPainter(self)
         p.fillRect(self.rect(), qcolor(t.background))
-        s = t.font_scale
-        bar = QRectF(4, 4, self.width() - 8, 14 * s)
+        fm = QFontMetricsF(font(t, scale=0.9))
+        # the bar is inset by half the widest end label, so the end labels sit centred under their ticks
+        ends = self.tick_labels()
+        inset = max(4.0, max(fm.horizontalAdvance(ends[0][1]), fm.horizontalAdvance(ends[-1][1])) / 2 + 2)
+        bar = QRectF(inset, 4, self.width() - 2 * inset, self._bar_height())
         lut = diverging_lut(t) if self.signed else grey_lut(t)
         p.drawImage(bar, _to_qimage(lut[None, :, :]))
         p.setPen(pen(t.foreground, t.pen_width(1)))
         p.drawRect(bar)
+        ticks = self._ticks() if self.signed else []
+        for _value, place in ticks:
+            x = bar.left() + place * bar.width()
+            p.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 5))
         p.setFont(font(t, scale=0.9))
-        lo = f"−{fmt(self.limit)}" if self.signed else "0"
-        hi = f"+{fmt(self.limit)}" if self.signed else f"{fmt(self.limit)}"
-        line = 20 * s
-        text_r = QRectF(4, bar.bottom() + 2, bar.width(), line)
-        p.drawText(text_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, lo)
-        p.drawText(text_r, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, hi)
-        if self.signed:
-            p.drawText(text_r, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "0")
-        key = f"{self.label}: blue < 0 < vermillion" if self.signed else self.label
-        p.drawText(QRectF(4, bar.bottom() + 2 + line, bar.width(), line),
-                   Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, key)
+        for place, text in ends:
+            x = bar.left() + place * bar.width()
+            w = fm.horizontalAdvance(text)
+            p.drawText(QRectF(x - w / 2 - 1, bar.bottom() + 6, w + 2, self._line()), Qt.AlignmentFlag.AlignCenter,
+                       text)
+        key = self._key_text()
+        p.drawStaticText(QPointF((self.width() - key.size().width()) / 2, bar.bottom() + 6 + self._line() + 2), key)
         p.end()

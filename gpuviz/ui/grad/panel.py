@@ -35,7 +35,7 @@ from PyQt6.QtWidgets import (
 )
 
 from ...model import scenario as scenarios
-from ...model.grad_panel import LAYERS, VIEWS, GradState, GradStateError, parse_alpha
+from ...model.grad_panel import LAYERS, VIEWS, GradState, GradStateError, parse_alpha, rich_text
 from ...model.panel import ParamsError
 from ..panel import Panel, Roles, step_label
 from ..style import apply_theme, error_colour, font, hex_colour, mix, okabe
@@ -83,6 +83,34 @@ def _op(text: str) -> QLabel:
     lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
     lab.setObjectName("op")
     return lab
+
+
+class _Formula(QLabel):
+    """A label whose text is written in the plain spelling (``δ_i · x_j``, ``∇_W L``) and shown typeset:
+    real subscripts and superscripts (:func:`~gpuviz.model.grad_panel.rich_text`). :meth:`plain` gives
+    the text back as written."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self._plain = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._plain = str(text)
+        # pre-wrap: the spaces that line up a formula stay (rich text would fold them into one)
+        super().setText(f'<span style="white-space:pre-wrap">{rich_text(self._plain)}</span>')
+
+    def plain(self) -> str:
+        return self._plain
+
+    def text(self) -> str:
+        """The text as written (plain spelling), as a plain QLabel would give it; :meth:`shown` is the markup."""
+        return self._plain
+
+    def shown(self) -> str:
+        """The rich text the label draws."""
+        return super().text()
 
 
 class _Message(QLabel):
@@ -142,13 +170,13 @@ class GradPanel(Panel):
         self._build_pages()
         self._build_timeline()
 
-        self.headline = QLabel()
+        self.headline = _Formula()
         self.headline.setWordWrap(True)
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.diverged_label = _Message()
         # the slide look's title (the scenario's), caption (a key step's) and step label, over the view
-        self.slide_title = QLabel()
-        self.slide_caption = QLabel()
+        self.slide_title = _Formula()
+        self.slide_caption = _Formula()
         self.slide_step = QLabel()
         for lab in (self.slide_title, self.slide_caption, self.slide_step):
             lab.setWordWrap(True)
@@ -223,7 +251,7 @@ class GradPanel(Panel):
         section("Training (digits)")
         g.addWidget(QLabel("α (learning rate)"), row, 0)
         self.alpha_field = QLineEdit()
-        self.alpha_field.setToolTip("ΔW = −α ∇_W L: a positive number; too large and the run diverges")
+        self.alpha_field.setToolTip(rich_text("ΔW = −α ∇_W L: a positive number; too large and the run diverges"))
         self.alpha_field.editingFinished.connect(self._alpha_edited)
         g.addWidget(self.alpha_field, row, 1)
         row += 1
@@ -247,7 +275,7 @@ class GradPanel(Panel):
 
         section("The batch as one matmul")
         self.matmul_button = QPushButton("Open this product in the matmul panel")
-        self.matmul_button.setToolTip("(P − Y)ᵀ · X: C (m×n) = A (m×B) · B (B×n) on the GPU panel")
+        self.matmul_button.setToolTip(rich_text("(P − Y)ᵀ · X: C (m×n) = A (m×B) · B (B×n) on the GPU panel"))
         self.matmul_button.clicked.connect(self.open_in_matmul)
         g.addWidget(self.matmul_button, row, 0, 1, 2)
         row += 1
@@ -276,16 +304,17 @@ class GradPanel(Panel):
         page = QWidget()
         v = QVBoxLayout(page)
         v.setContentsMargins(0, 0, 0, 0)
-        self.forward_title = QLabel("Forward")
+        self.forward_title = _Formula("Forward")
         v.addWidget(self.forward_title)
         fw = QHBoxLayout()
         fw.setSpacing(10)
-        self.W_matrix = MatrixView("W")
-        self.W_tiles = TileView("W (each row as 28×28)", tile=76)
+        # weights are all of one size: a linear scale (the gradients' is logarithmic, they span decades)
+        self.W_matrix = MatrixView("W", log=False)
+        self.W_tiles = TileView("W (each row as 28×28)", tile=76, log=False)
         self.x_col = MatrixView("x", signed=False)
         self.x_tile = TileView("x", columns=1, tile=112, signed=False)
-        self.b_col = MatrixView("b")
-        self.z_col = MatrixView("z = Wx + b")
+        self.b_col = MatrixView("b", log=False)
+        self.z_col = MatrixView("z = Wx + b", log=False)
         self.p_col = MatrixView("p = softmax(z)", signed=False)
         self.y_col = MatrixView("y (one-hot)", signed=False)
         self.ops = [_op("·"), _op("+"), _op("="), _op("→"), _op("vs")]
@@ -294,12 +323,12 @@ class GradPanel(Panel):
             fw.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
         fw.addStretch(1)
         v.addLayout(fw)
-        self.shape_line = QLabel()
+        self.shape_line = _Formula()
         v.addWidget(self.shape_line)
-        self.backward_title = QLabel("Backward: click an entry of ∇_W L")
+        self.backward_title = _Formula("Backward: click an entry of ∇_W L")
         v.addWidget(self.backward_title)
         # the worked entry right under the title: on a projector it must not scroll out of sight
-        self.story_label = QLabel()
+        self.story_label = _Formula()
         self.story_label.setWordWrap(True)
         self.story_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         v.addWidget(self.story_label)
@@ -336,7 +365,7 @@ class GradPanel(Panel):
         page = QWidget()
         v = QVBoxLayout(page)
         v.setContentsMargins(0, 0, 0, 0)
-        self.batch_title = QLabel()
+        self.batch_title = _Formula()
         self.batch_title.setWordWrap(True)
         v.addWidget(self.batch_title)
         row = QHBoxLayout()
@@ -356,7 +385,7 @@ class GradPanel(Panel):
         v.addLayout(row)
         self.batch_bar = ColourBar(label="summed gradient")
         v.addWidget(self.batch_bar, 0, Qt.AlignmentFlag.AlignLeft)
-        self.product_label = QLabel()
+        self.product_label = _Formula()
         self.product_label.setWordWrap(True)
         self.product_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         v.addWidget(self.product_label)
@@ -373,11 +402,11 @@ class GradPanel(Panel):
         page = QWidget()
         v = QVBoxLayout(page)
         v.setContentsMargins(0, 0, 0, 0)
-        self.train_title = QLabel()
+        self.train_title = _Formula()
         self.train_title.setWordWrap(True)
         v.addWidget(self.train_title)
         row = QHBoxLayout()
-        self.train_W = TileView("W: row i as a 28×28 image (it scores digit i)", tile=96)
+        self.train_W = TileView("W: row i as a 28×28 image (it scores digit i)", tile=96, log=False)
         self.train_grad = TileView("∇_W L of the last minibatch", tile=96)
         row.addWidget(self.train_W, 0, Qt.AlignmentFlag.AlignTop)
         row.addSpacing(16)
@@ -385,7 +414,7 @@ class GradPanel(Panel):
         row.addStretch(1)
         v.addLayout(row)
         bars = QHBoxLayout()
-        self.train_W_bar = ColourBar(label="W")
+        self.train_W_bar = ColourBar(label="W", log=False)
         self.train_grad_bar = ColourBar(label="∇_W L")
         bars.addWidget(self.train_W_bar)
         bars.addSpacing(40)
