@@ -290,6 +290,27 @@ def test_numbers_match_the_model(qtbot):
     assert view.value_text("bytes") == "512.0 GiB" and "549,755,813,888 bytes" in view._values["bytes"].toolTip()
 
 
+def test_numbers_call_the_operands_by_their_names_and_keep_the_bias_out_of_the_counts(qtbot):
+    sc = scene_of(kernel="naive", m=3, n=1, k=7, block=(8, 8), names=("W", "x", "z"), bias="b")
+    view = shown(qtbot, NumbersView(sc, LIGHT), (600, 700))
+    assert view.launch_box.title() == "Whole launch · naive · z 3×1, K = 7"
+    assert view.name_text("busy") == "… computing z" and view.name_text("global_per") == "… per element of z"
+    assert "(W and x)" in view._names["global_loads"].toolTip() and "inside z" in view._values["busy"].toolTip()
+    assert view.value_text("step_line") == "acc += W[row, 0]·x[0, col]"
+    assert view.value_text("flops") == "42"  # 2·M·N·K: the bias's 3 additions are not the kernel's
+    assert view.bias_note.isVisible()
+    assert view.bias_note.text().startswith("z = W·x + b: the kernel counted below computes W·x; the bias b (3×1")
+    assert "3 more additions that are not part of this launch" in view.bias_note.text()
+    sc.set_step(sc.n_steps - 1)
+    assert view.value_text("step_line") == "z[row, col] = acc  (b is added after this kernel)"
+    # names that look like markup never reach a rich-text label: they are refused, and the labels are plain
+    assert all(label.textFormat() == Qt.TextFormat.PlainText for label in view._names.values())
+    sc.configure(names=("A", "B", "C"), bias=None)
+    assert view.launch_box.title() == "Whole launch · naive · C 3×1, K = 7"
+    assert view.name_text("busy") == "… computing C" and view.bias_note.isHidden()
+    assert view.value_text("step_line") == "C[row, col] = acc"
+
+
 # -- transactions -----------------------------------------------------------------------------------
 
 
