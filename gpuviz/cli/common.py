@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING
 
 from ..model.budget import Budget, plan_run
 from ..model.launch import Dim3, LaunchConfig, LaunchError, check_launch
-from ..model.limits import MAX_NAME_BYTES
+from ..model.limits import (
+    MAX_MATRIX_SIDE,
+    MAX_MEMORY_BYTES,
+    MAX_NAME_BYTES,
+    MAX_NUMBER_DIGITS,
+    MAX_TRAIN_STEPS,
+    MIN_MEMORY_BYTES,
+    SEED_MAX,
+    SEED_MIN,
+)
 from ..model.matmul import BACKENDS, KERNELS, MatmulProblem, launch_for
 from ..model.text import TextError, format_bytes, parse_bytes
 
@@ -68,16 +77,75 @@ def text_arg(parse):
     return convert
 
 
-#: ``--memory 4GiB``: the model's byte-size grammar.
+#: ``--memory 4GiB``: the model's byte-size grammar (:func:`memory_arg` adds the budget's bounds).
 bytes_arg = text_arg(parse_bytes)
 
 
+def shown(text, limit: int = 40) -> str:
+    """``text`` quoted for a refusal, cut to ``limit`` characters with its length (a 5,000-digit value stays one
+    short line)."""
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit - 12]!r}… ({len(text):,} characters)"
+
+
+_WHOLE = re.compile(r"[+-]?\d+")
+
+
+def whole_number(text: str, what: str = "a whole number") -> int:
+    """``text`` as a whole number, refused in one sentence (argparse's type error) before Python converts it
+    when it has more than :data:`~gpuviz.model.limits.MAX_NUMBER_DIGITS` digits."""
+    token = str(text).strip().replace("_", "")
+    if not _WHOLE.fullmatch(token):
+        raise argparse.ArgumentTypeError(f"cannot read {shown(text)} as {what}")
+    digits = len(token.lstrip("+-"))
+    if digits > MAX_NUMBER_DIGITS:
+        raise argparse.ArgumentTypeError(f"{shown(text)} has {digits:,} digits, more than the {MAX_NUMBER_DIGITS} "
+                                         f"any number here may have")
+    return int(token)
+
+
+def bounded_int(low: int, high: int, what: str, high_text: str | None = None):
+    """An argparse type for a whole number from ``low`` to ``high`` (``what`` names it in the refusal)."""
+    def convert(text: str) -> int:
+        value = whole_number(text, what)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{shown(text)} is outside {low:,} … {high_text or f'{high:,}'}, "
+                                             f"the range of {what}")
+        return value
+
+    convert.__name__ = what
+    return convert
+
+
+#: ``--seed``: NumPy's generators take 0 … 2³²−1 everywhere gpuviz stores a seed.
+seed_arg = bounded_int(SEED_MIN, SEED_MAX, "a seed", f"{SEED_MAX:,} (2³²−1)")
+
+
 def size_arg(text: str) -> int:
-    """A matrix side (``--m``, ``--n``, ``--k``); range checks are the model's (run's own message)."""
+    """A matrix side (``--m``, ``--n``, ``--k``); at most :data:`~gpuviz.model.limits.MAX_MATRIX_SIDE`, the lower
+    range check is the model's (run's own message)."""
     try:
-        return int(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a matrix size (a whole number)") from None
+        value = whole_number(text, "a matrix size")
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"cannot read {shown(text)} as a matrix size (a whole number of at most "
+                                         f"{MAX_MATRIX_SIDE:,})") from None
+    if value > MAX_MATRIX_SIDE:
+        raise argparse.ArgumentTypeError(f"{value:,} is over {MAX_MATRIX_SIDE:,}, the largest matrix side")
+    return value
+
+
+def memory_arg(text: str) -> int:
+    """``--memory 4GiB``: the model's byte-size grammar, within the budget's bounds."""
+    try:
+        value = parse_bytes(text)
+    except TextError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if not MIN_MEMORY_BYTES <= value <= MAX_MEMORY_BYTES:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is over {format_bytes(MAX_MEMORY_BYTES)}, the largest "
+                                         "memory budget")
+    return value
 
 
 def block_arg(text: str) -> Dim3:
@@ -89,24 +157,38 @@ def block_arg(text: str) -> Dim3:
 
 
 def positive_int(text: str) -> int:
-    """A whole number of at least 1."""
+    """A whole number of at least 1 (and of at most :data:`~gpuviz.model.limits.MAX_NUMBER_DIGITS` digits)."""
     try:
-        value = int(text)
-    except ValueError:
+        value = whole_number(text)
+    except argparse.ArgumentTypeError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {shown(text)}")
     return value
+
+
+def steps_arg(text: str) -> int:
+    """Training steps: 1 … :data:`~gpuviz.model.limits.MAX_TRAIN_STEPS` (``grad --train``, ``export grad``)."""
+    value = positive_int(text)
+    if value > MAX_TRAIN_STEPS:
+        raise argparse.ArgumentTypeError(f"{value:,} training steps is more than the {MAX_TRAIN_STEPS:,} "
+                                         "allowed")
+    return value
+
+
+# a side of more digits than any number may have is refused as unreadable, before int() converts it
+_PICTURE_SIZE = re.compile(rf"\s*(\d{{1,{MAX_NUMBER_DIGITS}}})\s*[xX×]\s*(\d{{1,{MAX_NUMBER_DIGITS}}})\s*")
 
 
 def picture_size(text: str, max_width: int, max_height: int, limit_text: str) -> tuple[int, int]:
     """``WIDTHxHEIGHT`` (``x``, ``X`` or ``×``) within the limits; ``limit_text`` ends the refusal of a side."""
-    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    match = _PICTURE_SIZE.fullmatch(text)
     if match is None:
-        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a picture size: write WIDTHxHEIGHT, e.g. 1920x1080")
+        raise argparse.ArgumentTypeError(f"cannot read {shown(text)} as a picture size: write WIDTHxHEIGHT, "
+                                         "e.g. 1920x1080")
     width, height = int(match.group(1)), int(match.group(2))
     if not (1 <= width <= max_width and 1 <= height <= max_height):
-        raise argparse.ArgumentTypeError(f"--size {text}: each side must be {limit_text}")
+        raise argparse.ArgumentTypeError(f"--size {shown(text)}: each side must be {limit_text}")
     return width, height
 
 
@@ -122,9 +204,9 @@ def launch_options() -> argparse.ArgumentParser:
                    help="threads per block, e.g. 16x16 (the tiled kernel needs a square block)")
     g.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="gpu, CUDA simulator, or auto: the GPU when one is found (default auto)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the standard-normal inputs (default 0)")
+    g.add_argument("--seed", type=seed_arg, default=0, help="seed of the standard-normal inputs (default 0)")
     b = p.add_argument_group("budget and output")
-    b.add_argument("--memory", type=bytes_arg, default=Budget().memory_bytes, metavar="SIZE",
+    b.add_argument("--memory", type=memory_arg, default=Budget().memory_bytes, metavar="SIZE",
                    help="memory budget for arrays and traces, e.g. 4GiB (default 2GiB)")
     b.add_argument("--yes", action="store_true",
                    help="run even when the simulator is estimated to take over two minutes")

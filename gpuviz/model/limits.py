@@ -22,8 +22,8 @@ TIB = 1024**4
 #: (Python refuses past 4,300 digits with a traceback, NumPy overflows past 19).
 MAX_NUMBER_DIGITS = 30
 
-#: Largest power of ten a size may be written with (``1e18``): ``1e999999999`` would take minutes to expand.
-MAX_SIZE_EXPONENT = 18
+#: Largest power of ten a size may be written with (``1e30``): ``1e999999999`` would take minutes to expand.
+MAX_SIZE_EXPONENT = 30
 
 #: Smallest and largest seed of the random inputs: NumPy's generators take any non-negative integer, and
 #: 32 bits is what every front end can type and store.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 
+from .limits import MAX_NUMBER_DIGITS, MAX_SIZE_EXPONENT
 from .panel import ParamsError
 
 __all__ = ["SIZE_EXAMPLES", "TextError", "format_bytes", "format_count", "format_duration", "format_ratio",
@@ -36,6 +37,11 @@ _SIZE_TOKEN = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:e(\d+))?([km]?)", re.IGNORECA
 _SIZE_SEPARATORS = re.compile(r"[,;\s]+")
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    # a refusal names the value, but a 5,000-digit one as its start and its length
+    return text if len(text) <= limit else f"{text[:limit - 12]}… ({len(text):,} characters)"
+
+
 def parse_size(text: str) -> int:
     """One size: ``1000000``, ``1_000_000``, ``1e6``, ``1M`` or ``1k`` (k = 1,000, M = 1,000,000).
 
@@ -45,6 +51,10 @@ def parse_size(text: str) -> int:
     token = str(text).strip().replace("_", "")
     match = _SIZE_TOKEN.fullmatch(token)
     value = None
+    if match is not None and (len(match.group(1)) > MAX_NUMBER_DIGITS or int(match.group(2) or 0) > MAX_SIZE_EXPONENT):
+        # refused before the arithmetic: 10**999999999 takes minutes, a 5,000-digit int() raises
+        raise TextError(f"“{_cut(str(text).strip())}” is too large a size: at most {MAX_NUMBER_DIGITS} digits "
+                        f"and 10^{MAX_SIZE_EXPONENT}")
     if match is not None:
         mantissa, exponent, suffix = match.groups()
         # exact arithmetic: float("1e30") would read, but not as the whole number typed
@@ -55,7 +65,8 @@ def parse_size(text: str) -> int:
         if numerator % denominator == 0:
             value = numerator // denominator
     if value is None or value < 1:
-        raise TextError(f"“{str(text).strip()}” is not a whole number of at least 1: write sizes like {SIZE_EXAMPLES}")
+        raise TextError(f"“{_cut(str(text).strip())}” is not a whole number of at least 1: write sizes like "
+                        f"{SIZE_EXAMPLES}")
     return value
 
 
@@ -98,10 +109,13 @@ def parse_bytes(text: str) -> int:
     match = _BYTES.fullmatch(text)
     unit = match.group(2).lower() if match else ""
     if match is None or unit not in _BYTE_UNITS:
-        raise TextError(f"cannot read {text!r} as a memory size (e.g. 4GiB, 512MiB)")
+        raise TextError(f"cannot read {_cut(text)!r} as a memory size (e.g. 4GiB, 512MiB)")
+    if len(match.group(1)) > MAX_NUMBER_DIGITS:
+        # float() of 400 nines is infinity, and int() of that an OverflowError
+        raise TextError(f"{_cut(text)!r} has more than the {MAX_NUMBER_DIGITS} digits a memory size may have")
     value = int(float(match.group(1)) * _BYTE_UNITS[unit])
     if value <= 0:
-        raise TextError(f"the memory budget must be more than 0 bytes, got {text!r}")
+        raise TextError(f"the memory budget must be more than 0 bytes, got {_cut(text)!r}")
     return value
 
 
