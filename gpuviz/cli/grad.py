@@ -6,8 +6,9 @@ import sys
 import time
 
 from ..model.dense import DEFAULT_BATCH, DIGITS_TRAIN, LAYERS, LOSSES, TOY_MAX_BATCH
+from ..model.limits import MAX_ALPHA, MAX_NUMBER_DIGITS, MAX_TRAIN_STEPS
 from ..model.text import format_count, format_duration
-from .common import EXIT_FAILED, EXIT_OK, PROG, UsageError, one_line, positive_int, print_json
+from .common import EXIT_FAILED, EXIT_OK, PROG, UsageError, one_line, print_json, seed_arg, shown, steps_arg
 
 #: Entries of a digits gradient checked by finite differences (all 7,840 would take seconds at large batches).
 GRAD_CHECK_ENTRIES = 200
@@ -32,11 +33,13 @@ def add_parser(commands) -> None:
                            f"{TOY_MAX_BATCH}, digits: at most the {DIGITS_TRAIN:,} training images")
     grad.add_argument("--alpha", metavar="A", default=None,
                       help="learning rate α of ΔW = −α∇_W L (default 0.5 for xent, 0.02 for mse)")
-    grad.add_argument("--seed", type=int, default=0, help="seed of the weights and of the examples (default 0)")
+    grad.add_argument("--seed", type=seed_arg, default=0,
+                      help="seed of the weights and of the examples, 0 … 2³²−1 (default 0)")
     grad.add_argument("--loss", choices=LOSSES, default="xent",
                       help="xent: softmax cross-entropy (default); mse: ½‖z − y‖² with identity output")
-    grad.add_argument("--train", type=positive_int, metavar="STEPS",
-                      help="train the digits layer for STEPS minibatch steps and print the curve")
+    grad.add_argument("--train", type=steps_arg, metavar="STEPS",
+                      help=f"train the digits layer for STEPS minibatch steps (at most {MAX_TRAIN_STEPS:,}, as "
+                           "export grad) and print the curve")
     grad.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     grad.set_defaults(handler=cmd_grad)
 
@@ -47,7 +50,12 @@ def _grad_setup(args):
 
     from ..model import dense
 
+    if args.batch is not None and len(str(args.batch).strip()) > MAX_NUMBER_DIGITS:
+        raise UsageError(f"--batch {shown(args.batch)}: more digits than the {MAX_NUMBER_DIGITS} a number may have")
     alpha = dense.check_alpha(dense.DEFAULT_ALPHA[args.loss] if args.alpha is None else args.alpha)
+    if alpha > MAX_ALPHA:
+        raise UsageError(f"--alpha {alpha:g} is over {MAX_ALPHA:g}, the largest learning rate (larger ones only "
+                         "overflow)")
     if args.layer == "toy":
         if args.train is not None:
             raise UsageError("--train needs --layer digits: the toy layer has no data set to learn from")
@@ -97,11 +105,13 @@ def cmd_grad(args) -> int:
     from ..model import dense
 
     layer, x, y, alpha, batch, data = _grad_setup(args)
-    if args.train is not None:
-        return _grad_train(args, layer, data, alpha)
-    g = layer.backward(x, y)
-    entries = _check_entries(layer, x, args.seed)
-    fd = dense.numerical_gradient(layer, x, y, entries=entries)
+    # an overflow is reported as the divergence it is (one line), not as NumPy's warnings before it
+    with np.errstate(all="ignore"):
+        if args.train is not None:
+            return _grad_train(args, layer, data, alpha)
+        g = layer.backward(x, y)
+        entries = _check_entries(layer, x, args.seed)
+        fd = dense.numerical_gradient(layer, x, y, entries=entries)
     ga = g.dW if entries is None else g.dW[entries[:, 0], entries[:, 1]]
     norm_g = float(np.linalg.norm(ga))
     rel = float(np.linalg.norm(ga - fd)) / norm_g if norm_g > 0 else float(np.linalg.norm(ga - fd))
