@@ -311,6 +311,80 @@ def test_numbers_call_the_operands_by_their_names_and_keep_the_bias_out_of_the_c
     assert view.value_text("step_line") == "C[row, col] = acc"
 
 
+# -- operand plots -----------------------------------------------------------------------------------
+
+
+def operand_view(qtbot, name, shape, theme=LIGHT, view=None, pixels=(420, 300)):
+    """An OperandView alone in a plot, showing ``view`` ((x0, x1), (y0, y1); default the whole array)."""
+    import pyqtgraph as pg
+
+    from gpuviz.ui.matmul.operand_view import OperandView
+
+    widget = pg.GraphicsLayoutWidget()
+    plot = widget.addPlot()
+    ov = OperandView(plot, name, theme)
+    ov.set_shape(shape)
+    shown(qtbot, widget, pixels)
+    (x0, x1), (y0, y1) = view or ((0, shape[1]), (0, shape[0]))
+    plot.getViewBox().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+    qtbot.waitUntil(lambda: ov.update_sampling() or ov.rows is not None)
+    return widget, ov
+
+
+def test_hovering_an_operand_names_its_element_in_the_scenarios_names(qtbot):
+    from PyQt6.QtCore import QEvent, QPointF
+    from PyQt6.QtGui import QMouseEvent
+    from PyQt6.QtWidgets import QApplication
+
+    widget, ov = operand_view(qtbot, "A", (3, 7))
+    ov.set_names(("W", "x", "z"), "b")
+    values = np.zeros((ov.rows.bins, ov.cols.bins))
+    values[:, 0] = 1  # the lecture's first step: column 0 of W, once each
+    ov.render_heat(values, 3.0)
+    assert ov.display_name == "W"
+    assert ov.tooltip_at(0.5, 1.5) == ("W[1, 0]: row 1 of W, k = 0\nrow 1 of W feeds row 1 of z\n"
+                                       "read 1 time by the threads in focus, as coloured")
+    ov.cumulative = False
+    assert ov.tooltip_at(3.2, 2.9).endswith("read 0 times by the threads in focus, this step")
+    assert ov.tooltip_at(7.5, 1.5) == "" and ov.tooltip_at(0.5, -0.5) == ""
+    # a real mouse move over the plot sets the tooltip Qt shows for that point
+    vb = ov.plot.getViewBox()
+    at = widget.mapFromScene(vb.mapViewToScene(QPointF(0.5, 2.5)))
+    QApplication.sendEvent(widget.viewport(), QMouseEvent(
+        QEvent.Type.MouseMove, QPointF(at), QPointF(widget.viewport().mapToGlobal(at)), Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    assert vb.toolTip().startswith("W[2, 0]: row 2 of W")
+    tip = [i for i in widget.scene().items(vb.mapViewToScene(QPointF(0.5, 2.5))) if i.toolTip()]
+    assert tip and tip[0] is vb  # the topmost item with a tooltip there: the one Qt shows
+
+    _, bv = operand_view(qtbot, "B", (784, 64), view=((0, 64), (0, 784)), pixels=(300, 200))
+    bv.set_names(("W", "X", "Z"))
+    assert bv.rows.bins < 784  # zoomed out: a pixel row averages several k
+    counts = np.zeros((bv.rows.bins, bv.cols.bins))
+    counts[0, :] = bv.rows.bin_cells()[0]  # every element of the first bin read once
+    bv.render_heat(bv.per_cell(counts), 1.0)
+    tip = bv.tooltip_at(5.5, 0.5)
+    assert tip.startswith("X[0, 5]: k = 0, column 5 of X\ncolumn 5 of X feeds column 5 of Z")
+    assert f"about 1.00 reads per element by the threads in focus, as coloured (averaged over the " \
+           f"{bv.rows.bin_cells()[0]:,} elements this pixel shows)" in tip
+
+
+@pytest.mark.parametrize("theme", [LIGHT, DARK, LECTURE])
+def test_counts_on_heat_cells_reach_wcag_contrast(qtbot, theme):
+    from gpuviz.ui.theme import MIN_TEXT_CONTRAST, contrast_ratio
+
+    _, ov = operand_view(qtbot, "A", (4, 8), theme)
+    values = np.tile(np.arange(8, dtype=float), (4, 1))  # every step of the ramp, 0 (none) to the most
+    ov.render_heat(values, 7.0)
+    assert ov.labels.count == 4 * 7
+    lut = ov._lut
+    shades = {int(i) for i in np.unique(ov.heat_image.image[..., 0])}
+    assert len(shades) > 3
+    for colour, x in zip(ov.labels._colours, ov.labels._x):
+        bg = tuple(int(v) for v in lut[1 + round(254 * x / 7), :3])
+        assert contrast_ratio((colour.red(), colour.green(), colour.blue()), bg) >= MIN_TEXT_CONTRAST
+
+
 # -- transactions -----------------------------------------------------------------------------------
 
 

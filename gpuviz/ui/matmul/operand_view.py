@@ -4,7 +4,10 @@ The counts come from the scene's frame (or its cumulative reads), binned to
 the pixels on screen; this module colours them with one shared scale (A and
 B use the same one, so their shades compare), outlines the selected thread's
 row of A or column of B, and, zoomed in, writes each read element's count in
-its cell as a second cue to the colour.
+its cell as a second cue to the colour (in black, white or the theme's text
+colour, whichever reads on the cell: :func:`~gpuviz.ui.theme.text_colour_on`).
+Hovering an element names it in the scenario's names (``W[2, 5]``) and says how
+often the threads in focus read it.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QFont
 
 from ...model.grid_view import AxisSampling, per_cell
+from ...model.scene import DEFAULT_NAMES
 from ..style import mix, okabe
-from ..theme import Theme
-from .c_view import LABEL_CELLS, CellLabels, pen, segments_xy, text_colour_for, visible_cells
+from ..theme import Theme, text_colour_on
+from .c_view import LABEL_CELLS, CellLabels, pen, segments_xy, visible_cells
 
 #: Heat ramps (low → high reads per element), chosen to stand out on each theme's matrix background.
 HEAT_LIGHT = ((244, 178, 80), (225, 125, 10), (190, 72, 0), (105, 32, 4))
@@ -92,7 +96,8 @@ class OperandView:
     plot : pyqtgraph.PlotItem
         The plot to draw in.
     name : str
-        ``"A"`` (rows linked to C's rows) or ``"B"`` (columns linked to C's columns).
+        ``"A"`` (rows linked to C's rows) or ``"B"`` (columns linked to C's columns): its role, whatever
+        the scenario calls it (:meth:`set_names`).
     theme : Theme
         Colours and line widths.
     """
@@ -124,7 +129,74 @@ class OperandView:
         self.rows: AxisSampling | None = None
         self.cols: AxisSampling | None = None
         self.values: np.ndarray | None = None  # per bin: reads per element, for tests and labels
+        self.names: tuple[str, str, str] = DEFAULT_NAMES
+        self.bias: str | None = None
+        #: whether the heat is the reads so far (True), this step's (False), or not said (None)
+        self.cumulative: bool | None = None
+        vb.setToolTip("")
+        if plot.scene() is not None:
+            plot.scene().sigMouseMoved.connect(self._hovered)
         self.set_theme(theme)
+
+    # -- names and hovering -------------------------------------------------------------------------
+
+    def set_names(self, names=DEFAULT_NAMES, bias: str | None = None) -> None:
+        """Call A, B and C by ``names`` (:attr:`MatmulScene.names`) in tooltips; ``bias`` as
+        :attr:`MatmulScene.bias`."""
+        self.names = tuple(names)
+        self.bias = bias
+
+    @property
+    def display_name(self) -> str:
+        """What this operand is called: ``W`` for A in the dense-layer presets."""
+        return self.names[0] if self.name == "A" else self.names[1]
+
+    def _hovered(self, scene_pos) -> None:
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return
+        p = vb.mapSceneToView(scene_pos)
+        vb.setToolTip(self.tooltip_at(p.x(), p.y()))
+
+    def tooltip_at(self, x: float, y: float) -> str:
+        """What the element under the point (``x``, ``y``) of the plot is, in the operands' names ("" off it)."""
+        if self.shape is None:
+            return ""
+        r, c = int(np.floor(y)), int(np.floor(x))
+        rows, cols = self.shape
+        if not (0 <= r < rows and 0 <= c < cols):
+            return ""
+        a, b, result = self.names
+        if self.name == "A":
+            lines = [f"{a}[{r}, {c}]: row {r} of {a}, k = {c}", f"row {r} of {a} feeds row {r} of {result}"]
+        else:
+            lines = [f"{b}[{r}, {c}]: k = {r}, column {c} of {b}", f"column {c} of {b} feeds column {c} of {result}"]
+        reads = self._reads_at(r, c)
+        if reads is not None:
+            when = {True: "so far", False: "this step", None: "as coloured"}[self.cumulative]
+            if reads[1] == 1:
+                n = int(round(reads[0]))
+                lines.append(f"read {n:,} time{'s' if n != 1 else ''} by the threads in focus, {when}")
+            else:
+                lines.append(f"about {reads[0]:,.2f} reads per element by the threads in focus, {when} "
+                             f"(averaged over the {reads[1]:,} elements this pixel shows)")
+        if self.copies is not None and np.any((self.copies[0] == r) & (self.copies[1] == c)):
+            tile = "sA" if self.name == "A" else "sB"
+            lines.append(f"read through its copy in shared memory ({tile})")
+        return "\n".join(lines)
+
+    def _reads_at(self, r: int, c: int) -> tuple[float, int] | None:
+        """(reads per element of the bin holding element (r, c), elements in that bin), or None where the
+        heat does not cover it."""
+        rs, cs, values = self.rows, self.cols, self.values
+        if rs is None or cs is None or values is None or not (rs.start <= r < rs.stop and cs.start <= c < cs.stop):
+            return None
+        rc, cc = rs.bin_cells(), cs.bin_cells()
+        i = int(np.searchsorted(np.cumsum(rc), r - rs.start, side="right"))
+        j = int(np.searchsorted(np.cumsum(cc), c - cs.start, side="right"))
+        if not (i < values.shape[0] and j < values.shape[1]):
+            return None
+        return float(values[i, j]), int(rc[i] * cc[j])
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -209,7 +281,7 @@ class OperandView:
                  & (cols.start + cc >= x0 - 1e-9) & (cols.start + cc + 1 <= x1 + 1e-9))  # no cut-off labels
         rr, cc = rr[whole], cc[whole]
         counts = np.round(values[rr, cc]).astype(np.int64)
-        colours = [text_colour_for(self._lut[i]) for i in idx[rr, cc]]
+        colours = [text_colour_on(tuple(self._lut[i][:3]), preferred=self.theme.foreground) for i in idx[rr, cc]]
         f = QFont()
         f.setPointSizeF(8.5 * self.theme.font_scale)
         f.setBold(True)
