@@ -23,6 +23,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.qt_log_ignore(QT_NOISE))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _shipped_fonts(qapp):
+    """Every test draws in the fonts the app ships, whatever fonts this machine has (gpuviz.ui.fonts)."""
+    from gpuviz.ui.fonts import register_fonts
+
+    register_fonts()
+
+
 @pytest.fixture
 def make_main_window(qtbot, tmp_path, engine):
     """Factory of shown main windows: 1920×1080, settings in an INI file under ``tmp_path``, the session's engine.

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
+import shutil
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from PyQt6.QtGui import QFont, QFontDatabase, QFontInfo, QFontMetrics, QRawFont
 from PyQt6.QtWidgets import QWidget
 
@@ -218,3 +223,45 @@ def test_every_widget_of_the_window_uses_a_shipped_family(main_window):
         if family not in shipped:
             wrong[f"{type(w).__name__} {w.objectName()!r}"] = family
     assert not wrong, wrong
+
+
+# -- the pixels do not depend on the machine's fonts --------------------------------------------------------
+
+
+def _export(tmp_path, name, env, *args):
+    out = tmp_path / f"{name}.png"
+    run = subprocess.run([sys.executable, "-m", "gpuviz", "export", *args, "--size", "1280x720", "--out", str(out)],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return np.asarray(Image.open(out).convert("RGB"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not Path("/etc/fonts").is_dir(),
+                    reason="Qt finds fonts through fontconfig on Linux only")
+def test_exports_are_the_same_with_no_system_fonts_at_all(tmp_path):
+    # a fontconfig that sees no font (but keeps the machine's rendering rules: hinting, antialiasing)
+    # against this machine's own fonts (CI installs fonts-noto-mono, fonts-urw-base35 and
+    # fonts-droid-fallback, which took over "monospace" before the app shipped its fonts)
+    (tmp_path / "no-fonts").mkdir()
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f"""<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>{tmp_path / "no-fonts"}</dir>
+  <cachedir>{tmp_path / "cache"}</cachedir>
+  <include ignore_missing="yes">/etc/fonts/conf.d</include>
+</fontconfig>
+""")
+    env = {k: v for k, v in os.environ.items() if k != "FONTCONFIG_FILE"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    bare = dict(env, FONTCONFIG_FILE=str(conf))
+    listed = subprocess.run(["fc-list"], env=bare, capture_output=True, text=True) if shutil.which("fc-list") else None
+    assert listed is None or listed.stdout.strip() == "", "the bare fontconfig still sees fonts"
+    # text in every shipped face: the grad slide (sans, bold, mono, sub- and superscripts), the
+    # broadcast failure in dark (mono numbers, oblique padded cells)
+    for name, args in (("grad", ("grad", "--preset", "30-grad-toy-3x7", "--slide")),
+                       ("broadcast", ("broadcast", "--preset", "20-pitfall-m1", "--theme", "dark"))):
+        here = _export(tmp_path, f"{name}-here", env, *args)
+        nowhere = _export(tmp_path, f"{name}-bare", bare, *args)
+        differ = np.abs(here.astype(int) - nowhere.astype(int)).max(axis=2) > 0
+        assert not differ.any(), f"{name}: {differ.mean():.2%} of the pixels depend on the machine's fonts"
