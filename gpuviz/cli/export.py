@@ -10,12 +10,26 @@ import sys
 from pathlib import Path
 
 from ..model import broadcast as bc
+from ..model.budget import Budget
 from ..model.dense import LAYERS, LOSSES
 from ..model.grad_panel import VIEWS as GRAD_VIEWS
 from ..model.launch import Dim3, check_launch
+from ..model.limits import MAX_FPS, MAX_NAME_BYTES, MAX_RESULTS_BYTES, MAX_SCENARIO_BYTES, MIN_FPS
 from ..model.matmul import KERNELS, MatmulProblem, launch_for
 from ..model.text import format_count, format_duration
-from .common import EXIT_FAILED, EXIT_OK, PROG, UsageError, block_arg, picture_size, positive_int, size_arg
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    PROG,
+    UsageError,
+    block_arg,
+    bytes_arg,
+    check_input_file,
+    check_output,
+    picture_size,
+    positive_int,
+    size_arg,
+)
 
 
 def _export_size(text: str) -> tuple[int, int]:
@@ -70,6 +84,10 @@ def add_parser(commands) -> None:
                         help="GIF frames per second (default 4)")
     export.add_argument("--out", required=True, metavar="FILE",
                         help="the file to write: .png, .svg or .gif; with --deck, the folder")
+    export.add_argument("--memory", dest="export_memory", type=bytes_arg, default=Budget().memory_bytes,
+                        metavar="SIZE",
+                        help="memory budget of the export, as for `gpuviz run` (default 2GiB): a picture or an "
+                             "animation estimated over it is refused before anything is drawn")
     mm = export.add_argument_group("matmul options (as in `gpuviz run`)")
     mm.add_argument("--kernel", choices=KERNELS, help="which kernel computes C")
     mm.add_argument("--m", type=size_arg, metavar="M", help="rows of A and C")
@@ -362,11 +380,18 @@ def _qt_for_export(what: str = "export"):
 
 def _export_deck(args) -> int:
     previous = _qt_for_export("export --deck")
+    from functools import partial
+
     from PyQt6.QtCore import qInstallMessageHandler
 
     from ..ui import deck
+    from ..ui.export import ExportMemoryError, check_memory, export_panel
 
     try:
+        try:
+            check_memory(f".{args.deck_format or 'png'}", args.export_size, 1, args.export_memory)
+        except ExportMemoryError as e:
+            raise _budget_error(e) from None
         try:
             scenarios, failures = deck.resolve_sources(args.deck)
         except deck.DeckError as e:
@@ -380,7 +405,7 @@ def _export_deck(args) -> int:
         try:
             result = deck.export_deck(scenarios, args.out, size=args.export_size, theme=args.export_theme,
                                       slide=args.export_slide, fmt=args.deck_format or "png", failures=failures,
-                                      progress=progress)
+                                      progress=progress, export=partial(export_panel, memory=args.export_memory))
         except deck.DeckError as e:
             raise UsageError(str(e)) from None
     finally:
@@ -392,36 +417,93 @@ def _export_deck(args) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def _check_deck_folder(text: str) -> Path:
+    """``--out`` of a deck: a folder that exists and takes new files, or one that can be created; else one line.
+
+    Checked before any source is read, so a wrong ``--out`` is the only line printed.
+    """
+    import os
+    import stat
+
+    if not text.strip():
+        raise UsageError(f"--out {text!r}: an empty path names no folder; give the folder the deck goes into")
+    if "\0" in text:
+        raise UsageError("--out: the path contains a NUL character, which no folder name may")
+    folder = Path(text)
+    if len(os.fsencode(folder.name)) > MAX_NAME_BYTES:
+        raise UsageError(f"--out: the folder name is {len(os.fsencode(folder.name))} bytes long, over the "
+                         f"{MAX_NAME_BYTES}-byte limit of names")
+    try:
+        st = os.stat(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    except OSError as e:
+        raise UsageError(f"--out {text}: cannot use it ({e.strerror or e})") from None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        what = "a file" if stat.S_ISREG(st.st_mode) else "something that is not a folder (a FIFO or device)"
+        raise UsageError(f"--out {text}: {what} is in the way; a deck is written into a folder")
+    where = folder if st is not None else folder.parent
+    if st is None and not where.is_dir():
+        raise UsageError(f"--out {text}: the folder {str(where)!r} does not exist")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {text}: the folder {str(where)!r} cannot be written")
+    return folder
+
+
+def _check_files(args) -> None:
+    """Every path of the request, before anything is read, computed or drawn: outputs, then inputs."""
+    if args.deck:
+        _check_deck_folder(args.out)
+    else:
+        fmt = Path(args.out).suffix.lower() if args.out.strip() else ""
+        if args.out.strip() and fmt not in (".png", ".svg", ".gif"):
+            raise UsageError(f"--out {args.out}: unknown picture format {fmt or '(no extension)'!r}; "
+                             f"the file name must end in .png, .svg or .gif")
+        check_output(args.out, "--out", "picture.png")
+    if args.export_scenario is not None:
+        check_input_file(args.export_scenario, "--scenario", MAX_SCENARIO_BYTES, "scenario file")
+    if getattr(args, "results", None) is not None:
+        check_input_file(args.results, "--results", MAX_RESULTS_BYTES, "results file")
+
+
+def _budget_error(e):
+    """The export's memory refusal as the model's BudgetError: the same line as a run's, with its hint."""
+    from ..model.budget import BudgetError
+
+    return BudgetError(str(e), e.cli_hint)
+
+
 def cmd_export(args) -> int:
     """``gpuviz export``: one panel's scene to a PNG, SVG or GIF file, or a deck of them, offscreen."""
     from ..model.scenario import ScenarioError
 
     _check_export_request(args)
+    _check_files(args)
     if args.deck:
         return _export_deck(args)
     fmt = Path(args.out).suffix.lower()
-    if fmt not in (".png", ".svg", ".gif"):
-        raise UsageError(f"--out {args.out}: unknown picture format {fmt or '(no extension)'!r}; "
-                         f"the file name must end in .png, .svg or .gif")
     if args.export_steps is not None and fmt != ".gif":
         raise UsageError(f"--steps goes with a .gif file; {fmt} shows one step (use --step S)")
     if args.export_step is not None and fmt == ".gif":
         raise UsageError("--step shows one step: a .gif takes --steps A:B")
-    if args.export_fps is not None and not (0 < args.export_fps <= 50):
-        raise UsageError(f"--fps {args.export_fps:g}: must be above 0 and at most 50")
+    if args.export_fps is not None and not (MIN_FPS <= args.export_fps <= MAX_FPS):
+        raise UsageError(f"--fps {args.export_fps:g}: must be at least {MIN_FPS:g} and at most {MAX_FPS:g}")
     if args.export_fps is not None and fmt != ".gif":
         raise UsageError(f"--fps goes with a .gif file; {fmt} is one picture")
     scenario = _export_scenario(args, args.panel)
     previous = _qt_for_export()
     from PyQt6.QtCore import qInstallMessageHandler
 
-    from ..ui.export import ExportError, export_panel, parse_steps
+    from ..ui.export import ExportError, ExportMemoryError, export_panel, parse_steps
 
     extra = {"slide": True} if args.export_slide else {}
     try:
         steps = parse_steps(args.export_steps) if args.export_steps is not None else None
         path = export_panel(args.panel, scenario, args.out, size=args.export_size, theme=args.export_theme,
-                            step=args.export_step, steps=steps, fps=args.export_fps or 4.0, **extra)
+                            step=args.export_step, steps=steps, fps=args.export_fps or 4.0,
+                            memory=args.export_memory, **extra)
+    except ExportMemoryError as e:
+        raise _budget_error(e) from None
     except (ExportError, ScenarioError) as e:
         raise UsageError(str(e)) from None
     except OSError as e:
@@ -430,4 +512,3 @@ def cmd_export(args) -> int:
         qInstallMessageHandler(previous)  # in-process callers (tests) keep their own handler
     print(f"wrote {path}")
     return EXIT_OK
-

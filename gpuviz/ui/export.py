@@ -650,7 +650,8 @@ def check_memory(fmt: str, size, frames: int, memory: int | None) -> int:
     The message reads as a run's or a trace's over the same budget (:class:`gpuviz.model.budget.Budget`).
     """
     budget = DEFAULT_MEMORY if memory is None else int(memory)
-    need = estimate_memory(fmt, size, frames)
+    # an SVG draws its layout, whatever size it says it shows
+    need = estimate_memory(fmt, layout_for(size)[0] if fmt == ".svg" else size, frames)
     if need > budget:
         width, height = size
         what = f"{frames} frames of {width}×{height}" if fmt == ".gif" else f"a {width}×{height} picture"
@@ -840,7 +841,7 @@ def export_panel(panel_id, scenario, out_path, size=(1920, 1080), theme="light",
             with _part_file(path) as f:
                 _stream_gif(f, panel, panel_id, scenario, layout, dpr, slide, plan, fps, progress)
             return path
-        check_memory(fmt, size if fmt == ".png" else layout, 1, memory)
+        check_memory(fmt, size, 1, memory)
         if fmt == ".png":
             data = png_bytes(_draw(panel, panel_id, scenario, layout, dpr, slide, step, None, progress)[0])
         else:
@@ -863,7 +864,7 @@ def export_window(window, out_path, size=(1920, 1080), dpr: float | None = None)
         raise ExportError("a window exports as .png or .svg; a GIF animates one panel's steps")
     size = check_size(size)
     layout, dpr = layout_for(size, dpr)
-    check_memory(fmt, size if fmt == ".png" else layout, 1, None)
+    check_memory(fmt, size, 1, None)
     if fmt == ".svg":
         dpr = 1.0  # vector: the view box scales the layout (see _svg_bytes)
     _ensure_app()

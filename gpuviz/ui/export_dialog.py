@@ -34,13 +34,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..model.budget import DEFAULT_MEMORY
 from ..model.panel import ParamsError
 from . import theme as themes
 from .export import (
     MAX_SIZE,
     ExportCancelled,
     ExportError,
+    ExportMemoryError,
+    check_memory,
     check_size,
+    check_target,
     export_panel,
     export_window,
     render_frames,
@@ -60,6 +64,9 @@ _FOLDER, _FORMAT, _SIZE = "folder", "format", "size"
 SLIDE_TIP = ("Slide: just the figure, for a lecture slide. Controls, input fields, the timeline and side columns "
              "are hidden; the figure gets a large title (the scenario's), its legend and the key step's caption, "
              "in slide-sized fonts on a light background (so the dark theme is off while this is on).")
+
+#: Memory an export may use (the command line's default ``--memory``): a bigger one is refused at the size.
+MEMORY_BUDGET = DEFAULT_MEMORY
 
 #: Errors an export may raise for a bad request or a bad scene, shown inline: one type (ExportError and the
 #: panels' refusals are all ParamsErrors); anything else is a bug and is not dressed up as a message.
@@ -431,6 +438,11 @@ class ExportDialog(QDialog):
         if path.suffix.lower() != f".{self.fmt}":
             path = path.with_suffix(f".{self.fmt}")
             self.path.setText(str(path))
+        try:
+            check_target(path)  # a missing or read-only folder, a folder or FIFO in the way: before any drawing
+        except ExportError as e:
+            self.path_message.show_message(f"{e}.")
+            return None
         self.path_message.clear()
         return path
 
@@ -446,6 +458,11 @@ class ExportDialog(QDialog):
         path = self._check_path()
         steps = self._check_steps() if self.fmt == "gif" else None
         if size is None or path is None or (self.fmt == "gif" and steps is None):
+            return None
+        try:
+            check_memory(f".{self.fmt}", size, len(steps) if steps is not None else 1, MEMORY_BUDGET)
+        except ExportMemoryError as e:
+            self.size_message.show_message(f"Too big: {e}. Choose a smaller size.")
             return None
         return {"what": self.what_box.currentData(), "format": self.fmt, "size": size, "path": path,
                 "theme": self._chosen_theme(), "slide": self.slide.isChecked(), "steps": steps,

@@ -80,7 +80,8 @@ def test_export_writes_the_requested_png_and_remembers_folder_format_and_size(ma
     custom_size(dialog, 320, 180)
     dialog.path.setText(str(tmp_path / "out" / "slide"))  # no extension yet, folder missing
     dialog.export_button.click()
-    assert dialog.isVisible() and "does not exist" in dialog.message.message
+    # checked before anything is drawn, and said at the path's field
+    assert dialog.isVisible() and "does not exist" in dialog.path_message.message
     (tmp_path / "out").mkdir()
     dialog.export_button.click()
     assert dialog.result() == QDialog.DialogCode.Accepted and not dialog.isVisible()
@@ -173,4 +174,5 @@ def test_the_dialog_follows_the_lecture_theme(main_window):
     main_window.set_lecture_mode(True, fullscreen=False)
     dialog = open_dialog(main_window)
     assert dialog.theme_box.itemText(0) == "Current (lecture)"
-    assert dialog._theme is themes.LECTURE
+    # lecture mode applies lecture_theme(screen height): LECTURE with the screen's slide font scale
+    assert dialog._theme is main_window.theme and dialog._theme.name == themes.LECTURE.name
