@@ -8,10 +8,12 @@ implementation gave a wrong result or failed, 2 a bad request (one line), 130 Ct
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from ..model import speed
+from ..model.limits import MAX_CALL_SECONDS, MAX_NUMBER_DIGITS, MAX_REPEATS
 from ..model.speed import IMPLS, OPS, BenchResults, SpeedError
 from ..model.text import format_duration, format_ratio, parse_sizes
 from . import common
@@ -32,14 +34,19 @@ def _impls(text: str) -> tuple[str, ...]:
     return names
 
 
-def _positive(kind):
+def _positive(kind, high=None, unit: str = ""):
     def parse(text: str):
+        if len(text.strip()) > MAX_NUMBER_DIGITS:
+            raise argparse.ArgumentTypeError(f"{common.shown(text)} has more characters than the {MAX_NUMBER_DIGITS} "
+                                             "a number may have")
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {common.shown(text)}") from None
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+        if high is not None and not value <= high:  # also NaN and infinity
+            raise argparse.ArgumentTypeError(f"{text.strip()} is over {high:g}{unit}, the most allowed")
         return value
 
     return parse
@@ -63,10 +70,11 @@ def add_parser(commands) -> None:
     bench.add_argument("--sizes", type=text_arg(_sizes), metavar="N,N,...", help="sizes to time, e.g. 1000,1e6")
     bench.add_argument("--impl", type=_impls, metavar="A,B,...",
                        help=f"implementations (default all): {', '.join(IMPLS)}")
-    bench.add_argument("--repeats", type=_positive(int), default=3, metavar="R",
+    bench.add_argument("--repeats", type=_positive(int, MAX_REPEATS, " repeats"), default=3, metavar="R",
                        help="at least R timed repeats per implementation and size (more while under 0.2 s; "
                             "default 3)")
-    bench.add_argument("--max-seconds", type=_positive(float), default=speed.DEFAULT_MAX_SECONDS, metavar="S",
+    bench.add_argument("--max-seconds", type=_positive(float, MAX_CALL_SECONDS, " s"),
+                       default=speed.DEFAULT_MAX_SECONDS, metavar="S",
                        help=f"skip a call estimated to take longer than S seconds (default "
                             f"{speed.DEFAULT_MAX_SECONDS:g})")
     bench.add_argument("--json", action="store_true",
@@ -182,7 +190,7 @@ def cmd_bench(args, out=None, err=None) -> int:
         if args.load:
             if args.sizes or args.impl or args.save:
                 return _fail("--load prints saved results: it takes no --sizes, --impl or --save")
-            results = BenchResults.load(args.load)
+            results = _load(args.load)
         else:
             sizes = speed.check_sizes(args.op, args.sizes)
             impls = speed.check_impls(args.impl)
@@ -205,6 +213,18 @@ def cmd_bench(args, out=None, err=None) -> int:
         print("\n".join(format_table(results)), file=out)
     bad = [m for m in results.measurements if m.correct is False or (m.skipped or "").startswith("failed")]
     return EXIT_FAILED if bad else EXIT_OK
+
+
+def _load(path) -> BenchResults:
+    """Saved results, read with bounds (a regular file under the results size, nesting measured first)."""
+    text = common.read_results_text(path, "--load")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SpeedError(f"{Path(path).name} is not a JSON file ({e})") from None
+    except RecursionError:
+        raise SpeedError(f"{Path(path).name} nests arrays or objects too deep to read") from None
+    return BenchResults.from_json(data, source=str(path))
 
 
 def _check_save(path) -> None:

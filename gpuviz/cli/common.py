@@ -25,10 +25,13 @@ from ..model.limits import (
     MAX_MEMORY_BYTES,
     MAX_NAME_BYTES,
     MAX_NUMBER_DIGITS,
+    MAX_REPEATS,
+    MAX_RESULTS_BYTES,
     MAX_TRAIN_STEPS,
     MIN_MEMORY_BYTES,
     SEED_MAX,
     SEED_MIN,
+    depth_problem,
 )
 from ..model.matmul import BACKENDS, KERNELS, MatmulProblem, launch_for
 from ..model.text import TextError, format_bytes, parse_bytes
@@ -167,6 +170,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def repeats_arg(text: str) -> int:
+    """Timed repeats: 1 … :data:`~gpuviz.model.limits.MAX_REPEATS`."""
+    value = positive_int(text)
+    if value > MAX_REPEATS:
+        raise argparse.ArgumentTypeError(f"{value:,} repeats is more than the {MAX_REPEATS:,} allowed")
+    return value
+
+
 def steps_arg(text: str) -> int:
     """Training steps: 1 … :data:`~gpuviz.model.limits.MAX_TRAIN_STEPS` (``grad --train``, ``export grad``)."""
     value = positive_int(text)
@@ -212,6 +223,31 @@ def launch_options() -> argparse.ArgumentParser:
                    help="run even when the simulator is estimated to take over two minutes")
     b.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     return p
+
+
+def read_results_text(path, option: str = "--load") -> str:
+    """The text of a results file (``bench --load``, ``export speed --results``), read with bounds.
+
+    A regular file of at most :data:`~gpuviz.model.limits.MAX_RESULTS_BYTES`, UTF-8, nested at most
+    :data:`~gpuviz.model.limits.MAX_NESTING` deep (measured before :mod:`json` recurses); else
+    :class:`UsageError` in one sentence.
+    """
+    p = check_input_file(path, option, MAX_RESULTS_BYTES, "results file")
+    try:
+        with open(p, "rb") as f:
+            raw = f.read(MAX_RESULTS_BYTES + 1)
+    except OSError as e:
+        raise UsageError(f"{option} {path}: cannot read it ({e.strerror or e})") from None
+    if len(raw) > MAX_RESULTS_BYTES:
+        raise UsageError(f"{option} {path}: over the {format_bytes(MAX_RESULTS_BYTES)} a results file may have")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{option} {path}: is not UTF-8 text (byte {e.start})") from None
+    too_deep = depth_problem(text, "json")
+    if too_deep:
+        raise UsageError(f"{option} {path}: {too_deep}")
+    return text
 
 
 # -- checks before anything starts ------------------------------------------------------------

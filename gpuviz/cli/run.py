@@ -9,7 +9,7 @@ from ..model.budget import Budget
 from ..model.launch import Dim3
 from ..model.text import format_count, format_duration
 from . import common
-from .common import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, PROG, ProgressLine, one_line, positive_int, print_json
+from .common import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, PROG, ProgressLine, one_line, print_json
 
 if TYPE_CHECKING:
     from ..engine import Engine, RunResult
@@ -21,7 +21,7 @@ def add_parser(commands) -> None:
                               help="compute C = A·B with a kernel and check it",
                               description="Compute C = A·B with one kernel, check it against NumPy, "
                                           "and report the launch and the time.")
-    run.add_argument("--repeat", type=positive_int, default=5, metavar="R",
+    run.add_argument("--repeat", type=common.repeats_arg, default=5, metavar="R",
                      help="timed launches on a GPU, the median is reported (default 5)")
     run.set_defaults(handler=cmd_run)
 

@@ -59,6 +59,14 @@ MAX_TRAIN_STEPS = 5000
 #: below it).
 MAX_ALPHA = 1e3
 
+# -- timing ---------------------------------------------------------------------------------------
+
+#: Most timed repeats of one measurement (``run --repeat``, ``bench --repeats``).
+MAX_REPEATS = 1000
+
+#: Longest estimated time of one benchmark call that ``bench --max-seconds`` may allow (an hour).
+MAX_CALL_SECONDS = 3600.0
+
 # -- pictures and animations ----------------------------------------------------------------------
 
 #: Largest exported picture (8K UHD), in pixels.
@@ -141,6 +149,8 @@ def limits() -> tuple[Limit, ...]:
         Limit("Training steps", f"1 … {_n(MAX_TRAIN_STEPS)}",
               "`grad --train`, `export grad --train`, `[params] steps`"),
         Limit("Learning rate α", f"above 0, at most {MAX_ALPHA:g}", "`--alpha`, `[params] alpha`"),
+        Limit("Timed repeats", f"1 … {_n(MAX_REPEATS)}", "`run --repeat`, `bench --repeats`"),
+        Limit("Longest benchmark call", f"above 0, at most {MAX_CALL_SECONDS:g} s", "`bench --max-seconds`"),
         Limit("Exported picture", f"{MAX_EXPORT_WIDTH}×{MAX_EXPORT_HEIGHT} pixels", "`export --size`"),
         Limit("Screenshot side", f"1 … {_n(MAX_SCREENSHOT_SIDE)} pixels", "`--size` with `--screenshot`"),
         Limit("GIF frame rate", f"{MIN_FPS:g} … {MAX_FPS:g} frames per second", "`export --fps`"),
@@ -270,9 +280,10 @@ def depth_problem(text: str, kind: str = "toml") -> str | None:
 
 
 __all__ = [
-    "GIB", "KIB", "MAX_ALPHA", "MAX_DIMENSION", "MAX_DRAWN_OPERANDS", "MAX_EXPORT_HEIGHT", "MAX_EXPORT_WIDTH",
-    "MAX_FPS", "MAX_KEY_DEPTH", "MAX_MATRIX_SIDE", "MAX_MEMORY_BYTES", "MAX_NAME_BYTES", "MAX_NDIM", "MAX_NESTING",
-    "MAX_NUMBER_DIGITS", "MAX_RESULTS_BYTES", "MAX_SCENARIO_BYTES", "MAX_SCREENSHOT_SIDE", "MAX_SIZE_EXPONENT",
-    "MAX_SPEED_SIZES", "MAX_TRAIN_STEPS", "MIB", "MIN_FPS", "MIN_MEMORY_BYTES", "SEED_MAX", "SEED_MIN", "TIB", "Limit",
-    "depth_problem", "json_depth", "limits", "limits_table", "toml_depths",
+    "GIB", "KIB", "Limit", "MAX_ALPHA", "MAX_CALL_SECONDS", "MAX_DIMENSION", "MAX_DRAWN_OPERANDS",
+    "MAX_EXPORT_HEIGHT", "MAX_EXPORT_WIDTH", "MAX_FPS", "MAX_KEY_DEPTH", "MAX_MATRIX_SIDE", "MAX_MEMORY_BYTES",
+    "MAX_NAME_BYTES", "MAX_NDIM", "MAX_NESTING", "MAX_NUMBER_DIGITS", "MAX_REPEATS", "MAX_RESULTS_BYTES",
+    "MAX_SCENARIO_BYTES", "MAX_SCREENSHOT_SIDE", "MAX_SIZE_EXPONENT", "MAX_SPEED_SIZES", "MAX_TRAIN_STEPS", "MIB",
+    "MIN_FPS", "MIN_MEMORY_BYTES", "SEED_MAX", "SEED_MIN", "TIB", "depth_problem", "json_depth", "limits",
+    "limits_table", "toml_depths",
 ]
