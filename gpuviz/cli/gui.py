@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import PROG, UsageError, check_writable, picture_size
+from ..model.limits import MAX_SCENARIO_BYTES, MAX_SCREENSHOT_SIDE
+from .common import PROG, UsageError, check_input_file, check_output, picture_size
 
-#: ``--screenshot``'s default ``--size``, and the largest side it accepts.
+#: ``--screenshot``'s default ``--size`` (the largest side it accepts is limits.MAX_SCREENSHOT_SIDE).
 SCREENSHOT_SIZE = (1920, 1080)
-MAX_SCREENSHOT_SIDE = 8192
 
 #: The desktop app's options (they apply when no command is given).
 GUI_OPTIONS = ("preset", "scenario", "theme", "lecture", "screenshot", "size")
@@ -41,15 +41,19 @@ def gui_options_given(args) -> list[str]:
 
 def run_gui(args) -> int:
     """Start the desktop app for parsed ``args`` (no command given); returns the exit code."""
-    if args.size is not None and not args.screenshot:
+    if args.size is not None and args.screenshot is None:
         raise UsageError("--size goes with --screenshot FILE.png")
-    if args.screenshot:
+    # `is not None`: an empty --screenshot '' is a refused path, never "no screenshot" (the window would open
+    # and, offscreen, never close)
+    if args.screenshot is not None:
+        check_output(args.screenshot, "--screenshot", "screenshot.png")
         if Path(args.screenshot).suffix.lower() != ".png":
             raise UsageError(f"--screenshot {args.screenshot}: the file name must end in .png")
-        check_writable(args.screenshot, "--screenshot", "screenshot.png")
         args.size = args.size or SCREENSHOT_SIZE
-    if args.scenario and not Path(args.scenario).is_file():
-        raise UsageError(f"--scenario {args.scenario}: no such file")
+    if args.scenario is not None:
+        check_input_file(args.scenario, "--scenario", MAX_SCENARIO_BYTES, "scenario file")
+    if args.preset is not None and not args.preset.strip():
+        raise UsageError("--preset '': give a preset's file name or title")
     try:
         import pyqtgraph  # noqa: F401
         from PyQt6 import QtWidgets  # noqa: F401
