@@ -196,6 +196,7 @@ def check_scenario(params: bc.BroadcastParams, view: dict, key_steps, quiz: dict
             raise ParamsError(f"[quiz] answer = {answer!r} must be \"works\" or \"fails\"", "quiz")
         if (answer == "works") != ex.ok:
             raise ParamsError(f"[quiz] answer = {answer!r} contradicts NumPy's rule: {ex.reason}", "quiz")
+    check_quiz_view(view, quiz)
     for i, ks in enumerate(key_steps, 1):
         if not 0 <= ks.step < len(ex.steps):
             raise ParamsError(f"[[key_steps]] #{i}: step = {ks.step} is outside this explanation's steps, "
@@ -227,8 +228,22 @@ class QuizQuestion:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class QuizRow:
+    """One line of the quiz's summary: the question, the class's answer (None: not answered) and the verdict."""
+
+    question: QuizQuestion
+    given: bool | None
+
+    @property
+    def right(self) -> bool | None:
+        """Whether the class's answer was NumPy's (None when the question was not answered)."""
+        return None if self.given is None else self.given == self.question.works
+
+
 class QuizState(Observable):
-    """The class quiz: which question is on screen, the class's answer, whether it is revealed, the score.
+    """The class quiz: which question is on screen, the class's answer, whether it is revealed, the score,
+    and, after the last question, the summary.
 
     Listeners hear ``"quiz"`` after each change. The panel shows the question's operands on its
     :class:`BroadcastState` and conceals the steps while :attr:`concealed` is true.
@@ -237,6 +252,11 @@ class QuizState(Observable):
     ----------
     questions : sequence of QuizQuestion
         In the order they are asked (letter order A–G for the lecture's quiz).
+
+    Notes
+    -----
+    The quiz ends: :meth:`next` after the last question sets :attr:`finished` (the summary of
+    :meth:`rows` and the score) instead of wrapping round to the first question.
     """
 
     def __init__(self, questions=()):
@@ -245,6 +265,8 @@ class QuizState(Observable):
         self.index = 0
         self.answer: bool | None = None
         self.revealed = False
+        self.finished = False
+        self.given: list[bool | None] = [None] * len(self.questions)
         self.right = 0
         self.answered = 0
 
@@ -255,20 +277,27 @@ class QuizState(Observable):
     @property
     def concealed(self) -> bool:
         """A question is on screen and its answer not yet shown."""
-        return self.on and not self.revealed
+        return self.on and not self.revealed and not self.finished
+
+    @property
+    def last(self) -> bool:
+        """The question on screen is the last one."""
+        return self.index == len(self.questions) - 1
 
     def start(self) -> bool:
         """Quiz mode on, from the first question with a fresh score; False (and off) when there are no questions."""
         if not self.questions:
             return False
         self.on, self.index, self.right, self.answered = True, 0, 0, 0
-        self.answer, self.revealed = None, False
+        self.answer, self.revealed, self.finished = None, False, False
+        self.given = [None] * len(self.questions)
         self.emit("quiz")
         return True
 
     def stop(self) -> None:
-        self.on, self.revealed, self.answer = False, False, None
+        self.on, self.revealed, self.answer, self.finished = False, False, None, False
         self.right = self.answered = 0
+        self.given = [None] * len(self.questions)
         self.index = 0
         self.emit("quiz")
 
@@ -287,16 +316,37 @@ class QuizState(Observable):
         self.revealed = True
         self.answered += 1
         self.right += int(self.answer == self.question.works)
+        self.given[self.index] = self.answer
         self.emit("quiz")
         return True
 
     def next(self) -> None:
-        """The next question (after the last, the first again), concealed and unanswered."""
-        if not self.on:
+        """The next question, concealed and unanswered; after the last one, the summary (:attr:`finished`)."""
+        if not self.on or self.finished:
             return
-        self.index = (self.index + 1) % len(self.questions)
-        self.answer, self.revealed = None, False
+        if self.last:
+            self.finished = True
+        else:
+            self.index += 1
+            self.answer, self.revealed = None, False
         self.emit("quiz")
+
+    def finish_with(self, answers) -> None:
+        """The summary after ``answers`` (one per question: True "works", False "fails", None not answered)."""
+        answers = list(answers)
+        if len(answers) != len(self.questions):
+            raise ParamsError(f"{len(answers)} quiz answers for {len(self.questions)} questions", "quiz_answers")
+        self.on, self.finished, self.revealed = True, True, True
+        self.index = len(self.questions) - 1
+        self.given = [None if a is None else bool(a) for a in answers]
+        self.answered = sum(a is not None for a in self.given)
+        self.right = sum(r.right is True for r in self.rows())
+        self.answer = self.given[-1] if self.given else None
+        self.emit("quiz")
+
+    def rows(self) -> list[QuizRow]:
+        """The summary: each question with the class's answer."""
+        return [QuizRow(q, g) for q, g in zip(self.questions, self.given)]
 
     @property
     def correct(self) -> bool:
@@ -304,10 +354,43 @@ class QuizState(Observable):
         return self.answer == self.question.works
 
 
+#: ``[view] quiz`` of a broadcast scenario: which quiz frame a picture shows.
+QUIZ_FRAMES = ("question", "answer", "summary")
+#: The words of ``[view] quiz_answers`` (the class's answers in question order; "" for none).
+QUIZ_GIVEN = {"works": True, "fails": False, "": None}
+
+
+def check_quiz_view(view: dict, quiz: dict) -> None:
+    """Raise ParamsError unless ``[view] quiz`` (and ``quiz_answer``, ``quiz_answers``) can be shown."""
+    frame = view.get("quiz")
+    if frame is None:
+        for key in ("quiz_answer", "quiz_answers"):
+            if key in view:
+                raise ParamsError(f"[view] {key} needs [view] quiz = \"answer\" or \"summary\"", "quiz")
+        return
+    if frame not in QUIZ_FRAMES:
+        raise ParamsError(f"[view] quiz = {frame!r} must be one of {', '.join(QUIZ_FRAMES)}", "quiz")
+    if frame in ("question", "answer") and not quiz:
+        raise ParamsError(f"[view] quiz = {frame!r} needs the scenario's [quiz] table (its question and answer)",
+                          "quiz")
+    answer = view.get("quiz_answer")
+    if answer is not None and (frame != "answer" or answer not in ("works", "fails")):
+        raise ParamsError("[view] quiz_answer (the class's answer) is \"works\" or \"fails\", with quiz = "
+                          "\"answer\"", "quiz")
+    answers = view.get("quiz_answers")
+    if frame == "summary":
+        if not isinstance(answers, list) or not 0 < len(answers) <= 26 \
+                or any(a not in QUIZ_GIVEN for a in answers):
+            raise ParamsError("[view] quiz = \"summary\" needs quiz_answers: the class's answers in question "
+                              "order, each \"works\", \"fails\" or \"\" (not answered)", "quiz")
+    elif answers is not None:
+        raise ParamsError("[view] quiz_answers goes with quiz = \"summary\"", "quiz")
+
+
 def step_key(view: dict) -> str:
     """A broadcast scenario's step is ``[view] step``."""
     return "step"
 
 
-__all__ = ["QUIZ_ANSWERS", "BroadcastState", "QuizQuestion", "QuizState", "check_scenario", "random_shapes",
-           "step_key"]
+__all__ = ["QUIZ_ANSWERS", "QUIZ_FRAMES", "QUIZ_GIVEN", "BroadcastState", "QuizQuestion", "QuizRow", "QuizState",
+           "check_quiz_view", "check_scenario", "random_shapes", "step_key"]

@@ -14,7 +14,7 @@ from PyQt6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from ..style import font, mix, okabe, pen, qcolor
-from ..theme import LIGHT, Theme
+from ..theme import LIGHT, Theme, text_colour_on
 
 #: At most this many rows/columns/slices of one matrix are drawn: the first 3, "…", the last 3.
 MAX_SHOWN = 7
@@ -76,6 +76,12 @@ class BroadcastCanvas(QWidget):
         self.cells_drawn = 0
         self.failing_marked: list[tuple[int, int]] = []
         self.scale_used = 1.0
+        #: a revealed quiz answer, drawn large over the picture: (text, right)
+        self.verdict: tuple[str, bool] | None = None
+        #: the quiz's summary, drawn instead of the picture: (title, rows, score line); rows are
+        #: (letter, shapes, class's answer, NumPy's answer, right: bool or None)
+        self.summary: tuple | None = None
+        self.setProperty("dataCanvas", True)  # Panel.data_rects: this widget paints the cells itself
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
 
@@ -88,6 +94,16 @@ class BroadcastCanvas(QWidget):
 
     def set_concealed(self, on: bool, prompt: str = "") -> None:
         self.concealed, self.prompt = bool(on), prompt
+        self.update()
+
+    def set_verdict(self, text: str | None, right: bool = True) -> None:
+        """A revealed answer in large type over the picture (None: none)."""
+        self.verdict = None if not text else (text, bool(right))
+        self.update()
+
+    def set_summary(self, summary: tuple | None) -> None:
+        """The quiz's summary drawn in place of the picture (None: the picture again)."""
+        self.summary = summary
         self.update()
 
     # -- fonts and colours ------------------------------------------------------------------------
@@ -154,10 +170,20 @@ class BroadcastCanvas(QWidget):
         # 8 device pixels whatever the scale, twice as dense in a 4K export)
         p.setRenderHint(QPainter.RenderHint.NonCosmeticBrushPatterns, True)
         margin = 16 * t.font_scale
+        if self.summary is not None:
+            self._paint_summary(p, area, margin, f, c)
+            return
+        banner = _Banner(self, f, c, *self.verdict) if self.verdict is not None and not self.concealed else None
         table = _ShapeTable(self, f, c)
         limits = (MAX_SHOWN, 5)
         gap = 28 * t.font_scale
         tw, th = table.size()
+        top = 0.0
+        if banner is not None:
+            banner_w, banner_h = banner.size()
+            top = banner_h + gap / 2
+            tw = max(tw, banner_w)
+            th += top
         avail_w, avail_h = area.width() - 2 * margin, area.height() - 2 * margin
         # the values in one row (A + B = C), or one operand per line when a row would have to shrink more
         best = None
@@ -177,10 +203,89 @@ class BroadcastCanvas(QWidget):
         p.save()
         p.translate(area.left() + margin, area.top() + margin)
         p.scale(scale, scale)
-        table.paint(p, 0.0, 0.0)
+        if banner is not None:
+            banner.paint(p, 0.0, 0.0)
+        table.paint(p, 0.0, top)
         for b, (x, y) in placed:
             b.paint(p, x, th + gap + y)
         p.restore()
+
+
+    def _paint_summary(self, p: QPainter, area: QRectF, margin: float, f, c) -> None:
+        title, rows, score = self.summary
+        tf, bf, mf = f["big"], f["bold"], f["mono_bold"]
+        body = f["body"]
+        fm_t, fm_b, fm_m, fm_body = (QFontMetricsF(x) for x in (tf, bf, mf, body))
+        heads = ("", "Shapes", "The class said", "NumPy", "")
+        cells = [(letter, shapes, given, truth, {True: "✓ right", False: "✗ wrong", None: "— not answered"}[ok])
+                 for letter, shapes, given, truth, ok in rows]
+        fonts = (bf, mf, body, body, bf)
+        pad = fm_body.height() * 0.9
+        widths = [max([fm_b.horizontalAdvance(heads[j])] + [QFontMetricsF(fonts[j]).horizontalAdvance(r[j])
+                                                              for r in cells]) + pad for j in range(5)]
+        row_h = max(fm_m.height(), fm_body.height()) * 1.7
+        title_h = fm_t.height() * 1.6
+        score_h = fm_t.height() * 1.8
+        content_w = max(sum(widths), fm_t.horizontalAdvance(title) + 8, fm_t.horizontalAdvance(score) + 8)
+        content_h = title_h + row_h * (len(cells) + 1) + score_h
+        avail_w, avail_h = area.width() - 2 * margin, area.height() - 2 * margin
+        scale = min(2.0, avail_w / max(1.0, content_w), avail_h / max(1.0, content_h))
+        self.scale_used = scale
+        p.save()
+        p.translate(area.left() + margin, area.top() + margin)
+        p.scale(scale, scale)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self._text(p, QRectF(0, 0, content_w, title_h), flags, title, tf, c["fg"])
+        y = title_h
+        x = 0.0
+        for j, head in enumerate(heads):
+            if head:
+                self._text(p, QRectF(x, y, widths[j], row_h), flags, head, bf, c["faint"])
+            x += widths[j]
+        y += row_h
+        for (letter, shapes, given, truth, verdict), (*_, ok) in zip(cells, rows):
+            if ok is not None:
+                tint = c["ok_tint"] if ok else c["bad_tint"]
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QBrush(qcolor(tint)))
+                p.drawRoundedRect(QRectF(-pad / 3, y + 2, sum(widths) + pad / 3, row_h - 4), 6, 6)
+                ink = text_colour_on(tint, preferred=c["fg"])
+            else:
+                ink = c["fg"]
+            x = 0.0
+            for j, (text, fnt) in enumerate(zip((letter, shapes, given, truth, verdict), fonts)):
+                self._text(p, QRectF(x, y, widths[j], row_h), flags, text, fnt, ink)
+                x += widths[j]
+            y += row_h
+        self._text(p, QRectF(0, y, content_w, score_h), flags, score, tf, c["fg"])
+        p.restore()
+
+
+class _Banner:
+    """A revealed quiz answer in large type, on a tinted box with the verdict's colour and icon."""
+
+    def __init__(self, cv, f, c, text: str, right: bool):
+        self.cv, self.c, self.text, self.right = cv, c, text, right
+        self.font = QFont(f["big"])
+        self.font.setPointSizeF(self.font.pointSizeF() * 1.45)
+        fm = QFontMetricsF(self.font)
+        self.pad = fm.height() * 0.5
+        self.w = fm.horizontalAdvance(text) + 2 * self.pad + 8
+        self.h = fm.height() + self.pad * 1.4
+
+    def size(self):
+        return self.w, self.h
+
+    def paint(self, p, x, y):
+        c = self.c
+        edge = c["ok"] if self.right else c["bad"]
+        tint = c["ok_tint"] if self.right else c["bad_tint"]
+        rect = QRectF(x, y, self.w, self.h)
+        p.setPen(self.cv.pen(edge, 3))
+        p.setBrush(QBrush(qcolor(tint)))
+        p.drawRoundedRect(rect, 10, 10)
+        self.cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, self.text, self.font,
+                      text_colour_on(tint, preferred=c["fg"]))
 
 
 def _row_layout(blocks, gap):

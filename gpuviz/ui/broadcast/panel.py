@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
@@ -31,7 +32,14 @@ from PyQt6.QtWidgets import (
 from ...model import broadcast as bc
 from ...model import limits
 from ...model import scenario as scenarios
-from ...model.broadcast_panel import BroadcastState, QuizQuestion, QuizState, random_shapes
+from ...model.broadcast_panel import (
+    QUIZ_GIVEN,
+    BroadcastState,
+    QuizQuestion,
+    QuizState,
+    check_quiz_view,
+    random_shapes,
+)
 from ...model.panel import ParamsError
 from ..panel import Panel, Roles, step_label
 from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, preset_combo, subscribe
@@ -59,6 +67,24 @@ def _builtin_presets() -> list:
                                       {"shapes": [bc.format_shape(s) for s in shapes]},
                                       quiz={"question": QUIZ_PROMPT, "answer": answer, "letter": letter}))
     return out
+
+
+#: The ``[view]`` keys of a quiz frame (:func:`~gpuviz.model.broadcast_panel.check_quiz_view` reads them).
+QUIZ_VIEW_KEYS = ("quiz", "quiz_answer", "quiz_answers")
+
+
+def _check(scenario) -> None:
+    """check_scenario, with the quiz frame's view keys checked by the broadcast model.
+
+    The scenario reader's list of broadcast ``[view]`` keys (``_KEPT_VIEW_KEYS`` in
+    :mod:`gpuviz.model.scenario`) holds only ``step`` for now, so the frame keys are set aside for it.
+    """
+    view = {k: v for k, v in scenario.view.items() if k not in QUIZ_VIEW_KEYS}
+    scenarios.check_scenario(replace(scenario, view=view))
+    try:
+        check_quiz_view(scenario.view, scenario.quiz)
+    except ParamsError as e:
+        raise scenarios.ScenarioError.of(scenario.path, e) from None
 
 
 def _as_lists(spec):
@@ -93,7 +119,8 @@ class BroadcastPanel(Panel):
             self._presets = _builtin_presets()
         self._description = ""
         self._seed = 1
-        self.quiz = QuizState(_questions(self.quiz_questions()))
+        self._quiz_base = QuizState(_questions(self.quiz_questions()))
+        self.quiz = self._quiz_base
 
         # -- controls ---------------------------------------------------------------------------------
         side = QWidget()
@@ -628,7 +655,10 @@ class BroadcastPanel(Panel):
             self._show_question()
         else:
             self.quiz.stop()
+            self.quiz = self._quiz_base  # a scenario's own question (not a preset's) was shown alone
             self.canvas.set_concealed(False)
+            self.canvas.set_verdict(None)
+            self.canvas.set_summary(None)
             self.timeline.set_locked(False)
             self._show_step()
         for w in (self.preset_box, self.random_button, self.seed_box, self.values_box, *self.fields,
@@ -640,6 +670,8 @@ class BroadcastPanel(Panel):
     def _show_question(self) -> None:
         q = self.quiz.question
         self.timeline.set_locked(True)
+        self.canvas.set_summary(None)
+        self.canvas.set_verdict(None)
         self.canvas.set_concealed(True, q.question)
         p = q.params
         self.state.set_shapes(p.shapes, p.values, p.seed)
@@ -655,20 +687,114 @@ class BroadcastPanel(Panel):
             self._update_quiz_widgets()
 
     def reveal(self) -> None:
-        """Show the steps, mark the class's answer and update the score."""
+        """Show the steps, the verdict in large type on the figure, and update the score."""
         if not self.quiz.reveal():
             return
+        self._show_revealed()
+        self.timeline.play_from_start()
+
+    def _verdict_text(self) -> tuple[str, bool]:
+        quiz, q = self.quiz, self.quiz.question
+        shapes = " + ".join(shape_text(s) for s in q.params.shapes)
+        truth = f"{shapes} {'works' if q.works else 'fails'}"
+        if quiz.answer is None:
+            return ("✓ " if q.works else "✗ ") + truth, q.works
+        said = "Works" if quiz.answer else "Fails"
+        if quiz.correct:
+            return f"✓ Right: {truth}", True
+        return f"✗ Not this time: {truth} (the class said {said})", False
+
+    def _show_revealed(self) -> None:
         self.canvas.set_concealed(False)
+        self.canvas.set_verdict(*self._verdict_text())
         self.timeline.set_locked(False)
         self._update_quiz_widgets()
         self._show_step()
-        self.timeline.play_from_start()
 
     def next_question(self) -> None:
+        """The next question; after the last one, the summary; from the summary, the quiz again."""
         if not self.quiz.on:
             return
+        if self.quiz.finished:
+            self.quiz.start()
+            self._show_question()
+            return
         self.quiz.next()
+        if self.quiz.finished:
+            self._show_summary()
+        else:
+            self._show_question()
+
+    def summary(self) -> tuple:
+        """The quiz's summary as the canvas draws it: (title, rows, score line)."""
+        quiz = self.quiz
+        rows = []
+        for i, row in enumerate(quiz.rows()):
+            q = row.question
+            given = {True: "Works", False: "Fails", None: "—"}[row.given]
+            rows.append((q.letter or str(i + 1), " + ".join(shape_text(s) for s in q.params.shapes), given,
+                         "works" if q.works else "fails", row.right))
+        n = len(quiz.questions)
+        score = f"Score: {quiz.right} of {n} right" + (f" ({quiz.answered} answered)" if quiz.answered < n else "")
+        return "Quiz summary: does it broadcast?", rows, score
+
+    def _show_summary(self) -> None:
+        self.timeline.pause()
+        self.timeline.set_locked(True)
+        self.canvas.set_concealed(False)
+        self.canvas.set_verdict(None)
+        self.canvas.set_summary(self.summary())
+        self._update_quiz_widgets()
+        self._show_step()
+
+    def _quiz_frame(self, scenario) -> None:
+        """Show ``[view] quiz`` of ``scenario``: its question (concealed), its answer (revealed, large), or the
+        summary after ``[view] quiz_answers``."""
+        view = scenario.view
+        frame = view["quiz"]
+        if frame == "summary":
+            self.set_quiz_mode(True)
+            self.quiz.finish_with([QUIZ_GIVEN[a] for a in view["quiz_answers"]])
+            self._show_summary()
+            return
+        q = _questions([scenario])[0]
+        index = next((i for i, other in enumerate(self._quiz_base.questions)
+                      if other.params.shapes == q.params.shapes and other.letter == q.letter), None)
+        if index is None:
+            self.quiz = QuizState([q])
+            index = 0
+        self.set_quiz_mode(True)
+        self.quiz.index = index
         self._show_question()
+        if frame == "answer":
+            given = view.get("quiz_answer")
+            if given is not None:
+                self.quiz.give_answer(given == "works")
+                self.quiz.reveal()
+            else:  # NumPy's answer alone, nobody's score
+                self.quiz.revealed = True
+            self._show_revealed()
+            step = view.get("step", self.state.n_steps - 1)
+            self.state.set_step(step if isinstance(step, int) and not isinstance(step, bool) else 0)
+
+    def _quiz_view(self) -> tuple[dict, dict]:
+        """The ``[view]`` keys and ``[quiz]`` table of the quiz frame on screen (empty outside quiz mode)."""
+        quiz = self.quiz
+        if not quiz.on:
+            return {}, {}
+        if quiz.finished:
+            words = {True: "works", False: "fails", None: ""}
+            return {"quiz": "summary", "quiz_answers": [words[g] for g in quiz.given]}, {}
+        q = quiz.question
+        table = {"question": q.question, "answer": "works" if q.works else "fails"}
+        if q.letter:
+            table["letter"] = q.letter
+        if quiz.concealed:
+            return {"quiz": "question"}, table
+        view = {"quiz": "answer"}
+        if quiz.answer is not None:
+            view["quiz_answer"] = "works" if quiz.answer else "fails"
+        return view, table
 
     def _update_quiz_widgets(self) -> None:
         quiz = self.quiz
@@ -676,16 +802,28 @@ class BroadcastPanel(Panel):
             w.setVisible(quiz.on)
         if not quiz.on:
             return
+        n = len(quiz.questions)
+        self.score_label.setText(f"Score: {quiz.right}/{quiz.answered}")
+        if quiz.finished:
+            self.question_label.setText(f"Summary of the {n} questions")
+            for b in (self.works_button, self.fails_button, self.reveal_button):
+                b.setEnabled(False)
+            self.next_button.setText("Start again")
+            self.next_button.setEnabled(True)
+            self.feedback_label.setStyleSheet("")
+            self.feedback_label.setText(f"{quiz.right} of {n} right. The summary is on the figure (export it as a "
+                                        "slide: File → Export).")
+            return
         q = quiz.question
         letter = q.letter or str(quiz.index + 1)
         shapes = " + ".join(shape_text(s) for s in self.state.shapes)
-        self.question_label.setText(f"Question {letter} ({quiz.index + 1} of {len(quiz.questions)}): {shapes}")
+        self.question_label.setText(f"Question {letter} ({quiz.index + 1} of {n}): {shapes}")
         chosen = {True: "Works", False: "Fails", None: None}[quiz.answer]
         self.works_button.setEnabled(quiz.concealed and quiz.answer is None)
         self.fails_button.setEnabled(quiz.concealed and quiz.answer is None)
         self.reveal_button.setEnabled(quiz.concealed and quiz.answer is not None)
+        self.next_button.setText("Summary" if quiz.last else "Next question")
         self.next_button.setEnabled(True)
-        self.score_label.setText(f"Score: {quiz.right}/{quiz.answered}")
         t = self.theme
         if quiz.concealed:
             self.feedback_label.setStyleSheet("")
@@ -695,7 +833,10 @@ class BroadcastPanel(Panel):
             colour = okabe("bluish_green") if quiz.correct else error_colour(t)
             truth = "it works" if q.works else "it fails"
             self.feedback_label.setStyleSheet(f"color: {hex_colour(colour)};")
-            self.feedback_label.setText(("✓ Right: " if quiz.correct else "✗ Not this time: ") + truth + ".")
+            if quiz.answer is None:
+                self.feedback_label.setText(f"NumPy: {truth}.")
+            else:
+                self.feedback_label.setText(("✓ Right: " if quiz.correct else "✗ Not this time: ") + truth + ".")
 
     # -- state → widgets ---------------------------------------------------------------------------------------
 
@@ -710,7 +851,15 @@ class BroadcastPanel(Panel):
     def _show_step(self) -> None:
         st = self.state
         # the legend names the marks (✓, ✗, padded, stretched): not before the reveal
-        self.legend.setVisible(not self.concealed)
+        self.legend.setVisible(not self.concealed and not self.quiz.finished)
+        if self.quiz.on and self.quiz.finished:
+            n = len(self.quiz.questions)
+            self.step_title.setText(f"Quiz summary: {self.quiz.right} of {n} right")
+            self.step_text.setText("Each question, the class's answer and NumPy's.")
+            self.note.setText("")
+            self.canvas.update()
+            self.status_changed.emit("quiz: summary")
+            return
         if self.concealed:
             self.step_title.setText("Quiz: " + " + ".join(shape_text(s) for s in st.shapes))
             self.step_text.setText("The shapes are lined up at their last dimension. "
@@ -737,8 +886,10 @@ class BroadcastPanel(Panel):
 
     def scenario(self, title: str):
         st = self.state
-        s = scenarios.Scenario("broadcast", title, st.params(), self._description, st.view_state())
-        scenarios.check_scenario(s)
+        view, quiz = self._quiz_view()
+        s = scenarios.Scenario("broadcast", title, st.params(), self._description, {**st.view_state(), **view},
+                               quiz=quiz)
+        _check(s)
         return s
 
     def apply_scenario(self, scenario) -> None:
@@ -746,7 +897,7 @@ class BroadcastPanel(Panel):
         if scenario.panel != self.panel_id:
             raise scenarios.ScenarioError(scenario.path, f"is a {scenario.panel!r} scenario, "
                                                          "not one for the broadcasting panel")
-        scenarios.check_scenario(scenario)
+        _check(scenario)
         if self.quiz.on:
             self.set_quiz_mode(False)
         self.timeline.pause()
@@ -759,6 +910,10 @@ class BroadcastPanel(Panel):
         self.preset_text.setText(scenario.description)
         self.random_label.setText("")
         self._scenario_title = scenario.title
+        if scenario.view.get("quiz") is not None:
+            self._quiz_frame(scenario)
+            if scenario.view["quiz"] == "summary":
+                self._scenario_title = "Quiz summary"
         self._update_slide_text()
 
     def presets(self) -> list:
