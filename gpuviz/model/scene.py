@@ -470,6 +470,8 @@ class MatmulScene(Observable):
             d = Dim3.parse(text)
         except LaunchError as e:
             raise SceneError("block", str(e)) from None
+        except ValueError:  # digits str.isdigit takes and int refuses, such as the superscript in "8²"
+            raise SceneError("block", f"cannot read {text!r} as a block (expected e.g. 8x8)") from None
         if d.z != 1:
             raise SceneError("block", f"the matmul kernels use 2-D blocks; blockDim.z = {d.z} must be 1")
         return (d.x, d.y)
