@@ -83,6 +83,21 @@ def test_absurd_values_are_one_short_line_at_their_field(changes, field, words):
     assert scene.problem.m == 2**20
 
 
+@settings(deadline=None, max_examples=150)
+@given(field=st.sampled_from(["m", "n", "k", "block", "kernel", "backend", "seed", "names", "bias"]),
+       text=st.one_of(st.text(max_size=40), st.from_regex(r"-?[0-9²³¹⁰٣８]{1,45}(x[0-9²]{1,45})?", fullmatch=True)))
+def test_any_text_typed_into_a_field_is_taken_or_refused_at_that_field(field, text):
+    """What the panel passes on from a field it cannot read as a number: never anything but a SceneError."""
+    scene = MatmulScene()
+    value = text if field not in ("names",) else [text, "B", "C"]
+    try:
+        scene.configure(**{field: value})
+    except SceneError as e:
+        assert e.field == field or e.field == "size", (field, text, e.field)
+        assert "\n" not in str(e) and len(str(e)) < 200
+        assert scene.params == MatmulParams()
+
+
 def test_view_state_round_trips_and_selection_survives_what_it_can():
     scene = MatmulScene()
     scene.select_thread((1, 3), (5, 6))
