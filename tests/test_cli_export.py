@@ -292,3 +292,98 @@ def test_a_deck_skips_a_speed_scenario_with_nothing_measured_and_says_why(qtbot,
     assert (deck / "22-slide-mn-plus-m" / "step-003.png").is_file()
     assert "skipped 1 with nothing to show yet" in out
     assert "## Skipped" in (deck / "index.md").read_text()
+
+
+# -- issue 16.6 and 18: frames, memory, paths checked before the work -----------------------------------------
+
+
+def test_a_gif_of_the_tiled_64_cubed_scene_has_one_frame_per_step(qtbot, tmp_path, capsys):
+    out = tmp_path / "t.gif"
+    code, _, err = run(capsys, "matmul", "--kernel", "tiled", "--m", 64, "--n", 64, "--k", 64, "--block", "8x8",
+                       "--steps", "0:8", *SMALL, "--out", out)
+    assert code == 0, err
+    gif = Image.open(out)
+    assert gif.n_frames == 8  # per-frame palettes made steps 4 to 7 equal, and Pillow merged them: 5 frames
+
+
+def test_memory_is_the_budget_of_run_and_a_big_export_is_refused_before_anything_is_drawn(qtbot, tmp_path,
+                                                                                          capsys, monkeypatch):
+    from gpuviz.model.budget import Budget
+    from gpuviz.ui import export as ex
+
+    parsed = cli.build_parser().parse_args(["export", "matmul", "--out", "x.png"])
+    assert parsed.export_memory == Budget().memory_bytes
+    drawn = []
+    monkeypatch.setattr(ex, "render_widget", lambda *a, **k: drawn.append(1))
+    for args in (["--size", "7680x4320", "--out", tmp_path / "a.png"],
+                 ["--size", "7680x4320", "--steps", "0:33", "--out", tmp_path / "a.gif"],
+                 ["--size", "3840x2160", "--out", tmp_path / "a.gif"]):
+        code, _, err = run(capsys, "matmul", "--memory", "64MiB", *args)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "over the memory budget of 64.0 MiB (raise it with --memory)" in err, err
+    code, _, err = run(capsys, "--deck", "all", "--size", "7680x4320", "--memory", "64MiB", "--out", tmp_path / "d")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "over the memory budget" in err, err
+    assert drawn == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("make, args, needle", [
+    (None, ["--out", ""], "an empty path names no file"),
+    ("dir", ["--out", "{t}/x.png"], "is a folder"),
+    ("fifo", ["--out", "{t}/x.png"], "is a FIFO"),
+    (None, ["--out", "/proc/x.png"], "cannot write in the folder"),
+    (None, ["--out", "{t}/" + "a" * 300 + ".png"], "over the 255-byte limit"),
+    (None, ["--out", "{t}/no/x.png"], "does not exist"),
+    ("fifo", ["--scenario", "{t}/x.png", "--out", "{t}/y.png"], "is a FIFO"),
+    (None, ["--scenario", "/dev/zero", "--out", "{t}/y.png"], "is a device"),
+    ("big", ["--scenario", "{t}/x.png", "--out", "{t}/y.png"], "over the 1.0 MiB"),
+])
+def test_paths_are_checked_before_anything_is_read_or_drawn(qtbot, tmp_path, capsys, make, args, needle):
+    import os
+
+    thing = tmp_path / "x.png"
+    if make == "dir":
+        thing.mkdir()
+    elif make == "fifo":
+        os.mkfifo(thing)  # opened, it would block forever
+    elif make == "big":
+        thing.write_bytes(b"#" * (2 * 2**20))
+    code, _, err = run(capsys, "matmul", *[a.format(t=tmp_path) for a in args])
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert needle in err, err
+
+
+def test_speed_results_must_be_a_regular_file_under_the_bound(qtbot, tmp_path, capsys):
+    import os
+
+    os.mkfifo(tmp_path / "r.json")
+    code, _, err = run(capsys, "speed", "--results", tmp_path / "r.json", "--out", tmp_path / "s.png")
+    assert code == 2 and "is a FIFO" in err and len(err.strip().splitlines()) == 1, err
+    code, _, err = run(capsys, "speed", "--results", "/dev/zero", "--out", tmp_path / "s.png")
+    assert code == 2 and "is a device" in err, err
+
+
+@pytest.mark.parametrize("make, needle", [
+    ("file", "a file is in the way"),
+    ("fifo", "is in the way"),
+    ("missing-parent", "does not exist"),
+    ("empty", "an empty path names no folder"),
+])
+def test_a_deck_folder_is_checked_before_any_source_is_read(qtbot, tmp_path, capsys, make, needle):
+    import os
+
+    out = tmp_path / "deck"
+    if make == "file":
+        out.write_text("x")
+    elif make == "fifo":
+        os.mkfifo(out)
+    elif make == "missing-parent":
+        out = tmp_path / "no" / "deck"
+    elif make == "empty":
+        out = ""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for i in range(3):
+        (sources / f"bad{i}.toml").write_text("not toml [")
+    code, _, err = run(capsys, "--deck", sources, "--out", out)
+    # one line: the --out error, not a "could not be read" line per source before it
+    assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err, err

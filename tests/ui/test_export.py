@@ -341,3 +341,181 @@ def test_export_window_at_ratio_2_gives_the_panels_their_theme_back(qtbot, main_
     assert Image.open(out).size == (1920, 1080)
     assert [p.theme for p in main_window.panels] == before
     assert all(a is b for a, b in zip((p.theme for p in main_window.panels), before))
+
+
+# -- sizes below 1280×720, GIF frames, memory, stale temporary files (issues 16.6, 18.4, 18.5) ---------------------
+
+
+@pytest.mark.parametrize("size, layout, dpr", [
+    ((640, 360), (1280, 720), 0.5),
+    ((1280, 720), (1280, 720), 1.0),
+    ((1920, 1080), (1920, 1080), 1.0),
+    ((3840, 2160), (1920, 1080), 2.0),
+    ((320, 360), (1280, 1440), 0.25),  # the narrower side decides: a tall picture is a tall layout
+    ((1000, 700), (1280, 896), 0.78125),
+])
+def test_layout_of_a_size(size, layout, dpr):
+    assert ex.layout_for(size) == (layout, dpr)
+
+
+def test_every_small_size_is_a_whole_layout_drawn_to_exactly_that_size():
+    for width in range(1, 1281, 37):
+        for height in range(1, 721, 23):
+            (lw, lh), dpr = ex.layout_for((width, height))
+            assert (round(lw * dpr), round(lh * dpr)) == (width, height)
+            assert min(lw / 1280, lh / 720) >= 1 - 1e-9 or dpr == 1  # at least 1280×720 of layout
+
+
+def test_a_640x360_picture_is_the_1280x720_one_at_half_size(qtbot):
+    (small,) = ex.render_frames("matmul", None, size=(640, 360))
+    (big,) = ex.render_frames("matmul", None, size=(1280, 720))
+    small = ex.image_to_array(small)[:, :, :3].astype(float)
+    halved = np.asarray(Image.fromarray(ex.image_to_array(big)[:, :, :3]).resize((640, 360), Image.Resampling.BOX))
+    # the same layout drawn at ratio 0.5 against the 1280×720 picture averaged 2×2: only antialiasing differs
+    # (the panel squeezed into a 640×360 layout differed by a mean of 35 levels)
+    assert np.abs(small - halved.astype(float)).mean() < 8
+
+
+def _gif_frames(path):
+    gif = Image.open(path)
+    frames, durations = [], []
+    for i in range(gif.n_frames):
+        gif.seek(i)
+        frames.append(np.asarray(gif.convert("RGB")))
+        durations.append(gif.info.get("duration"))
+    return frames, durations
+
+
+def test_a_gif_keeps_equal_consecutive_frames(tmp_path):
+    # Pillow's own animated writer merges equal consecutive frames (it has no switch to keep them)
+    import io
+
+    picture = Image.fromarray(np.full((20, 30, 3), 200, np.uint8))
+    changed = picture.copy()
+    changed.putpixel((3, 4), (0, 0, 0))
+    out = io.BytesIO()
+    stream = ex._GifStream(out, ex._palette_of(picture, changed), 100)
+    for p in (picture, picture, changed, changed, picture):
+        stream.add(p)
+    stream.close()
+    (tmp_path / "a.gif").write_bytes(out.getvalue())
+    frames, durations = _gif_frames(tmp_path / "a.gif")
+    assert len(frames) == 5 and durations == [100] * 5
+    assert [bool((a != b).any()) for a, b in zip(frames, frames[1:])] == [False, True, False, True]
+    assert tuple(frames[2][4, 3]) == (0, 0, 0) and tuple(frames[2][0, 0]) == (200, 200, 200)
+
+
+def test_a_gif_has_one_frame_per_step_and_frames_that_differ_where_the_steps_do(qtbot, tmp_path):
+    steps = range(0, 8)
+    out = ex.export_panel("matmul", None, tmp_path / "m.gif", size=(640, 360), steps=steps, fps=5)
+    frames, durations = _gif_frames(out)
+    assert len(frames) == 8 and durations == [200] * 8
+    rendered = [ex.image_to_array(f)[:, :, :3].astype(int)
+                for f in ex.render_frames("matmul", None, size=(640, 360), steps=steps)]
+    for i in range(7):
+        assert (frames[i] != frames[i + 1]).any() == (rendered[i] != rendered[i + 1]).any()
+    # one palette of 256 colours for all frames: close to what was drawn
+    assert all(np.abs(f.astype(int) - r).mean() < 3 for f, r in zip(frames, rendered))
+
+
+def test_estimates_and_refusals_before_anything_is_drawn(qtbot, tmp_path, monkeypatch):
+    assert ex.estimate_memory(".png", (1920, 1080)) == 16 * 1920 * 1080
+    # a GIF streams: its memory does not grow with its frames
+    assert ex.estimate_memory(".gif", (7680, 4320), 33) == ex.estimate_memory(".gif", (7680, 4320), 2)
+    drawn = []
+    real = ex.render_widget
+    monkeypatch.setattr(ex, "render_widget", lambda *a, **k: drawn.append(1) or real(*a, **k))
+    for name, kwargs in (("m.png", {}), ("m.gif", {"steps": range(0, 3)}), ("m.gif", {})):
+        with pytest.raises(ex.ExportMemoryError, match=r"needs an estimated .* over the memory budget of 1.0 MiB"):
+            ex.export_panel("matmul", None, tmp_path / name, size=(1920, 1080), memory=2**20, **kwargs)
+    assert drawn == [] and list(tmp_path.iterdir()) == []
+    ex.export_panel("matmul", None, tmp_path / "m.png", size=(320, 180), memory=ex.estimate_memory(".png", (320, 180)))
+    assert drawn == [1]
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda p: p.mkdir(), "a folder is in the way"),
+    (lambda p: __import__("os").mkfifo(p), "is a FIFO"),
+])
+def test_what_is_in_the_way_is_refused_before_it_is_opened(qtbot, tmp_path, make, needle):
+    target = tmp_path / "m.png"
+    make(target)
+    with pytest.raises(ex.ExportError, match=needle):
+        ex.export_panel("matmul", None, target, size=(64, 36))
+
+
+def test_empty_and_too_long_names_are_refused(qtbot, tmp_path):
+    with pytest.raises(ex.ExportError, match="empty path"):
+        ex.export_panel("matmul", None, "")
+    with pytest.raises(ex.ExportError, match="bytes long"):
+        ex.export_panel("matmul", None, tmp_path / ("a" * 250 + ".png"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_parts_of_ours_are_removed_and_nothing_else(tmp_path):
+    import fcntl
+    import os
+    import time
+
+    old = time.time() - 60
+    names = {
+        ".m.png.abc123_z.part": True,       # ours, stale
+        ".deck index.md.k2j4h5g6.part": True,
+        ".m.gif.abc123_z.part.x": False,     # not the pattern
+        ".m.png.ABC123_Z.part": False,       # mkstemp's letters are lower case
+        "m.png.abc123_z.part": False,        # no leading dot
+        ".m.txt.abc123_z.part": False,       # not a file we export
+        ".m.png.abc12.part": False,          # not eight characters
+    }
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (old, old))
+    fresh = tmp_path / ".f.png.freshfil.part"
+    fresh.write_bytes(b"x")                  # ours, but changed a moment ago: a writer may be creating it
+    held = tmp_path / ".h.svg.heldheld.part"
+    held.write_bytes(b"x")
+    os.utime(held, (old, old))
+    with open(held, "rb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # a live writer holds it, however old it is
+        removed = ex.remove_stale_parts(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(n for n, ours in names.items() if ours)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [n for n, ours in names.items() if not ours] + [fresh.name, held.name])
+    assert [p.name for p in ex.remove_stale_parts(tmp_path)] == [held.name]  # its writer is gone now
+
+
+def test_no_part_file_survives_a_killed_export_followed_by_another(qtbot, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "m.gif"
+    # the child writes its GIF's first frame into the temporary file, then stalls: killed there
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from gpuviz.ui import export as ex\n"
+        "real = ex._GifStream.add\n"
+        "def stall(self, picture):\n"
+        "    real(self, picture); self.out.flush(); print('written', flush=True); time.sleep(60)\n"
+        "ex._GifStream.add = stall\n"
+        f"ex.export_panel('broadcast', None, {str(target)!r}, size=(160, 90), steps=range(0, 3))\n")],
+        stdout=subprocess.PIPE, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    try:
+        assert child.stdout.readline().strip() == b"written"
+        (part,) = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+        assert part.name.startswith(".m.gif.") and part.stat().st_size > 0
+        long_ago = time.time() - 60
+        os.utime(part, (long_ago, long_ago))
+        assert ex.remove_stale_parts(tmp_path) == [] and part.exists()  # its writer is alive: left alone
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+    assert part.exists() and not target.exists()
+    os.utime(part, (long_ago, long_ago))  # a few seconds later, as the next export would find it
+    ex.export_panel("matmul", None, tmp_path / "other.png", size=(64, 36))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.png"]
