@@ -31,6 +31,8 @@ The file (``.npz``), format 2
 from __future__ import annotations
 
 import json
+import os
+import stat
 import zipfile
 from dataclasses import dataclass, field
 
@@ -67,6 +69,13 @@ INT_FIELDS = ("warp", "lane", "seq", "epoch", "row", "col", "line")
 #: The fields every trace has, per event (``index``/``dims`` are optional, see :class:`Trace`).
 EVENT_FIELDS = ("block", "thread", *INT_FIELDS, "op", "space", "array")
 CODE_FIELDS = ("op", "space", "array")
+
+#: The largest trace :meth:`Trace.load` reads by default, once decompressed (the memory budget's default).
+DEFAULT_LOAD_BYTES = 2 * 1024**3
+#: A trace file has a handful of arrays; a zip of thousands is something else.
+MAX_TRACE_MEMBERS = 64
+# bytes per event of the structure of arrays built from the records (block, thread, the int fields, the codes)
+_EVENT_FIELD_BYTES = 2 * 3 * 4 + len(INT_FIELDS) * 4 + len(CODE_FIELDS)
 
 
 @dataclass
@@ -321,8 +330,17 @@ class Trace:
                     np.lib.format.write_array(f, arr, allow_pickle=False)
 
     @classmethod
-    def load(cls, path) -> Trace:
-        """Read a trace file of format 1 or 2; a newer format raises ValueError."""
+    def load(cls, path, memory_bytes: int = DEFAULT_LOAD_BYTES) -> Trace:
+        """Read a trace file of format 1 or 2; a newer format raises ValueError.
+
+        The file's arrays are first measured by their headers (:func:`trace_file_bytes`): a file whose arrays
+        would take more than ``memory_bytes`` once read raises :class:`TraceFileError` before anything is
+        decompressed (a small zip can hold gigabytes of zeros).
+        """
+        needed = trace_file_bytes(path)
+        if needed > memory_bytes:
+            raise TraceFileError(f"{path}: reading this trace needs an estimated {_gib(needed)}, over the memory "
+                                 f"budget of {_gib(memory_bytes)}")
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"])) if "meta" in z else {}
             version = int(meta.pop("trace_format", 1))
@@ -336,6 +354,61 @@ class Trace:
             if "source" in z.files:
                 tr.source = str(z["source"])
             return tr
+
+
+# -- reading a file with a bound ------------------------------------------------------------------
+
+
+class TraceFileError(ValueError):
+    """A trace file that is refused before it is read: not a regular file, not an ``.npz``, or too large once
+    decompressed. The message is one sentence naming the file."""
+
+
+def _gib(n: int) -> str:
+    return f"{n / 1024**3:.2f} GiB" if n >= 1024**2 else f"{n:,} bytes"
+
+
+def trace_file_bytes(path) -> int:
+    """Bytes the arrays of the ``.npz`` at ``path`` take once read, from their headers alone (nothing is
+    decompressed beyond each member's first bytes), plus the in-memory fields built from the events.
+
+    Raises :class:`TraceFileError` for a path that is not a regular file, a file that is not a zip of ``.npy``
+    arrays, an array whose header does not read, or one of Python objects (never unpickled).
+    """
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise TraceFileError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise TraceFileError(f"{path}: is not a regular file, so it is not read as a trace")
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+            if len(members) > MAX_TRACE_MEMBERS:
+                raise TraceFileError(f"{path}: holds {len(members):,} files, not a trace's few arrays")
+            for info in members:
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                if dtype.hasobject:
+                    raise TraceFileError(f"{path}: {info.filename} holds Python objects, which a trace never does")
+                count = 1
+                for d in shape:
+                    count *= int(d)
+                total += count * dtype.itemsize
+                if info.filename == "events.npy":
+                    total += count * _EVENT_FIELD_BYTES
+    except TraceFileError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
+        raise TraceFileError(f"{path}: is not a trace file (.npz) that reads ({e})") from None
+    return total
 
 
 # -- steps ----------------------------------------------------------------------------
