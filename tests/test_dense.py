@@ -138,7 +138,8 @@ def test_numerical_gradient_of_chosen_entries(digits):
 
 @pytest.mark.parametrize("alpha, words", [(0, "more than 0"), (-1, "more than 0"), (float("nan"), "NaN"),
                                           (math.inf, "infinite"), ("abc", "number"), (None, "number"),
-                                          (True, "number")])
+                                          (True, "number"), (1e308, "too large"), ("1e7", "too large"),
+                                          (5e-324, "too small"), (1e-13, "too small")])
 def test_bad_alpha_is_refused_with_a_reason(alpha, words):
     with pytest.raises(DenseError, match=words):
         check_alpha(alpha)
@@ -323,3 +324,30 @@ def test_a_grad_scenario_round_trips(tmp_path):
     again = load_scenario(path)
     assert again.params == s.params and again.view == s.view
     assert again.params == GradParams("digits", 0.25, 32, 0, "mse", 0)
+
+
+# -- the entry the grad panel explains first ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, seeds", [("toy", range(12)), ("digits", range(4))])
+def test_the_default_entry_has_a_non_zero_product(kind, seeds):
+    from gpuviz.model.grad_panel import GradState
+
+    for seed in seeds:
+        st = GradState(kind, seed=seed)
+        story = st.story()
+        # never "… · 0 = 0": a digit's corner pixel (0) is blank, so (0, 0) would be
+        assert story.x != 0 and story.delta != 0 and story.value != 0, (kind, seed, st.selected)
+        assert st.selected == st.default_entry()
+
+
+def test_a_scenario_without_a_selection_opens_on_the_default_entry():
+    from gpuviz.model.grad_panel import GradState
+
+    st = GradState.from_params(GradParams("digits", 0.5, 64, 0, "xent", 0), {"view": "layer"})
+    assert st.selected == st.default_entry() and st.story().value != 0
+    assert st.x[0] == 0  # the corner pixel the old default (0, 0) explained as 0
+    st.set_layer("toy")
+    assert st.story().value != 0
+    st = GradState.from_params(GradParams("digits", 0.5, 64, 0, "xent", 0), {"view": "layer", "selected": [3, 406]})
+    assert st.selected == (3, 406)

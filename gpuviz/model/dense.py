@@ -46,6 +46,12 @@ class DenseError(ParamsError):
 # -- validation -------------------------------------------------------------------------------
 
 
+#: Learning rates outside these are refused before a run: below, a step of −α∇L leaves W as it was in
+#: float64; above, the first step overflows (the divergence α ≥ 2 shows is already at α = 50).
+MIN_ALPHA = 1e-12
+MAX_ALPHA = 1e6
+
+
 def check_alpha(alpha) -> float:
     """``alpha`` as a float, or :class:`DenseError` when it is not a positive finite number."""
     if isinstance(alpha, bool):
@@ -61,6 +67,12 @@ def check_alpha(alpha) -> float:
     if value <= 0:
         raise DenseError(f"the learning rate α must be more than 0, got {value:g} "
                          "(ΔW = −α∇L: α ≤ 0 would stand still or climb the loss)")
+    if value < MIN_ALPHA:
+        raise DenseError(f"the learning rate α = {value:g} is too small to move W (at least {MIN_ALPHA:g}; "
+                         "try 0.5)")
+    if value > MAX_ALPHA:
+        raise DenseError(f"the learning rate α = {value:g} is too large to try (at most {MAX_ALPHA:g}; "
+                         "α above 2 already diverges here)")
     return value
 
 

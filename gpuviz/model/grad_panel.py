@@ -85,11 +85,17 @@ def parse_alpha(text) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise GradStateError("alpha", f"α must be a number such as 0.5, not “{str(text).strip()}”.") from None
+        raise GradStateError("alpha", f"α must be a number such as 0.5, not “{_echo(text)}”.") from None
     try:
         return dense.check_alpha(value)
     except dense.DenseError as e:
         raise GradStateError("alpha", _sentence(str(e))) from None
+
+
+def _echo(text, limit: int = 24) -> str:
+    """What the user typed, as a message quotes it: stripped, and cut short (a pasted page stays one line)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _sentence(text: str) -> str:
@@ -319,8 +325,13 @@ class GradState(Observable):
         # the batch size is a setting of the digits run (the toy layer has one example)
         limit = len(self.digits.train_y)
         text = str(batch).strip()
+        if text.lstrip("-").isdigit() and len(text) > 12:
+            # a number longer than any data set (int() refuses past 4300 digits; no need to ask it)
+            if text.startswith("-"):
+                raise GradStateError("batch", f"The batch size must be at least 1, got {_echo(text)}.")
+            raise GradStateError("batch", f"The batch size {_echo(text)} is larger than the data set ({limit} images).")
         try:
-            return dense.check_batch(int(text) if text.lstrip("-").isdigit() else text, limit)
+            return dense.check_batch(int(text) if text.lstrip("-").isdigit() else _echo(text, 40), limit)
         except dense.DenseError as e:
             raise GradStateError("batch", _sentence(str(e))) from None
 

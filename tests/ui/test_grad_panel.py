@@ -333,3 +333,111 @@ def test_the_slide_look_grows_the_figure_to_fill_the_slide(qtbot, preset):
     panel.set_slide(False)
     panel.resize(1920, 1080)
     assert _figure_sizes(panel) == normal and panel.zoom <= 1
+
+
+# -- markers, text on cells, the colour scale as drawn, absurd input ---------------------------------------------
+
+
+def _texts_and_markers(view):
+    texts = list(view.header_rects())
+    if isinstance(view, TileView):
+        texts += view.label_rects()
+    return texts, view.marker_rects()
+
+
+@pytest.mark.parametrize("name", ["light", "lecture"])
+@pytest.mark.parametrize("layer", ["toy", "digits"])
+@pytest.mark.parametrize("slide", [False, True])
+def test_selection_markers_never_cover_a_label(qtbot, name, layer, slide):
+    panel = GradPanel(theme=themes.THEMES[name])
+    qtbot.addWidget(panel)
+    panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    panel.resize(1920, 1080)
+    panel.show()
+    panel.state.set_layer(layer)
+    panel.set_slide(slide)
+    m, n = panel.state.m, panel.state.n
+    checked = 0
+    # the corners: row 0 sits under the name and shape, column 0 at the left edge, the last ones under labels
+    for i, j in [(0, 0), (0, n - 1), (m - 1, 0), (m - 1, n - 1), (m // 2, n // 2)]:
+        panel.select_entry(i, j)
+        for view in panel.findChildren((MatrixView, TileView)):
+            if not view.isVisible():
+                continue
+            texts, markers = _texts_and_markers(view)
+            for marker in markers:
+                checked += 1
+                assert view.rect().toRectF().contains(marker), (view.name, marker, view.rect())
+                for text in texts:
+                    assert not marker.intersects(text), (view.name, (i, j), marker, text)
+    assert checked > 20
+
+
+@pytest.mark.parametrize("name", ["light", "dark", "lecture"])
+def test_numbers_on_cells_reach_wcag_aa_over_the_whole_colour_map(qtbot, name):
+    theme = themes.THEMES[name]
+    for signed, values in ((True, np.linspace(-1, 1, 81)), (True, np.geomspace(1e-3, 1, 40)),
+                           (False, np.linspace(0, 1, 41))):
+        view = MatrixView("t", theme=theme, signed=signed)
+        qtbot.addWidget(view)
+        view.set_values(values[None, :], limit=1.0)
+        view.resize(view.sizeHint())
+        view.grab()  # paints: the colours of the cells and of their numbers
+        cells = view._rgba[..., :3]
+        assert view.text_rgb is not None and view.text_rgb.shape == cells.shape
+        ratios = [themes.contrast_ratio(t, c) for t, c in zip(view.text_rgb.reshape(-1, 3), cells.reshape(-1, 3))]
+        assert min(ratios) >= themes.MIN_TEXT_CONTRAST, (name, signed, min(ratios))
+
+
+def test_dark_theme_x_cells_of_1_and_p_read(panel):
+    panel.set_theme(themes.DARK)
+    panel.grab()
+    x = panel.x_col
+    one = int(np.flatnonzero(x.values[:, 0] == 1)[0])
+    assert themes.contrast_ratio(x.text_rgb[one, 0], x._rgba[one, 0, :3]) >= 4.5
+    p = panel.p_col
+    k = int(np.argmax(p.values[:, 0]))
+    assert themes.contrast_ratio(p.text_rgb[k, 0], p._rgba[k, 0, :3]) >= 4.5
+
+
+@pytest.mark.parametrize("preset", ["31-grad-digits-image", "32-grad-batch-sum", "33-grad-train-templates"])
+def test_the_drawn_10x784_gradient_shows_both_signs_apart_from_zero(panel, preset):
+    from gpuviz.model.grad_colours import delta_e
+    from gpuviz.ui.grad.canvas import cell_colours
+
+    panel.apply_scenario(load_scenario(presets_dir() / f"{preset}.toml"))
+    panel.last_step()
+    view = {"layer": panel.grad_tiles, "batch": panel.acc_tiles, "train": panel.train_grad}[panel.state.view]
+    g = view.values
+    assert g.shape == (10, 784) and view.log
+    zero = panel.theme.panel_background
+    de = delta_e(cell_colours(g, panel.theme, True, view.limit, view.log), zero)
+    big = np.abs(g) >= 0.01 * np.abs(g).max()
+    assert de[big & (g > 0)].min() >= 10 and de[big & (g < 0)].min() >= 10
+
+
+def test_cell_views_are_data_canvases(panel):
+    assert panel.grad_matrix.property("dataCanvas") and panel.grad_tiles.property("dataCanvas")
+    assert all(r.width() > 0 for r in panel.data_rects())
+
+
+@pytest.mark.parametrize("text, words", [("1e400", "infinite"), ("1e308", "too large"), ("1e-320", "too small"),
+                                         ("9" * 5000, "infinite"), ("x" * 3000, "number"), ("0x1p3", "number")])
+def test_absurd_alpha_is_one_line_at_the_field(panel, text, words):
+    panel.apply_scenario(digits_scenario())
+    panel.alpha_field.setText(text)
+    panel.alpha_field.editingFinished.emit()
+    message = panel.alpha_message.message
+    assert panel.alpha_message.isVisible() and words in message and "\n" not in message and len(message) < 200
+    assert panel.state.alpha == 0.5
+
+
+@pytest.mark.parametrize("text, words", [("9" * 5000, "larger than"), ("-" + "9" * 5000, "at least 1"),
+                                         ("1e400", "whole number"), ("y" * 3000, "whole number")])
+def test_absurd_batch_is_one_line_at_the_field(panel, text, words):
+    panel.apply_scenario(digits_scenario())
+    panel.batch_field.setText(text)
+    panel.batch_field.editingFinished.emit()
+    message = panel.batch_message.message
+    assert panel.batch_message.isVisible() and words in message and "\n" not in message and len(message) < 200
+    assert panel.state.batch == 64

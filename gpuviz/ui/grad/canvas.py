@@ -291,18 +291,23 @@ class MatrixView(_Headed):
 
     def marker_rects(self) -> list[QRectF]:
         """The outer bounds of every selection marker drawn now (rows, columns, cells), pens included."""
+        t = self.theme
         rect = self._matrix_rect()
         r, c = self.values.shape
         cw, ch = rect.width() / c, rect.height() / r
-        reach = self._pad() - 1
+        # as paintEvent draws them: 1 px outside the cell, the dark pen (w + 2) centred on that edge; the
+        # pens are cosmetic, so their layout width is the theme's layout width
+        line = 1 + (t.layout_width(2.5) + t.layout_width(2)) / 2
         out = []
         for i in self.rows:
-            out.append(QRectF(rect.left(), rect.top() + i * ch, rect.width(), ch))
+            out.append(QRectF(rect.left(), rect.top() + i * ch, rect.width(), ch).adjusted(-line, -line, line, line))
         for j in self.cols:
-            out.append(QRectF(rect.left() + j * cw, rect.top(), cw, rect.height()))
+            out.append(QRectF(rect.left() + j * cw, rect.top(), cw, rect.height()).adjusted(-line, -line, line, line))
+        cell_line = 1 + (t.layout_width(2.5) + t.layout_width(1) + t.layout_width(2)) / 2 + (4 if cw < 8 else 0)
         for i, j in self.cells:
-            out.append(QRectF(rect.left() + j * cw, rect.top() + i * ch, cw, ch))
-        return [m.adjusted(-reach, -reach, reach, reach) for m in out]
+            out.append(QRectF(rect.left() + j * cw, rect.top() + i * ch, cw, ch).adjusted(
+                -cell_line, -cell_line, cell_line, cell_line))
+        return out
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -470,12 +475,14 @@ class TileView(_Headed):
         """The outer bounds of the selection markers drawn now (the tile's frame and the pixel's), pens included."""
         if self.selected is None or not 0 <= self.selected[0] < len(self.values):
             return []
+        t = self.theme
         i, j = self.selected
         rect = self._tile_rect(i)
         px = rect.width() / self.side
         cell = QRectF(rect.left() + (j % self.side) * px, rect.top() + (j // self.side) * px, px, px)
-        reach = self._pad() - 1
-        return [m.adjusted(-reach, -reach, reach, reach) for m in (rect, cell)]
+        # as paintEvent draws them: 2 px outside, the pixel's dark pen 4 wide and the tile's orange one 2
+        frame, dot = 2 + t.layout_width(2) / 2, 2 + t.layout_width(4) / 2
+        return [rect.adjusted(-frame, -frame, frame, frame), cell.adjusted(-dot, -dot, dot, dot)]
 
     def cell_at(self, pos) -> tuple[int, int] | None:
         for k in range(len(self.values)):
