@@ -289,7 +289,7 @@ def test_theme_switch_recolours_the_grid_and_the_background(make_panel):
 # -- zoom and size -----------------------------------------------------------------------------------------
 
 
-def test_zoomed_into_a_block_every_thread_is_labelled_with_its_lane(make_panel):
+def test_zoomed_into_a_block_every_thread_is_labelled_with_its_thread_id_and_lane(make_panel):
     panel = make_panel(scene_of(kernel="naive", m=64, n=64, k=4, block=(8, 8)))
     views = panel.matrices
     assert views.c.labels.count == 0  # 4096 cells: too many to label
@@ -297,12 +297,34 @@ def test_zoomed_into_a_block_every_thread_is_labelled_with_its_lane(make_panel):
     labels = views.c.labels
     assert labels.count >= 64
     s = panel.scene
-    # each label names the lane and (tx, ty) the model gives that cell
+    # each label names the linear thread id (as the lecture: 32–63 in warp 1) and, second, the lane the model
+    # gives that cell
+    seen = set()
     for x, y, main, sub in zip(labels._x, labels._y, labels._main, labels._sub):
         o = s.mapping.thread_of_element(int(y), int(x))
-        assert main == str(int(o["lane"])) and sub == f"({int(o['thread'][0])},{int(o['thread'][1])})"
+        tx, ty = int(o["thread"][0]), int(o["thread"][1])
+        assert main == str(tx + 8 * ty) and sub == f"lane {int(o['lane'])}"
+        if 24 <= y < 32 and 8 <= x < 16:
+            seen.add(int(main))
+    assert seen == set(range(64))
     views.show_all()
     assert views.c.labels.count == 0
+
+
+def test_c_numbers_every_block_where_the_number_fits(make_panel, qtbot):
+    panel = make_panel(scene_of(kernel="naive", m=32, n=32, k=32, block=(8, 8)))
+    views = panel.matrices
+    views.show_all()
+    qtbot.wait(20)
+    c = views.c
+    tr = c.block_labels.deviceTransform(views.graphics.viewportTransform())
+    shown = c.block_labels.shown(tr)
+    assert sorted(int(n) for n, _ in shown) == list(range(16))
+    assert dict(shown)["13"] in ("", "blockIdx (1, 3)")
+    views.zoom_c(24, 32, 8, 16)  # block 13 alone: its threads are labelled, the number gives way
+    qtbot.wait(20)
+    tr = c.block_labels.deviceTransform(views.graphics.viewportTransform())
+    assert c.labels.fits(tr) and c.block_labels.shown(tr) == []
 
 
 def test_a_4096_square_product_renders_at_screen_resolution_without_full_size_arrays(make_panel):

@@ -94,7 +94,7 @@ def test_the_coalescing_slide_shows_the_warps_sectors_and_the_comparison(qtbot):
     assert panel.shows_transactions() and tv is not None and tv.isVisible()
     m = panel.matrices
     # beside the figure, not over it
-    assert tv.mapTo(panel, tv.rect().topLeft()).x() >= m.mapTo(panel, m.rect().topRight()).x()
+    assert tv.mapTo(panel, tv.rect().topLeft()).x() >= m.graphics.mapTo(panel, m.graphics.rect().topRight()).x()
     sc = panel.scene
     # the warp's requests are the model's, drawn: one strip per request, its sector count in its caption
     requests = sc.warp_requests()

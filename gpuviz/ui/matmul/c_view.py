@@ -21,12 +21,15 @@ from ...model.grid_view import (
     GridGeometry,
     active_fraction,
     block_colour_index,
+    block_index_label,
     grid_layers,
     outline_segments,
     per_cell,
+    thread_numbers,
+    visible_blocks,
 )
-from ..style import mix, pen  # noqa: F401  (pen: re-exported for the views that import it from here)
-from ..theme import Theme, block_palette
+from ..style import font, mix, pen  # noqa: F401  (pen: re-exported for the views that import it from here)
+from ..theme import Theme, block_palette, contrast_ratio, text_colour_on
 
 #: At most this many cells on screen get per-thread labels (one painter call each).
 LABEL_CELLS = 1024
@@ -42,8 +45,19 @@ def luminance(rgb) -> float:
 
 
 def text_colour_for(rgb) -> tuple[int, int, int]:
-    """Black or white, whichever reads better on ``rgb``."""
-    return (0, 0, 0) if luminance(rgb) > 140 else (255, 255, 255)
+    """Black or white, whichever contrasts more with ``rgb`` (WCAG: at least 4.5:1 on any colour)."""
+    return text_colour_on(rgb[:3])
+
+
+def text_colour_on_all(backgrounds, preferred) -> tuple[int, int, int]:
+    """A text colour for text that lies over several backgrounds: ``preferred`` where it reaches 4.5:1 on
+    each, else black or white, whichever has the larger least contrast."""
+    bgs = [tuple(int(v) for v in b[:3]) for b in backgrounds]
+    if all(contrast_ratio(preferred, b) >= 4.5 for b in bgs):
+        return tuple(int(v) for v in preferred[:3])
+    black, white = (0, 0, 0), (255, 255, 255)
+    worst = {c: min(contrast_ratio(c, b) for b in bgs) for c in (black, white)}
+    return black if worst[black] >= worst[white] else white
 
 
 def c_palette(theme: Theme) -> np.ndarray:
@@ -126,6 +140,14 @@ class CellLabels(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return self._bounds
 
+    def fits(self, tr) -> bool:
+        """Whether the labels are drawn at the view transform ``tr`` (each cell wide enough for its text)."""
+        if not self._main:
+            return False
+        fm_big = QFontMetricsF(self._font)
+        widest_main = max(fm_big.horizontalAdvance(t) for t in self._main)
+        return abs(tr.m11()) >= widest_main + 2 and abs(tr.m22()) >= fm_big.height()
+
     def paint(self, p, *args):
         if not self._main:
             return
@@ -135,8 +157,7 @@ class CellLabels(pg.GraphicsObject):
         small = QFont(self._font)
         small.setPointSizeF(self._font.pointSizeF() * 0.72)
         fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
-        widest_main = max(fm_big.horizontalAdvance(t) for t in self._main)
-        if cell_w < widest_main + 2 or cell_h < fm_big.height():
+        if not self.fits(tr):
             return
         widest_sub = max((fm_small.horizontalAdvance(t) for t in self._sub if t), default=0)
         two_lines = bool(widest_sub) and cell_w >= widest_sub + 4 and cell_h >= fm_big.height() + fm_small.height() + 2
@@ -158,6 +179,80 @@ class CellLabels(pg.GraphicsObject):
             else:
                 p.setFont(big)
                 p.drawText(rect, flags, main)
+        p.restore()
+
+
+class BlockLabels(pg.GraphicsObject):
+    """Each block's number at its centre (``13``) and, where the block has room, ``blockIdx (1, 3)`` under
+    it, drawn at screen size; left out where the threads' own labels are drawn (:class:`CellLabels`)."""
+
+    def __init__(self, cells: CellLabels):
+        super().__init__()
+        self.cells = cells
+        self._blocks: list[tuple[QRectF, str, str, QColor]] = []
+        self._font = QFont()
+        self._bounds = QRectF()
+
+    def set_blocks(self, blocks, font: QFont) -> None:
+        """``blocks``: (rect in cell units, number, blockIdx text, text colour) of each block on screen."""
+        self.prepareGeometryChange()
+        self._blocks = [(QRectF(r), a, b, QColor(*c)) for r, a, b, c in blocks]
+        self._font = QFont(font)
+        self._bounds = QRectF()
+        for r, *_ in self._blocks:
+            self._bounds = self._bounds.united(r)
+        self.update()
+
+    def clear(self) -> None:
+        self.set_blocks([], self._font)
+
+    def shown(self, tr) -> list[tuple[str, str]]:
+        """(number, blockIdx text or "") of each block labelled at the view transform ``tr``."""
+        if not self._blocks or self.cells.fits(tr):
+            return []
+        big = QFont(self._font)
+        small = QFont(self._font)
+        small.setBold(False)
+        small.setPointSizeF(self._font.pointSizeF() * 0.62)
+        fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
+        out = []
+        for r, number, idx, _ in self._blocks:
+            w, h = abs(tr.m11()) * r.width(), abs(tr.m22()) * r.height()
+            if w < fm_big.horizontalAdvance(number) + 4 or h < fm_big.height():
+                continue
+            room = w >= fm_small.horizontalAdvance(idx) + 6 and h >= fm_big.height() + fm_small.height() + 4
+            out.append((number, idx if room else ""))
+        return out
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, p, *args):
+        tr = p.transform()
+        shown = dict(self.shown(tr))
+        if not shown:
+            return
+        big = QFont(self._font)
+        small = QFont(self._font)
+        small.setBold(False)
+        small.setPointSizeF(self._font.pointSizeF() * 0.62)
+        fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
+        p.save()
+        p.resetTransform()
+        flags = Qt.AlignmentFlag.AlignCenter
+        for r, number, _idx, colour in self._blocks:
+            if number not in shown:
+                continue
+            rect = QRectF(tr.map(r.topLeft()), tr.map(r.bottomRight())).normalized()
+            sub = shown[number]
+            h = fm_big.height() + (fm_small.height() if sub else 0)
+            top = rect.center().y() - h / 2
+            p.setPen(colour)
+            p.setFont(big)
+            p.drawText(QRectF(rect.left(), top, rect.width(), fm_big.height()), flags, number)
+            if sub:
+                p.setFont(small)
+                p.drawText(QRectF(rect.left(), top + fm_big.height(), rect.width(), fm_small.height()), flags, sub)
         p.restore()
 
 
@@ -215,8 +310,10 @@ class CGridView:
         self.selected_halo = _rect_curve()
         self.selected_outline = _rect_curve()
         self.labels = CellLabels()
+        self.block_labels = BlockLabels(self.labels)
         for z, item in enumerate((self.launch_image, self.veil_image, self.write_image, self.warp_lines,
-                                  self.block_lines, self.edge, self.labels, self.focus_halo, self.focus_outline,
+                                  self.block_lines, self.edge, self.labels, self.block_labels, self.focus_halo,
+                                  self.focus_outline,
                                   self.selected_halo, self.selected_outline)):
             item.setZValue(z)
             plot.addItem(item)
@@ -332,6 +429,7 @@ class CGridView:
             self.warp_lines.setData([], [])
 
     def _render_labels(self) -> None:
+        self._render_block_labels()
         rows, cols, theme = self.rows, self.cols, self.theme
         if rows.extent * cols.extent > LABEL_CELLS or self.geometry is None:
             self.labels.clear()
@@ -346,23 +444,37 @@ class CGridView:
         r, c = np.meshgrid(np.arange(r_lo, r_hi), np.arange(c_lo, c_hi), indexing="ij")
         r, c = r.ravel(), c.ravel()
         g = self.geometry
-        b = g.mapping.launch.block
-        gx, gy = g.global_of_cell(r, c)
-        tx, ty = gx % b.x, gy % b.y
-        lin = tx + b.x * ty
-        lane = lin % 32
-        warp = lin // 32
+        num = thread_numbers(g, r, c)
         m, n = g.c_shape
         idle = (r >= m) | (c >= n)
-        colour = block_colour_index(gx // b.x, gy // b.y)
-        idx = np.where(idle, 14 + 2 * colour, 2 * colour + (warp & 1))
-        colours = [text_colour_for(self._palette[i]) for i in idx]
-        main = [f"{v}" for v in lane]
-        sub = [f"({x},{y})" for x, y in zip(tx, ty)]
-        f = QFont()
-        f.setPointSizeF(9.0 * theme.font_scale)
-        f.setBold(True)
+        colour = block_colour_index(num.bx, num.by)
+        idx = np.where(idle, 14 + 2 * colour, 2 * colour + (num.warp & 1))
+        colours = [text_colour_on(self._palette[i][:3], preferred=theme.foreground) for i in idx]
+        # the lecture's numbering: threads 0–63 of a block (32–63 in warp 1), the lane only as a second line
+        main = [f"{v}" for v in num.thread]
+        sub = [f"lane {v}" for v in num.lane]
+        f = font(theme, bold=True, scale=0.9)
         self.labels.set_labels(c, r, main, sub, colours, f)
+
+    def _render_block_labels(self) -> None:
+        g, rows, cols, theme = self.geometry, self.rows, self.cols, self.theme
+        blocks = visible_blocks(g, rows, cols, most=1024) if g is not None else None
+        if blocks is None:
+            self.block_labels.clear()
+            return
+        m, n = g.c_shape
+        out = []
+        for bx, by, number, r0, c0, h, w in zip(blocks["bx"], blocks["by"], blocks["number"], blocks["row0"],
+                                                 blocks["col0"], blocks["rows"], blocks["cols"]):
+            colour = int(block_colour_index(bx, by))
+            # the label sits where the block's two warp shades meet (and an edge block may be half idle):
+            # a text colour that reads on each of them
+            shades = [self._palette[2 * colour][:3], self._palette[2 * colour + 1][:3]]
+            if r0 + h > m or c0 + w > n:
+                shades.append(self._palette[14 + 2 * colour][:3])
+            out.append((QRectF(float(c0), float(r0), float(w), float(h)), f"{int(number)}",
+                        block_index_label(bx, by), text_colour_on_all(shades, theme.foreground)))
+        self.block_labels.set_blocks(out, font(theme, bold=True, scale=1.3))
 
     def render_veil(self, active_bins: np.ndarray | None) -> None:
         """Dim the threads masked in the step (``active_bins``: a frame's ``active`` for :meth:`threads_viewport`)."""

@@ -10,6 +10,7 @@ field it names (CUDA's limit or the memory budget that was hit).
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from PyQt6.QtCore import Qt
@@ -205,6 +206,10 @@ class MatmulPanel(Panel):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setChildrenCollapsible(False)
+        self._user_sizes = False
+        self._normal_sizes: list[int] | None = None
+        self.splitter.splitterMoved.connect(self._splitter_moved)
+        self.right.splitterMoved.connect(self._splitter_moved)
 
         # -- slide look (set_slide): the title over the matrices; beside them (a slide is wider than the
         # square-celled A·B = C needs) the caption, the step and the source line it executes, the memory
@@ -237,7 +242,9 @@ class MatmulPanel(Panel):
         self.slide_tiles: SharedTilesView | None = None
         self._text_scale = 1.0  # the side column's fonts, shrunk on a small slide until it fits (_fit_column)
         self._fitted = (None, False)
-        self.splitter.addWidget(self.slide_side)
+        # the slide's text goes in the figure's column right of C, above the block view (the figure is one
+        # widget: lecture mode measures it, and the column's text and the block share the height)
+        self.matrices.side_layout.insertWidget(0, self.slide_side)
         self.slide_side.hide()
         self._scenario_title = self.title
         self._handle_width = self.splitter.handleWidth()
@@ -345,15 +352,69 @@ class MatmulPanel(Panel):
             self._slide_tiles()
         if on:
             self._handle_width = self.splitter.handleWidth()
-            self.splitter.setHandleWidth(0)  # a grip drawn between the figure and its text is no part of a slide
+            self._normal_sizes = self.splitter.sizes()
+            self.splitter.setHandleWidth(0)  # a grip drawn beside the figure is no part of a slide
         else:
             self.splitter.setHandleWidth(self._handle_width)
         self.slide = on
+        if not on and self._normal_sizes:
+            self.splitter.setSizes(self._normal_sizes)
         self.matrices.set_slide(on)
-        self.slide_header.setVisible(on)
+        self._place_title()
         self.slide_side.setVisible(on)
         self._restyle_figure()
         self._update_slide_text()
+
+    def set_lecture(self, on: bool) -> None:
+        """Lecture mode: the slide look with the figure first — the title moves into the column beside C (no
+        header row above the figure) and A and B give C their width along k — while it all stays live."""
+        on = bool(on)
+        if on == self.lecture:
+            return
+        self.lecture = on
+        self.matrices.set_lecture(on)
+        if self.slide and on:  # already a slide: only the title moves
+            self._place_title()
+            self._restyle_figure()
+        else:
+            self.set_slide(on)
+
+    def _place_title(self) -> None:
+        """The slide title: in its header row above the figure, or (lecture mode) at the top of the column."""
+        in_column = self.slide and self.lecture
+        if in_column and self._column.indexOf(self.slide_title) < 0:
+            self._column.insertWidget(0, self.slide_title)
+        elif not in_column and self.slide_header.layout().indexOf(self.slide_title) < 0:
+            self.slide_header.layout().addWidget(self.slide_title)
+        self.slide_title.setVisible(self.slide)
+        self.slide_header.setVisible(self.slide and not self.lecture)
+
+    def save_state(self) -> bytes:
+        """The normal layout's splitter sizes (side column, figure, source and tabs), for the window to
+        remember between sessions (:meth:`restore_state`)."""
+        main = self._normal_sizes if self.slide and self._normal_sizes else self.splitter.sizes()
+        return json.dumps({"main": list(main), "right": self.right.sizes()}).encode()
+
+    def restore_state(self, state: bytes) -> bool:
+        """Restore what :meth:`save_state` gave; False (and nothing changed) for bytes it cannot read."""
+        try:
+            d = json.loads(bytes(state).decode())
+            main, right = [int(v) for v in d["main"]], [int(v) for v in d["right"]]
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            return False
+        if len(main) != self.splitter.count() or len(right) != self.right.count() or min(main + right) < 0:
+            return False
+        self._user_sizes = True
+        if self.slide:
+            self._normal_sizes = main
+        else:
+            self.splitter.setSizes(main)
+        self.right.setSizes(right)
+        return True
+
+    def _splitter_moved(self, *args) -> None:
+        if not self.slide:
+            self._user_sizes = True  # the lecturer's sizes stay until the panel is rebuilt
 
     def _slide_transactions(self) -> TransactionsView:
         if self.slide_transactions is None:
@@ -372,6 +433,11 @@ class MatmulPanel(Panel):
     def shows_tiles(self) -> bool:
         """Whether the slide shows the shared tiles sA and sB: for the tiled kernel, whose steps are about them."""
         return self.slide and self.scene.kernel == "tiled"
+
+    def shows_block(self) -> bool:
+        """Whether the slide shows the selected block thread by thread (the lecture's Block 13): where the
+        column does not show the shared tiles or the memory transactions, which are those slides' subject."""
+        return not (self.shows_tiles() or self.shows_transactions())
 
     def shows_transactions(self) -> bool:
         """Whether the slide shows the memory transactions: when the scenario compares this kernel's memory
@@ -404,24 +470,40 @@ class MatmulPanel(Panel):
         if self.slide:
             # the matrices as wide as their square cells need at this height, the text column the rest; where
             # the column's text does not fit even in its smallest slide size, the figure gives up some width
-            head = self.slide_header.layout().totalHeightForWidth(self.width())
+            head = self.slide_header.layout().totalHeightForWidth(self.width()) if not self.lecture else 0
             height = self.height() - head - 6
             natural = min(self.matrices.natural_width(height), int(0.72 * self.width()))
             for shrink in (1.0, 0.92, 0.85):
                 wide = int(natural * shrink)
                 side = max(1, self.width() - wide)
+                # the block view takes its height at the column's foot, the text the rest; a column that
+                # shows the shared tiles or the memory transactions has no room to spare for it
+                block_h = self._block_height(side, height) if self.shows_block() else 0
                 # the sizes a hidden panel passes through on its way to its own are not worth fitting
-                if not self.isVisible() or self._fit_column(side, height):
+                if not self.isVisible() or self._fit_column(side, height - block_h - 4):
                     break
-            self.splitter.setSizes([0, wide, 0, side])
+            self.matrices.block_view.setVisible(block_h > 0)
+            self.matrices.block_view.setFixedHeight(max(block_h, 1))
+            self.matrices.set_side_width(side)
+            self.splitter.setSizes([0, self.width(), 0])
             return
+        self.matrices.block_view.setVisible(True)
+        self.matrices.block_view.setMinimumHeight(100)
+        self.matrices.block_view.setMaximumHeight(16777215)
         width = int(340 * max(1.0, self.look().font_scale ** 0.5))
         self.side_scroll.setMinimumWidth(width)
         self._side.setMinimumWidth(width - 20)
+        if self._user_sizes:
+            return  # the lecturer's own splitter sizes (dragged, or restore_state) stay
         total = max(self.width(), 1600)
         rest = total - width
         right = 0.36 if self.look().font_scale <= 1.2 else 0.32
-        self.splitter.setSizes([width, int(rest * (1 - right)), int(rest * right), 0])
+        self.splitter.setSizes([width, int(rest * (1 - right)), int(rest * right)])
+
+    def _block_height(self, width: int, height: int) -> int:
+        """The block view's height in the slide column: square threads as wide as the column allows, at most
+        a little over half the column."""
+        return int(min(self.matrices.block_view.height_for_width(width), 0.55 * height))
 
     def _fit_column(self, width: int, height: int) -> bool:
         """Make the side column's fonts as large as fit its ``height``: the slide size, or on a slide smaller

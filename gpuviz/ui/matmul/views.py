@@ -13,12 +13,13 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt
 from PyQt6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QLinearGradient
-from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...model.frames import THREADS, Viewport
-from ...model.grid_view import GridGeometry
+from ...model.grid_view import GridGeometry, block_label
 from ..style import apply_theme, font, hex_colour, mix, subscribe
 from ..theme import Theme
+from .block_view import BlockView
 from .c_view import MASK_ALPHA, CGridView, c_palette, hatch_period, pen
 from .operand_view import OperandView, copy_colour, copy_pen, heat_lut
 
@@ -323,13 +324,28 @@ class MatrixViews(QWidget):
         self.lod_note = QLabel()
         self.lod_note.setWordWrap(True)
         self.lod_note.hide()
+        # the selected block, thread by thread (the slide's Block 13), in a column right of C; the panel's
+        # slide look puts its text (caption, step, source line) in the same column, above it
+        self.block_view = BlockView(scene, theme)
+        self.side = QWidget()
+        self.side_layout = QVBoxLayout(self.side)
+        self.side_layout.setContentsMargins(0, 0, 0, 0)
+        self.side_layout.setSpacing(4)
+        self.side_layout.addWidget(self.block_view, 1)
+        self._side_width: int | None = None  # set by the panel in the slide look; else a share of the width
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.graphics, 1)
+        row.addWidget(self.side)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addWidget(self.graphics, 1)
+        lay.addLayout(row, 1)
         lay.addWidget(self.lod_note)
         lay.addWidget(self.note)
         self.frame = None
+        self.lecture = False  # lecture mode: C as large as the screen allows, A and B narrower along k
         self.copy_reads = None  # the tiled kernel's multiply step: {"A": CopyReads, "B": CopyReads} marked
         self.slide = False
         self._dirty = False
@@ -352,6 +368,7 @@ class MatrixViews(QWidget):
         self._formulas = ("", "")
         self._formula_lines = None
         self._formula_extra = (0, 0)
+        self._relaying = False
         self.set_theme(theme)
         self._new_params()
 
@@ -363,7 +380,39 @@ class MatrixViews(QWidget):
         if not self.slide:
             for t in (self.a_title, self.b_title, self.c_title):
                 t.set_sub_lines(1)
+            self._side_width = None
+        self._place_side()
         self._layout_classic()
+
+    def set_lecture(self, on: bool) -> None:
+        """Lecture mode's figure: C as large as the screen allows (A and B drawn half as wide along k, as
+        they only need to show which row and column feed C), the rest as in the slide look."""
+        self.lecture = bool(on)
+        self._layout_classic()
+        if self._fit:
+            self.show_all()
+
+    def operand_fraction(self) -> float:
+        """Cells of A along k (and of B) relative to C's: 1 (square, as on the slides) or ½ in lecture mode."""
+        return 0.5 if self.lecture else 1.0
+
+    def set_side_width(self, width: int | None) -> None:
+        """The column right of C (the block view and the slide's text): ``width`` pixels, or None for its
+        normal share of the figure."""
+        self._side_width = None if width is None else max(0, int(width))
+        self._place_side()
+
+    def _place_side(self) -> None:
+        if self._side_width is not None:
+            self.side.setVisible(self._side_width > 0)
+            self.side.setFixedWidth(max(1, self._side_width))
+            return
+        w = self.width()
+        # a narrow figure keeps C large: the block is then found in the tree and the details
+        show = w >= 640
+        self.side.setVisible(show)
+        if show:
+            self.side.setFixedWidth(int(np.clip(0.26 * w, 180, 380)))
 
     # -- look -----------------------------------------------------------------------------------
 
@@ -374,6 +423,7 @@ class MatrixViews(QWidget):
         for v in (self.c, self.a, self.b):
             v.set_theme(theme)
         self.legend.set_theme(theme)
+        self.block_view.set_theme(theme)
         self.note.setText(
             "Model, not a recording of GPU timing: all blocks are shown stepping in lockstep, "
             "one source line at a time; a real GPU runs blocks independently, in any order.")
@@ -409,17 +459,21 @@ class MatrixViews(QWidget):
             row_f, col_f = "row = blockIdx.y·blockDim.y + threadIdx.y", "col = blockIdx.x·blockDim.x + threadIdx.x"
         self._formulas = (row_f, col_f)
         self._formula_lines = None
-        self.a_plot.setLabel("left", "row of A (= row of C)", **style)
-        self.a_plot.setLabel("bottom", "k (column of A)", **style)
-        self.b_plot.setLabel("left", "k (row of B)", **style)
+        a, b_, c = operand_names(s)
+        for v in (self.a, self.b):  # their tooltips use the names too
+            if hasattr(v, "set_names"):
+                v.set_names((a, b_, c), getattr(s, "bias", None))
+        self._set_label(self.a_plot, "left", f"row of {a} (= row of {c})", style)
+        self._set_label(self.a_plot, "bottom", f"k (column of {a})", style)
+        self._set_label(self.b_plot, "left", f"k (row of {b_})", style)
         m, n, k = s.problem.m, s.problem.n, s.problem.k
         g, b = s.launch.grid, s.launch.block
         idle = s.mapping.idle_threads
         idle_text = f" · {idle:,} idle" if idle else ""
-        self.c_title.set_text(f"C = A·B  ({m:,}×{n:,})", f"grid of {g.x:,}×{g.y:,} blocks of {b.x}×{b.y} threads"
-                              f"{idle_text}")
-        self.a_title.set_text(f"A  ({m:,}×{k:,})", "row i of A feeds row i of C")
-        self.b_title.set_text(f"B  ({k:,}×{n:,})", "column j of B feeds column j of C")
+        self.c_title.set_text(f"{product_text(s)}  ({m:,}×{n:,})",
+                              f"grid of {g.x:,}×{g.y:,} blocks of {b.x}×{b.y} threads{idle_text}")
+        self.a_title.set_text(f"{a}  ({m:,}×{k:,})", f"row i of {a} feeds row i of {c}")
+        self.b_title.set_text(f"{b_}  ({k:,}×{n:,})", f"column j of {b_} feeds column j of {c}")
 
     # -- scene ------------------------------------------------------------------------------------
 
@@ -451,6 +505,7 @@ class MatrixViews(QWidget):
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
+        self._place_side()
         self._layout_classic()
 
     def eventFilter(self, obj, event):
@@ -480,11 +535,13 @@ class MatrixViews(QWidget):
             ax_w, ax_h, title_h = self._axis_sizes()
             if self.slide:
                 left = 58 * fs
-                cell = min((w - left - ax_w - 24) / (k + cols), (h - title_h - ax_h - 24) / (k + rows))
+                kf = k * self.operand_fraction()
+                cell = min((w - left - ax_w - 24) / (kf + cols), (h - title_h - ax_h - 24) / (kf + rows))
                 cell = max(cell, 0.0)
-                # square cells in A and B as well; the legend still gets a quarter of the width
-                a_w = float(np.clip(left + k * cell, 0.26 * w, 0.6 * w))
-                b_h = float(np.clip(k * cell, 0.2 * h, 0.5 * h))
+                # square cells in A and B as well (half as wide along k in lecture mode); the legend still
+                # gets a quarter of the width
+                a_w = float(np.clip(left + kf * cell, 0.26 * w, 0.6 * w))
+                b_h = float(np.clip(kf * cell, 0.2 * h, 0.5 * h))
                 c_w = w - a_w
                 lines = [t.sub_lines_needed(width) for t, width in
                          ((self.a_title, a_w), (self.b_title, c_w), (self.c_title, c_w))]
@@ -510,9 +567,15 @@ class MatrixViews(QWidget):
         self.b_plot.setFixedHeight(b_h)
         if self.slide:  # C's room along its axes, with the formulas on as many lines as they may take
             line = QFontMetricsF(self._formula_font()).lineSpacing()
-            self._label_formulas(w - a_w - 58 * fs - 2 * line, h - b_h - title_h - 44 * fs - 2 * line)
+            changed = self._label_formulas(w - a_w - 58 * fs - 2 * line, h - b_h - title_h - 44 * fs - 2 * line)
         else:
-            self._label_formulas(w - a_w - 2 * ax_w, h - b_h - title_h - ax_h)
+            changed = self._label_formulas(w - a_w - 2 * ax_w, h - b_h - title_h - ax_h)
+        if changed and not self._relaying:  # the axes' sizes went into the cell size: once more with the new ones
+            self._relaying = True
+            try:
+                self._layout_classic()
+            finally:
+                self._relaying = False
 
     def natural_width(self, height: float) -> int:
         """The width at which A, B and C fill ``height`` with square cells and no empty margin beside C
@@ -530,8 +593,9 @@ class MatrixViews(QWidget):
         for _ in range(3):  # lines and widths settle in two rounds; a third costs nothing
             ax_w, ax_h = 58 * fs + (n_row - 1) * line, 44 * fs + (n_col - 1) * line
             title_h = self.b_title.height_for(n_b) + max(self.a_title.height_for(n_a), self.c_title.height_for(n_c))
-            cell = max(0.0, (height - notes - title_h - ax_h - 24) / (k + rows))
-            a_w, c_w = 58 * fs + k * cell, ax_w + 1.04 * cols * cell
+            kf = k * self.operand_fraction()
+            cell = max(0.0, (height - notes - title_h - ax_h - 24) / (kf + rows))
+            a_w, c_w = 58 * fs + kf * cell, ax_w + 1.04 * cols * cell
             n_row, n_col = _lines_needed(row_f, fm, rows * cell), _lines_needed(col_f, fm, cols * cell)
             n_a = self.a_title.sub_lines_needed(a_w)
             n_b = n_c = max(self.b_title.sub_lines_needed(c_w), self.c_title.sub_lines_needed(c_w))
@@ -542,7 +606,7 @@ class MatrixViews(QWidget):
         f.setPointSizeF(10.0 * self.theme.font_scale)
         return f
 
-    def _label_formulas(self, c_w: float, c_h: float) -> None:
+    def _label_formulas(self, c_w: float, c_h: float) -> bool:
         """C's axes get the index formulas, on two or three lines where one does not fit along the axis."""
         theme = self.theme
         pt = 10.0 * theme.font_scale
@@ -550,19 +614,26 @@ class MatrixViews(QWidget):
         row_f, col_f = self._formulas
         lines = (_lines_needed(row_f, fm, c_h), _lines_needed(col_f, fm, c_w))
         if lines == self._formula_lines:
-            return
+            return False
         self._formula_lines = lines
         self._formula_extra = (lines[0] - 1, lines[1] - 1)
         style = {"color": hex_colour(theme.foreground), "font-size": f"{pt}pt"}
         extra = fm.lineSpacing()
         left_w = int(58 * theme.font_scale + (lines[0] - 1) * extra)
         bottom_h = int(44 * theme.font_scale + (lines[1] - 1) * extra)
-        self.c_plot.setLabel("left", "<br>".join(_split_formula(row_f, lines[0])), **style)
-        self.c_plot.setLabel("bottom", "<br>".join(_split_formula(col_f, lines[1])), **style)
+        self._set_label(self.c_plot, "left", "<br>".join(_split_formula(row_f, lines[0])), style)
+        self._set_label(self.c_plot, "bottom", "<br>".join(_split_formula(col_f, lines[1])), style)
         for plot in (self.b_plot, self.c_plot):  # B and C share their left edge
             plot.getAxis("left").setWidth(left_w)
         for plot in (self.a_plot, self.c_plot):  # A and C share their bottom edge
             plot.getAxis("bottom").setHeight(bottom_h)
+        return True
+
+    def _set_label(self, plot, side: str, text: str, style: dict) -> None:
+        """An axis label in the theme's font: the item's own font too, not only its HTML's size, so whatever
+        measures the label (the layout check, a size hint) sees the size it is drawn at."""
+        plot.setLabel(side, text, **style)
+        plot.getAxis(side).label.setFont(self._formula_font())
 
     def formula_labels(self) -> tuple[list[str], list[str]]:
         """The lines of C's left (row) and bottom (column) axis formulas, as labelled."""
@@ -700,13 +771,16 @@ class MatrixViews(QWidget):
         sel = s.selected
         who = FOCUS_TEXT[s.focus]
         bx, by = sel.block[:2]
-        who += {"thread": f", thread ({sel.thread[0]}, {sel.thread[1]}) of block ({bx}, {by})",
-                "warp": f", warp {sel.warp} of block ({bx}, {by})",
-                "block": f", ({bx}, {by})", "all": ""}[s.focus]
+        blk = f"block {block_label(bx, by, s.launch.grid.x)} = ({bx}, {by})"
+        who += {"thread": f", thread {sel.linear_id} of {blk}",
+                "warp": f", warp {sel.warp} of {blk}",
+                "block": f", {blk}", "all": ""}[s.focus]
         when = "so far" if self._cumulative_shown else "in this step"
-        heading = f"A and B: elements read {when} by {who}."
+        a, b, _ = operand_names(s)
+        heading = f"{a} and {b}: elements read {when} by {who}."
         if info.role == "multiply" and s.kernel == "tiled":  # no global reads: say what A and B show instead
-            heading = (f"A and B (dashed): elements whose copies in shared memory are read in this step by {who}."
+            heading = (f"{a} and {b} (dashed): elements whose copies in shared memory are read in this step by "
+                       f"{who}."
                        if not self._cumulative_shown else heading + " Dashed: their copies are read this step.")
         self.legend.set_state(heading, self.heat_max, self._cumulative_shown, s.mapping.idle_threads > 0,
                               self.copy_reads is not None)
@@ -773,6 +847,18 @@ class MatrixViews(QWidget):
         self.flush()
 
 
+def operand_names(scene) -> tuple[str, str, str]:
+    """The scenario's names for A, B and C (``("W", "x", "z")`` for the dense layer), default A, B, C."""
+    return tuple(getattr(scene, "names", None) or ("A", "B", "C"))
+
+
+def product_text(scene) -> str:
+    """C's equation as its title reads it: ``C = A·B``, ``z = W·x + b`` with a bias."""
+    a, b, c = operand_names(scene)
+    bias = getattr(scene, "bias", None)
+    return f"{c} = {a}·{b}" + (f" + {bias}" if bias else "")
+
+
 def _split_formula(text: str, n: int) -> list[str]:
     """An index formula on ``n`` lines: ``row = blockIdx.y·blockDim.y`` / ``+ threadIdx.y``, or split at the
     product too on three."""
@@ -792,4 +878,4 @@ def _lines_needed(text: str, fm: QFontMetricsF, length: float) -> int:
     return 3
 
 
-__all__ = ["CellAxis", "LegendItem", "MatrixViews", "TitleItem", "wrap_text"]
+__all__ = ["CellAxis", "LegendItem", "MatrixViews", "TitleItem", "operand_names", "product_text", "wrap_text"]
