@@ -176,3 +176,35 @@ def test_the_dialog_follows_the_lecture_theme(main_window):
     assert dialog.theme_box.itemText(0) == "Current (lecture)"
     # lecture mode applies lecture_theme(screen height): LECTURE with the screen's slide font scale
     assert dialog._theme is main_window.theme and dialog._theme.name == themes.LECTURE.name
+
+
+def test_a_path_that_cannot_take_the_file_is_refused_at_its_field_before_drawing(main_window, tmp_path):
+    import os
+
+    dialog = open_dialog(main_window)
+    custom_size(dialog, 320, 180)
+    os.mkfifo(tmp_path / "pipe.png")  # written to, it would block the window forever
+    dialog.path.setText(str(tmp_path / "pipe.png"))
+    dialog.export_button.click()
+    assert dialog.isVisible() and "is a FIFO" in dialog.path_message.message
+    (tmp_path / "dir.png").mkdir()
+    dialog.path.setText(str(tmp_path / "dir.png"))
+    dialog.export_button.click()
+    assert dialog.isVisible() and "a folder is in the way" in dialog.path_message.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.png", "pipe.png"]
+
+
+def test_an_export_over_the_memory_budget_is_refused_at_the_size(main_window, tmp_path, monkeypatch):
+    from gpuviz.ui import export_dialog
+
+    monkeypatch.setattr(export_dialog, "MEMORY_BUDGET", 2**20)
+    dialog = open_dialog(main_window)
+    custom_size(dialog, 1920, 1080)
+    dialog.path.setText(str(tmp_path / "big.png"))
+    dialog.export_button.click()
+    assert dialog.isVisible()
+    assert "over the memory budget of 1.0 MiB" in dialog.size_message.message
+    assert list(tmp_path.iterdir()) == []
+    custom_size(dialog, 160, 90)  # 16 bytes a pixel for a PNG: 230 KB
+    dialog.export_button.click()
+    assert not dialog.isVisible() and Image.open(tmp_path / "big.png").size == (160, 90)
