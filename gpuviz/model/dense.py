@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import limits
 from .panel import ParamsError
 
 LOSSES = ("xent", "mse")
@@ -47,9 +48,9 @@ class DenseError(ParamsError):
 
 
 #: Learning rates outside these are refused before a run: below, a step of −α∇L leaves W as it was in
-#: float64; above, the first step overflows (the divergence α ≥ 2 shows is already at α = 50).
+#: float64; above (the CLI's bound too), nothing new is shown: the divergence is already there at α = 50.
 MIN_ALPHA = 1e-12
-MAX_ALPHA = 1e6
+MAX_ALPHA = limits.MAX_ALPHA
 
 
 def check_alpha(alpha) -> float:
@@ -72,7 +73,7 @@ def check_alpha(alpha) -> float:
                          "try 0.5)")
     if value > MAX_ALPHA:
         raise DenseError(f"the learning rate α = {value:g} is too large to try (at most {MAX_ALPHA:g}; "
-                         "α above 2 already diverges here)")
+                         "α above 2 already diverges on the digits)")
     return value
 
 
