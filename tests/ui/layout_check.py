@@ -100,15 +100,19 @@ def _plain(text: str) -> str:
     return text
 
 
-_ELIDED = re.compile(r"\w…|…\w")
+_ELIDED_INSIDE = re.compile(r"\S…\S")
 
 
 def _looks_elided(text: str, button: bool) -> bool:
-    """Text cut with "…" (``Name…``, ``…38…``); a button's trailing "…" ("Export…") says it opens a dialog."""
+    """Text cut with "…": at its end (``C = A·B (32×…``, ``feeds …``) or inside a word (``ab…yz``).
+
+    A leading "… " continues the line above (``… per element``) and " … " between words is a range or a
+    pause; a button's one trailing "…" ("Export…") says it opens a dialog.
+    """
     t = text.strip()
     if button and t.endswith("…") and t.count("…") == 1:
         return False
-    return bool(_ELIDED.search(t))
+    return t.endswith("…") and len(t) > 1 or bool(_ELIDED_INSIDE.search(t))
 
 
 def _font_px(font, scale: float = 1.0, dpi: float = 96.0) -> float:
@@ -376,7 +380,7 @@ class _Walk:
                 self.problems.append(f"elided without a tooltip: {where}")
             rect = rect.intersected(visible)
             if not rect.isEmpty():
-                self.texts.append(Text(rect, text, where, w, _font_px(font, scale)))
+                self.texts.append(Text(rect, text.strip(), where, w, _font_px(font, scale)))
 
     # overlaps --------------------------------------------------------------------------------------
 
