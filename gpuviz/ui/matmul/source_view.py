@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import QRect, QSize, Qt
-from PyQt6.QtGui import QPainter, QTextCharFormat, QTextCursor, QTextFormat
+from PyQt6.QtGui import QFontMetricsF, QPainter, QTextCharFormat, QTextCursor, QTextFormat
 from PyQt6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from ..style import apply_theme, font, mix, okabe, qcolor, subscribe
 from ..theme import Theme
+
+#: The code's font shrinks (to fit the pane's width) down to this share of its size; below, lines wrap.
+MIN_FONT_SCALE = 0.8
 
 #: Tint of the executing line and of barrier lines (each also has a gutter mark: ▶ and ‖).
 CURRENT_COLOUR = "yellow"
@@ -39,6 +42,7 @@ class _CodeEdit(QPlainTextEdit):
         self.theme: Theme | None = None
         self.current_line = 0
         self.barrier_lines: frozenset[int] = frozenset()
+        self.on_resize = None  # the source view fits the font and scrolls to the line once the size is known
         self.gutter = _Gutter(self)
         self.blockCountChanged.connect(self._update_margins)
         self.updateRequest.connect(self._scroll_gutter)
@@ -61,6 +65,8 @@ class _CodeEdit(QPlainTextEdit):
     def resizeEvent(self, event):
         super().resizeEvent(event)
         self.place_gutter()
+        if self.on_resize is not None:
+            self.on_resize()
 
     def place_gutter(self) -> None:
         self._update_margins()
@@ -125,9 +131,11 @@ class SourceView(QWidget):
         self._theme = theme
         self._kernel = None
         self._params = None
+        self._font_scale = None
         self.title = QLabel()
         self.editor = _CodeEdit()
         self.editor.setToolTip("The kernel's source, exactly as the worker runs it (read-only)")
+        self.editor.on_resize = self._editor_resized
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         lay = QVBoxLayout(self)
@@ -160,16 +168,67 @@ class SourceView(QWidget):
         self._theme = theme
         apply_theme(self, theme)
         self.editor.theme = theme
+        self.title.setFont(font(theme, bold=True))
         self.editor.setFont(font(theme, mono=True))
         self.editor.gutter.setFont(self.editor.font())
         self.editor.place_gutter()
-        self.title.setFont(font(theme, bold=True))
+        self._font_scale = 1.0
         self._refresh(force=True)
+
+    @property
+    def font_scale(self) -> float:
+        """The code's font size relative to the theme's monospace size (it shrinks to fit, see :meth:`fit`)."""
+        return self._font_scale or 1.0
+
+    @property
+    def wraps(self) -> bool:
+        return self.editor.lineWrapMode() != QPlainTextEdit.LineWrapMode.NoWrap
+
+    def fit(self) -> None:
+        """Never hide a line's end (the executed one above all): the code's font shrinks until the longest line
+        fits the pane's width, down to :data:`MIN_FONT_SCALE`; in a pane narrower than that, lines wrap."""
+        ed = self.editor
+        lines = ed.toPlainText().splitlines() or [""]
+        room = ed.viewport().width() - 2 * ed.document().documentMargin() - 4
+        if room <= 0:
+            return
+        scales = (1.0, 0.95, 0.9, 0.85, MIN_FONT_SCALE)
+        chosen, fits = scales[-1], False
+        for scale in scales:
+            f = font(self._theme, mono=True, scale=scale)
+            fm = QFontMetricsF(f)
+            if max(fm.horizontalAdvance(t) for t in lines) <= room:
+                chosen, fits = scale, True
+                break
+        if chosen != self._font_scale:
+            self._font_scale = chosen
+            ed.setFont(font(self._theme, mono=True, scale=chosen))
+            ed.gutter.setFont(ed.font())
+            ed.place_gutter()
+        mode = QPlainTextEdit.LineWrapMode.NoWrap if fits else QPlainTextEdit.LineWrapMode.WidgetWidth
+        if ed.lineWrapMode() != mode:
+            ed.setLineWrapMode(mode)
+        if fits:
+            ed.horizontalScrollBar().setValue(0)
+
+    def line_visible(self, line: int) -> bool:
+        """Whether all of ``line`` (1-based) is inside the editor's viewport: its whole width and height."""
+        ed = self.editor
+        block = ed.document().findBlockByNumber(line - 1)
+        if not block.isValid():
+            return False
+        geo = ed.blockBoundingGeometry(block).translated(ed.contentOffset())
+        vp = ed.viewport().rect()
+        layout = block.layout()
+        width = max((layout.lineAt(i).naturalTextWidth() for i in range(layout.lineCount())), default=0.0)
+        left = geo.left() + ed.document().documentMargin() - ed.horizontalScrollBar().value()
+        return geo.top() >= -0.5 and geo.bottom() <= vp.height() + 0.5 and left >= -0.5 and \
+            left + width <= vp.width() + 0.5
 
     # -- internals ------------------------------------------------------------------------------
 
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
+    def _editor_resized(self) -> None:
+        self.fit()
         # the first scroll happened before the layout gave the editor its height
         self._scroll_to(self.editor.current_line)
 
@@ -183,6 +242,7 @@ class SourceView(QWidget):
             self._kernel = sc.kernel
             self.editor.setPlainText(sc.source())
             self.title.setText(f"Kernel source: {sc.kernel} (gpuviz/kernels/{sc.kernel}.py)")
+            self.fit()
         if force or sc.params is not self._params:
             # the lines the barrier steps execute: once per product, not per step (a long K has thousands)
             self._params = sc.params
@@ -217,12 +277,14 @@ class SourceView(QWidget):
 
     def _scroll_to(self, line: int) -> None:
         ed = self.editor
-        first = ed.firstVisibleBlock().blockNumber() + 1
-        line_h = max(1, ed.fontMetrics().lineSpacing())
-        visible = max(1, ed.viewport().height() // line_h)
-        if first + 1 <= line <= first + visible - 2:
+        block = ed.document().findBlockByNumber(line - 1)
+        if not block.isValid():
             return
-        ed.setTextCursor(QTextCursor(ed.document().findBlockByNumber(line - 1)))
+        geo = ed.blockBoundingGeometry(block).translated(ed.contentOffset())
+        margin = ed.fontMetrics().lineSpacing()  # a line of context above and below, where there is room
+        if geo.top() >= margin and geo.bottom() <= ed.viewport().height() - margin:
+            return
+        ed.setTextCursor(QTextCursor(block))
         ed.centerCursor()
 
     def _update_legend(self) -> None:
