@@ -23,12 +23,6 @@ class StartError(Exception):
     """The app cannot start as asked; the message is the one line the user sees."""
 
 
-def _has_display() -> bool:
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def create_application(argv: list[str] | None = None):
     """The QApplication (created once), named so that QSettings and window managers know it."""
     from PyQt6.QtWidgets import QApplication
@@ -136,9 +130,12 @@ def run(args) -> int:
     if screenshot:
         # no screen: the same pixels on every machine (and no window flashing up)
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    elif not _has_display():
-        raise StartError("no display found (DISPLAY and WAYLAND_DISPLAY are not set): run gpuviz in a "
-                         "desktop session, or write a picture with --screenshot FILE.png")
+    from ..display_check import display_problem
+
+    # Qt would abort the process (exit 134, many lines) on these: say it in one line first
+    problem = display_problem(os.environ)
+    if problem:
+        raise StartError(problem)
     app = create_application()
     _install_message_handler()
     window = build_window(args)

@@ -1,0 +1,185 @@
+"""gpuviz.display_check: the one line said before Qt could abort on a missing xcb library or an absent X server."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gpuviz import display_check as dc
+
+REPO = Path(__file__).resolve().parent.parent
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the xcb platform is Linux's")
+
+
+@pytest.fixture
+def all_libraries(monkeypatch):
+    monkeypatch.setattr(dc, "_loadable", lambda soname: True)
+
+
+def _unused_display() -> int:
+    # a display number no X server listens on, by either of the Unix sockets Xlib tries
+    for n in range(97, 300):
+        path = f"/tmp/.X11-unix/X{n}"
+        if os.path.exists(path):
+            continue
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect("\0" + path)
+        except OSError:
+            return n
+        finally:
+            s.close()
+    pytest.skip("no unused X display number")
+
+
+@pytest.mark.parametrize("env", [
+    {"QT_QPA_PLATFORM": "offscreen"},
+    {"QT_QPA_PLATFORM": "offscreen:configfile=/tmp/screens.json"},
+    {"QT_QPA_PLATFORM": "minimal"},
+    {"QT_QPA_PLATFORM": "wayland", "WAYLAND_DISPLAY": "wayland-0"},
+    {"QT_QPA_PLATFORM": "wayland;xcb", "WAYLAND_DISPLAY": "wayland-0"},
+    {"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0"},
+], ids=lambda e: ",".join(f"{k}={v}" for k, v in e.items()))
+def test_other_platforms_are_left_to_qt(env, monkeypatch):
+    monkeypatch.setattr(dc, "_loadable", lambda soname: pytest.fail("a non-xcb platform needs no xcb library"))
+    assert dc.display_problem(env) is None
+
+
+def test_other_systems_are_left_to_qt(monkeypatch):
+    monkeypatch.setattr(dc.sys, "platform", "darwin")
+    assert dc.display_problem({}) is None
+
+
+@linux_only
+@pytest.mark.parametrize("platform", [None, "xcb", "XCB", "xcb:nograb"])
+def test_no_display_variable(platform, monkeypatch):
+    monkeypatch.setattr(dc, "_loadable", lambda soname: False)  # DISPLAY is said first: it is the first to fix
+    env = {} if platform is None else {"QT_QPA_PLATFORM": platform}
+    problem = dc.display_problem(env)
+    assert problem.startswith("no display: DISPLAY is not set") and "\n" not in problem
+    assert "--screenshot" in problem
+
+
+@linux_only
+def test_no_display_in_a_wayland_session_names_the_wayland_platform():
+    # XDG_SESSION_TYPE unset: Qt tries xcb, which needs DISPLAY
+    problem = dc.display_problem({"WAYLAND_DISPLAY": "wayland-0"})
+    assert "DISPLAY is not set" in problem and "QT_QPA_PLATFORM=wayland" in problem
+
+
+@linux_only
+def test_missing_libraries_are_named_with_their_packages(monkeypatch):
+    missing = {"libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libglib-2.0.so.0", "libgthread-2.0.so.0"}
+    monkeypatch.setattr(dc, "_loadable", lambda soname: soname not in missing)
+    monkeypatch.setattr(dc, "_answers", lambda display: pytest.fail("the libraries are checked before the server"))
+    problem = dc.display_problem({"DISPLAY": ":0"})
+    assert "\n" not in problem
+    for soname in missing:
+        assert soname in problem
+    # one package each, in the table's order, glib's once
+    assert "`sudo apt-get install libxcb-icccm4 libxcb-keysyms1 libglib2.0-0`" in problem
+
+
+@linux_only
+def test_a_display_nobody_answers(all_libraries):
+    n = _unused_display()
+    problem = dc.display_problem({"DISPLAY": f":{n}"})
+    assert problem.startswith(f"no X server answers at DISPLAY=:{n}") and "\n" not in problem
+    assert dc.display_problem({"DISPLAY": f"unix:{n}.0"}).startswith(f"no X server answers at DISPLAY=unix:{n}.0")
+
+
+@linux_only
+def test_a_display_name_that_is_not_one(all_libraries):
+    problem = dc.display_problem({"DISPLAY": "localhost"})
+    assert problem.startswith("DISPLAY=localhost is not a display name") and "\n" not in problem
+
+
+@linux_only
+def test_a_listening_socket_answers(all_libraries, tmp_path):
+    # a server at a socket path (the /path:N form) and over TCP (host:N is port 6000 + N)
+    path = tmp_path / "X:3"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix, \
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+        unix.bind(str(path))
+        unix.listen(1)
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen(1)
+        port = tcp.getsockname()[1]
+        assert dc.display_problem({"DISPLAY": f"{tmp_path}/X:3"}) is None
+        if port > 6000:
+            assert dc.display_problem({"DISPLAY": f"127.0.0.1:{port - 6000}.0"}) is None
+    assert dc.display_problem({"DISPLAY": f"{tmp_path}/X:3"}).startswith("no X server answers")
+
+
+def test_the_check_imports_no_qt():
+    code = ("import sys; from gpuviz.display_check import display_problem; display_problem(); "
+            "assert not [m for m in sys.modules if m.startswith('PyQt6')], 'Qt was imported'")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def _plugin_needs() -> set[str]:
+    spec = importlib.util.find_spec("PyQt6")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("PyQt6 is not installed")
+    qt = Path(list(spec.submodule_search_locations)[0]) / "Qt6"
+    files = [qt / "plugins" / "platforms" / "libqxcb.so", *sorted((qt / "lib").glob("libQt6XcbQpa.so*"))[:1]]
+    if not all(f.is_file() for f in files) or not shutil.which("readelf"):
+        pytest.skip("no xcb plugin here, or no readelf to read what it links against")
+    needed = set()
+    for f in files:
+        out = subprocess.run(["readelf", "-d", str(f)], capture_output=True, text=True, check=True).stdout
+        needed |= {line.split("[", 1)[1].split("]", 1)[0] for line in out.splitlines() if "(NEEDED)" in line}
+    return needed
+
+
+@linux_only
+def test_the_library_table_is_what_the_installed_plugin_links_against():
+    runtime = ("libQt6", "libicu", "libc.so", "libm.so", "libstdc++", "libgcc_s", "libpthread", "libdl.so",
+               "ld-linux", "librt.so")
+    needed = {n for n in _plugin_needs() if not n.startswith(runtime)}
+    assert needed, "readelf found nothing"
+    assert needed <= set(dc.XCB_LIBRARIES), f"not in XCB_LIBRARIES: {sorted(needed - set(dc.XCB_LIBRARIES))}"
+
+
+# -- the app itself ---------------------------------------------------------------------------------------
+
+
+def _gui_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY",
+                                                            "XDG_SESSION_TYPE")}
+    env.update(extra)
+    return env
+
+
+@linux_only
+def test_gpuviz_with_a_display_nobody_answers_says_so_in_one_line_and_exits_2(tmp_path):
+    n = _unused_display()
+    proc = subprocess.run([sys.executable, "-m", "gpuviz"], env=_gui_env(DISPLAY=f":{n}"), capture_output=True,
+                          text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    # the libraries are checked first: on a machine without them, that is the line
+    assert f"DISPLAY=:{n}" in proc.stderr or "apt-get install" in proc.stderr
+
+
+@linux_only
+@pytest.mark.skipif(not shutil.which("xvfb-run"), reason="needs xvfb-run (apt-get install xvfb xauth)")
+def test_a_real_window_under_xvfb(tmp_path):
+    missing = [s for s in dc.XCB_LIBRARIES if not dc._loadable(s)]
+    if missing:
+        pytest.skip(f"this machine lacks {missing}")
+    out = tmp_path / "window.png"
+    # QT_QPA_PLATFORM=xcb: --screenshot would otherwise draw offscreen
+    proc = subprocess.run(["xvfb-run", "-a", sys.executable, "-m", "gpuviz", "--screenshot", str(out),
+                           "--size", "1280x720"], env=_gui_env(QT_QPA_PLATFORM="xcb"), capture_output=True,
+                          text=True, cwd=REPO, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
