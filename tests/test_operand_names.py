@@ -58,7 +58,10 @@ def test_a_scenario_names_its_operands_and_bias_and_they_survive_save_and_load(t
 
 
 def test_names_are_display_only_the_product_and_its_numbers_do_not_change():
-    named = MatmulScene(MatmulParams(m=3, n=1, k=7, names=("W", "x", "z"), bias="b"))
+    # a list, as JSON holds it, is kept as a tuple: frozen params stay hashable and compare equal
+    named = MatmulScene(MatmulParams(m=3, n=1, k=7, names=["W", "x", "z"], bias="b"))
+    assert named.names == ("W", "x", "z") and hash(named.params) == hash(MatmulParams(m=3, n=1, k=7, names=(
+        "W", "x", "z"), bias="b"))
     plain = MatmulScene(MatmulParams(m=3, n=1, k=7))
     assert named.numbers() == plain.numbers() and named.n_steps == plain.n_steps
     assert named.memory_totals() == plain.memory_totals()

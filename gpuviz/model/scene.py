@@ -89,9 +89,9 @@ def names_of(value, where: str = "names") -> tuple[str, str, str]:
 def _name_problem(name) -> str:
     """Why ``name`` cannot name an operand ("" when it can)."""
     if not isinstance(name, str):
-        return f"must be a string, got {panel.value_kind(name)} {name!r}"
+        return f"must be a string, got {panel.value_kind(name)} {_number(name)}"
     if not 1 <= len(name) <= NAME_MAX:
-        return f"{name!r} must be 1 to {NAME_MAX} characters long"
+        return f"{_number(name)} must be 1 to {NAME_MAX} characters long"
     bad = [ch for ch in name if not (ch.isalnum() or ch in _NAME_EXTRA)]
     if bad:
         return f"{name!r} may hold letters, digits, subscripts and primes (′), not {bad[0]!r}"
@@ -152,6 +152,10 @@ class MatmulParams:
     seed: int = 0
     names: tuple[str, str, str] = DEFAULT_NAMES
     bias: str | None = None
+
+    def __post_init__(self):
+        if isinstance(self.names, list):  # as a file or JSON holds them; params are hashed (cache keys)
+            object.__setattr__(self, "names", tuple(self.names))
 
     def validate(self, budget: Budget) -> None:
         """Raise :class:`SceneError` for anything a real launch (or the memory budget) would refuse."""
@@ -469,9 +473,11 @@ class MatmulScene(Observable):
         try:
             d = Dim3.parse(text)
         except LaunchError as e:
+            if len(repr(text)) > 40:  # the launch's message quotes all of it
+                raise SceneError("block", f"cannot read {_number(text)} as a block (expected e.g. 8x8)") from None
             raise SceneError("block", str(e)) from None
         except ValueError:  # digits str.isdigit takes and int refuses, such as the superscript in "8²"
-            raise SceneError("block", f"cannot read {text!r} as a block (expected e.g. 8x8)") from None
+            raise SceneError("block", f"cannot read {_number(text)} as a block (expected e.g. 8x8)") from None
         if d.z != 1:
             raise SceneError("block", f"the matmul kernels use 2-D blocks; blockDim.z = {d.z} must be 1")
         return (d.x, d.y)
