@@ -31,6 +31,11 @@ DEFAULT_SIMULATOR_SECONDS = 120.0
 #: Bytes one event takes in memory (structure of arrays).
 EVENT_BYTES = Trace.empty(1).nbytes
 
+#: Bytes one event takes at the peak of writing a trace: the events, their records (:data:`RECORD_DTYPE`)
+#: and one text column of the records as it is built (``Trace.to_records``).
+TRACE_PEAK_EVENT_BYTES = EVENT_BYTES + RECORD_DTYPE.itemsize + max(
+    RECORD_DTYPE.fields[f][0].itemsize for f in ("op", "space", "array"))
+
 
 class BudgetError(ValueError):
     """A run that would go over the memory or simulator-time budget.
@@ -94,8 +99,10 @@ def plan_run(kernel: str, problem: MatmulProblem, block, *, simulator: bool, tra
     events = event_count(kernel, problem, launch)
     mem = problem.input_bytes()
     if trace:
-        # the events in memory, and the text-field records a trace file is written from
-        mem += events * (EVENT_BYTES + RECORD_DTYPE.itemsize)
+        # the events in memory, the text-field records a trace file is written from, and the widest text
+        # column while the records are filled (measured: the peak is exactly these three, 287 B an event for
+        # every built-in kernel, recorded or vectorized; the vectorized build itself peaks lower)
+        mem += events * TRACE_PEAK_EVENT_BYTES
     cal = simulator_calibration()
     sim = (cal["seconds_per_thread"] * launch.threads + cal["seconds_per_event"] * events
            + cal["seconds_per_block_barrier"] * block_barriers(kernel, problem, launch)) if simulator else 0.0
