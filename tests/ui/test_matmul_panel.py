@@ -403,3 +403,26 @@ def test_choosing_a_preset_applies_it_and_a_broken_preset_folder_is_reported_inl
     broken = make_panel()
     assert broken.messages["preset"].isVisible() and "broken.toml" in broken.messages["preset"].message
     assert broken.scene.params == lecture_scene().params
+
+
+def test_the_c_grid_is_drawn_at_device_resolution_at_pixel_ratio_2(make_panel, qtbot):
+    from dataclasses import replace
+
+    from gpuviz.ui.export import render_widget
+
+    panel = make_panel(scene_of(kernel="naive", m=32, n=40, k=8, block=(8, 8)), size=(1280, 720))
+    c = panel.matrices.c
+    vb = panel.matrices.c_plot.getViewBox()
+    theme = themes.LIGHT
+    panel.set_theme(replace(theme, line_scale=2 * theme.line_scale))  # as an export at ratio 2 passes it
+    image = render_widget(panel, 1280, 720, dpr=2)
+    two = c.launch_image.image.shape[:2]
+    assert c.ratio == 2.0
+    # every device pixel of C's view gets its own sample: twice the rows and columns, no upscaled pixmap
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert two[1] == pytest.approx(2 * vb.width() * 40 / (x1 - x0), abs=3)
+    assert two[0] == pytest.approx(2 * vb.height() * 32 / (y1 - y0), abs=3)
+    assert image.width() == 2560
+    # the logical measures (the zoomed-out note, the line thresholds) are unchanged by the ratio
+    assert c.block_pixels() == pytest.approx(8 * vb.height() / (vb.viewRange()[1][1] - vb.viewRange()[1][0]),
+                                             rel=0.05)

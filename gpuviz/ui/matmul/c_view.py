@@ -256,8 +256,9 @@ class BlockLabels(pg.GraphicsObject):
         p.restore()
 
 
-def visible_cells(vb: pg.ViewBox, shape) -> tuple[AxisSampling, AxisSampling] | None:
-    """The cells of an array of ``shape`` on screen in ``vb`` and their screen pixels, or None."""
+def visible_cells(vb: pg.ViewBox, shape, ratio: float = 1.0) -> tuple[AxisSampling, AxisSampling] | None:
+    """The cells of an array of ``shape`` on screen in ``vb`` and their screen pixels, or None; with ``ratio``
+    (a device pixel ratio) in device pixels, so a HiDPI screen or a 2× export gets an image as sharp as it."""
     if vb.width() < 2 or vb.height() < 2:
         return None
     (x0, x1), (y0, y1) = vb.viewRange()
@@ -266,8 +267,8 @@ def visible_cells(vb: pg.ViewBox, shape) -> tuple[AxisSampling, AxisSampling] | 
     c0, c1 = max(0, int(np.floor(x0))), min(cols, int(np.ceil(x1)))
     if r0 >= r1 or c0 >= c1:
         return None
-    w = int(np.clip(round((c1 - c0) * vb.width() / max(x1 - x0, 1e-9)), 1, 4096))
-    h = int(np.clip(round((r1 - r0) * vb.height() / max(y1 - y0, 1e-9)), 1, 4096))
+    w = int(np.clip(round(ratio * (c1 - c0) * vb.width() / max(x1 - x0, 1e-9)), 1, 8192))
+    h = int(np.clip(round(ratio * (r1 - r0) * vb.height() / max(y1 - y0, 1e-9)), 1, 8192))
     return AxisSampling.of(r0, r1, h), AxisSampling.of(c0, c1, w)
 
 
@@ -323,6 +324,7 @@ class CGridView:
         self.layers = None
         self._veil_key = None
         self._cells = None
+        self.ratio = 1.0
         self.set_theme(theme)
 
     # -- look -----------------------------------------------------------------------------------
@@ -369,7 +371,14 @@ class CGridView:
         """The cells on screen and the screen pixels they span, or None before the view has a size."""
         if self.geometry is None:
             return None
-        return visible_cells(self.plot.getViewBox(), self.geometry.shape)
+        self.ratio = self.device_ratio()
+        return visible_cells(self.plot.getViewBox(), self.geometry.shape, self.ratio)
+
+    def device_ratio(self) -> float:
+        """Device pixels per layout pixel: the screen's (HiDPI), or an export's (its theme's pixel ratio)."""
+        views = self.plot.scene().views() if self.plot.scene() is not None else []
+        screen = max((v.devicePixelRatioF() for v in views), default=1.0)
+        return float(max(1.0, screen, self.theme.pixel_ratio))
 
     def update_sampling(self) -> bool:
         """Re-render the launch layer if the cells on screen or their resolution changed; True if so."""
@@ -395,7 +404,7 @@ class CGridView:
         self.layers = layers
         ids = (layers.colour << 1) | (layers.warp & 1).astype(np.uint8)
         if layers.idle.any():
-            k = hatch_period(theme)
+            k = max(1, int(round(hatch_period(theme) * self.ratio)))  # the image is in device pixels
             stripe = ((np.arange(rows.pixels)[:, None] + np.arange(cols.pixels)[None, :]) // k) & 1
             ids = np.where(layers.idle, 14 + 2 * layers.colour + stripe, ids).astype(np.uint8)
         palette = self._palette if self.block_pixels() >= self.FAR_BLOCK_PX else self._palette_far
@@ -412,13 +421,13 @@ class CGridView:
         if self.rows is None:
             return 0.0
         bh, bw = self.geometry.block_cells
-        return min(bh * self.rows.pixels / self.rows.extent, bw * self.cols.pixels / self.cols.extent)
+        return min(bh * self.rows.pixels / self.rows.extent, bw * self.cols.pixels / self.cols.extent) / self.ratio
 
     def _render_lines(self) -> None:
         g, rows, cols = self.geometry, self.rows, self.cols
         bh, bw = g.block_cells
-        px_per_row = rows.pixels / rows.extent
-        px_per_col = cols.pixels / cols.extent
+        px_per_row = rows.pixels / rows.extent / self.ratio  # layout pixels: the thresholds are a reader's
+        px_per_col = cols.pixels / cols.extent / self.ratio
         if min(bh * px_per_row, bw * px_per_col) >= MIN_LINE_SPACING_PX:
             self.block_lines.setData(*segments_xy(g.block_boundaries(rows, cols)))
         else:
