@@ -175,3 +175,12 @@ def test_budget_refuses_memory_and_time():
     quick = plan_run("naive", MatmulProblem(16, 16, 16), (8, 8), simulator=True, trace=True)
     assert 0 < quick.simulator_seconds < 5
     Budget().check(quick)
+
+
+def test_dim3_refuses_digits_int_cannot_read_in_one_line():
+    from gpuviz.model.launch import Dim3, LaunchError
+
+    for text in ("8²", "٣x2", "9" * 5000):
+        with pytest.raises(LaunchError) as e:
+            Dim3.parse(text)
+        assert "\n" not in str(e.value) and len(str(e.value)) < 200

@@ -69,8 +69,12 @@ class Dim3:
         """Parse ``"8x8"``, ``"32"``, ``"4x4x2"`` or ``"(8, 8)"``."""
         cleaned = text.strip().strip("()[] ").replace("×", "x").replace(",", "x")
         parts = [p.strip() for p in cleaned.lower().split("x")]
-        if not parts or any(not p.lstrip("-").isdigit() for p in parts) or len(parts) > 3:
-            raise LaunchError(f"cannot read {text!r} as a dim3 (expected e.g. 8x8 or 32x4x2)")
+        # isascii: str.isdigit also takes digits int() refuses, such as the superscript in "8²"; a 5,000-digit
+        # part is no block size either (and must not reach int(), which refuses more than 4,300 digits)
+        if (not parts or len(parts) > 3
+                or any(not (p.isascii() and p.lstrip("-").isdigit() and len(p) <= 18) for p in parts)):
+            shown = text if len(text) <= 40 else f"{text[:20]}… ({len(text):,} characters)"
+            raise LaunchError(f"cannot read {shown!r} as a dim3 (expected e.g. 8x8 or 32x4x2)")
         return cls(*(int(p) for p in parts))
 
     def __str__(self) -> str:

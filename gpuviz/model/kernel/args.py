@@ -119,7 +119,7 @@ def parse_arg(text: str) -> ArgSpec:
     except ValuesError as e:
         raise ArgError(f"--arg {name}: {e}") from None
     parts = [p.strip().replace("_", "") for p in dims_text.split(",")]
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
         raise ArgError(f"--arg {name}: “[{dims_text}]” is not a shape: write its sizes, e.g. [100] or [8,8]")
     shape = tuple(int(p) for p in parts)
     if not 1 <= len(shape) <= MAX_ARRAY_DIMS:
