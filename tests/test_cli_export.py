@@ -387,3 +387,19 @@ def test_a_deck_folder_is_checked_before_any_source_is_read(qtbot, tmp_path, cap
     code, _, err = run(capsys, "--deck", sources, "--out", out)
     # one line: the --out error, not a "could not be read" line per source before it
     assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err, err
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["broadcast", *["(2,)"] * 9], "at most 8 operands"),
+    (["matmul", "--steps", "0:99999999999999999999999"], "out of range"),
+    (["matmul", "--steps", "0:" + "9" * 5000], "more than 30 digits"),
+    (["matmul", "--fps", "0.001"], "at least 0.1"),
+    (["matmul", "--fps", "nan"], "at least 0.1"),
+    (["matmul", "--memory", "9" * 400], "digits"),
+])
+def test_hostile_numbers_in_a_gif_request_cost_one_line(qtbot, tmp_path, capsys, args, needle):
+    code, out, err = run(capsys, *args, "--out", tmp_path / "x.gif")
+    assert code == 2, (out, err)
+    assert len(err.strip().splitlines()) == 1 and len(err) < 300, err
+    assert needle in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -319,11 +319,16 @@ def _speed_scenario(args, base):
 
 def _export_scenario(args, panel: str):
     """The scenario ``gpuviz export PANEL`` draws: --scenario/--preset, changed by the panel's options."""
+    from ..model.scenario import ScenarioError
+
     base = _base_scenario(args, panel)
     if not _given(args, _panel_options()[panel]):
         return base
-    return {"matmul": _matmul_scenario, "broadcast": _broadcast_scenario, "grad": _grad_scenario,
-            "speed": _speed_scenario}[panel](args, base)
+    try:
+        return {"matmul": _matmul_scenario, "broadcast": _broadcast_scenario, "grad": _grad_scenario,
+                "speed": _speed_scenario}[panel](args, base)
+    except ScenarioError as e:  # a scene the panel refuses (e.g. more operands than it draws): one line
+        raise UsageError(getattr(e, "reason", None) or str(e)) from None
 
 
 def _check_export_request(args) -> None:

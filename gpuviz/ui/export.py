@@ -38,7 +38,7 @@ from PyQt6.QtWidgets import QApplication, QWidget
 from ..model import registry as models
 from ..model.budget import DEFAULT_MEMORY
 from ..model.files import write_atomic
-from ..model.limits import MAX_FPS, MAX_NAME_BYTES, MIN_FPS
+from ..model.limits import MAX_FPS, MAX_NAME_BYTES, MAX_NUMBER_DIGITS, MIN_FPS
 from ..model.panel import ParamsError
 from ..model.text import format_bytes
 from . import registry as views
@@ -362,7 +362,8 @@ def _plan(panel, panel_id, slide: bool, step, steps):
         model = _stepper(panel, panel_id)
         available = range(0, int(model.n_steps))
         steps = available if steps is _ALL else steps
-        if len(steps) == 0 or steps.start not in available or steps[-1] not in available:
+        # not len(): a typed range may be longer than a machine integer
+        if not steps or steps.start not in available or steps[-1] not in available:
             raise ExportError(f"steps {steps.start}:{steps.stop} are out of range: the {name} panel's "
                               f"steps are {available.start} to {available.stop - 1} "
                               f"(A:B is half-open, at most {available.start}:{available.stop})")
@@ -762,15 +763,19 @@ class _GifStream:
 
 def parse_steps(text: str) -> range:
     """``"A:B"`` as the half-open ``range(A, B)`` (``"0:8"`` is eight steps, 0 to 7)."""
-    parts = str(text).split(":")
+    text = str(text)
+    shown = repr(text) if len(text) <= 40 else repr(text[:30] + "…") + f" ({len(text)} characters)"
+    parts = text.split(":")
+    if len(parts) == 2 and any(len(p.strip()) > MAX_NUMBER_DIGITS for p in parts):
+        raise ExportError(f"step range {shown} has a number of more than {MAX_NUMBER_DIGITS} digits")
     try:
         if len(parts) != 2:
             raise ValueError
         start, stop = int(parts[0]), int(parts[1])
     except ValueError:
-        raise ExportError(f"cannot read {text!r} as a step range: write A:B, e.g. 0:8 for steps 0 to 7") from None
+        raise ExportError(f"cannot read {shown} as a step range: write A:B, e.g. 0:8 for steps 0 to 7") from None
     if start < 0 or stop <= start:
-        raise ExportError(f"step range {text!r} is empty or negative: write A:B with 0 ≤ A < B")
+        raise ExportError(f"step range {shown} is empty or negative: write A:B with 0 ≤ A < B")
     return range(start, stop)
 
 
@@ -830,7 +835,7 @@ def export_panel(panel_id, scenario, out_path, size=(1920, 1080), theme="light",
                           f"second, got {fps:g}")
     layout, dpr = layout_for(size, dpr)
     if fmt == ".gif" and isinstance(steps, range):
-        check_memory(fmt, size, len(steps), memory)  # known before the panel is built
+        check_memory(fmt, size, max(0, steps.stop - steps.start), memory)  # known before the panel is built
     # vector lines scale with the view box: an SVG's pens stay at the layout's widths
     line_dpr = 1.0 if fmt == ".svg" else dpr
     with _app_theme(_ensure_app(), theme), \
