@@ -426,3 +426,33 @@ def test_the_c_grid_is_drawn_at_device_resolution_at_pixel_ratio_2(make_panel, q
     # the logical measures (the zoomed-out note, the line thresholds) are unchanged by the ratio
     assert c.block_pixels() == pytest.approx(8 * vb.height() / (vb.viewRange()[1][1] - vb.viewRange()[1][0]),
                                              rel=0.05)
+
+
+def test_thread_warp_lane_and_block_numbers_agree_in_every_view(make_panel, qtbot):
+    """The lecture's Block 13, thread 37 (threadIdx (5, 4): warp 1, lane 5), named alike by the tree, the
+    details, the block view (its cell and its tooltip), the C grid's labels and the legend's heading."""
+    from gpuviz.ui.matmul.hierarchy import THREAD
+
+    panel = make_panel()  # the lecture's scene: block 13 selected
+    s = panel.scene
+    s.select_thread((1, 3), (5, 4))
+    s.set_focus("thread")
+    assert (s.selected.block_linear, s.selected.linear_id, s.selected.warp, s.selected.lane) == (13, 37, 1, 5)
+    h = panel.hierarchy
+    assert h.current_node() == (THREAD, 13, 1, 5)
+    assert h.model.data(h.tree.currentIndex()).startswith("● Thread 37 · lane 5 · threadIdx (5, 4)")
+    assert h.field_text("block").startswith("Block 13 · blockIdx (1, 3)")
+    assert h.field_text("linear").startswith("thread 37") and "Warp 1: threads 32–63" in h.field_text("warp")
+    bv = panel.matrices.block_view
+    assert bv.title_text() == "Block 13 · blockIdx (1, 3)"
+    assert bv.warp_texts() == ["Warp 0: threads 0–31", "Warp 1: threads 32–63"]
+    assert bv.tooltip_for(5, 4).startswith("Thread 37 · lane 5 · warp 1 · threadIdx (5, 4) · Block 13")
+    assert bv.cell_at(bv.cell_rect(5, 4).center()) == (5, 4)
+    qtbot.mouseClick(bv, Qt.MouseButton.LeftButton, pos=bv.cell_rect(2, 7).center().toPoint())
+    assert s.selected.thread[:2] == (2, 7) and s.selected.linear_id == 58
+    views = panel.matrices
+    views.zoom_c(24, 32, 8, 16)  # C zoomed to block 13: the cell of threadIdx (5, 4) is C[28, 13]
+    labels = views.c.labels
+    i = next(i for i, (x, y) in enumerate(zip(labels._x, labels._y)) if (int(y), int(x)) == (28, 13))
+    assert (labels._main[i], labels._sub[i]) == ("37", "lane 5")
+    assert "block 13 = (1, 3)" in views.legend.heading

@@ -221,7 +221,8 @@ def test_hierarchy_click_selects_in_the_scene(qtbot):
     assert sc.selected.thread[:2] == (5, 2) and sc.selected.lane == 21
     assert view.field_text("element") == "C[26, 13]"
     assert view.field_text("row").startswith("A[26, 0:32]") and view.field_text("col").startswith("B[0:32, 13]")
-    assert "● Thread (5, 2)" in model.data(model.node_index(THREAD, 13, 0, 21))
+    assert "● Thread 21 · lane 21 · threadIdx (5, 2)" in model.data(model.node_index(THREAD, 13, 0, 21))
+    assert model.data(model.node_index(BLOCK, 13)).startswith("Block 13 · blockIdx (1, 3)")
 
 
 def test_hierarchy_follows_the_scene(qtbot):
@@ -234,7 +235,7 @@ def test_hierarchy_follows_the_scene(qtbot):
     assert view.tree.isExpanded(ix.parent()) and view.tree.isExpanded(ix.parent().parent())
     assert view.tree.selectionModel().isSelected(ix)
     assert view.field_text("element") == "C[20, 11]"
-    assert view.field_text("warp") == "warp 1 · lane 3"
+    assert view.field_text("warp") == "warp 1 · lane 3 (Warp 1: threads 32–63)"
     assert view.field_text("global") == "(11, 20) = (1·8 + 3, 2·8 + 4)"
 
     sc.select_thread((4, 4), (3, 2))  # row 34, col 35: outside C
@@ -256,7 +257,7 @@ def test_hierarchy_of_a_large_grid_is_lazy(qtbot):
     sc.select_thread((100, 200), (3, 9))
     b = 200 * 256 + 100
     assert view.current_node() == (THREAD, b, 4, 19)
-    assert model.data(view.tree.currentIndex()).startswith("● Thread (3, 9) · lane 19 · id 147 · C[3209, 1603]")
+    assert model.data(view.tree.currentIndex()).startswith("● Thread 147 · lane 19 · threadIdx (3, 9) · C[3209, 1603]")
 
 
 # -- numbers ----------------------------------------------------------------------------------------

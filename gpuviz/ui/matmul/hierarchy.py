@@ -15,6 +15,7 @@ from PyQt6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PyQt6.QtWidgets import QAbstractItemView, QFormLayout, QGroupBox, QLabel, QTreeView, QVBoxLayout, QWidget
 
 from ...model.accesses import block_threads
+from ...model.grid_view import block_label, block_of_number, thread_label, warp_label, warp_threads_range
 from ...model.launch import WARP_SIZE
 from ..style import apply_theme, font, mix, qcolor, subscribe
 from ..theme import Theme
@@ -164,20 +165,21 @@ class HierarchyModel(QAbstractItemModel):
                     f"{launch.threads:,} threads, {launch.warps:,} warps")
         if level == ROW:
             return f"Blocks with blockIdx.y = {b} ({g.x:,} blocks)"
+        # the lecture's numbering (gpuviz.model.grid_view), as the C grid, the block view and the slide label
         if level == BLOCK:
-            return f"Block ({b % g.x}, {b // g.x}) · #{b:,}" + self._idle_text(self._busy(b))
+            bx, by = block_of_number(b, g.x)
+            return block_label(bx, by, g.x, long=True) + self._idle_text(self._busy(b))
         if level == WARP:
-            first = WARP_SIZE * w
-            last = min(first + WARP_SIZE, bd.size) - 1
-            return f"Warp {w} · threads {first}–{last}" + self._idle_text(self._busy(b)[first:last + 1])
+            first, last = warp_threads_range(w, bd.size)
+            return warp_label(w, bd.size) + self._idle_text(self._busy(b)[first:last + 1])
         lin = WARP_SIZE * w + lane
         tx, ty = lin % bd.x, lin // bd.x
         busy = bool(self._busy(b)[lin])
-        text = f"Thread ({tx}, {ty}) · lane {lane} · id {lin}"
+        text = f"{thread_label(lin, lane)} · threadIdx ({tx}, {ty})"
         if busy:
             gx, gy = (b % g.x) * bd.x + tx, (b // g.x) * bd.y + ty
             r, c = self.scene.mapping.element_of_thread(gx, gy)
-            text += f" · C[{int(r)}, {int(c)}]"
+            text += f" · {_names(self.scene)[2]}[{int(r)}, {int(c)}]"
         else:
             text += " · idle"
         return text
@@ -383,10 +385,11 @@ class HierarchyView(QWidget):
         (bx, by, _), (tx, ty, _) = sel.block, sel.thread
         gx, gy, _ = sel.global_index
         f = self._fields
-        f["block"].setText(f"blockIdx = ({bx}, {by}) · block #{sel.block_linear:,} of {launch.blocks:,}")
+        a_name, b_name, c_name = _names(sc)
+        f["block"].setText(f"{block_label(bx, by, launch.grid.x, long=True)} (blocks 0–{launch.blocks - 1:,})")
         f["thread"].setText(f"threadIdx = ({tx}, {ty})")
-        f["linear"].setText(f"{sel.linear_id} = {tx} + {bd.x}·{ty}")
-        f["warp"].setText(f"warp {sel.warp} · lane {sel.lane}")
+        f["linear"].setText(f"thread {sel.linear_id} = {tx} + {bd.x}·{ty}")
+        f["warp"].setText(f"warp {sel.warp} · lane {sel.lane} ({warp_label(sel.warp, bd.size)})")
         f["global"].setText(f"({gx}, {gy}) = ({bx}·{bd.x} + {tx}, {by}·{bd.y} + {ty})")
         r, c = (int(v) for v in sc.mapping.element_of_thread(gx, gy))
         m, n, k = sc.problem.m, sc.problem.n, sc.problem.k
@@ -403,7 +406,12 @@ class HierarchyView(QWidget):
             f["row"].setText("— (idle)")
             f["col"].setText("— (idle)")
         else:
-            f["element"].setText(f"C[{r}, {c}]")
-            f["row"].setText(f"A[{r}, 0:{k}] (row {r}, {k:,} elements)")
-            f["col"].setText(f"B[0:{k}, {c}] (column {c}, {k:,} elements)")
+            f["element"].setText(f"{c_name}[{r}, {c}]")
+            f["row"].setText(f"{a_name}[{r}, 0:{k}] (row {r}, {k:,} elements)")
+            f["col"].setText(f"{b_name}[0:{k}, {c}] (column {c}, {k:,} elements)")
         f["element"].setToolTip(how)
+
+
+def _names(scene) -> tuple[str, str, str]:
+    """The scenario's names for A, B and C (default A, B, C)."""
+    return tuple(getattr(scene, "names", None) or ("A", "B", "C"))
