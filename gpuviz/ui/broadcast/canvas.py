@@ -178,36 +178,45 @@ class BroadcastCanvas(QWidget):
         limits = (MAX_SHOWN, 5)
         gap = 28 * t.font_scale
         tw, th = table.size()
-        top = 0.0
-        if banner is not None:
-            banner_w, banner_h = banner.size()
-            top = banner_h + gap / 2
-            tw = max(tw, banner_w)
-            th += top
         avail_w, avail_h = area.width() - 2 * margin, area.height() - 2 * margin
-        # the values in one row (A + B = C), or one operand per line when a row would have to shrink more
+        if banner is not None:
+            # the verdict at its own size (shrunk only to fit the width): it never makes the picture smaller
+            # than the room left under it allows
+            banner_w, banner_h = banner.size()
+            b_scale = min(1.0, avail_w / max(1.0, banner_w))
+            p.save()
+            p.translate(area.left() + margin, area.top() + margin)
+            p.scale(b_scale, b_scale)
+            self.scale_used = b_scale
+            banner.paint(p, 0.0, 0.0)
+            p.restore()
+            used = banner_h * b_scale + gap / 2
+            area = QRectF(area.left(), area.top() + used, area.width(), max(1.0, area.height() - used))
+            avail_h = max(1.0, avail_h - used)
+        # the values in one row (A + B = C), or one operand per line; under the shapes, or beside them on a
+        # wide screen: whichever draws the picture largest (a projector's text must stay large)
         best = None
         for limit in limits:
             blocks = [] if self.concealed else _value_blocks(self, f, c, limit)
             for placed, (bw, bh) in (_row_layout(blocks, gap), _column_layout(blocks, gap)):
-                content_w = max(tw, bw)
-                content_h = th + (gap + bh if blocks else 0)
-                # small pictures grow (up to MAX_ZOOM) to fill the room a projector gives them; big ones shrink
-                scale = min(MAX_ZOOM, avail_w / max(1.0, content_w), avail_h / max(1.0, content_h))
-                if best is None or scale > best[0] + 1e-6:
-                    best = (scale, placed)
+                arrangements = [(max(tw, bw), th + (gap + bh if blocks else 0), (0.0, th + gap))]
+                if blocks:
+                    arrangements.append((tw + 1.5 * gap + bw, max(th, bh), (tw + 1.5 * gap, 0.0)))
+                for content_w, content_h, offset in arrangements:
+                    # small pictures grow (up to MAX_ZOOM) to fill the room a projector gives them; big ones shrink
+                    scale = min(MAX_ZOOM, avail_w / max(1.0, content_w), avail_h / max(1.0, content_h))
+                    if best is None or scale > best[0] + 1e-6:
+                        best = (scale, placed, offset)
             if best[0] >= 0.8:
                 break  # fewer rows and columns only when the full elision would have to shrink much
-        scale, placed = best
+        scale, placed, (ox, oy) = best
         self.scale_used = scale
         p.save()
         p.translate(area.left() + margin, area.top() + margin)
         p.scale(scale, scale)
-        if banner is not None:
-            banner.paint(p, 0.0, 0.0)
-        table.paint(p, 0.0, top)
+        table.paint(p, 0.0, 0.0)
         for b, (x, y) in placed:
-            b.paint(p, x, th + gap + y)
+            b.paint(p, ox + x, oy + y)
         p.restore()
 
 
@@ -360,7 +369,7 @@ class _ShapeTable:
         if self.concealed:
             return self.cv.prompt
         if self.failed_on:
-            return "✗  " + self.ex.reason
+            return ""  # the step's own sentence above the picture says why, word for word
         if self.result_on:
             return f"✓  The shapes broadcast: the result has shape {shape_text(self.ex.result_shape)}."
         return ""

@@ -8,6 +8,7 @@ sentence next to its field, and the picture keeps the last valid shapes.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from dataclasses import replace
@@ -273,6 +274,7 @@ class BroadcastPanel(Panel):
         centre = QWidget()
         self._centre = centre
         clay = QVBoxLayout(centre)
+        self._centre_layout = clay
         clay.setContentsMargins(8, 6, 8, 4)
         clay.addWidget(self.slide_title)
         clay.addWidget(self.slide_caption)
@@ -342,6 +344,12 @@ class BroadcastPanel(Panel):
         self._update_legend()
         self.canvas.set_theme(theme)
         self.timeline.set_theme(theme)
+        if self.slide:
+            self._centre_layout.setContentsMargins(4, 2, 4, 2)
+            self._centre_layout.setSpacing(2)
+        else:
+            self._centre_layout.setContentsMargins(8, 6, 8, 4)
+            self._centre_layout.setSpacing(6)
         self.slide_title.setFont(font(theme, bold=True, scale=1.9))
         self.slide_caption.setFont(font(theme, scale=1.3))
         for lab in (self.slide_title, self.slide_caption):
@@ -362,6 +370,7 @@ class BroadcastPanel(Panel):
         if self.toggle_titled_slide(on):
             self._restyle()
             self._update_slide_text()
+            self._show_step()
 
     def set_caption(self, text: str | None) -> None:
         super().set_caption(text)
@@ -391,12 +400,19 @@ class BroadcastPanel(Panel):
         def chip(rgb, text):
             return f'<span style="color: {hex_colour(rgb)}; font-weight: bold;">{text}</span>'
 
-        self.legend.setText(
-            f"{chip(ok, '✓ green box')}: the sizes fit (equal, or one is 1) · "
-            f"{chip(bad, '✗ red hatched box')}: they differ and neither is 1 · "
-            f"{chip(pad, 'dashed italic 1')}: a padded 1 · "
-            f"{chip(stretch, '1 → n')}: a size-1 dimension stretched · "
-            "faded dashed cells: stretched copies (ghosts) of the original values")
+        if self.slide:
+            # the slide look (lecture mode): one line, so that the picture keeps the screen
+            self.legend.setText(
+                f"{chip(ok, '✓ green')}: sizes fit · {chip(bad, '✗ red hatched')}: they differ, neither is 1 · "
+                f"{chip(pad, 'dashed 1')}: padded · {chip(stretch, '1 → n')}: stretched · "
+                "faded dashed cells: stretched copies")
+        else:
+            self.legend.setText(
+                f"{chip(ok, '✓ green box')}: the sizes fit (equal, or one is 1) · "
+                f"{chip(bad, '✗ red hatched box')}: they differ and neither is 1 · "
+                f"{chip(pad, 'dashed italic 1')}: a padded 1 · "
+                f"{chip(stretch, '1 → n')}: a size-1 dimension stretched · "
+                "faded dashed cells: stretched copies (ghosts) of the original values")
 
     # -- operands ----------------------------------------------------------------------------------------
 
@@ -848,35 +864,43 @@ class BroadcastPanel(Panel):
             self.values_box.blockSignals(False)
         self._show_step()
 
+    def _set_heading(self, title: str, text: str) -> None:
+        """The step's title and sentence: two labels, or in the slide look one (the picture keeps the room)."""
+        self.step_title.setText(title)
+        self.step_text.setText(text)
+        self.step_text.setVisible(not self.slide)
+        if self.slide:
+            size = self.step_text.font().pointSizeF()
+            self.step_title.setText(f"{html.escape(title)}&nbsp;&nbsp;<span style=\"font-weight: normal; "
+                                    f"font-size: {size:.1f}pt;\">{html.escape(text)}</span>")
+
     def _show_step(self) -> None:
         st = self.state
         # the legend names the marks (✓, ✗, padded, stretched): not before the reveal
         self.legend.setVisible(not self.concealed and not self.quiz.finished)
         if self.quiz.on and self.quiz.finished:
             n = len(self.quiz.questions)
-            self.step_title.setText(f"Quiz summary: {self.quiz.right} of {n} right")
-            self.step_text.setText("Each question, the class's answer and NumPy's.")
+            self._set_heading(f"Quiz summary: {self.quiz.right} of {n} right",
+                              "Each question, the class's answer and NumPy's.")
             self.note.setText("")
             self.canvas.update()
             self.status_changed.emit("quiz: summary")
             return
         if self.concealed:
-            self.step_title.setText("Quiz: " + " + ".join(shape_text(s) for s in st.shapes))
-            self.step_text.setText("The shapes are lined up at their last dimension. "
-                                   "Does NumPy broadcast them?")
+            self._set_heading("Quiz: " + " + ".join(shape_text(s) for s in st.shapes),
+                              "The shapes are lined up at their last dimension. Does NumPy broadcast them?")
             self.note.setText("")
             self.canvas.update()
             self.status_changed.emit("quiz: waiting for the class's answer")
             return
         step = st.steps[st.step]
         label = step_label(st.step, st.n_steps - 1)
-        self.step_title.setText(f"{label[0].upper()}{label[1:]}: {step.title}")
-        self.step_text.setText(step.text)
+        self._set_heading(f"{label[0].upper()}{label[1:]}: {step.title}", step.text)
         notes = []
         if st.values_note:
             notes.append(st.values_note)
         if any(d > 7 for s in st.shapes for d in s) or any(len(s) > 2 for s in st.shapes):
-            notes.append("Long dimensions are drawn as their first and last few entries with “…” between; "
+            notes.append("Long dimensions are drawn as their first and last few entries with an ellipsis between; "
                          "3-D and larger operands as a row of 2-D slices [i, :, :].")
         self.note.setText(" ".join(notes))
         self.canvas.update()
