@@ -12,10 +12,13 @@ The options that name the kernel, its launch and its arguments are shared with `
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model.kernel.request import DEFAULT_TIMEOUT_S, KernelRequest, RequestError
+from ..model.limits import MAX_CALL_SECONDS, MAX_KERNEL_FILE_BYTES, MAX_NUMBER_DIGITS
 from ..model.text import format_bytes, format_duration
 from ..model.values import DTYPES, INIT_WORDS
 from . import common
@@ -30,23 +33,41 @@ SPEC_HELP = (f"NAME=DTYPE[D0,D1,…]:INIT for an array (DTYPE: {', '.join(DTYPES
 
 
 def _seconds(text: str) -> float:
+    token = text.strip().removesuffix("s").strip()
     try:
-        value = float(text.strip().removesuffix("s").strip())
+        value = float(token) if len(token) <= MAX_NUMBER_DIGITS else math.nan
     except ValueError:
-        raise argparse.ArgumentTypeError(f"cannot read {text!r} as seconds (e.g. 10 or 2.5)") from None
+        value = math.nan
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError(f"cannot read {common.shown(text)} as seconds (e.g. 10 or 2.5)")
     if not value > 0:
         raise argparse.ArgumentTypeError(f"the time-out must be more than 0 seconds, got {text!r}")
+    if value > MAX_CALL_SECONDS:
+        raise argparse.ArgumentTypeError(f"a time-out of {text.strip()} s is over {MAX_CALL_SECONDS:g} s, the "
+                                         "longest allowed")
     return value
 
 
 def _count(text: str) -> int:
     try:
-        value = int(text.strip())
-    except ValueError:
+        value = common.whole_number(text)
+    except argparse.ArgumentTypeError:
         value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {common.shown(text)}")
     return value
+
+
+def _check_kernel_file(path) -> None:
+    """A kernel file that exists must be a regular file under the size bound (a FIFO would block the read);
+    a missing file or a folder is left to the reader's own sentence."""
+    p = Path(path).expanduser()
+    try:
+        exists = p.exists() and not p.is_dir()
+    except (OSError, ValueError):
+        exists = False
+    if exists:
+        common.check_input_file(p, "--kernel-file", MAX_KERNEL_FILE_BYTES, "kernel file")
 
 
 def add_kernel_file_options(p, *, required: bool) -> None:
@@ -63,6 +84,7 @@ def add_kernel_file_options(p, *, required: bool) -> None:
 
 def build_request(args, expects=(), constraints=None) -> KernelRequest:
     """The request of the parsed ``args``; a bad one raises :class:`UsageError` with its one sentence."""
+    _check_kernel_file(args.kernel_file)
     try:
         return KernelRequest.build(args.kernel_file, args.function, args.grid or "1", args.block or "1",
                                    args.kernel_args, expects, timeout=args.timeout, constraints=constraints)

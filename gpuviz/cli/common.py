@@ -151,12 +151,23 @@ def memory_arg(text: str) -> int:
     return value
 
 
-def block_arg(text: str) -> Dim3:
-    """A block shape such as ``16x16``."""
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def dim3_arg(text: str) -> Dim3:
+    """A grid or block shape such as ``16x16``: numbers of more than 30 digits refused before they are read."""
+    if any(len(run) > MAX_NUMBER_DIGITS for run in _DIGIT_RUN.findall(str(text))):
+        raise argparse.ArgumentTypeError(f"{shown(text)} has a number of more than the {MAX_NUMBER_DIGITS} digits "
+                                         "any number here may have")
     try:
         return Dim3.parse(text)
-    except LaunchError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    except (LaunchError, ValueError) as e:
+        raise argparse.ArgumentTypeError(one_line(e)) from None
+
+
+def block_arg(text: str) -> Dim3:
+    """A block shape such as ``16x16``."""
+    return dim3_arg(text)
 
 
 def positive_int(text: str) -> int:

@@ -12,36 +12,31 @@ import argparse
 
 from ..model.hardware import OccupancyError, PresetError, find_preset, live_preset, occupancy
 from ..model.hardware.waves import SCHEDULE_MODEL, Waves
-from ..model.launch import Dim3, LaunchError, check_launch
+from ..model.launch import Dim3, check_launch
 from ..model.text import TextError, parse_bytes
-from .common import EXIT_OK, UsageError, print_json
+from .common import EXIT_OK, UsageError, dim3_arg, print_json, shown, whole_number
 
 
 def _whole(text: str) -> int:
     try:
-        return int(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        return whole_number(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {shown(text)}") from None
 
 
 def _bytes(text: str) -> int:
     """Shared memory: a whole number of bytes, or a size with a unit (``48KiB``)."""
-    try:
-        return int(text.strip())
-    except ValueError:
-        pass
+    if text.strip().lstrip("+-").isdigit():  # -1 reads, for the model's own "negative" sentence
+        return whole_number(text, "bytes of shared memory")
     try:
         return parse_bytes(text)
     except TextError:
-        raise argparse.ArgumentTypeError(f"cannot read {text!r} as bytes of shared memory (e.g. 0, 4096, 48KiB)") \
-            from None
+        raise argparse.ArgumentTypeError(f"cannot read {shown(text)} as bytes of shared memory (e.g. 0, 4096, "
+                                         "48KiB)") from None
 
 
 def _grid(text: str) -> Dim3:
-    try:
-        return Dim3.parse(text)
-    except LaunchError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    return dim3_arg(text)
 
 
 def add_parser(commands) -> None:

@@ -90,6 +90,9 @@ MIN_MEMORY_BYTES, MAX_MEMORY_BYTES = 1, 64 * TIB
 #: Largest scenario file read (a scenario is a page of TOML).
 MAX_SCENARIO_BYTES = 1 * MIB
 
+#: Largest kernel file read (``check``/``trace --kernel-file``): a student's kernel is a page of Python.
+MAX_KERNEL_FILE_BYTES = 1 * MIB
+
 #: Largest results file read (``bench --load``, ``export speed --results``).
 MAX_RESULTS_BYTES = 16 * MIB
 
@@ -149,6 +152,7 @@ def limits() -> tuple[Limit, ...]:
         Limit("Training steps", f"1 … {_n(MAX_TRAIN_STEPS)}",
               "`grad --train`, `export grad --train`, `[params] steps`"),
         Limit("Learning rate α", f"above 0, at most {MAX_ALPHA:g}", "`--alpha`, `[params] alpha`"),
+        Limit("Kernel time-out", f"above 0, at most {MAX_CALL_SECONDS:g} s", "`check --timeout`"),
         Limit("Timed repeats", f"1 … {_n(MAX_REPEATS)}", "`run --repeat`, `bench --repeats`"),
         Limit("Longest benchmark call", f"above 0, at most {MAX_CALL_SECONDS:g} s", "`bench --max-seconds`"),
         Limit("Exported picture", f"{MAX_EXPORT_WIDTH}×{MAX_EXPORT_HEIGHT} pixels", "`export --size`"),
@@ -156,6 +160,7 @@ def limits() -> tuple[Limit, ...]:
         Limit("GIF frame rate", f"{MIN_FPS:g} … {MAX_FPS:g} frames per second", "`export --fps`"),
         Limit("Memory budget", f"{_bytes(MIN_MEMORY_BYTES)} … {_bytes(MAX_MEMORY_BYTES)}", "`--memory`"),
         Limit("Scenario file", f"a regular file of at most {_bytes(MAX_SCENARIO_BYTES)}", "`--scenario`, decks"),
+        Limit("Kernel file", f"a regular file of at most {_bytes(MAX_KERNEL_FILE_BYTES)}", "`--kernel-file`"),
         Limit("Results file", f"a regular file of at most {_bytes(MAX_RESULTS_BYTES)}",
               "`bench --load`, `export speed --results`"),
         Limit("Nesting of arrays and tables", f"at most {MAX_NESTING} deep", "scenario and results files"),
@@ -281,9 +286,9 @@ def depth_problem(text: str, kind: str = "toml") -> str | None:
 
 __all__ = [
     "GIB", "KIB", "Limit", "MAX_ALPHA", "MAX_CALL_SECONDS", "MAX_DIMENSION", "MAX_DRAWN_OPERANDS",
-    "MAX_EXPORT_HEIGHT", "MAX_EXPORT_WIDTH", "MAX_FPS", "MAX_KEY_DEPTH", "MAX_MATRIX_SIDE", "MAX_MEMORY_BYTES",
-    "MAX_NAME_BYTES", "MAX_NDIM", "MAX_NESTING", "MAX_NUMBER_DIGITS", "MAX_REPEATS", "MAX_RESULTS_BYTES",
-    "MAX_SCENARIO_BYTES", "MAX_SCREENSHOT_SIDE", "MAX_SIZE_EXPONENT", "MAX_SPEED_SIZES", "MAX_TRAIN_STEPS", "MIB",
-    "MIN_FPS", "MIN_MEMORY_BYTES", "SEED_MAX", "SEED_MIN", "TIB", "depth_problem", "json_depth", "limits",
-    "limits_table", "toml_depths",
+    "MAX_EXPORT_HEIGHT", "MAX_EXPORT_WIDTH", "MAX_FPS", "MAX_KERNEL_FILE_BYTES", "MAX_KEY_DEPTH", "MAX_MATRIX_SIDE",
+    "MAX_MEMORY_BYTES", "MAX_NAME_BYTES", "MAX_NDIM", "MAX_NESTING", "MAX_NUMBER_DIGITS", "MAX_REPEATS",
+    "MAX_RESULTS_BYTES", "MAX_SCENARIO_BYTES", "MAX_SCREENSHOT_SIDE", "MAX_SIZE_EXPONENT", "MAX_SPEED_SIZES",
+    "MAX_TRAIN_STEPS", "MIB", "MIN_FPS", "MIN_MEMORY_BYTES", "SEED_MAX", "SEED_MIN", "TIB", "depth_problem",
+    "json_depth", "limits", "limits_table", "toml_depths",
 ]
