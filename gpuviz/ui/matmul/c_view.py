@@ -29,7 +29,7 @@ from ...model.grid_view import (
     visible_blocks,
 )
 from ..style import font, mix, pen  # noqa: F401  (pen: re-exported for the views that import it from here)
-from ..theme import Theme, block_palette, contrast_ratio, text_colour_on
+from ..theme import Theme, block_palette, text_colour_on
 
 #: At most this many cells on screen get per-thread labels (one painter call each).
 LABEL_CELLS = 1024
@@ -47,17 +47,6 @@ def luminance(rgb) -> float:
 def text_colour_for(rgb) -> tuple[int, int, int]:
     """Black or white, whichever contrasts more with ``rgb`` (WCAG: at least 4.5:1 on any colour)."""
     return text_colour_on(rgb[:3])
-
-
-def text_colour_on_all(backgrounds, preferred) -> tuple[int, int, int]:
-    """A text colour for text that lies over several backgrounds: ``preferred`` where it reaches 4.5:1 on
-    each, else black or white, whichever has the larger least contrast."""
-    bgs = [tuple(int(v) for v in b[:3]) for b in backgrounds]
-    if all(contrast_ratio(preferred, b) >= 4.5 for b in bgs):
-        return tuple(int(v) for v in preferred[:3])
-    black, white = (0, 0, 0), (255, 255, 255)
-    worst = {c: min(contrast_ratio(c, b) for b in bgs) for c in (black, white)}
-    return black if worst[black] >= worst[white] else white
 
 
 def c_palette(theme: Theme) -> np.ndarray:
@@ -189,14 +178,15 @@ class BlockLabels(pg.GraphicsObject):
     def __init__(self, cells: CellLabels):
         super().__init__()
         self.cells = cells
-        self._blocks: list[tuple[QRectF, str, str, QColor]] = []
+        self._blocks: list[tuple[QRectF, str, str, QColor, QColor]] = []
         self._font = QFont()
         self._bounds = QRectF()
 
     def set_blocks(self, blocks, font: QFont) -> None:
-        """``blocks``: (rect in cell units, number, blockIdx text, text colour) of each block on screen."""
+        """``blocks``: (rect in cell units, number, blockIdx text, text colour, plate colour) of each block on
+        screen; the text sits on a plate of its own colour, so it reads whatever shades it lies across."""
         self.prepareGeometryChange()
-        self._blocks = [(QRectF(r), a, b, QColor(*c)) for r, a, b, c in blocks]
+        self._blocks = [(QRectF(r), a, b, QColor(*c), QColor(*plate)) for r, a, b, c, plate in blocks]
         self._font = QFont(font)
         self._bounds = QRectF()
         for r, *_ in self._blocks:
@@ -216,7 +206,7 @@ class BlockLabels(pg.GraphicsObject):
         small.setPointSizeF(self._font.pointSizeF() * 0.62)
         fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
         out = []
-        for r, number, idx, _ in self._blocks:
+        for r, number, idx, _, _ in self._blocks:
             w, h = abs(tr.m11()) * r.width(), abs(tr.m22()) * r.height()
             if w < fm_big.horizontalAdvance(number) + 4 or h < fm_big.height():
                 continue
@@ -240,13 +230,15 @@ class BlockLabels(pg.GraphicsObject):
         p.save()
         p.resetTransform()
         flags = Qt.AlignmentFlag.AlignCenter
-        for r, number, _idx, colour in self._blocks:
+        for r, number, _idx, colour, plate in self._blocks:
             if number not in shown:
                 continue
             rect = QRectF(tr.map(r.topLeft()), tr.map(r.bottomRight())).normalized()
             sub = shown[number]
             h = fm_big.height() + (fm_small.height() if sub else 0)
             top = rect.center().y() - h / 2
+            w = max(fm_big.horizontalAdvance(number), fm_small.horizontalAdvance(sub) if sub else 0) + 6
+            p.fillRect(QRectF(rect.center().x() - w / 2, top, w, h), plate)
             p.setPen(colour)
             p.setFont(big)
             p.drawText(QRectF(rect.left(), top, rect.width(), fm_big.height()), flags, number)
@@ -475,14 +467,11 @@ class CGridView:
         out = []
         for bx, by, number, r0, c0, h, w in zip(blocks["bx"], blocks["by"], blocks["number"], blocks["row0"],
                                                  blocks["col0"], blocks["rows"], blocks["cols"]):
-            colour = int(block_colour_index(bx, by))
-            # the label sits where the block's two warp shades meet (and an edge block may be half idle):
-            # a text colour that reads on each of them
-            shades = [self._palette[2 * colour][:3], self._palette[2 * colour + 1][:3]]
-            if r0 + h > m or c0 + w > n:
-                shades.append(self._palette[14 + 2 * colour][:3])
+            # the label sits where the block's two warp shades meet (and an edge block may be half idle): it
+            # gets a plate of the block's own colour, and the text the colour that reads on that
+            plate = tuple(int(v) for v in self._palette[2 * int(block_colour_index(bx, by))][:3])
             out.append((QRectF(float(c0), float(r0), float(w), float(h)), f"{int(number)}",
-                        block_index_label(bx, by), text_colour_on_all(shades, theme.foreground)))
+                        block_index_label(bx, by), text_colour_on(plate, preferred=theme.foreground), plate))
         self.block_labels.set_blocks(out, font(theme, bold=True, scale=1.3))
 
     def render_veil(self, active_bins: np.ndarray | None) -> None:
