@@ -37,9 +37,11 @@ def usage_errors() -> tuple[type[Exception], ...]:
     from ..model.dense import DenseError
     from ..model.launch import LaunchError
     from ..model.matmul import ShapeError
-    from ..model.text import TextError
+    from ..model.panel import ParamsError
+    from ..model.trace import TraceFileError
 
-    return (UsageError, LaunchError, ShapeError, BudgetError, BackendError, DenseError, TextError)
+    # ParamsError: every panel model's refusal of its input (TextError, ScenarioError, SpeedError, … are ones)
+    return (UsageError, LaunchError, ShapeError, BudgetError, BackendError, DenseError, ParamsError, TraceFileError)
 
 
 def __getattr__(name: str):
