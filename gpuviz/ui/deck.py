@@ -64,6 +64,8 @@ class DeckPicture:
         The key step's caption ("" when the step is the scenario's own, not a key step).
     file : Path
         Where it goes, relative to the deck's folder.
+    frame : str
+        A quiz's frame (``"question"``, ``"answer"``), whose ``[view] quiz`` the scenario carries; "" otherwise.
     """
 
     scenario: Scenario
@@ -71,9 +73,12 @@ class DeckPicture:
     step: int | None
     caption: str
     file: Path
+    frame: str = ""
 
     @property
     def label(self) -> str:
+        if self.frame:
+            return f"{self.frame} frame"
         return f"step {self.step}" if self.step is not None else "its view"
 
 
@@ -187,7 +192,8 @@ def _slug(text: str) -> str:
 
 
 def plan_deck(scenarios: Iterable[Scenario], fmt: str = "png") -> list[DeckPicture]:
-    """Every picture of a deck of ``scenarios``: each key step, or the scenario's own step when it has none."""
+    """Every picture of a deck of ``scenarios``: each key step, or the scenario's own step when it has none;
+    a broadcast quiz question's question frame and answer frame."""
     fmt = fmt.lower().lstrip(".")
     pictures: list[DeckPicture] = []
     used: set[str] = set()
@@ -197,6 +203,9 @@ def plan_deck(scenarios: Iterable[Scenario], fmt: str = "png") -> list[DeckPictu
         while name in used:  # the same preset twice, or two folders with the same file name
             name, i = f"{base}-{i}", i + 1
         used.add(name)
+        if scenario.panel == "broadcast" and scenario.quiz:
+            pictures += _quiz_pictures(scenario, name, fmt)
+            continue
         key = timeline_key(scenario)
         if key is None:
             # no timeline: one picture of the view; key steps there describe that picture
@@ -213,6 +222,24 @@ def plan_deck(scenarios: Iterable[Scenario], fmt: str = "png") -> list[DeckPictu
         for step, caption in steps:
             pictures.append(DeckPicture(scenario, name, step, caption, Path(name) / f"step-{step:0{width}d}.{fmt}"))
     return pictures
+
+
+def _quiz_pictures(scenario: Scenario, name: str, fmt: str) -> list[DeckPicture]:
+    """A quiz question's two frames: the question as the class sees it (concealed), and NumPy's answer
+    (revealed, at the last step, the verdict in large type)."""
+    from dataclasses import replace
+
+    works = scenario.quiz.get("answer") == "works"
+    try:
+        last = len(scenario.params.explain(with_add=True).steps) - 1
+    except (AttributeError, ValueError):
+        last = 0
+    question = replace(scenario, view={"quiz": "question"}, key_steps=())
+    answer = replace(scenario, view={"quiz": "answer", "step": last}, key_steps=())
+    return [DeckPicture(question, name, None, str(scenario.quiz.get("question", "")), Path(name) / f"question.{fmt}",
+                        "question"),
+            DeckPicture(answer, name, None, f"Answer: it {'works' if works else 'fails'}.",
+                        Path(name) / f"answer.{fmt}", "answer")]
 
 
 # -- the deck -----------------------------------------------------------------------------------
@@ -232,7 +259,7 @@ def index_markdown(result: DeckResult, size, theme: str, slide: bool) -> str:
              "Steps count from 0, as the pictures label them.", "",
              "| scenario | step | caption | file |", "|---|---|---|---|"]
     for p in result.written:
-        step = "—" if p.step is None else str(p.step)
+        step = p.frame or ("—" if p.step is None else str(p.step))
         link = p.file.as_posix()
         lines.append(f"| {_cell(p.scenario.title)} | {step} | {_cell(p.caption)} | [{link}]({link}) |")
     if result.failures:
