@@ -109,7 +109,11 @@ def _settle(app, rounds: int = 5) -> None:
 
 
 def take_screenshot(window, path, size) -> None:
-    """Show ``window`` (offscreen), wait for the backend, render it at ``size`` and write the PNG."""
+    """Show ``window`` (offscreen), wait for the backend, render it at ``size`` and write the PNG.
+
+    ``size`` is the window's size in layout pixels; the PNG has the screen's device pixels, so with
+    ``QT_SCALE_FACTOR=2`` (a HiDPI screen) it is twice as wide and high, drawn at that resolution.
+    """
     from PyQt6.QtWidgets import QApplication
 
     from .main_window import render_widget
@@ -119,7 +123,7 @@ def take_screenshot(window, path, size) -> None:
     _settle(app)
     window.wait_for_backend(timeout=120)
     _settle(app)
-    image = render_widget(window, *size)
+    image = render_widget(window, *size, dpr=window.devicePixelRatioF())
     if not image.save(str(path), "PNG"):
         raise StartError(f"--screenshot {path}: the image could not be written")
 
