@@ -222,13 +222,15 @@ def test_the_deck_plan_names_pictures_by_scenario_and_zero_padded_step():
     plan = plan_deck([batch, quiz, toy, summed, quiz], "svg")
     assert [p.file.as_posix() for p in plan] == [
         "03-batch-10x784/step-000.svg", "03-batch-10x784/step-783.svg", "03-batch-10x784/step-784.svg",
-        "10-quiz-a/step-000.svg",            # no key steps: the scenario's own step
+        "10-quiz-a/question.svg",            # a quiz question: the frame the class sees, then its answer
+        "10-quiz-a/answer.svg",
         "30-grad-toy-3x7/layer.svg",         # the grad layer view has no timeline: one picture of it
         "32-grad-batch-sum/step-000.svg",    # its batch view steps through batch_step
-        "10-quiz-a-2/step-000.svg",          # the same scenario twice gets its own folder
+        "10-quiz-a-2/question.svg",          # the same scenario twice gets its own folder
+        "10-quiz-a-2/answer.svg",
     ]
-    assert plan[4].step is None and plan[4].caption == toy.key_steps[0].caption
-    assert plan[1].caption == batch.key_steps[1].caption and plan[3].caption == ""
+    assert plan[5].step is None and plan[5].caption == toy.key_steps[0].caption
+    assert plan[1].caption == batch.key_steps[1].caption and plan[6].caption == ""
 
 
 def test_a_progress_callback_can_stop_the_deck(qtbot, tmp_path):
