@@ -405,3 +405,14 @@ def test_hostile_numbers_in_a_gif_request_cost_one_line(qtbot, tmp_path, capsys,
     assert len(err.strip().splitlines()) == 1 and len(err) < 300, err
     assert needle in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_results_file_nested_too_deep_or_not_json_is_one_line(qtbot, tmp_path, capsys):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 1000 + "]" * 1000)
+    code, _, err = run(capsys, "speed", "--results", deep, "--out", tmp_path / "s.png")
+    assert code == 2 and "deep, over the limit" in err and len(err.strip().splitlines()) == 1, err
+    (tmp_path / "bad.json").write_bytes(b"\xff\xfe{")
+    code, _, err = run(capsys, "speed", "--results", tmp_path / "bad.json", "--out", tmp_path / "s.png")
+    assert code == 2 and "not UTF-8" in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "deep.json"]

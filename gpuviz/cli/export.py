@@ -291,6 +291,35 @@ def _grad_scenario(args, base):
     return _checked(Scenario("grad", title, params.to_dict(), view=view), [view])
 
 
+def _read_results(path: Path, text: str):
+    """The JSON of a results file, read no further than :data:`MAX_RESULTS_BYTES` and nested within bounds.
+
+    The file was checked to be a regular file under the bound before (:func:`_check_files`); reading with the
+    bound too keeps a file that grows meanwhile from being read whole.
+    """
+    import json
+
+    from ..model.limits import depth_problem
+    from ..model.text import format_bytes
+
+    with open(path, "rb") as f:
+        raw = f.read(MAX_RESULTS_BYTES + 1)
+    if len(raw) > MAX_RESULTS_BYTES:
+        raise UsageError(f"--results {text}: the results file is over the {format_bytes(MAX_RESULTS_BYTES)} "
+                         "a results file may have")
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"--results {text}: is not UTF-8 text (byte {e.start})") from None
+    too_deep = depth_problem(decoded, "json")
+    if too_deep:
+        raise UsageError(f"--results {text}: {too_deep}")
+    try:
+        return json.loads(decoded)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"--results {text}: {path.name} is not a JSON file ({e})") from None
+
+
 def _speed_scenario(args, base):
     """The speed panel drawing the measurements in ``--results`` (checked here so a bad file is one line)."""
     from ..model.scenario import MAX_SPEED_SIZES, Scenario, ScenarioError
@@ -298,7 +327,9 @@ def _speed_scenario(args, base):
 
     path = Path(args.results).expanduser().resolve()
     try:
-        results = BenchResults.load(path)
+        results = BenchResults.from_json(_read_results(path, args.results), source=str(path))
+    except UsageError:
+        raise
     except Exception as e:  # any unreadable or malformed file is the user's input: one line
         raise UsageError(f"--results {args.results}: {getattr(e, 'reason', None) or e}") from None
     ops = results.ops()
