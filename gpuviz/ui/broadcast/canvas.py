@@ -14,7 +14,7 @@ from PyQt6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from ..style import font, mix, okabe, pen, qcolor
-from ..theme import LIGHT, Theme, text_colour_on
+from ..theme import LIGHT, MIN_TEXT_CONTRAST, Theme, contrast_ratio, text_colour_on
 
 #: At most this many rows/columns/slices of one matrix are drawn: the first 3, "…", the last 3.
 MAX_SHOWN = 7
@@ -73,6 +73,8 @@ class BroadcastCanvas(QWidget):
         self.concealed = False
         self.prompt = ""
         self.drawn_texts: list[str] = []
+        #: (text, colour, background) of every text of the last paint: each contrasts ≥ 4.5:1
+        self.drawn_inks: list[tuple] = []
         self.cells_drawn = 0
         self.failing_marked: list[tuple[int, int]] = []
         self.scale_used = 1.0
@@ -150,16 +152,37 @@ class BroadcastCanvas(QWidget):
         """
         return pen(rgb, self.theme.pen_width(base) * self.scale_used, style)
 
-    def _text(self, p: QPainter, rect: QRectF, flags, text: str, f: QFont | None = None, colour=None) -> None:
+    def ink(self, colour, on=None) -> tuple[int, int, int]:
+        """``colour`` for text drawn on ``on`` (default the picture's background), made readable: kept when it
+        contrasts 4.5:1 (WCAG AA), else blended toward black or white (its hue kept) until it does, else
+        :func:`~gpuviz.ui.theme.text_colour_on`."""
+        on = tuple(on) if on is not None else self.theme.panel_background
+        colour = tuple(colour)
+        if contrast_ratio(colour, on) >= MIN_TEXT_CONTRAST:
+            return colour
+        target = (0, 0, 0) if contrast_ratio((0, 0, 0), on) >= contrast_ratio((255, 255, 255), on) else (255, 255, 255)
+        for t in (0.2, 0.35, 0.5, 0.65):
+            blended = mix(colour, target, 1 - t)
+            if contrast_ratio(blended, on) >= MIN_TEXT_CONTRAST:
+                return blended
+        return text_colour_on(on, preferred=self.theme.foreground)
+
+    def _text(self, p: QPainter, rect: QRectF, flags, text: str, f: QFont | None = None, colour=None,
+              on=None) -> None:
+        """Draw ``text`` in ``colour`` (made readable on ``on``, the fill under it; default the background)."""
         if f is not None:
             p.setFont(f)
-        if colour is not None:
-            p.setPen(qcolor(colour))
+        if colour is None:
+            colour = self.theme.foreground
+        ink = self.ink(colour, on)
+        p.setPen(qcolor(ink))
         p.drawText(rect, flags, text)
         self.drawn_texts.append(text)
+        self.drawn_inks.append((text, ink, tuple(on) if on is not None else tuple(self.theme.panel_background)))
 
     def paint_into(self, p: QPainter, area: QRectF) -> None:
         self.drawn_texts = []
+        self.drawn_inks = []
         self.cells_drawn = 0
         self.failing_marked = []
         t, c, f = self.theme, self._colours(), self._fonts()
@@ -260,10 +283,10 @@ class BroadcastCanvas(QWidget):
                 p.drawRoundedRect(QRectF(-pad / 3, y + 2, sum(widths) + pad / 3, row_h - 4), 6, 6)
                 ink = text_colour_on(tint, preferred=c["fg"])
             else:
-                ink = c["fg"]
+                ink, tint = c["fg"], None
             x = 0.0
             for j, (text, fnt) in enumerate(zip((letter, shapes, given, truth, verdict), fonts)):
-                self._text(p, QRectF(x, y, widths[j], row_h), flags, text, fnt, ink)
+                self._text(p, QRectF(x, y, widths[j], row_h), flags, text, fnt, ink, on=tint)
                 x += widths[j]
             y += row_h
         self._text(p, QRectF(0, y, content_w, score_h), flags, score, tf, c["fg"])
@@ -293,8 +316,7 @@ class _Banner:
         p.setPen(self.cv.pen(edge, 3))
         p.setBrush(QBrush(qcolor(tint)))
         p.drawRoundedRect(rect, 10, 10)
-        self.cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, self.text, self.font,
-                      text_colour_on(tint, preferred=c["fg"]))
+        self.cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, self.text, self.font, c["fg"], on=tint)
 
 
 def _row_layout(blocks, gap):
@@ -417,7 +439,8 @@ class _ShapeTable:
                 p.setBrush(QBrush(qcolor(c["result_tint"])))
                 p.drawRoundedRect(rect, 4, 4)
                 size = ex.result_shape[len(ex.result_shape) - k] if k <= len(ex.result_shape) else 1
-                cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, str(size), f["mono_bold"], c["fg"])
+                cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, str(size), f["mono_bold"], c["fg"],
+                         on=c["result_tint"])
             y += self.cell_h + 6
         # comparison marks: colour AND icon AND word
         for k in range(1, self.nd + 1):
@@ -431,7 +454,8 @@ class _ShapeTable:
             p.setBrush(brush)
             p.drawRoundedRect(rect, 6, 6)
             word = {"equal": "✓ equal", "stretch": "✓ one is 1", "incompatible": "✗ differ"}[cmp.verdict]
-            cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, word, f["bold"], c["fg"])
+            cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, word, f["bold"], c["fg"],
+                     on=c["ok_tint"] if good else c["bad_tint"])
         y += self.mark_h
         if self.sentence:
             rect = QRectF(0, y + 8, self.text_w, self.sentence_h)
@@ -471,17 +495,18 @@ class _ShapeTable:
             text = str(size)
             tf = f["italic"] if is_pad else f["mono_bold"]
             colour = c["padded"] if is_pad else c["fg"]
+        fill = c["cell"]
         if fail_here:
-            colour = c["fg"]
+            colour, fill = c["fg"], c["bad_tint"]
         if is_pad:
             top = QRectF(rect.left(), rect.top(), rect.width(), rect.height() * 0.62)
-            cv._text(p, top, Qt.AlignmentFlag.AlignCenter, text, tf, colour)
+            cv._text(p, top, Qt.AlignmentFlag.AlignCenter, text, tf, colour, on=fill)
             bottom = QRectF(rect.left(), rect.top() + rect.height() * 0.55, rect.width(), rect.height() * 0.42)
             small = QFont(f["small"])
             small.setItalic(True)
-            cv._text(p, bottom, Qt.AlignmentFlag.AlignCenter, "padded", small, c["padded"])
+            cv._text(p, bottom, Qt.AlignmentFlag.AlignCenter, "padded", small, c["padded"], on=fill)
         else:
-            cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, text, tf, colour)
+            cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, text, tf, colour, on=fill)
 
 
 # -- values: matrices, stretched ghosts, the sum ------------------------------------------------------
@@ -668,7 +693,8 @@ class _Matrix:
                     text = format_value(self._value(s, r, col))
                     tf = QFont(f["mono"])
                     tf.setItalic(ghost)
-                    cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, text, tf, c["ghost"] if ghost else c["fg"])
+                    cv._text(p, rect, Qt.AlignmentFlag.AlignCenter, text, tf, c["ghost"] if ghost else c["fg"],
+                             on=fill)
         # an operand of a failing pair: outlined (the table names the failing dimension)
         if self.highlight_axis is not None and nd >= 1:
             p.setPen(cv.pen(c["bad"], 3))
