@@ -292,3 +292,7 @@ __all__ = [
     "MAX_TRAIN_STEPS", "MIB", "MIN_FPS", "MIN_MEMORY_BYTES", "SEED_MAX", "SEED_MIN", "TIB", "depth_problem",
     "json_depth", "limits", "limits_table", "toml_depths",
 ]
+
+
+if __name__ == "__main__":  # python -m gpuviz.model.limits: README's table, to paste after a change
+    print(limits_table(), end="")
