@@ -123,3 +123,38 @@ def test_bad_values_are_one_line_and_exit_2(capsys, values, words):
     code, out, err = run_main(capsys, "broadcast", "(4,3)", "(3,)", "--values", *values)
     assert code == 2 and out == ""
     assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_export_broadcast_takes_values_one_per_shape(capsys, tmp_path, monkeypatch):
+    drawn = {}
+
+    def fake_export(panel, scenario, out, **kwargs):
+        drawn["scenario"] = scenario
+        Path(out).write_bytes(b"png")
+        return Path(out)
+
+    monkeypatch.setattr("gpuviz.ui.export.export_panel", fake_export)
+    out = tmp_path / "b.png"
+    code, _, err = run_main(capsys, "export", "broadcast", "(4,3)", "(3,)", "--values", SLIDE, "[100,200,300]",
+                            "--out", str(out))
+    assert code == 0, err
+    params = drawn["scenario"].params
+    assert params.shapes == ((4, 3), (3,))
+    assert [a.tolist() for a in params.arrays()] == [json.loads(SLIDE), [100, 200, 300]]
+
+
+@pytest.mark.parametrize("args, words", [
+    (("(4,3)", "(3,)", "--values", SLIDE), "--values: 1 VALUES given for 2 shapes"),
+    (("(4,3)", "(3,)", "--values", SLIDE, "[1,2]"), "has shape (2,), not operand B's shape (3,)"),
+    (("(4,3)", "(3,)", "--values", SLIDE, "[Infinity, 1, 2]"), "no NaN or Infinity"),
+    (tuple(["(2,)"] * 9), "at most 8 operands"),
+])
+def test_export_broadcast_refuses_bad_values_and_too_many_operands_in_one_line(capsys, tmp_path, args, words):
+    code, out, err = run_main(capsys, "export", "broadcast", *args, "--out", str(tmp_path / "x.png"))
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_gpuviz_broadcast_explains_more_operands_than_a_picture_draws(capsys):
+    code, out, err = run_main(capsys, "broadcast", *(["(2,)"] * 12), "--json")
+    assert code == 0 and json.loads(out)["ok"] and len(json.loads(out)["shapes"]) == 12

@@ -222,6 +222,7 @@ def _broadcast_scenario(args, base):
         raise UsageError(f"--values: {e}") from None
     if args.values is not None:
         try:
+            bc.typed_values(ex.shapes, args.values)  # the same sentences as `gpuviz broadcast --values`
             values = bc.BroadcastParams.typed(ex.shapes, args.values)
         except bc.ValuesParseError as e:
             raise UsageError(f"--values: {e}") from None
