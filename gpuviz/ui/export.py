@@ -162,7 +162,8 @@ def check_target(out_path) -> tuple[Path, str]:
 
     Checked before anything is drawn: an empty path, a name longer than the file system takes (our
     temporary file's name is 15 bytes longer, and must fit too), a folder, FIFO or device in the way (a
-    FIFO would block the write forever), a read-only file, a missing or read-only folder.
+    FIFO would block the write forever), a missing or read-only folder. A read-only file is replaced (the
+    new file is renamed over it, as every export writes), so it is not refused.
     """
     text = os.fspath(out_path)
     if not str(text).strip():
@@ -388,13 +389,12 @@ def _frame(panel, panel_id, scenario, layout, dpr: float, slide: bool, plan, s) 
     return render_widget(panel, *layout, dpr)
 
 
-def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, steps, progress,
-          plan=None) -> list[QImage]:
+def _draw(panel, panel_id, scenario, layout, dpr: float, slide: bool, step, steps, progress) -> list[QImage]:
     """Frames of the panel copy: one per step of ``steps`` (a range or ``_ALL``), else one at ``step``.
 
     The panel was built once from ``scenario``; each frame only moves its model's step.
     """
-    plan = plan or _plan(panel, panel_id, slide, step, steps)
+    plan = _plan(panel, panel_id, slide, step, steps)
     frames = []
     for i, s in enumerate(plan[2]):
         frames.append(_frame(panel, panel_id, scenario, layout, dpr, slide, plan, s))
@@ -678,7 +678,7 @@ def _palette_of(*images):
     from PIL import Image
 
     arrays = [np.asarray(im) for im in images]
-    # at most ~4 Mpixels go into the median cut: every other row and column of a big picture keeps its colours
+    # at most ~4 Mpixels go into the median cut: every n-th row and column of a big picture keeps its colours
     step = 1
     while sum(a[::step, ::step].shape[0] * a[::step, ::step].shape[1] for a in arrays) > 4_000_000:
         step += 1
