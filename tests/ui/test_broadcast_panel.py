@@ -452,3 +452,31 @@ def test_bad_quiz_views_are_one_line(panel, view, words):
 
     with pytest.raises(ScenarioError, match=words):
         panel.apply_scenario(replace(preset(panel, "Quiz A"), view=view))
+
+
+def test_lecture_mode_stays_live_and_survives_lending_its_controls_to_the_drawer(panel, qtbot):
+    from PyQt6.QtWidgets import QWidget
+
+    from gpuviz.ui.drawer import LectureDrawer
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(1280, 720)
+    panel.set_lecture(True)
+    assert panel.slide and not panel.side_scroll.isVisible() and panel.canvas.isVisible()
+    assert panel.data_rects()  # the canvas is the figure's data area (dataCanvas)
+    panel.step_by(1)
+    assert panel.state.step == 1
+    drawer = LectureDrawer(host)
+    assert drawer.open_for(panel)
+    assert panel.side_scroll.parentWidget() is not panel.splitter
+    # the fields work from the drawer, and the figure follows
+    panel.set_shapes_text("(2, 3)", "(3,)")
+    panel.set_values_text("[[1, 2, 3], [4, 5, 6]]", "ones")
+    assert panel.state.shapes == ((2, 3), (3,)) and panel.state.values[1].tolist() == [1, 1, 1]
+    panel.last_step()
+    assert {"2", "3", "4", "5", "6", "7"} <= set(painted(panel))
+    drawer.close_drawer()
+    assert panel.splitter.indexOf(panel.side_scroll) == 0
+    panel.set_lecture(False)
+    assert not panel.slide and panel.side_scroll.isVisible() and panel.step_text.isVisible()
