@@ -187,14 +187,14 @@ def cmd_bench(args, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        if args.load:
-            if args.sizes or args.impl or args.save:
+        if args.load is not None:  # an empty --load is a refused path, not "measure"
+            if args.sizes or args.impl or args.save is not None:
                 return _fail("--load prints saved results: it takes no --sizes, --impl or --save")
             results = _load(args.load)
         else:
             sizes = speed.check_sizes(args.op, args.sizes)
             impls = speed.check_impls(args.impl)
-            if args.save:
+            if args.save is not None:  # an empty --save is refused, not "do not save"
                 _check_save(args.save)
             with Engine() as engine:
                 try:
@@ -202,7 +202,7 @@ def cmd_bench(args, out=None, err=None) -> int:
                 except (WorkerError, WorkerDied) as e:
                     print(f"gpuviz: the benchmark failed: {e}", file=err)
                     return EXIT_FAILED
-            if args.save:
+            if args.save is not None:
                 results.save(args.save)
                 print(f"saved {args.save}", file=err)
     except SpeedError as e:
