@@ -265,9 +265,9 @@ def test_rendered_c_shows_block_colours_and_grey_idle_threads(make_panel):
     block0, block1 = pixel(panel, 1, 1, image), pixel(panel, 1, 9, image)  # blocks (0, 0) and (1, 0), warp 0
     assert close(block0, pal[0][:3]) and close(block1, pal[2][:3])
     assert not close(block0, block1, 40)
-    warp1 = pixel(panel, 5, 1, image)  # rows 4..7 of block (0, 0): its warp 1, shaded lighter
+    warp1 = pixel(panel, 7, 0, image)  # rows 4..7 of block (0, 0): its warp 1, shaded lighter (clear of its number)
     assert close(warp1, pal[1][:3])
-    for row, col in [(31, 5), (4, 31), (31, 31)]:  # the overhang beyond C's 30 rows and columns
+    for row, col in [(31, 5), (7, 31), (31, 31)]:  # the overhang beyond C's 30 rows and columns (clear of numbers)
         r, g, b = pixel(panel, row, col, image)
         assert max(r, g, b) - min(r, g, b) < 40, (row, col, (r, g, b))  # grey, not a block colour
         assert not close((r, g, b), block0, 40)

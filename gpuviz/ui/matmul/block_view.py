@@ -70,7 +70,7 @@ class BlockView(QWidget):
     def fonts(self):
         """(title, thread id, lane, warp label) fonts."""
         t = self.theme
-        return font(t, bold=True, scale=1.0), font(t, bold=True, scale=0.9), font(t, scale=0.72), font(t, scale=0.9)
+        return font(t, bold=True, scale=1.0), font(t, bold=True, scale=1.0), font(t, scale=0.9), font(t, scale=0.9)
 
     def title_text(self) -> str:
         s = self.scene

@@ -144,7 +144,7 @@ class CellLabels(pg.GraphicsObject):
         cell_w, cell_h = abs(tr.m11()), abs(tr.m22())
         big = QFont(self._font)
         small = QFont(self._font)
-        small.setPointSizeF(self._font.pointSizeF() * 0.72)
+        small.setPointSizeF(self._font.pointSizeF() * 0.9)  # a figure's least text: 0.9 of the body size
         fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
         if not self.fits(tr):
             return
@@ -203,7 +203,7 @@ class BlockLabels(pg.GraphicsObject):
         big = QFont(self._font)
         small = QFont(self._font)
         small.setBold(False)
-        small.setPointSizeF(self._font.pointSizeF() * 0.62)
+        small.setPointSizeF(self._font.pointSizeF() * 0.7)  # 0.9 of the body size: a figure's least text
         fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
         out = []
         for r, number, idx, _, _ in self._blocks:
@@ -225,7 +225,7 @@ class BlockLabels(pg.GraphicsObject):
         big = QFont(self._font)
         small = QFont(self._font)
         small.setBold(False)
-        small.setPointSizeF(self._font.pointSizeF() * 0.62)
+        small.setPointSizeF(self._font.pointSizeF() * 0.7)  # 0.9 of the body size: a figure's least text
         fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
         p.save()
         p.resetTransform()
@@ -454,7 +454,7 @@ class CGridView:
         # the lecture's numbering: threads 0–63 of a block (32–63 in warp 1), the lane only as a second line
         main = [f"{v}" for v in num.thread]
         sub = [f"lane {v}" for v in num.lane]
-        f = font(theme, bold=True, scale=0.9)
+        f = font(theme, bold=True, scale=1.0)
         self.labels.set_labels(c, r, main, sub, colours, f)
 
     def _render_block_labels(self) -> None:

@@ -536,12 +536,15 @@ class MatrixViews(QWidget):
             if self.slide:
                 left = 58 * fs
                 kf = k * self.operand_fraction()
-                cell = min((w - left - ax_w - 24) / (kf + cols), (h - title_h - ax_h - 24) / (kf + rows))
-                cell = max(cell, 0.0)
-                # square cells in A and B as well (half as wide along k in lecture mode); the legend still
-                # gets a quarter of the width
-                a_w = float(np.clip(left + kf * cell, 0.26 * w, 0.6 * w))
-                b_h = float(np.clip(kf * cell, 0.2 * h, 0.5 * h))
+                room_w, room_h = w - left - ax_w - 24, h - title_h - ax_h - 24
+                (cell_w, cap_w), (cell_h, cap_h) = _fit_axis(room_w, kf, cols), _fit_axis(room_h, kf, rows)
+                cell = max(min(cell_w, cell_h), 0.0)
+                # square cells in A and B as well (half as wide along k in lecture mode), unless k dwarfs C
+                # (a 784-long k): A and B then take a share of the room and C the rest; the legend still gets
+                # a quarter of the width
+                a_k, b_k = min(kf * cell, cap_w), min(kf * cell, cap_h)
+                a_w = float(np.clip(left + a_k, 0.26 * w, 0.6 * w))
+                b_h = float(np.clip(b_k, 0.2 * h, 0.5 * h))
                 c_w = w - a_w
                 lines = [t.sub_lines_needed(width) for t, width in
                          ((self.a_title, a_w), (self.b_title, c_w), (self.c_title, c_w))]
@@ -557,7 +560,13 @@ class MatrixViews(QWidget):
         if self.slide:
             # a figure narrower than its height needs (a slide whose text column asked for room): the rows
             # keep square cells and the spare height goes above and below, not into C's view
-            spare = max(0.0, (h - title_h - ax_h - 24) - (k + rows) * cell)
+            # ... but C's view stays as tall as its row formula on three lines (a 10-row C would otherwise
+            # print it over the titles beside it)
+            fm = QFontMetricsF(self._formula_font())
+            need = max(fm.horizontalAdvance(t) for t in _split_formula(self._formulas[0] or " ", 3)) + 8
+            spare = max(0.0, (h - title_h - ax_h - 24) - (b_h + max(rows * cell, need)))
+            if self.lecture:
+                spare = 0.0  # lecture mode: the screen is the figure's, C's view takes the height
             self.graphics.ci.setContentsMargins(self._margins[0], self._margins[1] + spare / 2, self._margins[2],
                                                 self._margins[3] + spare / 2)
         else:
@@ -594,8 +603,11 @@ class MatrixViews(QWidget):
             ax_w, ax_h = 58 * fs + (n_row - 1) * line, 44 * fs + (n_col - 1) * line
             title_h = self.b_title.height_for(n_b) + max(self.a_title.height_for(n_a), self.c_title.height_for(n_c))
             kf = k * self.operand_fraction()
-            cell = max(0.0, (height - notes - title_h - ax_h - 24) / (kf + rows))
-            a_w, c_w = 58 * fs + kf * cell, ax_w + 1.04 * cols * cell
+            cell, cap_h = _fit_axis(height - notes - title_h - ax_h - 24, kf, rows)
+            cell = max(0.0, cell)
+            # A's share along k as the width would cap it (_fit_axis: 0.45 of the room where k dwarfs C)
+            a_k = kf * cell if kf <= 2 * cols else min(kf * cell, 0.45 / 0.55 * cols * cell)
+            a_w, c_w = 58 * fs + a_k, ax_w + 1.04 * cols * cell
             n_row, n_col = _lines_needed(row_f, fm, rows * cell), _lines_needed(col_f, fm, cols * cell)
             n_a = self.a_title.sub_lines_needed(a_w)
             n_b = n_c = max(self.b_title.sub_lines_needed(c_w), self.c_title.sub_lines_needed(c_w))
@@ -857,6 +869,15 @@ def product_text(scene) -> str:
     a, b, c = operand_names(scene)
     bias = getattr(scene, "bias", None)
     return f"{c} = {a}·{b}" + (f" + {bias}" if bias else "")
+
+
+def _fit_axis(room: float, kf: float, n: int) -> tuple[float, float]:
+    """(C's cell size, the most A or B may take along k) where ``room`` pixels hold k (``kf`` cells of A or B)
+    and ``n`` cells of C: square cells throughout, unless k is over twice C's side — then C gets 55 % of the
+    room and A or B the rest, so a 10×784 · 784×64 product does not shrink C to a strip of specks."""
+    if kf <= 2 * n:
+        return room / max(kf + n, 1e-9), float("inf")
+    return 0.55 * room / n, 0.45 * room
 
 
 def _split_formula(text: str, n: int) -> list[str]:
