@@ -125,6 +125,10 @@ class _Message(FieldMessage):
         width = max(self.width(), 360)
         return QSize(hint.width(), self.heightForWidth(width))
 
+    def minimumSizeHint(self) -> QSize:
+        # the whole sentence, never a line of it: the dialog grows to show it (its layout's minimum)
+        return self.sizeHint() if not self.isHidden() else super().minimumSizeHint()
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
@@ -441,7 +445,10 @@ class ExportDialog(QDialog):
         try:
             check_target(path)  # a missing or read-only folder, a folder or FIFO in the way: before any drawing
         except ExportError as e:
-            self.path_message.show_message(f"{e}.")
+            # the field shows the whole path: the message names the file only
+            text, whole = str(e), f"{path}: "
+            self.path_message.show_message(f"{path.name}: {text[len(whole):]}." if text.startswith(whole)
+                                           else f"{text}.")
             return None
         self.path_message.clear()
         return path
