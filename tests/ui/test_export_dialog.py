@@ -205,6 +205,12 @@ def test_an_export_over_the_memory_budget_is_refused_at_the_size(main_window, tm
     assert dialog.isVisible()
     assert "over the memory budget of 1.0 MiB" in dialog.size_message.message
     assert list(tmp_path.iterdir()) == []
+    for _ in range(3):
+        QApplication.processEvents()
+    # the sentence wraps to several lines, and all of them show: the dialog grew, the row was not cut to one
+    message = dialog.size_message
+    assert message.text.heightForWidth(message.text.width()) > 1.5 * message.text.fontMetrics().height()
+    assert message.height() >= message.sizeHint().height()
     custom_size(dialog, 160, 90)  # 16 bytes a pixel for a PNG: 230 KB
     dialog.export_button.click()
     assert not dialog.isVisible() and Image.open(tmp_path / "big.png").size == (160, 90)
