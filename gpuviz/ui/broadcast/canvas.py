@@ -381,7 +381,7 @@ class _ShapeTable:
         self.sentence = self._sentence()
         self.sentence_h = 0.0
         if self.sentence:
-            width = max(self.text_w, 1300.0)
+            width = max(self.text_w, 560.0)  # wrapped narrow: the values can then sit beside the shapes
             r = bm.boundingRect(QRectF(0, 0, width, 10000), int(Qt.TextFlag.TextWordWrap), self.sentence)
             self.text_w = max(self.text_w, min(width, r.width() + 40))  # slack: scaled text lays out a little wider
             r = bm.boundingRect(QRectF(0, 0, self.text_w, 10000), int(Qt.TextFlag.TextWordWrap), self.sentence)

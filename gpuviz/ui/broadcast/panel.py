@@ -752,7 +752,7 @@ class BroadcastPanel(Panel):
                          "works" if q.works else "fails", row.right))
         n = len(quiz.questions)
         score = f"Score: {quiz.right} of {n} right" + (f" ({quiz.answered} answered)" if quiz.answered < n else "")
-        return "Quiz summary: does it broadcast?", rows, score
+        return "Which of these broadcast? (the lecture's quiz)", rows, score
 
     def _show_summary(self) -> None:
         self.timeline.pause()
@@ -937,7 +937,9 @@ class BroadcastPanel(Panel):
         if scenario.view.get("quiz") is not None:
             self._quiz_frame(scenario)
             if scenario.view["quiz"] == "summary":
-                self._scenario_title = "Quiz summary"
+                letters = [q.letter for q in self.quiz.questions if q.letter]
+                span = f" {letters[0]}–{letters[-1]}" if len(letters) > 1 else ""
+                self._scenario_title = f"Quiz{span}: summary"
         self._update_slide_text()
 
     def presets(self) -> list:
