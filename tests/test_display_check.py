@@ -183,3 +183,14 @@ def test_a_real_window_under_xvfb(tmp_path):
                           text=True, cwd=REPO, timeout=180)
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_screenshot_at_qt_scale_factor_2_has_the_hidpi_screens_pixels(tmp_path):
+    # what a 2x screen shows, drawn at its resolution (not a 1x picture): --size is the window's layout size
+    out = tmp_path / "hidpi.png"
+    proc = subprocess.run([sys.executable, "-m", "gpuviz", "--screenshot", str(out), "--size", "1024x600"],
+                          env=_gui_env(QT_SCALE_FACTOR="2"), capture_output=True, text=True, cwd=REPO, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    header = out.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (2048, 1200)
