@@ -5,14 +5,32 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from ...model.hardware.banks import BANKS
 from ...model.hardware.roofline import NO_CACHE_NOTE
 from ..style import font, hex_colour, okabe, pen
-from ..theme import Theme
+from ..theme import BASE_POINT_SIZE, Theme
 
 KERNEL_COLOURS = {"naive": "blue", "uncoalesced": "vermillion", "tiled": "bluish_green"}
+#: The charts' smallest text, as a share of the body size: 18 px on a slide (the slide look's 1.5 × 10 pt × 0.9).
+SMALL = 0.9
+
+
+def style_axes(plot: pg.PlotItem, theme: Theme) -> None:
+    """Axes in the theme's foreground with the charts' fonts, and room around the plot for the tick labels that
+    stand out of its axes (the first and last tick's text is centred on the axis's end)."""
+    tick = font(theme, scale=SMALL)
+    for axis in ("bottom", "left"):
+        ax = plot.getAxis(axis)
+        ax.setPen(pen(theme.foreground, theme.pen_width(1)))
+        ax.setTextPen(pen(theme.foreground, 1))
+        ax.setTickFont(tick)
+        ax.label.setFont(font(theme, scale=SMALL))
+        ax.label.setDefaultTextColor(pg.mkColor(*theme.foreground))
+    half = QFontMetrics(tick).height() // 2 + 2
+    plot.layout.setContentsMargins(2, half, half + QFontMetrics(tick).horizontalAdvance("0") * 2, 2)
 
 
 class RooflineChart(pg.PlotWidget):
@@ -25,19 +43,14 @@ class RooflineChart(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
-        self.setLabel("bottom", "arithmetic intensity (FLOP per byte moved)")
+        self.setLabel("bottom", "intensity: FLOP per byte moved")
         self.setLabel("left", "GFLOP/s")
         self._items = []
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setBackground(theme.panel_background)
-        for axis in ("bottom", "left"):
-            ax = self.getAxis(axis)
-            ax.setPen(pen(theme.foreground, theme.pen_width(1)))
-            ax.setTextPen(pen(theme.foreground, 1))
-            ax.setTickFont(font(theme, scale=0.85))
-            ax.label.setFont(font(theme, scale=0.9))
+        style_axes(self.getPlotItem(), theme)
 
     def draw(self, roofs, points, measured=(), title: str = "") -> None:
         """Draw ``roofs`` (None: no published roofs, points only), the kernels' points at the roofline's height
@@ -47,11 +60,13 @@ class RooflineChart(pg.PlotWidget):
             self.removeItem(item)
         self._items = []
         t = self.theme
-        xs = np.logspace(-2, 4, 200)
+        xs = np.logspace(-2, 4.5, 200)
         if roofs is not None:
             ys = np.minimum(roofs.peak_flops, xs * roofs.bandwidth) / 1e9
             self._add(pg.PlotDataItem(xs, ys, pen=pen(t.foreground, t.pen_width(2.5))))
-            ridge = pg.TextItem(f"ridge {roofs.ridge:.0f} FLOP/B", color=t.foreground, anchor=(0, -0.1))
+            # under the flat roof, right of its corner: the kernels' labels stand lower, under the rising roof
+            ridge = pg.TextItem(f"ridge {roofs.ridge:.0f} FLOP/B", color=t.foreground, anchor=(-0.03, -0.1))
+            ridge.setFont(font(t, scale=SMALL))
             ridge.setPos(np.log10(roofs.ridge), np.log10(roofs.peak_flops / 1e9))
             self._add(ridge)
         for p in points:
@@ -60,25 +75,35 @@ class RooflineChart(pg.PlotWidget):
             # a PlotDataItem (not a bare ScatterPlotItem) so the plot's log mode applies to it
             self._add(pg.PlotDataItem([p.intensity], [y], pen=None, symbol="o", symbolSize=14 * t.line_scale,
                                       symbolBrush=pg.mkBrush(*colour), symbolPen=pen(t.foreground, t.pen_width(1))))
-            label = pg.TextItem(f"{p.kernel} ({p.intensity:.2g})", color=colour, anchor=(0.5, 1.3))
-            label.setFont(font(t, bold=True, scale=0.9))
+            # below and right of its point: under the roof, which rises to the right, nothing else is drawn
+            label = pg.TextItem(f"{p.kernel} ({p.intensity:.2g})", color=colour, anchor=(-0.05, -0.35))
+            label.setFont(font(t, bold=True, scale=SMALL))
             label.setPos(np.log10(p.intensity), np.log10(y))
             self._add(label)
         if points:
             comp = points[0].compulsory_intensity
             self._add(pg.InfiniteLine(np.log10(comp), angle=90, pen=pen(t.warp_line, t.pen_width(1.5),
                                                                        Qt.PenStyle.DashLine)))
-            lab = pg.TextItem(f"compulsory bytes: {comp:.0f} FLOP/B", color=t.foreground, anchor=(1.02, 1))
-            bottom = (roofs.attainable(xs[0]) if roofs is not None else points[0].flops / points[0].sector_bytes)
-            lab.setPos(np.log10(comp), np.log10(bottom / 1e9))
+            # over the roof, left of the dashed line, in the room the y range keeps there
+            lab = pg.TextItem(f"compulsory: {comp:.0f} FLOP/B", color=t.foreground, anchor=(1.03, 1.0))
+            lab.setFont(font(t, scale=SMALL))
+            top = roofs.peak_flops if roofs is not None else max(p.flops / p.sector_bytes for p in points)
+            lab.setPos(np.log10(comp), np.log10(top / 1e9))
             self._add(lab)
         for intensity, flops, text in measured:
             self._add(pg.PlotDataItem([intensity], [flops / 1e9], pen=None, symbol="x", symbolSize=16 * t.line_scale,
                                       symbolPen=pen(t.foreground, t.pen_width(2))))
             label = pg.TextItem(text, color=t.foreground, anchor=(0, 0))
+            label.setFont(font(t, scale=SMALL))
             label.setPos(np.log10(intensity), np.log10(flops / 1e9))
             self._add(label)
-        self.setTitle(title, color=hex_colour(t.foreground))
+        ys_all = [it.yData for it in self._items if isinstance(it, pg.PlotDataItem) and it.yData is not None]
+        if ys_all:
+            lo = min(float(np.nanmin(y)) for y in ys_all)
+            hi = max(float(np.nanmax(y)) for y in ys_all)
+            # room over the highest roof or point for the compulsory line's label
+            self.setRange(xRange=(-2, 4.5), yRange=(np.log10(lo) - 0.15, np.log10(hi) + 0.8), padding=0)
+        self.setTitle(title, color=hex_colour(t.foreground), size=f"{BASE_POINT_SIZE * t.font_scale:.1f}pt")
 
     def _add(self, item) -> None:
         self.addItem(item)
@@ -122,8 +147,9 @@ class BankPair(QWidget):
         self.theme = theme
         for title, plot, note in zip(self.titles, self.plots, self.notes):
             title.setFont(font(theme, bold=True))
-            note.setFont(font(theme, scale=0.9))
+            note.setFont(font(theme, scale=SMALL))
             plot.setBackground(theme.panel_background)
+            style_axes(plot.getPlotItem(), theme)
 
     def show_pair(self, conflicts: dict) -> None:
         """``conflicts[padded]``: BankConflicts of the recorded transpose traces."""

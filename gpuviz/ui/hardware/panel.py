@@ -63,6 +63,8 @@ class HardwarePanel(Panel):
         self.preset_box = preset_combo(self._presets, self._preset_chosen)
         side.addWidget(self.preset_box)
         form = QFormLayout()
+        # each label over its field: the side bar is narrow, and a field beside a long label would be cut off
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         self.gpu_box = QComboBox()
         for p in builtin_presets():
             self.gpu_box.addItem(p.name, p.name)
@@ -277,7 +279,7 @@ class HardwarePanel(Panel):
         self.slide_title.setFont(font(t, bold=True, scale=1.9))
         self.slide_caption.setFont(font(t, scale=1.3))
         for lab in (self.schedule_note, self.roofline_note):
-            lab.setFont(font(t, scale=0.85))
+            lab.setFont(font(t, scale=0.9))  # 18 px on a slide, the least a slide's text may be
             lab.setStyleSheet(f"color: {hex_colour(t.foreground)};")
         if self.theme is not None:
             self._model_changed(self._model, frozenset({"params"}))
