@@ -468,3 +468,12 @@ def test_absurd_shapes_are_refused_in_one_line_where_pictures_are_drawn():
     # a billion elements beside another operand: drawn without numbers, no error
     state = BroadcastState([(1_000_000_000,), (3,)])
     assert state.values is None and "values not drawn" in state.values_note
+
+
+def test_typed_operands_whose_sum_would_be_huge_are_not_stretched_in_memory():
+    from gpuviz.model.broadcast_panel import BroadcastState
+
+    state = BroadcastState([(10_000, 1), (1, 10_000)], values=["zeros", "ones"])
+    assert state.explanation.ok and state.result is None and state.stretched is None
+    assert "100,000,000 elements" in state.values_note
+    assert state.values[0].shape == (10_000, 1)  # the operands themselves are drawn (elided) with numbers

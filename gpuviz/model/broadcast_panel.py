@@ -6,6 +6,7 @@ the stretched copies and the sum come from :mod:`gpuviz.model.broadcast`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +107,12 @@ class BroadcastState(Observable):
                 self.values_note = f"values not drawn: {e}"
                 return
         if ex.ok:
+            n = math.prod(ex.result_shape)
+            if n > bc.MAX_VALUE_ELEMENTS:
+                # typed operands of 10,000 each can still broadcast to 10⁸ elements: not stretched in memory
+                self.values_note = (f"sum not computed: the result has {n:,} elements (at most "
+                                    f"{bc.MAX_VALUE_ELEMENTS:,})")
+                return
             self.stretched, self.result = bc.broadcast_values(*self.values)
 
     def set_shapes(self, shapes, values=None, seed: int = 0) -> None:

@@ -329,6 +329,13 @@ def test_absurd_input_is_an_inline_message_not_an_error(panel):
     panel.set_shapes_text(", ".join(["2"] * 5000), "(3,)")
     assert "5,000 dimensions" in panel.messages[0].message
     assert panel.state.shapes == ((1_000_000_000,), (3,))
+    # two typed operands of 10,000 numbers broadcast to 10⁸: drawn elided, the sum not computed, said so
+    panel.set_shapes_text("(10000, 1)", "(1, 10000)")
+    panel.set_values_text("zeros", "ones")
+    panel.last_step()
+    painted(panel)
+    assert panel.state.result is None
+    assert any("sum not computed" in m.message for m in panel.value_messages)
 
 
 def _answer_all(panel, answers):
