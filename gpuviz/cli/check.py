@@ -61,6 +61,8 @@ def _count(text: str) -> int:
 def _check_kernel_file(path) -> None:
     """A kernel file that exists must be a regular file under the size bound (a FIFO would block the read);
     a missing file or a folder is left to the reader's own sentence."""
+    if not str(path).strip():
+        raise UsageError(f"--kernel-file {path!r}: an empty path names no kernel file")
     p = Path(path).expanduser()
     try:
         exists = p.exists() and not p.is_dir()

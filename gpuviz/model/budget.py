@@ -35,10 +35,20 @@ EVENT_BYTES = Trace.empty(1).nbytes
 #: and one text column of the records as it is built (``Trace.to_records``).
 TRACE_PEAK_EVENT_BYTES = EVENT_BYTES + RECORD_DTYPE.itemsize + max(
     RECORD_DTYPE.fields[f][0].itemsize for f in ("op", "space", "array"))
-#: What writing a trace holds besides its events, whatever their number: ``numpy.lib.format.write_array``
-#: writes to a zip member in 16 MiB chunks, each copied to bytes before zlib takes it (measured: up to
-#: 33 MiB over the events' peak for small traces).
-TRACE_FIXED_BYTES = 40 * 1024**2
+#: ``numpy.lib.format.write_array`` writes a zip member in chunks of at most 16 MiB, each copied to bytes
+#: before zlib takes it: a trace's records plus one chunk are held while it is written.
+WRITE_CHUNK_BYTES = 16 * 1024**2
+#: What writing a trace holds whatever its size (zlib's and the zip writer's buffers; measured about 2.6 MB).
+TRACE_FIXED_BYTES = 4 * 1024**2
+
+
+def trace_peak_bytes(events: int) -> int:
+    """Bytes held at the peak of building and writing a trace of ``events`` events (measured with tracemalloc for
+    every built-in kernel: the records being filled, or the records being written one chunk at a time)."""
+    records = events * RECORD_DTYPE.itemsize
+    filling = events * TRACE_PEAK_EVENT_BYTES
+    writing = events * EVENT_BYTES + records + min(records, WRITE_CHUNK_BYTES)
+    return max(filling, writing) + TRACE_FIXED_BYTES
 
 
 class BudgetError(ValueError):
@@ -106,7 +116,7 @@ def plan_run(kernel: str, problem: MatmulProblem, block, *, simulator: bool, tra
         # the events in memory, the text-field records a trace file is written from, and the widest text
         # column while the records are filled (measured: the peak is exactly these three, 287 B an event for
         # every built-in kernel, recorded or vectorized; the vectorized build itself peaks lower)
-        mem += events * TRACE_PEAK_EVENT_BYTES + TRACE_FIXED_BYTES
+        mem += trace_peak_bytes(events)
     cal = simulator_calibration()
     sim = (cal["seconds_per_thread"] * launch.threads + cal["seconds_per_event"] * events
            + cal["seconds_per_block_barrier"] * block_barriers(kernel, problem, launch)) if simulator else 0.0
