@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PyQt6.QtGui import QFont, QFontDatabase, QFontInfo, QFontMetrics, QRawFont
+from PyQt6.QtGui import QFont, QFontDatabase, QFontInfo, QFontMetrics, QFontMetricsF, QRawFont
 from PyQt6.QtWidgets import QWidget
 
 from gpuviz.paths import assets_dir
@@ -265,3 +265,57 @@ def test_exports_are_the_same_with_no_system_fonts_at_all(tmp_path):
         nowhere = _export(tmp_path, f"{name}-bare", bare, *args)
         differ = np.abs(here.astype(int) - nowhere.astype(int)).max(axis=2) > 0
         assert not differ.any(), f"{name}: {differ.mean():.2%} of the pixels depend on the machine's fonts"
+
+
+WIDTH_PROBE = """
+import sys
+from PyQt6.QtGui import QFont, QFontMetricsF
+from PyQt6.QtWidgets import QApplication
+
+app = QApplication(["probe"])
+if sys.argv[1] == "shipped":
+    from gpuviz.ui.fonts import register_fonts
+
+    register_fonts()
+f = QFont("DejaVu Sans")
+f.setPointSizeF(10)
+print(QFontMetricsF(f).horizontalAdvance("iiiiiiiiii WWWWWWWWWW"))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not Path("/etc/fonts").is_dir(),
+                    reason="Qt finds fonts through fontconfig on Linux only")
+def test_a_system_font_under_the_same_name_does_not_replace_the_shipped_one(tmp_path):
+    # the machine's "DejaVu Sans" is another font (here: the mono one renamed when fontconfig scans it, as
+    # an older or patched DejaVu would be): the app must still measure its text in the shipped font
+    (tmp_path / "fonts").mkdir()
+    impostor = tmp_path / "fonts" / "impostor.ttf"
+    impostor.write_bytes((fonts.fonts_dir() / "DejaVuSansMono.ttf").read_bytes())
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f"""<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>{tmp_path / "fonts"}</dir>
+  <cachedir>{tmp_path / "cache"}</cachedir>
+  <include ignore_missing="yes">/etc/fonts/conf.d</include>
+  <match target="scan">
+    <test name="file"><string>{impostor}</string></test>
+    <edit name="family" mode="assign_replace"><string>{fonts.UI_FAMILY}</string></edit>
+    <edit name="style" mode="assign_replace"><string>Book</string></edit>
+  </match>
+</fontconfig>
+""")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FONTCONFIG_FILE=str(conf))
+
+    def width(which):
+        run = subprocess.run([sys.executable, "-c", WIDTH_PROBE, which], env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr
+        return float(run.stdout.split()[-1])
+
+    system, shipped = width("system"), width("shipped")
+    f = QFont(fonts.UI_FAMILY)  # in this process: registered, and the machine's DejaVu Sans is the real one
+    f.setPointSizeF(10)
+    here = QFontMetricsF(f).horizontalAdvance("iiiiiiiiii WWWWWWWWWW")
+    assert system != here, "the impostor did not take the name: the check proves nothing"
+    assert shipped == here
