@@ -117,6 +117,11 @@ class HardwarePanel(Panel):
         self.preset_text = QLabel()
         self.preset_text.setWordWrap(True)
         side.addWidget(self.preset_text)
+        # lecture mode gives the figure the screen: the roofline's footnote then reads in the drawer (F6)
+        self.drawer_note = QLabel()
+        self.drawer_note.setWordWrap(True)
+        self.drawer_note.hide()
+        side.addWidget(self.drawer_note)
         side.addStretch(1)
         self.side_scroll = QScrollArea()
         self.side_scroll.setWidgetResizable(True)
@@ -243,6 +248,7 @@ class HardwarePanel(Panel):
                 (f"{note} " if note else "") + f"Roofline — {NO_CACHE_NOTE}; a kernel's point is the roof at its "
                 "intensity (the most it could reach), not a measurement. Bank conflicts — the shared-memory "
                 "transpose recorded in the simulator: the worst warp request of each tile, lane by bank.")
+            self.drawer_note.setText(self.roofline_note.text())
         if changes & {"params", "step", "selection"}:
             frame = m.frame()
             self.grid.show_frame(frame.placement, m.preset.sm_count, m.preset.fp32_cores_per_sm or 0,
@@ -291,6 +297,25 @@ class HardwarePanel(Panel):
         if self.toggle_titled_slide(on):
             self._restyle()
             self._update_slide_text()
+        self._place_lecture()
+
+    def set_lecture(self, on: bool) -> None:
+        """The slide look with the figure first: the SM grid and the charts take the screen; the slide's title
+        (the tab and the headline say what is shown) and the roofline's footnote, which the drawer (F6) shows
+        beside the controls, make room for them."""
+        on = bool(on)
+        if on == self.lecture:
+            return
+        self.lecture = on
+        if self.slide != on:
+            self.set_slide(on)
+        self._place_lecture()
+
+    def _place_lecture(self) -> None:
+        figure_first = self.slide and self.lecture
+        self.slide_title.setVisible(self.slide and not figure_first)
+        self.roofline_note.setVisible(not figure_first)
+        self.drawer_note.setVisible(figure_first)
 
     def set_caption(self, text: str | None) -> None:
         super().set_caption(text)
