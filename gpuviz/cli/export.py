@@ -227,12 +227,10 @@ def _broadcast_scenario(args, base):
         except bc.ValuesParseError as e:
             raise UsageError(f"--values: {e}") from None
         params = bc.BroadcastParams(tuple(ex.shapes), values).to_dict()
-        if base is not None and base.params.shapes == tuple(ex.shapes):
-            # the preset's own picture (title, key steps) with the lecturer's numbers
-            return _checked(Scenario("broadcast", base.title, params, base.description, key_steps=base.key_steps),
-                            [dict(base.view), {}])
+        # the preset's title, description and captions speak of its own numbers: only its view is kept
+        view = dict(base.view) if base is not None and base.params.shapes == tuple(ex.shapes) else {}
         title = " + ".join(bc.format_shape(s) for s in ex.shapes)
-        return _checked(Scenario("broadcast", title, params), [{}])
+        return _checked(Scenario("broadcast", title, params), [view, {}])
     values = None
     for kind in ((base.params.values if base is not None else None), "arange"):
         if not isinstance(kind, str):
