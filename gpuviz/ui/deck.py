@@ -11,7 +11,9 @@ single-picture export would give, one file per scenario and step::
     ...
     DIR/index.md
 
-A scenario that cannot be read or drawn is reported (in the progress and in the
+A broadcast quiz question gives two pictures instead, ``question.png`` (the shapes as the class
+sees them, the answer concealed) and ``answer.png`` (NumPy's steps at the last one, the verdict in
+large type). A scenario that cannot be read or drawn is reported (in the progress and in the
 index) and the deck goes on with the others.
 """
 
