@@ -1,8 +1,9 @@
 """The words that fill an array with starting values: ``zeros``, ``ones``, ``arange``, ``random``, ``random(SEED)``.
 
 One grammar for every place a student or lecturer types how an array starts:
-``gpuviz check --arg a=float32[100]:arange`` reads it today, and
-``gpuviz broadcast --values`` is meant to read the same words. Pure NumPy.
+``gpuviz check --arg a=float32[100]:arange`` reads it, and
+``gpuviz broadcast --values`` and the broadcast panel's values fields read the same words
+(:func:`gpuviz.model.broadcast.operand_values`, integer arrays). Pure NumPy.
 """
 
 from __future__ import annotations
