@@ -49,7 +49,7 @@ class BlockView(QWidget):
         self.setProperty("dataCanvas", True)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(120, 100)
+        self.setMinimumSize(0, 100)
         self._active = None
         subscribe(self, scene, "_scene_changed")
         self.set_theme(theme)

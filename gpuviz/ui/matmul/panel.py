@@ -208,6 +208,7 @@ class MatmulPanel(Panel):
         self.splitter.setChildrenCollapsible(False)
         self._user_sizes = False
         self._normal_sizes: list[int] | None = None
+        self._normal_right: list[int] = []
         self.splitter.splitterMoved.connect(self._splitter_moved)
         self.right.splitterMoved.connect(self._splitter_moved)
 
@@ -346,6 +347,12 @@ class MatmulPanel(Panel):
         on = bool(on)
         if on == self.slide:
             return
+        if not on:
+            # the slide's fixed sizes go before the side panes come back: together they would be wider than
+            # the window, which a top-level window then grows to fit
+            self.matrices.set_side_width(None)
+            self.matrices.block_view.setMinimumHeight(100)
+            self.matrices.block_view.setMaximumHeight(16777215)
         self.hide_for_slide(on)
         if on:
             self._slide_transactions()
@@ -353,12 +360,16 @@ class MatmulPanel(Panel):
         if on:
             self._handle_width = self.splitter.handleWidth()
             self._normal_sizes = self.splitter.sizes()
+            self._normal_right = self.right.sizes()
             self.splitter.setHandleWidth(0)  # a grip drawn beside the figure is no part of a slide
         else:
             self.splitter.setHandleWidth(self._handle_width)
         self.slide = on
         if not on and self._normal_sizes:
+            self.layout().invalidate()  # the timeline is back: lay the column out again before the sizes
+            self.layout().activate()
             self.splitter.setSizes(self._normal_sizes)
+            self.right.setSizes(self._normal_right)
         self.matrices.set_slide(on)
         self._place_title()
         self.slide_side.setVisible(on)
@@ -415,6 +426,7 @@ class MatmulPanel(Panel):
     def _splitter_moved(self, *args) -> None:
         if not self.slide:
             self._user_sizes = True  # the lecturer's sizes stay until the panel is rebuilt
+            self._normal_right = []
 
     def _slide_transactions(self) -> TransactionsView:
         if self.slide_transactions is None:
@@ -431,8 +443,9 @@ class MatmulPanel(Panel):
         return self.slide_tiles
 
     def shows_tiles(self) -> bool:
-        """Whether the slide shows the shared tiles sA and sB: for the tiled kernel, whose steps are about them."""
-        return self.slide and self.scene.kernel == "tiled"
+        """Whether the slide shows the shared tiles sA and sB: for the tiled kernel, whose steps are about them
+        (not in lecture mode, which gives the screen to A·B = C and the block: the tiles are in the drawer)."""
+        return self.slide and not self.lecture and self.scene.kernel == "tiled"
 
     def shows_block(self) -> bool:
         """Whether the slide shows the selected block thread by thread (the lecture's Block 13): where the
@@ -444,7 +457,7 @@ class MatmulPanel(Panel):
         traffic with another's (``compare_kernel``, as the coalescing example does). Elsewhere they add
         nothing the slide is about (the tiled kernel's multiply steps read shared memory only), so the
         column keeps to the caption, the step and its source line."""
-        return self.slide and self.scene.compare_kernel is not None
+        return self.slide and not self.lecture and self.scene.compare_kernel is not None
 
     def set_caption(self, text: str | None) -> None:
         super().set_caption(text)
@@ -467,6 +480,9 @@ class MatmulPanel(Panel):
         self._update_sizes()
 
     def _update_sizes(self) -> None:
+        if self.slide and self.lecture:
+            self._update_lecture_sizes()
+            return
         if self.slide:
             # the matrices as wide as their square cells need at this height, the text column the rest; where
             # the column's text does not fit even in its smallest slide size, the figure gives up some width
@@ -487,6 +503,8 @@ class MatmulPanel(Panel):
             self.matrices.set_side_width(side)
             self.splitter.setSizes([0, self.width(), 0])
             return
+        if self._normal_right:  # back from the slide look: the source and tabs as they were (until dragged)
+            self.right.setSizes(self._normal_right)
         self.matrices.block_view.setVisible(True)
         self.matrices.block_view.setMinimumHeight(100)
         self.matrices.block_view.setMaximumHeight(16777215)
@@ -499,6 +517,26 @@ class MatmulPanel(Panel):
         rest = total - width
         right = 0.36 if self.look().font_scale <= 1.2 else 0.32
         self.splitter.setSizes([width, int(rest * (1 - right)), int(rest * right)])
+
+    def _update_lecture_sizes(self) -> None:
+        """Lecture mode: the figure is the whole panel; the column beside C holds the title, caption, step and
+        source line at the lecture theme's full size (already scaled to the screen), and the block view takes
+        the height they leave."""
+        height = self.height() - 6
+        natural = min(self.matrices.natural_width(height), int(0.72 * self.width()))
+        side = max(1, self.width() - natural)
+        for w in (self.slide_tiles, self.slide_transactions):
+            if w is not None:
+                w.hide()
+        self._column.setStretch(self._column.count() - 2, 1)
+        self._text_scale = 1.0
+        self._style_column(1.0)
+        need = self._column_height(side) or 0
+        block_h = int(max(0, min(self.matrices.block_view.height_for_width(side), height - need - 4)))
+        self.matrices.block_view.setVisible(block_h >= 80)
+        self.matrices.block_view.setFixedHeight(max(block_h, 1))
+        self.matrices.set_side_width(side)
+        self.splitter.setSizes([0, self.width(), 0])
 
     def _block_height(self, width: int, height: int) -> int:
         """The block view's height in the slide column: square threads as wide as the column allows, at most
@@ -545,8 +583,9 @@ class MatmulPanel(Panel):
         """The height the side column needs at ``width`` (None: wider than that), summed from its parts."""
         left, top, right, bottom = self._column.getContentsMargins()
         inner = width - left - right
-        parts = [lab.heightForWidth(inner) for lab in (self.slide_caption, self.slide_step, self.slide_source,
-                                                          self.slide_note) if lab.isVisibleTo(self.slide_side)]
+        parts = [lab.heightForWidth(inner) for lab in (self.slide_title, self.slide_caption, self.slide_step,
+                                                          self.slide_source, self.slide_note)
+                 if self._column.indexOf(lab) >= 0 and lab.isVisibleTo(self.slide_side)]
         tiles = self.slide_tiles
         if tiles is not None and tiles.isVisibleTo(self.slide_side):
             parts.append(tiles.height_for(inner))

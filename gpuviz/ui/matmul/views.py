@@ -68,6 +68,7 @@ class LegendItem(pg.GraphicsWidget):
         self.cumulative = False
         self.has_idle = True
         self.copies = False
+        self.min_scale = 0.6  # the slide look: 0.95 (its figure's text stays at least 0.9 of the body size)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(120, 80)
         self.set_theme(theme)
@@ -106,24 +107,41 @@ class LegendItem(pg.GraphicsWidget):
             self.heading, self.vmax, self.cumulative, self.has_idle, self.copies = state
             self.update()
 
+    #: Rows a small corner leaves out first, when even the smallest text allowed does not fit them all.
+    DROP_FIRST = ("write", "masked", "idle", "focus", "copies", "warps")
+
+    def layout_text(self, rect: QRectF):
+        """(entries shown, their heights, heading height, body font, heading font, swatch size, text width) that
+        fit ``rect``: the text shrinks, to :attr:`min_scale` of its size (the slide look's figure keeps every
+        text at least 0.9 of the body size), then the least needed rows are left out."""
+        entries = self.entries()
+        wrap = int(Qt.TextFlag.TextWordWrap.value)
+        shrinks = [x for x in (1.0, 0.95, 0.9, 0.8, 0.7, 0.6) if x >= self.min_scale - 1e-9] or [1.0]
+        drop = [k for k in self.DROP_FIRST if any(e[0] == k for e in entries)]
+        while True:
+            for shrink in shrinks:
+                body = font(self.theme, scale=0.95 * shrink)
+                head = font(self.theme, bold=True, scale=1.0 * shrink)
+                sw_w, sw_h = 40 * self.theme.font_scale * shrink, 16 * self.theme.font_scale * shrink
+                text_w = rect.width() - sw_w - 8
+                fm_b, fm_h = QFontMetricsF(body), QFontMetricsF(head)
+                head_h = fm_h.boundingRect(QRectF(0, 0, rect.width(), 1e4), wrap, self.heading).height()
+                heights = [max(sw_h, fm_b.boundingRect(QRectF(0, 0, text_w, 1e4), wrap, t).height()) + 4
+                           for _, _, t in entries]
+                if head_h + 6 + sum(heights) <= rect.height():
+                    return entries, heights, head_h, body, head, (sw_w, sw_h), text_w
+            if not drop:
+                return entries, heights, head_h, body, head, (sw_w, sw_h), text_w
+            key = drop.pop(0)
+            entries = [e for e in entries if e[0] != key]
+
     def paint(self, p, *args):
         rect = self.boundingRect().adjusted(6, 4, -6, -4)
         if rect.width() < 40 or rect.height() < 30:
             return
-        entries = self.entries()
         fg = QColor(*self.theme.foreground)
         wrap = int(Qt.TextFlag.TextWordWrap.value)
-        for shrink in (1.0, 0.9, 0.8, 0.7, 0.6):
-            body = font(self.theme, scale=0.95 * shrink)
-            head = font(self.theme, bold=True, scale=1.0 * shrink)
-            sw_w, sw_h = 40 * self.theme.font_scale * shrink, 16 * self.theme.font_scale * shrink
-            text_w = rect.width() - sw_w - 8
-            fm_b, fm_h = QFontMetricsF(body), QFontMetricsF(head)
-            head_h = fm_h.boundingRect(QRectF(0, 0, rect.width(), 1e4), wrap, self.heading).height()
-            heights = [max(sw_h, fm_b.boundingRect(QRectF(0, 0, text_w, 1e4), wrap, t).height()) + 4
-                       for _, _, t in entries]
-            if head_h + 6 + sum(heights) <= rect.height():
-                break
+        entries, heights, head_h, body, head, (sw_w, sw_h), text_w = self.layout_text(rect)
         p.save()
         p.setClipRect(self.boundingRect())  # never over A's title, whatever the corner's size
         p.setPen(fg)
@@ -336,8 +354,8 @@ class MatrixViews(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
-        row.addWidget(self.graphics, 1)
-        row.addWidget(self.side)
+        row.addWidget(self.graphics, 3)
+        row.addWidget(self.side, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -376,6 +394,8 @@ class MatrixViews(QWidget):
         """The slide look: titles wrap instead of being cut short, square cells in A and B too, and the
         lockstep note left to the panel (:attr:`note`'s text, beside the figure, where a slide has room)."""
         self.slide = bool(on)
+        self.legend.min_scale = 0.95 if self.slide else 0.6
+        self.legend.update()
         self.note.setVisible(not self.slide)
         if not self.slide:
             for t in (self.a_title, self.b_title, self.c_title):
@@ -412,7 +432,10 @@ class MatrixViews(QWidget):
         show = w >= 640
         self.side.setVisible(show)
         if show:
-            self.side.setFixedWidth(int(np.clip(0.26 * w, 180, 380)))
+            # a quarter of the figure through the row's stretch factors, at most 380 px; no minimum, so the
+            # column never makes the panel wider than the window
+            self.side.setMinimumWidth(0)
+            self.side.setMaximumWidth(380)
 
     # -- look -----------------------------------------------------------------------------------
 
