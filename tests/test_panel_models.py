@@ -148,7 +148,9 @@ def test_the_quiz_is_a_model_scored_only_at_the_reveal():
     quiz.reveal()
     assert not quiz.correct and (quiz.right, quiz.answered) == (1, 2)
     quiz.next()
-    assert quiz.question.letter == "A"  # round again
+    # the quiz ends after its last question (issue 16): a summary, not a silent round again
+    assert quiz.finished and not quiz.concealed and quiz.question.letter == "B"
+    assert [r.right for r in quiz.rows()] == [True, False]
     quiz.stop()
     assert not quiz.on and (quiz.right, quiz.answered) == (0, 0)
     assert heard and all(c == frozenset({"quiz"}) for c in heard)

@@ -122,7 +122,7 @@ register(PanelSpec("matmul", "Matmul on the GPU", scene.MatmulParams, scene.Matm
                    step_key=lambda view: "step", read_view=scene.read_view, check=_check_matmul,
                    export_options=("kernel", "m", "n", "k", "block", "seed")))
 register(PanelSpec("broadcast", "Broadcasting", bc.BroadcastParams, broadcast_panel.BroadcastState,
-                   step_key=broadcast_panel.step_key, check=_check_broadcast, export_options=("shapes",),
+                   step_key=broadcast_panel.step_key, check=_check_broadcast, export_options=("shapes", "values"),
                    quiz=True))
 register(PanelSpec("grad", "Weight gradients", dense.GradParams, grad_panel.GradState,
                    step_key=grad_panel.step_key, read_view=grad_panel.check_view,

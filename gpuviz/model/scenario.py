@@ -319,7 +319,7 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
 
 #: The ``[view]`` keys of panels whose view the registry keeps as read (their models read only these): any other
 #: key is refused like an unknown ``[params]`` key, as README says of every table.
-_KEPT_VIEW_KEYS = {"broadcast": ("step",)}
+_KEPT_VIEW_KEYS = {"broadcast": ("step", "quiz", "quiz_answer", "quiz_answers")}
 
 
 def _check_kept_view(c: _Checker, panel: str, view: dict) -> None:

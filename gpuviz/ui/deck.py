@@ -301,6 +301,10 @@ def prepare_folder(out_dir) -> Path:
             folder.mkdir()
         except OSError as e:
             raise DeckError(f"--out {folder}: cannot create the folder ({e.strerror or e})") from None
+    from .export import remove_stale_parts
+
+    # a killed deck's index.md.part lies in the deck's own folder, where no picture is written
+    remove_stale_parts(folder)
     return folder
 
 

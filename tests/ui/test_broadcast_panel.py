@@ -423,8 +423,6 @@ def test_the_summary_is_a_scenario_that_exports_as_a_slide(panel, tmp_path):
     assert len(set(image.getdata())) > 20  # a drawn table, not a blank page
 
 
-@pytest.mark.xfail(strict=True, reason="gpuviz/model/scenario.py's _KEPT_VIEW_KEYS['broadcast'] lists only 'step': "
-                                       "a saved quiz frame's [view] quiz keys are refused when read back")
 def test_a_saved_quiz_summary_reads_back(panel):
     panel.set_quiz_mode(True)
     _answer_all(panel, [True] * 7)
