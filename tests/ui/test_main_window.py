@@ -319,10 +319,11 @@ def test_lecture_drawer_lends_the_controls_without_resizing_the_figure(make_main
     window.set_lecture_mode(True, fullscreen=False)
     qtbot.wait(20)
     assert panel.lecture and all(w.isHidden() for w in panel.chrome_widgets())
+    qtbot.wait(200)  # pyqtgraph lays its plots out in later events
     figure_before = [r.getRect() for r in panel.data_rects()]
     assert figure_before
     qtbot.keyClick(window, Qt.Key.Key_F6)
-    qtbot.wait(20)
+    qtbot.wait(200)
     assert window.drawer_open and window.drawer.isVisible()
     assert all(w.isVisibleTo(window) and window.drawer.isAncestorOf(w) for w in panel.chrome_widgets())
     assert [r.getRect() for r in panel.data_rects()] == figure_before  # the drawer floats over the figure
