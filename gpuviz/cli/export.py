@@ -200,7 +200,9 @@ def _matmul_scenario(args, base):
     if base is not None and params == bp:
         return base
     # the preset's title, description and key-step captions describe its own product, not this one
-    title = f"{kernel} kernel: C ({m}×{n}) = A ({m}×{k}) · B ({k}×{n}), {block.x}×{block.y} blocks"
+    a, b, c = params.names  # a preset's names (W, x, z) carry over to its changed product
+    bias = f" + {params.bias}" if params.bias else ""
+    title = f"{kernel} kernel: {c} ({m}×{n}) = {a} ({m}×{k}) · {b} ({k}×{n}){bias}, {block.x}×{block.y} blocks"
     view = dict(base.view) if base is not None else {}
     positions = {key: v for key, v in view.items() if key not in ("step", "selected_block", "selected_thread")}
     plain = {key: v for key, v in positions.items() if key != "compare_kernel"}
