@@ -46,8 +46,11 @@ class TilesCanvas(QWidget):
 
     GAP = 18
 
-    def __init__(self, theme: Theme, parent=None):
+    def __init__(self, theme: Theme, parent=None, min_scale: float = 0.0):
         super().__init__(parent)
+        #: the least font size relative to the body size (a slide's figure: 0.9; labels that do not fit at that
+        #: size are left out rather than shrunk below it)
+        self.min_scale = min_scale
         self.tiles = None
         self.vmax = 0
         self.set_theme(theme)
@@ -184,7 +187,7 @@ class TilesCanvas(QWidget):
         short = longest.split("[", 1)[-1].rstrip("]")
         for full in (True, False):
             text = longest if full else short
-            for scale in (0.95, 0.85, 0.75, 0.68):
+            for scale in [x for x in (0.95, 0.9, 0.85, 0.75, 0.68) if x >= self.min_scale - 1e-9]:
                 f = font(theme, scale=scale)
                 if QFontMetricsF(f).horizontalAdvance(text) <= cell - 4:
                     return f, full
@@ -224,7 +227,7 @@ class TilesCanvas(QWidget):
         p.setFont(self._sub_font)
         p.drawText(wide.translated(0, wide.height() + 2), centre, sub)
         # tx above, ty on the left: the thread that writes each element
-        idx_font = font(theme, scale=0.75)
+        idx_font = font(theme, scale=max(0.75, self.min_scale))
         p.setFont(idx_font)
         p.setPen(qcolor(mix(fg, theme.background, 0.7)))
         step = max(1, int(np.ceil(QFontMetricsF(idx_font).horizontalAdvance("00") * 1.4 / max(cell, 1e-9))))
@@ -356,7 +359,7 @@ class SharedTilesView(QWidget):
         self.slide = slide
         self.header = QLabel()
         self.header.setWordWrap(True)
-        self.canvas = TilesCanvas(theme)
+        self.canvas = TilesCanvas(theme, min_scale=0.9 if slide else 0.0)
         self.empty = QLabel()
         self.empty.setWordWrap(True)
         lay = QVBoxLayout(self)

@@ -51,9 +51,12 @@ def _sector_colour(i: int, theme: Theme):
 class SectorStrip(QWidget):
     """One warp request drawn: 32 lanes above, the distinct sectors below, a line from each lane to its sector."""
 
-    def __init__(self, parent=None, gap: float = 2.2):
+    def __init__(self, parent=None, gap: float = 2.2, min_scale: float = 0.0):
         super().__init__(parent)
         self.theme: Theme | None = None
+        #: the least font size relative to the body size: a slide's figure keeps 0.9 (lane numbers that do not
+        #: fit at that size are left out rather than shrunk below it)
+        self.min_scale = min_scale
         self.gap = gap  # between lanes and sectors, in text heights: room for the lines that join them
         self.request = None
         self.lanes_in_warp = WARP_SIZE
@@ -66,7 +69,7 @@ class SectorStrip(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.setFont(font(theme, scale=0.8))
+        self.setFont(font(theme, scale=max(0.8, self.min_scale)))
         fm = self.fontMetrics()
         self.setFixedHeight(int(4 + fm.height() * (1.5 * 2 + self.gap)) + 2)
         self.update()
@@ -76,7 +79,8 @@ class SectorStrip(QWidget):
         key = (round(cell_width), self.font().toString())
         if getattr(self, "_lane_font_key", None) != key:
             f = QFont(self.font())
-            while QFontMetrics(f).horizontalAdvance("31") > cell_width and f.pointSizeF() > 6.5:
+            floor = max(6.5, self.min_scale * font(self.theme).pointSizeF()) if self.theme is not None else 6.5
+            while QFontMetrics(f).horizontalAdvance("31") > cell_width and f.pointSizeF() - 0.5 >= floor:
                 f.setPointSizeF(f.pointSizeF() - 0.5)
             self._lane_font_key, self._lane_font_cached = key, f
         return self._lane_font_cached
@@ -364,7 +368,8 @@ class TransactionsView(StripColumn, QWidget):
             self._refresh_totals()
 
     def _strip(self, i: int) -> tuple[QLabel, SectorStrip]:
-        return self._caption_and_strip(i, lambda: SectorStrip(gap=1.5 if self.slide else 2.2))
+        return self._caption_and_strip(i, lambda: SectorStrip(gap=1.5 if self.slide else 2.2,
+                                                                         min_scale=0.9 if self.slide else 0.0))
 
     def _refresh_requests(self) -> None:
         sc = self.scene
@@ -543,8 +548,9 @@ def _fill_grid(grid: QGridLayout, rows: list[list[str]], theme: Theme) -> None:
     for i, row in enumerate(rows):
         for j, text in enumerate(row):
             label = QLabel(text)
-            # a table of figures: a little smaller than body text, so it fits a side dock on a projector
-            label.setFont(font(theme, bold=(i == 0 or j == 0), scale=0.85))
+            # a table of figures: a little smaller than body text, so it fits a side dock on a projector (0.9:
+            # the least a slide's figure text may be)
+            label.setFont(font(theme, bold=(i == 0 or j == 0), scale=0.9))
             align = Qt.AlignmentFlag.AlignLeft if j == 0 else Qt.AlignmentFlag.AlignRight
             grid.addWidget(label, i, j, align | Qt.AlignmentFlag.AlignVCenter)
             # shown now, not when the event loop gets to it (as a layout would): measured at once on a slide

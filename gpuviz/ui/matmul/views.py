@@ -108,7 +108,7 @@ class LegendItem(pg.GraphicsWidget):
             self.update()
 
     #: Rows a small corner leaves out first, when even the smallest text allowed does not fit them all.
-    DROP_FIRST = ("write", "masked", "idle", "focus", "copies", "warps")
+    DROP_FIRST = ("write", "masked", "idle", "focus", "copies", "warps", "selected", "blocks")
 
     def layout_text(self, rect: QRectF):
         """(entries shown, their heights, heading height, body font, heading font, swatch size, text width) that
