@@ -456,18 +456,23 @@ class SpeedPanel(Panel):
         self.note.setStyleSheet(f"color: {muted};")
         for w in self.findChildren(FieldMessage):
             w.set_theme(t)
+        figure_first = self.slide and self.lecture
         self.title_label.setFont(font(t, bold=True, scale=1.9 if self.slide else 1.3))
         self.caption_label.setFont(font(t, scale=1.2))
-        self.ratio_label.setFont(font(t, bold=True, scale=3.0 if self.slide else 2.4))
+        # lecture mode: one line of headline over the figure, which takes the rest of the screen
+        self.ratio_label.setFont(font(t, bold=True, scale=1.7 if figure_first else 3.0 if self.slide else 2.4))
         self.medians_label.setFont(font(t, scale=1.25 if self.slide else 1.15))
         self.noisy_label.setFont(font(t, bold=True, scale=1.1 if self.slide else 1.0))
         self.noisy_label.setStyleSheet(f"color: {hex_colour(NOISY_COLOUR)};")
-        self.source_label.setFont(font(t, scale=1.0 if self.slide else 0.95))
+        self.source_label.setFont(font(t, scale=0.9 if figure_first else 1.0 if self.slide else 0.95))
         self.source_label.setStyleSheet(f"color: {muted};")
         self.empty_label.setFont(font(t, bold=True, scale=2.0))
         self.skipped_label.setFont(font(t, scale=0.95))
         self.table_title.setFont(font(t, bold=True, scale=1.1))
         self.side_scroll.setFixedWidth(min(round(370 * t.font_scale), 580))
+        # the figures to the screen's edges in lecture mode: a margin there is room the data does not get
+        self.main.layout().setContentsMargins(*((2, 2, 2, 2) if figure_first else (8, 6, 8, 6)))
+        self.plots.compact = figure_first  # set_theme builds the figures again
         self.plots.set_theme(t)
         self.reference_view.set_theme(t)
         self.table.set_theme(t)
@@ -494,6 +499,19 @@ class SpeedPanel(Panel):
         self.main_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff if self.slide
                                                     else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._apply_look()
+
+    def set_lecture(self, on: bool) -> None:
+        """The slide look with the figure first: one line of headline (the ratio, else the title) and the source
+        line over figures that take the rest of the screen; the medians and the noise warning, which the bars
+        and the points carry too, read in the drawer's table (F6)."""
+        on = bool(on)
+        if on == self.lecture:
+            return
+        self.lecture = on
+        if self.slide != on:
+            self.set_slide(on)
+        else:
+            self._apply_look()
 
     def set_caption(self, text: str | None) -> None:
         super().set_caption(text)
@@ -951,15 +969,17 @@ class SpeedPanel(Panel):
         ratio, medians = headline(results, op)
         if self.figure == "cpu-vs-gpu" and op == "layer" and not self.runner.running:
             ratio, medians = "", ""  # the figure is the two charts: a batch-size headline would talk past it
+        figure_first = self.slide and self.lecture
         self.ratio_label.setText(ratio)
         self.ratio_label.setVisible(bool(ratio))
+        self.title_label.setVisible(not (figure_first and ratio))
         self.medians_label.setText(medians)
-        self.medians_label.setVisible(bool(medians))
+        self.medians_label.setVisible(bool(medians) and not figure_first)
         shown = [m for m in results.measurements if m.op == op] if results is not None else []
         noisy = speed.noisy_summary(shown, short=self.slide)
         self.noisy_label.setText(f"⚠ {noisy}" if noisy else "")
         self.noisy_label.setToolTip(speed.noisy_summary(shown) or "")
-        self.noisy_label.setVisible(bool(noisy))
+        self.noisy_label.setVisible(bool(noisy) and not figure_first)
 
     def _show_skipped(self, measured) -> None:
         lines = skipped_lines(measured)

@@ -162,6 +162,10 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self._hover_key: str | None = None
         self.arrangement = ""
         self.legend_columns = 0
+        #: Lecture mode's figure-first look: no plot titles (the panel's headline says what is shown), and the
+        #: bars name their implementation in their own label rather than on an axis beside them
+        self.compact = False
+        self._bar_rows: list = []
         self._least_height = 300
         self._spec: _LinesSpec | None = None  # what the lines layout draws now
         self._drawn: tuple | None = None  # (op, measurements) the bars or the empty figure were built for
@@ -188,6 +192,17 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self._plot_pool.clear()  # fonts, pens and sizes are the theme's: made afresh
         self._curve_pool.clear()
         self._rebuild()
+
+    def set_compact(self, on: bool) -> None:
+        """Lecture mode's look (:attr:`compact`) on or off; the figures are built again."""
+        on = bool(on)
+        if on != self.compact:
+            self.compact = on
+            self._plot_pool.clear()
+            self._curve_pool.clear()
+            self._spec = None
+            self._drawn = None
+            self._rebuild()
 
     def warm_up(self, op: str, impls, keys=None) -> None:
         """Make (and style) the lines layout's plots and curves for ``op`` and ``impls`` now, so that building
@@ -315,6 +330,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
 
     def _rebuild(self, width: int | None = None) -> None:
         self._clear()
+        self.ci.layout.setContentsMargins(*((1, 1, 1, 1) if self.compact else (9, 9, 9, 9)))  # 9: pyqtgraph's
         measured = self.measured()
         if not measured:
             self.mode = "empty"
@@ -421,7 +437,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         t = self.theme
         fg = hex_colour(t.foreground)
         scale = self._scale()
-        plot.setTitle(title, color=fg, size=f"{round(12 * scale)}pt", bold=True)
+        plot.setTitle(None if self.compact else title, color=fg, size=f"{round(12 * scale)}pt", bold=True)
         plot.showGrid(x=True, y=True, alpha=0.25)
         for name, text in (("left", left), ("bottom", bottom)):
             ax = plot.getAxis(name)
@@ -664,9 +680,9 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         self.plots["bars"] = plot
         # a bar and its label per implementation, the title and the time axis below
         self._least_height = round((32 * len(impls) + 90) * t.font_scale)
-        self._style_plot(plot, f"{PLOT_TITLES['time']}, {SIZE_SHORT.get(op, 'N')} = {size:,} "
-                               "(shorter is faster; logarithmic axis)",
-                         "", "median time")
+        title = f"{PLOT_TITLES['time']}, {SIZE_SHORT.get(op, 'N')} = {size:,} (shorter is faster; logarithmic axis)"
+        self._style_plot(plot, title, "", f"median time per call, {SIZE_SHORT.get(op, 'N')} = {size:,} "
+                         "(shorter is faster)" if self.compact else "median time")
         plot.showGrid(x=True, y=False, alpha=0.25)
         medians = [by_impl[i][0].median_s for i in impls]
         lo = math.floor(math.log10(min(medians))) - 0.3
@@ -680,7 +696,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
                                         pens=pens)
         plot.addItem(self.bar_item)
         # the bars are drawn in log10 units; the axis names each decade as a time people read (1 ms, 10 ms)
-        plot.getAxis("bottom").setTicks([_decade_ticks(lo, hi + 0.25 * (hi - lo) + 1.6), []])
+        plot.getAxis("bottom").setTicks([_decade_ticks(lo, hi + 0.25 * (hi - lo) + 6), []])
         ticks = [(float(y), impl_name(i)) for y, i in zip(ys, impls)]
         left = plot.getAxis("left")
         left.setTicks([ticks, []])
@@ -689,26 +705,81 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         metrics = QFontMetrics(font(t, scale=0.9))
         left.setWidth(max(metrics.horizontalAdvance(text) for _y, text in ticks) + 24)
         self.points["bars"] = []
-        label_font = font(t, bold=True, scale=1.1)
+        self._bar_rows = []
+        self._bar_range = (lo, hi)
+        self._bar_title = title
         for y, impl, v in zip(ys, impls, medians):
             ratio = speedups.get((op, impl, size))
             m = by_impl[impl][0]
-            text = format_seconds(v)
             if ratio is not None and impl not in NOT_A_SPEED and impl != "python":
-                text += f"  ({format_ratio(ratio)} faster than the loop)"
+                forms = (f"  ({format_ratio(ratio)} faster than the loop)", f"  ({format_ratio(ratio)})")
+            else:
+                forms = ("", "")
             if m.noisy:
-                text += "  ⚠ noisy"
                 self.noisy_points["bars"] = self.noisy_points.get("bars", 0) + 1
-            label = pg.TextItem(text, color=NOISY_COLOUR if m.noisy else t.foreground, anchor=(0, 0.5))
-            label.setFont(label_font)
+            label = pg.TextItem("", color=NOISY_COLOUR if m.noisy else t.foreground, anchor=(0, 0.5))
+            label.setFont(font(t, bold=True, scale=1.1))
             label.setPos(math.log10(v) + 0.05, float(y))
             plot.addItem(label)
             self.bar_labels.append(label)
+            self._bar_rows.append((label, impl_name(impl), format_seconds(v), forms, m.noisy, math.log10(v)))
             self.points["bars"].append((impl, by_impl[impl][0], math.log10(v), float(y)))
-        # room on the right for the longest label
-        plot.setXRange(lo, hi + 0.25 * (hi - lo) + 1.6, padding=0)
+        if self.compact:
+            left.setStyle(showValues=False)  # the names are in the bars' labels
+            left.setWidth(round(8 * t.font_scale))
+        self._place_bars(self.width())
+        # again once the view box has its size (a new window width, a theme's fonts): exactly what it has then
+        plot.vb.sigResized.connect(lambda _vb: self._place_bars(None))
         plot.setYRange(-0.6, n - 0.4, padding=0)
         plot.setMouseEnabled(x=False, y=False)
+
+    def _place_bars(self, width: int | None) -> None:
+        """Each bar's label in the longest form that fits right of its bar, and the time axis just long enough
+        for them, for the figure ``width`` pixels wide (None: for the view box's width now): a label never
+        runs out of the plot, whatever the window's width."""
+        plot = self.plots.get("bars")
+        if plot is None or not self._bar_rows:
+            return
+        t = self.theme
+        lo, hi = self._bar_range
+        left = plot.getAxis("left")
+        metrics = QFontMetrics(font(t, bold=True, scale=1.1))
+        # the view box's width: as laid out, else the figure's less its left axis and the layout's margins
+        room = plot.vb.width() if width is None else width - left.width() - 24 * t.font_scale
+        room = max(60.0, room - 4)  # the pixels rounding may take back
+        gap = metrics.horizontalAdvance("  ")
+
+        def texts(form: int) -> list[str]:
+            out = []
+            for _label, name, value, forms, noisy, _x in self._bar_rows:
+                text = (f"{name}  " if self.compact else "") + value + forms[form]
+                out.append(text + ("  ⚠ noisy" if noisy else ""))
+            return out
+
+        def right_end(form: int) -> float | None:
+            """The axis's right end that fits every label of ``form``, or None when one cannot fit."""
+            end = hi + 0.3
+            for (_label, *_rest, x), text in zip(self._bar_rows, texts(form)):
+                free = 1 - (metrics.horizontalAdvance(text) + gap) / room
+                if free <= 0.2:  # the bar itself would keep less than a fifth of the plot
+                    return None
+                end = max(end, lo + (x + 0.05 - lo) / free)
+            return end
+
+        form, end = 0, right_end(0)
+        if end is None or end - lo > 2.2 * (hi + 0.3 - lo):  # the bars would shrink to under half the plot
+            shorter = right_end(1)
+            if shorter is not None:
+                form, end = 1, shorter
+        if end is None:
+            end = hi + 0.25 * (hi - lo) + 1.6
+        for (label, *_rest), text in zip(self._bar_rows, texts(form)):
+            label.setText(text)
+        plot.setXRange(lo, end, padding=0)
+        if not self.compact:
+            # a title never wider than the plot: on two lines where one would not fit
+            plot.setTitle(self._title_for(self._bar_title, room), color=hex_colour(t.foreground),
+                          size=f"{round(12 * self._scale())}pt", bold=True)
 
     # -- hover ------------------------------------------------------------------------------------
 

@@ -166,7 +166,8 @@ class ReferenceView(QWidget):
             axis = plot.getAxis(name)
             axis.setPen(pg.mkPen(th.foreground))
             axis.setTextPen(pg.mkPen(th.foreground))
-            axis.setTickFont(font(th, scale=0.85))
+            axis.setTickFont(font(th, scale=0.9))  # 18 px on a slide, the least a slide's text may be
+            axis.label.setFont(font(th, scale=0.9))
         n = len(rows)
         ys = np.arange(n, dtype=float)[::-1]  # the source's first row on top
         values = np.array([v for _label, _kind, v in rows], float)
@@ -176,7 +177,7 @@ class ReferenceView(QWidget):
         left = plot.getAxis("left")
         left.setTicks([[(float(y), name) for y, (name, _k, _v) in zip(ys, rows)], []])
         # wide enough for the longest name now (auto-expansion needs another paint, and an export paints once)
-        metrics = QFontMetrics(font(th, scale=0.85))
+        metrics = QFontMetrics(font(th, scale=0.9))
         left.setWidth(max(metrics.horizontalAdvance(name) for name, _k, _v in rows) + 16)
         top = float(values.max())
         texts = []
