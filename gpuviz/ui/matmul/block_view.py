@@ -82,17 +82,28 @@ class BlockView(QWidget):
         n = b.x * b.y
         return [warp_label(w, n) for w in range(-(-n // WARP_SIZE))]
 
-    def _metrics(self):
+    def title_lines(self, width: float | None = None) -> list[str]:
+        """The title as drawn at ``width``: one line, or the block's number and its blockIdx on two."""
+        w = self.width() if width is None else width
+        fm = QFontMetricsF(self.fonts()[0])
+        text = self.title_text()
+        if fm.horizontalAdvance(text) <= w - 4:
+            return [text]
+        head, _, tail = text.partition(" · ")
+        return [fm.elidedText(t, Qt.TextElideMode.ElideRight, w - 4) for t in (head, tail)]
+
+    def _metrics(self, width: float | None = None):
         title_f, _, _, warp_f = self.fonts()
         fm_w = QFontMetricsF(warp_f)
         label_w = max(fm_w.horizontalAdvance(t) for t in self.warp_texts()) + 12
-        return QFontMetricsF(title_f).height() + 4, fm_w.height(), label_w
+        n = len(self.title_lines(width))
+        return n * QFontMetricsF(title_f).height() + 4, fm_w.height(), label_w
 
     def _arrangements(self, w: float, h: float | None) -> list[tuple[float, bool, int]]:
         """(cell side, beside, label lines) of each way to place the warps' names that works at width ``w``
         (and height ``h``, or any height for None): right of their rows, or in lines under the cells."""
         b = self.scene.launch.block
-        title_h, line_h, label_w = self._metrics()
+        title_h, line_h, label_w = self._metrics(w)
         n_warps = len(self.warp_texts())
         pad = 4.0
         out = []
@@ -115,7 +126,7 @@ class BlockView(QWidget):
         w = self.width() if width is None else width
         h = self.height() if height is None else height
         b = self.scene.launch.block
-        title_h, line_h, label_w = self._metrics()
+        title_h, line_h, label_w = self._metrics(w)
         cell, beside, lines = max(self._arrangements(w, h))
         cell = max(cell, 1.0)
         pad = 4.0
@@ -129,7 +140,7 @@ class BlockView(QWidget):
     def height_for_width(self, width: float) -> float:
         """The height that draws the largest square cells ``width`` allows, with the warps' names."""
         b = self.scene.launch.block
-        title_h, line_h, _ = self._metrics()
+        title_h, line_h, _ = self._metrics(width)
         cell, beside, lines = max(self._arrangements(width, None))
         return title_h + 8 + b.y * max(cell, 4.0) + (0 if beside else lines * line_h + 4)
 
@@ -206,8 +217,9 @@ class BlockView(QWidget):
         p.setPen(fg)
         p.setFont(title_f)
         fm_t = QFontMetricsF(title_f)
-        p.drawText(lay["title"], int(Qt.AlignmentFlag.AlignCenter.value),
-                   fm_t.elidedText(self.title_text(), Qt.TextElideMode.ElideRight, lay["title"].width()))
+        for i, line in enumerate(self.title_lines()):
+            p.drawText(QRectF(0, 2 + i * fm_t.height(), self.width(), fm_t.height()),
+                       int(Qt.AlignmentFlag.AlignCenter.value), line)
         ids = block_thread_grid(b.x, b.y)
         colours = self.cell_colours()
         c = lay["cell"]

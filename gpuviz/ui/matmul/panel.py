@@ -191,6 +191,16 @@ class MatmulPanel(Panel):
         self.tabs.setTabToolTip(self.tabs.indexOf(self.shared), "Shared memory: the tiled kernel's tiles sA and sB of "
                                 "the selected block at this step: what each element holds, what is written and read")
         self.tabs.addTab(self.hierarchy, "Grid → Block → Warp → Thread")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.hierarchy), "Grid → Block → Warp → Thread: the launch as a "
+                                "tree, and the selected thread's numbers")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.numbers), "Numbers: threads, warps, loads and FLOPs of the "
+                                "whole launch and of this step")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.transactions), "Memory transactions: the selected warp's "
+                                "global loads at this step, in 32-byte sectors")
+        # a narrow column cuts the tab titles short rather than hide tabs behind scroll arrows (each has its
+        # whole title in its tooltip)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        self.tabs.tabBar().setUsesScrollButtons(False)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.source)
         right.addWidget(self.tabs)

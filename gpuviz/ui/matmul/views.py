@@ -84,7 +84,7 @@ class LegendItem(pg.GraphicsWidget):
             ("selected", self._draw_selected, "selected thread"),
             ("focus", self._draw_focus, "focus warp / block"),
             ("write", self._draw_write, "C element written this step"),
-            ("heat", self._draw_heat, f"A, B: {what} per element, 0 … {self.vmax:,.3g}" if self.vmax
+            ("heat", self._draw_heat, f"A, B: {what} per element, 0 to {self.vmax:,.3g}" if self.vmax
              else f"A, B: {what} per element (none: no global reads)"),
         ]
         if self.copies:
@@ -554,7 +554,7 @@ class MatrixViews(QWidget):
         k = s.problem.k
         fs = self.theme.font_scale
         w, h = self.graphics.width(), self.graphics.height()
-        for _ in range(2 if self.slide else 1):  # the titles' lines depend on the widths, the widths on the titles
+        for _ in range(2):  # the titles' lines depend on the widths, the widths on the titles
             ax_w, ax_h, title_h = self._axis_sizes()
             if self.slide:
                 left = 58 * fs
@@ -580,6 +580,9 @@ class MatrixViews(QWidget):
                 # at least a quarter of the width: the legend lives in the corner above A
                 a_w = float(np.clip(ax_w + k * cell, 0.26 * w, 0.42 * w))
                 b_h = float(np.clip(k * cell, 0.24 * h, 0.4 * h))
+                # subtitles wrap onto a second line rather than be cut short in a narrow column
+                for t, width in ((self.a_title, a_w), (self.b_title, w - a_w), (self.c_title, w - a_w)):
+                    t.set_sub_lines(t.sub_lines_needed(width))
         if self.slide:
             # a figure narrower than its height needs (a slide whose text column asked for room): the rows
             # keep square cells and the spare height goes above and below, not into C's view
@@ -623,7 +626,8 @@ class MatrixViews(QWidget):
         n_row = n_col = n_a = n_b = n_c = 1
         a_w = c_w = 0.0
         for _ in range(3):  # lines and widths settle in two rounds; a third costs nothing
-            ax_w, ax_h = 58 * fs + (n_row - 1) * line, 44 * fs + (n_col - 1) * line
+            ax_w = 58 * fs + (len(_split_formula(row_f, n_row)) - 1) * line
+            ax_h = 44 * fs + (len(_split_formula(col_f, n_col)) - 1) * line
             title_h = self.b_title.height_for(n_b) + max(self.a_title.height_for(n_a), self.c_title.height_for(n_c))
             kf = k * self.operand_fraction()
             cell, cap_h = _fit_axis(height - notes - title_h - ax_h - 24, kf, rows)
@@ -651,11 +655,12 @@ class MatrixViews(QWidget):
         if lines == self._formula_lines:
             return False
         self._formula_lines = lines
-        self._formula_extra = (lines[0] - 1, lines[1] - 1)
+        shown = tuple(len(_split_formula(f, n)) for f, n in zip((row_f, col_f), lines))
+        self._formula_extra = (shown[0] - 1, shown[1] - 1)
         style = {"color": hex_colour(theme.foreground), "font-size": f"{pt}pt"}
         extra = fm.lineSpacing()
-        left_w = int(58 * theme.font_scale + (lines[0] - 1) * extra)
-        bottom_h = int(44 * theme.font_scale + (lines[1] - 1) * extra)
+        left_w = int(58 * theme.font_scale + (shown[0] - 1) * extra)
+        bottom_h = int(44 * theme.font_scale + (shown[1] - 1) * extra)
         self._set_label(self.c_plot, "left", "<br>".join(_split_formula(row_f, lines[0])), style)
         self._set_label(self.c_plot, "bottom", "<br>".join(_split_formula(col_f, lines[1])), style)
         for plot in (self.b_plot, self.c_plot):  # B and C share their left edge
@@ -908,6 +913,8 @@ def _split_formula(text: str, n: int) -> list[str]:
     product too on three."""
     if n == 1:
         return [text]
+    if n >= 4:
+        return [text.partition(" = ")[0]]
     head, _, tail = text.partition(" + ")
     if n == 2:
         return [head, "+ " + tail]
@@ -916,10 +923,12 @@ def _split_formula(text: str, n: int) -> list[str]:
 
 
 def _lines_needed(text: str, fm: QFontMetricsF, length: float) -> int:
-    for n in (1, 2):
+    """Lines the formula needs along an axis ``length`` pixels long: 1 to 3, or 4 when even three lines are
+    longer than the axis (it is then labelled by its name alone, ``row``, rather than run over the titles)."""
+    for n in (1, 2, 3):
         if max(fm.horizontalAdvance(t) for t in _split_formula(text, n)) < length:
             return n
-    return 3
+    return 4
 
 
 __all__ = ["CellAxis", "LegendItem", "MatrixViews", "TitleItem", "operand_names", "product_text", "wrap_text"]
