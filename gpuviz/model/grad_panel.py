@@ -9,6 +9,7 @@ listeners what changed, as :class:`~gpuviz.model.scene.MatmulScene` does.
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 
@@ -61,15 +62,31 @@ class EntryStory:
 _SUBSCRIPT = re.compile(r"(?<=[^\s\d_(\[])_(\{[^}]*\}|[A-Za-z0-9]+)")
 
 
-def rich_text(text: str) -> str:
+#: Qt draws a sub- or superscript at this fraction of the size its format asks for.
+SCRIPT_SHRINK = 2 / 3
+
+
+def rich_text(text: str, script_pt: float | None = None) -> str:
     """``text`` as Qt rich text: ``a_b`` and ``a_{b c}`` become subscripts, ``ᵀ`` a superscript T.
 
     The panel writes its formulas once, in the plain spelling a terminal shows, and typesets them
-    here; everything else is escaped, so a ``<`` in a message stays a ``<``.
+    here; everything else is escaped, so a ``<`` in a message stays a ``<``. ``script_pt``: the point
+    size the scripts are drawn at (Qt's default is 2/3 of the text's, which on a slide falls below
+    the smallest legible size); None keeps Qt's.
     """
+    if script_pt is None:
+        sub, sup = "<sub>{}</sub>", "<sup>T</sup>"
+    else:
+        # Qt shrinks a script by SCRIPT_SHRINK after the size it is given: ask for the size / SCRIPT_SHRINK
+        # (whole points, rounded up: Qt rounds the shrunk size down)
+        size = f"font-size:{math.ceil(script_pt / SCRIPT_SHRINK + 0.5)}pt"
+        sub = f'<span style="vertical-align:sub; {size}">{{}}</span>'
+        sup = f'<span style="vertical-align:super; {size}">T</span>'
     out = html.escape(str(text), quote=False)
-    out = _SUBSCRIPT.sub(lambda m: f"<sub>{m.group(1).strip('{}')}</sub>", out)
-    return out.replace("ᵀ", "<sup>T</sup>")
+    # a hair space before a subscript j: its hook reaches back under the letter it hangs on (xⱼ)
+    out = _SUBSCRIPT.sub(lambda m: ("\u200a" if m.group(1).startswith("j") else "")
+                         + sub.format(m.group(1).strip("{}")), out)
+    return out.replace("ᵀ", sup)
 
 
 def _num(v: float) -> str:

@@ -1,5 +1,7 @@
 """The weight-gradient panel: click an entry and read δ_i·x_j, train, bad input, divergence, batch sum, matmul link."""
 
+import re
+
 import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, Qt
@@ -48,7 +50,9 @@ def test_clicking_a_toy_entry_shows_delta_times_x_with_the_models_numbers(panel,
     text = panel.story_label.plain()
     assert text.startswith("∂L/∂W[2,5] = δ_2 · x_5 = (")
     # shown typeset: real subscripts, not "δ_2"
-    assert "δ<sub>2</sub> · x<sub>5</sub>" in panel.story_label.shown() and "_" not in panel.story_label.shown()
+    shown = panel.story_label.shown()
+    assert re.search(r'δ<span style="vertical-align:sub;[^"]*">2</span> · x<span style="vertical-align:sub;[^"]*">5<',
+                     shown) and "_" not in shown, shown
     assert f"{p[2]:.4g}" in text and f"{delta * xj:.4g}" in text.split("=")[-1]
     assert np.isclose(delta, p[2] - (label == 2))
     # both factors are highlighted: δ's row 2 and xᵀ's column 5, and the clicked cell
@@ -315,7 +319,10 @@ def test_the_slide_look_grows_the_figure_to_fill_the_slide(qtbot, preset):
     panel.set_slide(True)
     panel.set_caption(scenario.key_steps[0].caption if scenario.key_steps else None)
     slide = _figure_sizes(panel)
-    assert set(slide) == set(normal) and slide
+    # the digits' 10×784 strip may be left out of a slide (the tiles show the same numbers) rather than shrink it
+    dropped = {panel.grad_strip.name} if panel.strip_dropped else set()
+    assert set(slide) == set(normal) - dropped and slide
+    panel_sizes, normal = normal, {name: size for name, size in normal.items() if name not in dropped}
     # the pictures are bigger than in the normal look at the same size: every 28×28 tile, and the toy's
     # cells (the digits' columns of ten numbers keep their size: their height is what the page has least of)
     grown = {name: slide[name] / normal[name] for name in slide}
@@ -332,7 +339,7 @@ def test_the_slide_look_grows_the_figure_to_fill_the_slide(qtbot, preset):
     _assert_inside(panel)
     panel.set_slide(False)
     panel.resize(1920, 1080)
-    assert _figure_sizes(panel) == normal and panel.zoom <= 1
+    assert _figure_sizes(panel) == panel_sizes and panel.zoom <= 1
 
 
 # -- markers, text on cells, the colour scale as drawn, absurd input ---------------------------------------------
@@ -361,6 +368,7 @@ def test_selection_markers_never_cover_a_label(qtbot, name, layer, slide):
     # the corners: row 0 sits under the name and shape, column 0 at the left edge, the last ones under labels
     for i, j in [(0, 0), (0, n - 1), (m - 1, 0), (m - 1, n - 1), (m // 2, n // 2)]:
         panel.select_entry(i, j)
+        qtbot.wait(1)  # the layout's pending requests: the views' sizes as shown
         for view in panel.findChildren((MatrixView, TileView)):
             if not view.isVisible():
                 continue

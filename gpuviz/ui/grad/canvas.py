@@ -23,7 +23,7 @@ from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from ...model.grad_colours import DivergingScale
 from ...model.grad_panel import rich_text
 from ..style import font, mix, pen, qcolor
-from ..theme import LIGHT, OKABE_ITO, Theme, text_colour_on
+from ..theme import BASE_POINT_SIZE, LIGHT, OKABE_ITO, Theme, text_colour_on
 
 NEGATIVE = OKABE_ITO["blue"]
 POSITIVE = OKABE_ITO["vermillion"]
@@ -83,10 +83,17 @@ def fmt(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-def rich(text: str, qfont) -> QStaticText:
+def script_pt(theme: Theme, text_pt: float) -> float:
+    """The point size of sub- and superscripts in text of ``text_pt`` points: about 3/4 of it, never below the
+    smallest text the theme draws (0.9 × its body size), so a subscript is as legible as any other text."""
+    return max(0.9 * BASE_POINT_SIZE * theme.font_scale, 0.75 * text_pt)
+
+
+def rich(text: str, qfont, theme: Theme) -> QStaticText:
     """``text`` (plain spelling, ``δ_i``) typeset as rich text in ``qfont``, ready to draw and measure."""
     # one line: a static text's rich text otherwise wraps at an arbitrary width of its own
-    st = QStaticText(f'<span style="white-space:nowrap">{rich_text(text)}</span>')
+    body = rich_text(text, script_pt(theme, qfont.pointSizeF()))
+    st = QStaticText(f'<span style="white-space:nowrap">{body}</span>')
     st.setTextFormat(Qt.TextFormat.RichText)
     st.prepare(QTransform(), qfont)
     return st
@@ -139,10 +146,10 @@ class _Headed(_CellGrid):
     theme: Theme
 
     def _name_text(self) -> QStaticText:
-        return rich(self.name, font(self.theme, bold=True))
+        return rich(self.name, font(self.theme, bold=True), self.theme)
 
     def _shape_text(self) -> QStaticText:
-        return rich(self.shape_text, font(self.theme, mono=True, scale=0.9))
+        return rich(self.shape_text, font(self.theme, mono=True, scale=0.9), self.theme)
 
     def _header(self) -> float:
         """The height of the name and the shape lines, one under the other."""
@@ -201,6 +208,8 @@ class MatrixView(_Headed):
         self.zoom = 1.0
         #: the numbers' size as a factor of their normal size: the slide look grows them with the cells
         self.text_zoom = 1.0
+        #: rows of numbers this much taller (the slide look on a narrow screen, whose width stops the zoom)
+        self.row_stretch = 1.0
         self._rgba: np.ndarray | None = None
         #: the colour each cell's number was last drawn in (RGB, one per cell): chosen for contrast
         self.text_rgb: np.ndarray | None = None
@@ -238,7 +247,8 @@ class MatrixView(_Headed):
         return self.theme.font_scale
 
     def _number_font(self):
-        return font(self.theme, mono=True, scale=0.85 * self.text_zoom)
+        # 0.9: the smallest text size of a slide (18 px at 1080 lines), as every other text
+        return font(self.theme, mono=True, scale=0.9 * self.text_zoom)
 
     def _cell_size(self) -> tuple[float, float]:
         r, c = self.values.shape
@@ -248,7 +258,7 @@ class MatrixView(_Headed):
             widest = max((fm.horizontalAdvance(fmt(v)) for v in self.values.flat), default=0.0)
             # a compacted view keeps its text, with less room around it
             cw = max(float(self.cell) * self.zoom, widest + 4 + 8 * self.zoom)
-            ch = max(float(self.cell_height) * self.zoom, fm.height() + 2 + 6 * self.zoom)
+            ch = max(float(self.cell_height) * self.zoom, fm.height() + 2 + 6 * self.zoom) * self.row_stretch
         else:
             cw = self.cell * self._scale() * self.zoom
             ch = self._row_height * self._scale() * self.zoom if self._row_height else cw
@@ -543,6 +553,8 @@ class ColourBar(QWidget):
     def __init__(self, parent=None, theme: Theme = LIGHT, label: str = "∂L/∂W", width: int = 400, log: bool = True):
         super().__init__(parent)
         self.log = log
+        #: the key in two short lines (a narrow bar) or one (a low one)
+        self.two_lines = True
         self.theme = theme
         self.base_width = width
         self.limit = 1.0
@@ -560,14 +572,19 @@ class ColourBar(QWidget):
         self.update()
 
     def key(self) -> str:
-        if not self.signed:
-            return self.label
-        if not self.log:
-            return f"{self.label}: blue < 0 < vermillion"
-        return f"{self.label}: blue < 0 < vermillion; ticks ×10 apart"
+        return " ".join(self.key_lines())
 
-    def _key_text(self) -> QStaticText:
-        return rich(self.key(), font(self.theme, scale=0.9))
+    def key_lines(self) -> list[str]:
+        """The key under the bar, one line each (two short lines keep the bar narrow beside a matrix)."""
+        if not self.signed:
+            return [self.label]
+        if not self.log:
+            return [f"{self.label}: blue < 0 < vermillion"]
+        return [f"{self.label}: blue < 0 < vermillion;", "ticks ×10 apart (log scale)"] if self.two_lines else \
+            [f"{self.label}: blue < 0 < vermillion; ticks ×10 apart (log scale)"]
+
+    def _key_texts(self) -> list[QStaticText]:
+        return [rich(line, font(self.theme, scale=0.9), self.theme) for line in self.key_lines()]
 
     def _line(self) -> float:
         return QFontMetricsF(font(self.theme, scale=0.9)).height()
@@ -577,9 +594,10 @@ class ColourBar(QWidget):
 
     def sizeHint(self) -> QSize:
         s = self.theme.font_scale
-        w = max(self.base_width * s, self._key_text().size().width() + 8)
+        keys = self._key_texts()
+        w = max(self.base_width * s, max(k.size().width() for k in keys) + 8)
         return QSize(math.ceil(w), math.ceil(4 + self._bar_height() + 6 + self._line() + 2
-                                             + self._key_text().size().height() + 4))
+                                             + sum(k.size().height() for k in keys) + 4))
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
@@ -631,6 +649,8 @@ class ColourBar(QWidget):
             w = fm.horizontalAdvance(text)
             p.drawText(QRectF(x - w / 2 - 1, bar.bottom() + 6, w + 2, self._line()), Qt.AlignmentFlag.AlignCenter,
                        text)
-        key = self._key_text()
-        p.drawStaticText(QPointF((self.width() - key.size().width()) / 2, bar.bottom() + 6 + self._line() + 2), key)
+        y = bar.bottom() + 6 + self._line() + 2
+        for key in self._key_texts():
+            p.drawStaticText(QPointF((self.width() - key.size().width()) / 2, y), key)
+            y += key.size().height()
         p.end()

@@ -11,11 +11,13 @@ timeline, then the same matrix as the product (P − Y)ᵀ X / B) and **Train**
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QSize, Qt
+from PyQt6.QtGui import QFontMetricsF
 from PyQt6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -39,9 +41,9 @@ from ...model.grad_panel import LAYERS, VIEWS, GradState, GradStateError, parse_
 from ...model.panel import ParamsError
 from ..panel import Panel, Roles, step_label
 from ..style import apply_theme, error_colour, font, hex_colour, mix, okabe
-from ..theme import LIGHT, Theme
+from ..theme import LIGHT, SLIDE_FONT_SCALE, Theme
 from ..timeline import StepTimeline
-from .canvas import ColourBar, MatrixView, TileView, fmt, symmetric_limit
+from .canvas import ColourBar, MatrixView, TileView, fmt, script_pt, symmetric_limit
 
 #: Steps per second of each view's timeline: examples summed, or training steps.
 SPEEDS = {"batch": (1, 2, 4, 8, 16, 32), "train": (2, 5, 10, 20, 30, 60)}
@@ -57,6 +59,9 @@ SLIDE_ZOOMS = tuple(sorted({round(4.0 * 0.95 ** k, 3) for k in range(27)} | set(
 #: 1920×1080 slide scaled to the slide's size, nor below this factor (about 12 px on a 1280×720 slide:
 #: 18 px once the projector shows it as large as a 1080p one).
 SLIDE_MIN_TEXT_ZOOM = 0.7
+#: How much taller than wide the slide look may make rows of numbers to fill a narrow screen's height.
+ROW_STRETCHES = tuple(round(2.0 - 0.025 * k, 3) for k in range(41))
+PLOT_Y_LABEL = "loss  /  accuracy"
 #: The training plot's height at zoom 1.
 PLOT_HEIGHT = 260
 
@@ -78,6 +83,33 @@ def _relayout(page: QWidget) -> None:
         page.layout().activate()
 
 
+class _Row(QHBoxLayout):
+    """A row of a formula: groups of widgets (one shown at a time: the toy's matrix or the digits' tiles)
+    with room between them that only the slide look uses, spreading the formula over the slide's width;
+    the normal look packs it to the left (the room goes to a stretch at its end)."""
+
+    def __init__(self, groups, spacing: int = 10, align=Qt.AlignmentFlag.AlignTop):
+        super().__init__()
+        self.setSpacing(spacing)
+        self._between: list[int] = []
+        for k, group in enumerate(groups):
+            if k:
+                self.addStretch(0)
+                self._between.append(self.count() - 1)
+            for w in group:
+                if isinstance(w, int):
+                    self.addSpacing(w)
+                else:
+                    self.addWidget(w, 0, align)
+        self.addStretch(1)
+        self._tail = self.count() - 1
+
+    def spread(self, on: bool) -> None:
+        for k in self._between:
+            self.setStretch(k, 1 if on else 0)
+        self.setStretch(self._tail, 0 if on else 1)
+
+
 def _op(text: str) -> QLabel:
     lab = QLabel(text)
     lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -94,12 +126,26 @@ class _Formula(QLabel):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.RichText)
         self._plain = ""
+        #: the theme whose smallest text size the scripts keep (see canvas.script_pt)
+        self.theme = LIGHT
         self.setText(text)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self._render()
+
+    def setFont(self, qfont) -> None:  # noqa: N802 (Qt's name)
+        super().setFont(qfont)
+        self._render()
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
         self._plain = str(text)
+        self._render()
+
+    def _render(self) -> None:
+        body = rich_text(self._plain, script_pt(self.theme, self.font().pointSizeF()))
         # pre-wrap: the spaces that line up a formula stay (rich text would fold them into one)
-        super().setText(f'<span style="white-space:pre-wrap">{rich_text(self._plain)}</span>')
+        super().setText(f'<span style="white-space:pre-wrap">{body}</span>')
 
     def plain(self) -> str:
         return self._plain
@@ -306,8 +352,6 @@ class GradPanel(Panel):
         v.setContentsMargins(0, 0, 0, 0)
         self.forward_title = _Formula("Forward")
         v.addWidget(self.forward_title)
-        fw = QHBoxLayout()
-        fw.setSpacing(10)
         # weights are all of one size: a linear scale (the gradients' is logarithmic, they span decades)
         self.W_matrix = MatrixView("W", log=False)
         self.W_tiles = TileView("W (each row as 28×28)", tile=76, log=False)
@@ -318,37 +362,42 @@ class GradPanel(Panel):
         self.p_col = MatrixView("p = softmax(z)", signed=False)
         self.y_col = MatrixView("y (one-hot)", signed=False)
         self.ops = [_op("·"), _op("+"), _op("="), _op("→"), _op("vs")]
-        for w in (self.W_matrix, self.W_tiles, self.ops[0], self.x_col, self.x_tile, self.ops[1], self.b_col,
-                  self.ops[2], self.z_col, self.ops[3], self.p_col, self.ops[4], self.y_col):
-            fw.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
-        fw.addStretch(1)
+        o = self.ops
+        fw = _Row([(self.W_matrix, self.W_tiles), (o[0],), (self.x_col, self.x_tile), (o[1],), (self.b_col,),
+                   (o[2],), (self.z_col,), (o[3],), (self.p_col,), (o[4],), (self.y_col,)])
+        self.rows = [fw]
         v.addLayout(fw)
         self.shape_line = _Formula()
-        v.addWidget(self.shape_line)
+        self.shape_line.setWordWrap(True)
         self.backward_title = _Formula("Backward: click an entry of ∇_W L")
-        v.addWidget(self.backward_title)
         # the worked entry right under the title: on a projector it must not scroll out of sight
         self.story_label = _Formula()
         self.story_label.setWordWrap(True)
         self.story_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        v.addWidget(self.story_label)
-        bw = QHBoxLayout()
-        bw.setSpacing(10)
+        # the slide look's scale: the toy's sits right of these lines, over ∇_W L (beside it, it would take
+        # the width the 3×7 matrices need on a 1024-pixel projector, under it the height); the digits' at the
+        # end of the backward row, where the tiles leave room (here it would wrap these lines)
+        self.layer_bar_slide = ColourBar(label="∇_W L", width=280)
+        self.layer_bar_slide.hide()
+        self.layer_bar_slide_row = ColourBar(label="∇_W L", width=280)
+        self.layer_bar_slide_row.hide()
+        mid = QHBoxLayout()
+        texts = QVBoxLayout()
+        for w in (self.shape_line, self.backward_title, self.story_label):
+            texts.addWidget(w)
+        mid.addLayout(texts, 1)
+        mid.addWidget(self.layer_bar_slide, 0, Qt.AlignmentFlag.AlignBottom)
+        v.addLayout(mid)
         self.delta_col = MatrixView("δ = p − y")
         self.xT_row = MatrixView("xᵀ", signed=False)
         self.xT_tile = TileView("xᵀ (as 28×28)", columns=1, tile=112, signed=False)
         self.grad_matrix = MatrixView("∇_W L = δ xᵀ")
         self.grad_tiles = TileView("∇_W L = δ xᵀ (rows as 28×28)", tile=76)
         self.ops2 = [_op("·"), _op("=")]
-        # the slide look's scale sits beside ∇_W L, not under the figure: its height goes to the matrices
-        self.layer_bar_slide = ColourBar(label="∇_W L", width=280)
-        self.layer_bar_slide.hide()
-        for w in (self.delta_col, self.ops2[0], self.xT_row, self.xT_tile, self.ops2[1], self.grad_matrix,
-                  self.grad_tiles):
-            bw.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
-        bw.addSpacing(24)
-        bw.addWidget(self.layer_bar_slide, 0, Qt.AlignmentFlag.AlignBottom)
-        bw.addStretch(1)
+        bw = _Row([(self.delta_col,), (self.ops2[0],), (self.xT_row, self.xT_tile), (self.ops2[1],),
+                   (self.grad_matrix, self.grad_tiles), (self.layer_bar_slide_row,)])
+        bw.setAlignment(self.layer_bar_slide_row, Qt.AlignmentFlag.AlignBottom)
+        self.rows.append(bw)
         v.addLayout(bw)
         self.grad_strip = MatrixView("∇_W L as one 10×784 matrix", numbers=False, cell=2, row_height=9,
                                      max_size=QSize(1400, 200))
@@ -367,9 +416,13 @@ class GradPanel(Panel):
         v.setContentsMargins(0, 0, 0, 0)
         self.batch_title = _Formula()
         self.batch_title.setWordWrap(True)
-        v.addWidget(self.batch_title)
-        row = QHBoxLayout()
-        row.setSpacing(10)
+        # the scale beside the sentence over the figure, not on a line of its own: the height is the figure's
+        self.batch_bar = ColourBar(label="summed gradient")
+        top = QHBoxLayout()
+        top.addWidget(self.batch_title, 1)
+        top.addSpacing(16)
+        top.addWidget(self.batch_bar, 0, Qt.AlignmentFlag.AlignBottom)
+        v.addLayout(top)
         self.ex_delta = MatrixView("δ_k = p_k − y_k")
         self.ex_x = MatrixView("x_kᵀ", signed=False)
         self.ex_x_tile = TileView("x_k", columns=1, tile=150, signed=False)
@@ -378,13 +431,11 @@ class GradPanel(Panel):
         self.bops = [_op("·"), _op("="), _op("Σ ÷ B →")]
         self.acc_matrix = MatrixView("running sum ÷ B")
         self.acc_tiles = TileView("(1/B) Σ δ_k x_kᵀ so far", tile=60)
-        for w in (self.ex_delta, self.bops[0], self.ex_x, self.ex_x_tile, self.bops[1], self.ex_outer,
-                  self.ex_outer_tiles, self.bops[2], self.acc_matrix, self.acc_tiles):
-            row.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
-        row.addStretch(1)
+        o = self.bops
+        row = _Row([(self.ex_delta,), (o[0],), (self.ex_x, self.ex_x_tile), (o[1],),
+                    (self.ex_outer, self.ex_outer_tiles), (o[2],), (self.acc_matrix, self.acc_tiles)])
+        self.rows.append(row)
         v.addLayout(row)
-        self.batch_bar = ColourBar(label="summed gradient")
-        v.addWidget(self.batch_bar, 0, Qt.AlignmentFlag.AlignLeft)
         self.product_label = _Formula()
         self.product_label.setWordWrap(True)
         self.product_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -405,13 +456,10 @@ class GradPanel(Panel):
         self.train_title = _Formula()
         self.train_title.setWordWrap(True)
         v.addWidget(self.train_title)
-        row = QHBoxLayout()
         self.train_W = TileView("W: row i as a 28×28 image (it scores digit i)", tile=96, log=False)
         self.train_grad = TileView("∇_W L of the last minibatch", tile=96)
-        row.addWidget(self.train_W, 0, Qt.AlignmentFlag.AlignTop)
-        row.addSpacing(16)
-        row.addWidget(self.train_grad, 0, Qt.AlignmentFlag.AlignTop)
-        row.addStretch(1)
+        row = _Row([(self.train_W,), (16, self.train_grad)], spacing=6)
+        self.rows.append(row)
         v.addLayout(row)
         bars = QHBoxLayout()
         self.train_W_bar = ColourBar(label="W", log=False)
@@ -427,7 +475,7 @@ class GradPanel(Panel):
         # 720-pixel window, since the scroll area sizes a page with wrapped text to its preferred height
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.plot.setLabel("bottom", "training step")
-        self.plot.setLabel("left", "loss  /  accuracy")
+        self.plot.setLabel("left", PLOT_Y_LABEL)
         # no grid lines: redrawn on every step they took the repaint from ~28 ms to ~9 ms (bench_grad_panel)
         self.legend = self.plot.addLegend(offset=(-10, 10))
         # small symbols too: a run that diverges after one step still shows its one good point
@@ -471,6 +519,8 @@ class GradPanel(Panel):
             w.set_theme(t)
         for w in self.findChildren(_Message):
             w.set_theme(t)
+        for w in self.findChildren(_Formula):
+            w.set_theme(t)
         for w in self.findChildren(QLabel, "op"):
             w.setFont(font(t, bold=True, scale=1.6 if len(w.text()) < 2 else 1.0))
         self.side_scroll.setFixedWidth(min(round(330 * t.font_scale), 430))
@@ -484,7 +534,7 @@ class GradPanel(Panel):
             ax.setTickFont(font(t, scale=0.9))
             ax.label.setFont(font(t))
         self.plot.setLabel("bottom", "training step", color=hex_colour(t.foreground))
-        self.plot.setLabel("left", "loss  /  accuracy", color=hex_colour(t.foreground))
+        self.plot.setLabel("left", PLOT_Y_LABEL, color=hex_colour(t.foreground))
         blue = okabe("sky_blue") if t.dark else okabe("blue")
         red = okabe("orange") if t.dark else okabe("vermillion")
         self.loss_curve.setPen(pg.mkPen(blue, width=t.pen_width(2)))
@@ -518,7 +568,8 @@ class GradPanel(Panel):
         """The current view's figure alone (title, caption, step, matrices and scales), or the panel."""
         if not self.toggle_titled_slide(on, also=(self.layer_bar,)):  # the slide draws its own, slide-sized colour bar
             return
-        self.layer_bar_slide.setVisible(self.slide)
+        for row in self.rows:
+            row.spread(self.slide)
         self._restyle()  # redraws everything, the slide labels and the timeline's visibility included
 
     def set_caption(self, text: str | None) -> None:
@@ -532,6 +583,8 @@ class GradPanel(Panel):
                 if st.view == "batch" else "")
         self.slide_step.setText(step)
         self.slide_step.setVisible(self.slide and bool(step))
+        # a slide of the batch or training view: its page's own sentence says what the headline says, longer
+        self.headline.setVisible(not (self.slide and st.view != "layer"))
 
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Resize and not self._fitting:
@@ -552,9 +605,13 @@ class GradPanel(Panel):
             views = page.findChildren((MatrixView, TileView))
             # the slide look grows the figure to fill the slide, except training's: its plot takes the room
             grow = self.slide and self.state.view != "train"
-            text_floor = max(SLIDE_MIN_TEXT_ZOOM, min(1.0, self.width() / 1920, self.height() / 1080))
+            # numbers in cells never below the slide's smallest text, 18 px × (height ÷ 1080): a lecture theme
+            # has already scaled its fonts to its screen (slide_font_scale), an export's slide has not
+            height = self.window().height()
+            least = (height / 1080) * SLIDE_FONT_SCALE / max(self.look().font_scale, 1e-6)
+            text_floor = max(SLIDE_MIN_TEXT_ZOOM, min(1.0, self.width() / 1920, self.height() / 1080), least)
 
-            def fits(zoom: float, tile_zoom: float | None = None) -> tuple[bool, bool]:
+            def fits(zoom: float, tile_zoom: float | None = None, stretch: float = 1.0) -> tuple[bool, bool]:
                 text_zoom = max(zoom, text_floor) if grow else 1.0
                 for v in views:
                     if isinstance(v, TileView):
@@ -564,11 +621,13 @@ class GradPanel(Panel):
                         changed = (v.zoom, v.slide, v.text_zoom) != (z, self.slide, label_zoom)
                         v.slide, v.zoom, v.text_zoom = self.slide, z, label_zoom
                     else:
-                        changed = (v.zoom, v.text_zoom) != (zoom, text_zoom)
-                        v.zoom, v.text_zoom = zoom, text_zoom
+                        changed = (v.zoom, v.text_zoom, v.row_stretch) != (zoom, text_zoom, stretch)
+                        v.zoom, v.text_zoom, v.row_stretch = zoom, text_zoom, stretch
                     if changed:
                         v.updateGeometry()
-                self.plot.setMinimumHeight(round(PLOT_HEIGHT * min(zoom, 1.0)))
+                # never lower than its rotated y label (and the axis below it): a label cut at both ends reads wrong
+                label = QFontMetricsF(self.plot.getAxis("left").label.font()).horizontalAdvance(PLOT_Y_LABEL)
+                self.plot.setMinimumHeight(max(round(PLOT_HEIGHT * min(zoom, 1.0)), math.ceil(label * 1.1) + 60))
                 lay = page.layout()
                 lay.setSpacing(6 if zoom >= 1 else 2)
                 _relayout(page)
@@ -592,8 +651,9 @@ class GradPanel(Panel):
             if self.strip_dropped:
                 self.strip_dropped = False
                 self.grad_strip.setVisible(digits_layer)
-            if grow and digits_layer and not all(fits(SLIDE_ZOOMS[-1])):
-                # a small slide (1280×720) has no room for the strip too: the tiles show the same numbers
+            if grow and digits_layer and not all(fits(1.0)):
+                # a slide with no room for the strip too at the normal look's size leaves it out: the tiles show
+                # the same numbers, and the figure never gets smaller than in the panel
                 self.strip_dropped = True
                 self.grad_strip.hide()
             if grow and all(fits(SLIDE_ZOOMS[-1])):
@@ -602,7 +662,16 @@ class GradPanel(Panel):
                 k = largest(lambda z: all(fits(z)), len(SLIDE_ZOOMS) - 1)
                 zoom = SLIDE_ZOOMS[k]
                 tiles = SLIDE_ZOOMS[largest(lambda z: all(fits(zoom, z)), k)]
-                fits(zoom, tiles)
+                # a narrow screen (4:3) stops the zoom by its width: the rows of numbers then grow taller
+                # into the height left, up to twice their height
+                lo, hi = 0, len(ROW_STRETCHES) - 1  # bisect: the stretch at index hi always fits (1.0)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if all(fits(zoom, tiles, ROW_STRETCHES[mid])):
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                fits(zoom, tiles, ROW_STRETCHES[hi])
             else:
                 # the largest zoom that fits; failing that, the largest that fits the width (a wrapped text
                 # cut at the right reads wrong; the page then scrolls down)
@@ -858,7 +927,10 @@ class GradPanel(Panel):
         self.delta_col.set_values(st.delta[:, None], shape_text=f"({m}, 1)")
         self.delta_col.set_highlight(rows=[i])
         self.layer_bar.set_limit(lim)
-        self.layer_bar_slide.set_limit(lim)
+        for bar in (self.layer_bar_slide, self.layer_bar_slide_row):
+            bar.set_limit(lim)
+        self.layer_bar_slide.setVisible(self.slide and not digits)
+        self.layer_bar_slide_row.setVisible(self.slide and digits)
         loss_text = "L = −log p_y" if st.loss == "xent" else "L = ½‖z − y‖²"
         self.p_col.name = "p = softmax(z)" if st.loss == "xent" else "p = z (MSE)"
         self.shape_line.setText("z = W·x + b:   " + st.grads.shape_story[0].split(": ", 1)[1]
@@ -866,7 +938,11 @@ class GradPanel(Panel):
         self.story_label.setText(story.text())
         _relayout(self.layer_page)
         # a slide cannot be clicked: its text leaves the invitations out
-        self.backward_title.setText("Backward" if self.slide else "Backward: click an entry of ∇_W L")
+        self.backward_title.setText("Backward: click an entry of ∇_W L")
+        # a slide's height is the figure's: the formulas under the rows (z = W·x + b, ∂L/∂W[i, j] = …) say which
+        # pass each row is, without the two section titles
+        self.forward_title.setVisible(not self.slide)
+        self.backward_title.setVisible(not self.slide)
         self._headline = (
             f"The gradient ∇_W L has the shape of W ({m}×{n}); entry (i, j) is δ_i · x_j, the outer product δ xᵀ."
             + ("" if self.slide else " Click a pixel of any row's image (or the strip)." if digits
@@ -908,8 +984,9 @@ class GradPanel(Panel):
         self.batch_title.setText(
             f"∇_W L of a batch of B = {B} is the mean of B outer products: (1/B) Σ_k δ_k x_kᵀ. "
             f"Step k has added examples 0 to k − 1 (shown: example {shown}"
-            f"{', added by step ' + str(shown + 1) if k else ', not added yet'}). The scale below is the running "
-            "sum's; each outer product has its own.")
+            f"{', added by step ' + str(shown + 1) if k else ', not added yet'})."
+            # the slide leaves the note on the scales out: its height is the figure's, and the bar is labelled
+            + ("" if self.slide else " The scale beside this is the running sum's; each outer product has its own."))
         if k >= B:
             err = float(np.max(np.abs(acc - final)))
             self.product_label.setText(
@@ -919,6 +996,8 @@ class GradPanel(Panel):
         else:
             self.product_label.setText(f"{k} of {B} outer products added; play or step to add the rest, then the "
                                        f"sum is shown as the product (P − Y)ᵀ X / B.")
+        # a slide's step line already counts the products added: the sentence is for the last step's result
+        self.product_label.setVisible(not self.slide or k >= B)
         _relayout(self.batch_page)
 
     def _draw_train(self) -> None:
