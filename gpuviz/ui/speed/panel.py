@@ -264,9 +264,12 @@ class SpeedPanel(Panel):
         add(self.sections[-1])
         self.op_box = QComboBox()
         for op in OPS:
-            self.op_box.addItem(OP_NAMES[op], op)
+            # the name's first clause, which fits the side column (Qt would cut the layer's long name off
+            # mid-word); the whole name is the item's tooltip and heads the figures
+            self.op_box.addItem(OP_NAMES[op].split(", ")[0], op)
+            self.op_box.setItemData(self.op_box.count() - 1, OP_NAMES[op], Qt.ItemDataRole.ToolTipRole)
         self.op_box.setToolTip("What every implementation computes (results are checked equal across them)")
-        # the layer's long name must not widen the side column: the combo elides it instead
+        # a long name must not widen the side column
         self.op_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.op_box.setMinimumContentsLength(12)
         self.op_box.activated.connect(lambda _i: self._op_chosen())

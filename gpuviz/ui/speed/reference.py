@@ -74,6 +74,7 @@ class ReferenceView(QWidget):
         self.results = None
         self.brief = False
         self.plots: dict[str, pg.PlotItem] = {}
+        self._fits: dict = {}  # chart key → how its x range fits the values written after the bars
         self.bar_texts: dict[str, list[str]] = {}
         self.titles: dict[str, str] = {}
         self._columns: dict[str, tuple[QLabel, pg.PlotWidget]] = {}
@@ -161,7 +162,8 @@ class ReferenceView(QWidget):
             return
         self.plots[key] = plot
         fg = hex_colour(th.foreground)
-        plot.setLabel("bottom", quantity, color=fg)
+        # "/ s": the axis under a chart half the figure wide, beside long device names, is short
+        plot.setLabel("bottom", quantity.replace(" per second", " / s"), color=fg)
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
             axis.setPen(pg.mkPen(th.foreground))
@@ -181,16 +183,31 @@ class ReferenceView(QWidget):
         left.setWidth(max(metrics.horizontalAdvance(name) for name, _k, _v in rows) + 16)
         top = float(values.max())
         texts = []
+        value_font = font(th, bold=True, scale=0.95)
         for y, (_name, _kind, v) in zip(ys, rows):
             text = f"{v:,.0f}"
             item = pg.TextItem(text, color=th.foreground, anchor=(0, 0.5))
-            item.setFont(font(th, bold=True, scale=0.95))
+            item.setFont(value_font)
             item.setPos(v + 0.02 * top, float(y))
             plot.addItem(item)
             texts.append(text)
         self.bar_texts[key] = texts
-        # room on the right for the value written after the longest bar
-        plot.setXRange(0, top * 1.35, padding=0)
+        widths = [QFontMetrics(value_font).horizontalAdvance(text + "  ") for text in texts]
+        ends = [float(v) + 0.02 * top for v in values]
+
+        def fit(room: float) -> None:
+            # room on the right for the value written after each bar, in the view box's pixels
+            room = max(40.0, room - 4)
+            end = top * 1.1
+            for x, w in zip(ends, widths):
+                end = max(end, x / max(0.2, 1 - w / room))
+            plot.setXRange(0, end, padding=0)
+
+        fit(chart.width() - left.width() - 20)
+        self._fits[key] = fit
+        if not getattr(plot.vb, "_gpuviz_fit", False):  # once per view box: it outlives the rebuilds
+            plot.vb.sigResized.connect(lambda vb, key=key: self._fits.get(key, lambda _r: None)(vb.width()))
+            plot.vb._gpuviz_fit = True
         plot.setYRange(-0.6, n - 0.4, padding=0)
         plot.setMouseEnabled(x=False, y=False)
         plot.setMenuEnabled(False)
