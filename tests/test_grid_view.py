@@ -282,3 +282,25 @@ def test_block_thread_grid_and_visible_blocks():
     vb = visible_blocks(u, AxisSampling.of(32, 64, 10), AxisSampling.of(8, 16, 10))
     assert vb["bx"].tolist() == [1] and vb["by"].tolist() == [1] and vb["number"].tolist() == [1 + 2 * 1]
     assert visible_blocks(g, AxisSampling.of(0, 32, 10), AxisSampling.of(0, 32, 10), most=3) is None
+
+
+def test_the_matmul_presets_name_blocks_by_the_same_numbers():
+    """Where a preset's text names a block by number and blockIdx ("block 25 — blockIdx (1, 3)"), the two agree
+    with the numbering every view draws, for that preset's own grid."""
+    import re
+
+    from gpuviz.model.scenario import load_scenario, presets_dir
+
+    checked = 0
+    for path in sorted(presets_dir().glob("*.toml")):
+        sc = load_scenario(path)
+        if sc.panel != "matmul":
+            continue
+        p = sc.params
+        g = geometry(p.kernel, p.m, p.n, p.k, tuple(p.block))
+        texts = [sc.description] + [k.caption for k in sc.key_steps]
+        for text in texts:
+            for number, bx, by in re.findall(r"[Bb]lock (\d+)\D{0,40}?blockIdx \((\d+), (\d+)\)", text):
+                assert int(number) == int(bx) + g.mapping.launch.grid.x * int(by), (path.name, text)
+                checked += 1
+    assert checked >= 3
