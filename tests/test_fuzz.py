@@ -147,7 +147,7 @@ _TOML_VALUES = st.one_of(
                      "[" * 200 + "]" * 200, "{}", "{a.b.c = 1}", "true", '"' + "9" * 5000 + '"', '""',
                      '["(1,)", "(2,)", "(3,)", "(4,)", "(5,)", "(6,)", "(7,)", "(8,)", "(9,)"]',
                      "[" + ", ".join(["99999999999"] * 40) + "]", '"../../etc/passwd"', '"/dev/zero"',
-                     "2147483648", "4294967296", "-1", "0"]),
+                     "2147483648", "4294967296", "-1", "0", "9" * 5000, "-" + "9" * 20, "1e999"]),
     _TEXT.map(lambda t: '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'),
 )
 
@@ -164,7 +164,7 @@ def _scenario_text(draw):
                 j = draw(st.sampled_from(candidates))
                 lines[j] = lines[j].split("=", 1)[0] + "= " + draw(_TOML_VALUES)
         elif kind == "key":
-            lines.insert(i, f"{draw(st.sampled_from(['evil', '__class__', 'results', 'step', 'view', 'm']))} = "
+            lines.insert(i, f"{draw(st.sampled_from(['evil', '__class__', 'results', 'step', 'view', 'm', 'seed']))} = "
                             f"{draw(_TOML_VALUES)}")
         elif kind == "line":
             lines.insert(i, draw(_TEXT))
@@ -181,8 +181,25 @@ def test_scenario_reader(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("s") / "s.toml"
     path.write_text(text, encoding="utf-8")
     try:
-        load_scenario(path)
+        scenario = load_scenario(path)
     except ScenarioError as e:
+        assert str(e).strip()
+        return
+    _build_model(scenario.panel, scenario.params, scenario.view)
+
+
+def _build_model(panel: str, params, view) -> None:
+    """The panel's model made from accepted params and view, where that is cheap: it may refuse (ParamsError),
+    never raise anything else (a seed NumPy refuses, a shape it cannot hold)."""
+    from gpuviz.model.broadcast_panel import BroadcastState
+    from gpuviz.model.grad_panel import GradState
+
+    try:
+        if panel == "grad" and params.layer == "toy":
+            GradState.from_params(params, view)
+        elif panel == "broadcast":
+            BroadcastState().apply(params, view)
+    except ParamsError as e:
         assert str(e).strip()
 
 
@@ -233,3 +250,5 @@ def test_panel_params(panel_input):
     except ParamsError as e:
         message = str(e)
         assert message.strip(), (panel, raw_params, raw_view)
+        return
+    _build_model(panel, params, view)

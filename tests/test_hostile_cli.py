@@ -217,6 +217,14 @@ def test_unknown_view_keys_of_grad_scenarios_are_errors(tmp_path, view):
         load_scenario(path)
 
 
+@pytest.mark.parametrize("seed, needle", [("-1", "at least 0"), ("4294967296", "2³²−1"), ("9" * 5000, "too long")])
+def test_scenario_seeds_are_bounded_where_they_enter(tmp_path, seed, needle):
+    path = tmp_path / "g.toml"
+    path.write_text(f'schema = 1\npanel = "grad"\ntitle = "t"\n[params]\nlayer = "toy"\nseed = {seed}\n')
+    with pytest.raises(ScenarioError, match=needle):
+        load_scenario(path)
+
+
 def test_a_valid_broadcast_scenario_still_reads(tmp_path):
     path = _scenario(tmp_path, '[params]\nshapes = ["(4, 3)", "(3,)"]\n[view]\nstep = 1\n')
     assert load_scenario(path).view == {"step": 1}

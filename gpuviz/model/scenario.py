@@ -70,7 +70,7 @@ from . import registry
 from .broadcast_panel import QUIZ_ANSWERS
 from .budget import Budget
 from .files import write_text_atomic
-from .limits import MAX_NESTING, MAX_SCENARIO_BYTES, depth_problem
+from .limits import MAX_NESTING, MAX_SCENARIO_BYTES, SEED_MAX, SEED_MIN, depth_problem
 from .panel import ParamsError
 from .speed_panel import CPU_MATMUL_MAX, MAX_SPEED_SIZES, check_speed_request
 from .text import format_bytes
@@ -242,6 +242,8 @@ def load_scenario(path, budget: Budget | None = None) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(path, f"is not valid TOML: {e}") from None
+    except ValueError as e:  # tomllib converts a 5,000-digit number with int(), which refuses past 4,300
+        raise ScenarioError(path, f"holds a number too long to read ({str(e).split(':')[0]})") from None
     except RecursionError:  # depth_problem measures first; this is the parser's own limit, should it differ
         raise ScenarioError(path, f"nests arrays or tables too deep (the limit is {MAX_NESTING})") from None
     return parse_scenario(data, path, budget)
@@ -309,6 +311,7 @@ def parse_scenario(data: dict, path=None, budget: Budget | None = None) -> Scena
         c.table(raw_params, "[params]", tuple(raw_params) if isinstance(raw_params, dict) else ())
         c.table(raw_view, "[view]", tuple(raw_view) if isinstance(raw_view, dict) else ())
         return Scenario(panel, title, dict(raw_params), description, dict(raw_view), tuple(key_steps), schema, path)
+    _check_seed(c, raw_params)
     params = c._call(spec.params.from_dict, raw_params)
     view = c._call(spec.read_view, raw_view)
     _check_kept_view(c, panel, view)
@@ -329,6 +332,15 @@ def _check_kept_view(c: _Checker, panel: str, view: dict) -> None:
     c.table(view, "[view]", keys)
     if "step" in view:
         c.integer(view["step"], "[view] step", minimum=0)
+
+
+def _check_seed(c: _Checker, raw_params) -> None:
+    # every panel's seed feeds NumPy's generators, which refuse a negative one with a ValueError deep inside
+    # the model: the file's bound is checked here, where the number enters
+    if isinstance(raw_params, dict) and "seed" in raw_params:
+        seed = c.integer(raw_params["seed"], "[params] seed", minimum=SEED_MIN)
+        if seed > SEED_MAX:
+            c.fail(f"[params] seed = {seed} is over {SEED_MAX:,} (2³²−1), the largest seed")
 
 
 def speed_results_path(scenario: Scenario) -> Path | None:
