@@ -78,6 +78,7 @@ def fifo(tmp_path):
     (["bench", "--op", "dot", "--sizes", "1e999999999"], "10^30"),
     (["bench", "--op", "dot", "--sizes", BIG], "5,000 characters"),
     (["bench", "--op", "dot", "--repeats", BIG], "30"),
+    (["bench", "--op", "dot", "--sizes", ",".join(str(i) for i in range(1, 100_000))], "at most 12"),
     (["bench", "--op", "dot", "--max-seconds", "1e400"], "3600"),
     (["bench", "--op", "dot", "--max-seconds", "nan"], "more than 0"),
     (["check", "--kernel-file", "k.py", "--grid", "1", "--block", "1", "--timeout", "inf"], "3600"),

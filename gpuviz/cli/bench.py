@@ -13,15 +13,18 @@ import sys
 from pathlib import Path
 
 from ..model import speed
-from ..model.limits import MAX_CALL_SECONDS, MAX_NUMBER_DIGITS, MAX_REPEATS
+from ..model.limits import MAX_CALL_SECONDS, MAX_NUMBER_DIGITS, MAX_REPEATS, MAX_SPEED_SIZES
 from ..model.speed import IMPLS, OPS, BenchResults, SpeedError
-from ..model.text import format_duration, format_ratio, parse_sizes
+from ..model.text import TextError, format_duration, format_ratio, parse_sizes
 from . import common
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, one_line, text_arg
 
 
 def _sizes(text: str) -> tuple[int, ...]:
-    return tuple(parse_sizes(text))
+    sizes = tuple(parse_sizes(text))
+    if len(set(sizes)) > MAX_SPEED_SIZES:
+        raise TextError(f"{len(set(sizes))} sizes: one sweep measures at most {MAX_SPEED_SIZES} (as the Speed panel)")
+    return sizes
 
 
 def _impls(text: str) -> tuple[str, ...]:
