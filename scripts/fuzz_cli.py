@@ -239,8 +239,8 @@ def main(argv=None) -> int:
     rng = random.Random(seed)
     memory = int(args.memory * GIB)
     scratch = Path(tempfile.mkdtemp(prefix="gpuviz-fuzz-"))
-    counts = {"invocations": 0, "tracebacks": 0, "multi-line errors": 0, "hangs": 0, "crashes": 0,
-              "memory over limit": 0}
+    over = f"peak memory over {args.memory:g} GiB"
+    counts = {"invocations": 0, "tracebacks": 0, "multi-line errors": 0, "hangs": 0, "crashes": 0, over: 0}
     codes: dict[str, int] = {}
     peak = 0
     lock = threading.Lock()
@@ -265,7 +265,7 @@ def main(argv=None) -> int:
                 codes[key] = codes.get(key, 0) + 1
                 peak = max(peak, out.max_rss)
                 for problem, name in (("traceback", "tracebacks"), ("multi-line", "multi-line errors"),
-                                      ("hang", "hangs"), ("crash", "crashes"), ("memory", "memory over limit")):
+                                      ("hang", "hangs"), ("crash", "crashes"), ("memory", over)):
                     if problem in out.problems:
                         counts[name] += 1
                 if out.problems:
