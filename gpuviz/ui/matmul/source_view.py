@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PyQt6.QtCore import QRect, QSize, Qt
 from PyQt6.QtGui import QFontMetricsF, QPainter, QTextCharFormat, QTextCursor, QTextFormat
 from PyQt6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
@@ -132,7 +133,10 @@ class SourceView(QWidget):
         self._kernel = None
         self._params = None
         self._font_scale = None
+        self._shown_at = None  # (size, scroll, line) when last hidden
+        self._executed = None  # (params, the lines their steps execute)
         self.title = QLabel()
+        self.title.setWordWrap(True)  # a narrow pane wraps its title rather than be held wide by it
         self.editor = _CodeEdit()
         self.editor.setToolTip("The kernel's source, exactly as the worker runs it (read-only)")
         self.editor.on_resize = self._editor_resized
@@ -185,18 +189,18 @@ class SourceView(QWidget):
         return self.editor.lineWrapMode() != QPlainTextEdit.LineWrapMode.NoWrap
 
     def fit(self) -> None:
-        """Never hide a line's end (the executed one above all): the code's font shrinks until the longest line
-        fits the pane's width, down to :data:`MIN_FONT_SCALE`; in a pane narrower than that, lines wrap."""
+        """Never hide the executed line: the code's font shrinks until every line fits the pane's width, down to
+        :data:`MIN_FONT_SCALE`; in a narrower pane the view scrolls sideways to the executed expression
+        (:meth:`show_line`), and only where even that one expression is wider than the pane do lines wrap."""
         ed = self.editor
         lines = ed.toPlainText().splitlines() or [""]
-        room = ed.viewport().width() - 2 * ed.document().documentMargin() - 4
+        room = self._room()
         if room <= 0:
             return
         scales = (1.0, 0.95, 0.9, 0.85, MIN_FONT_SCALE)
         chosen, fits = scales[-1], False
         for scale in scales:
-            f = font(self._theme, mono=True, scale=scale)
-            fm = QFontMetricsF(f)
+            fm = QFontMetricsF(font(self._theme, mono=True, scale=scale))
             if max(fm.horizontalAdvance(t) for t in lines) <= room:
                 chosen, fits = scale, True
                 break
@@ -205,14 +209,52 @@ class SourceView(QWidget):
             ed.setFont(font(self._theme, mono=True, scale=chosen))
             ed.gutter.setFont(ed.font())
             ed.place_gutter()
-        mode = QPlainTextEdit.LineWrapMode.NoWrap if fits else QPlainTextEdit.LineWrapMode.WidgetWidth
+        wrap = False
+        if not fits:  # the executed lines' expressions (without their indentation) must fit, or lines wrap
+            fm = QFontMetricsF(ed.font())
+            executed = self._executed_lines()
+            widest = max((fm.horizontalAdvance(lines[i - 1].strip()) for i in executed if 0 < i <= len(lines)),
+                         default=0.0)
+            wrap = widest > self._room()
+        mode = QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
         if ed.lineWrapMode() != mode:
             ed.setLineWrapMode(mode)
         if fits:
             ed.horizontalScrollBar().setValue(0)
 
+    def _executed_lines(self) -> frozenset[int]:
+        """The lines the steps execute (once per product: the steps repeat a loop's few lines)."""
+        sc = self.scene
+        if self._executed is None or self._executed[0] is not sc.params:
+            self._executed = (sc.params, frozenset(sc.step_info(s).line for s in range(min(sc.n_steps, 4096))))
+        return self._executed[1]
+
+    def _room(self) -> float:
+        ed = self.editor
+        return ed.viewport().width() - 2 * ed.document().documentMargin() - 4
+
+    def show_line(self, line: int) -> None:
+        """Scroll sideways, if need be, so that ``line``'s code (from its first character, past the indentation,
+        to its end) is in view."""
+        ed = self.editor
+        if self.wraps:
+            return
+        block = ed.document().findBlockByNumber(line - 1)
+        if not block.isValid():
+            return
+        text = block.text()
+        fm = QFontMetricsF(ed.font())
+        indent = fm.horizontalAdvance(text[:len(text) - len(text.lstrip())])
+        end = fm.horizontalAdvance(text)
+        bar = ed.horizontalScrollBar()
+        room = self._room()
+        if indent >= bar.value() and end <= bar.value() + room:
+            return
+        bar.setValue(int(np.ceil(max(0.0, min(indent, end - room)))))
+
     def line_visible(self, line: int) -> bool:
-        """Whether all of ``line`` (1-based) is inside the editor's viewport: its whole width and height."""
+        """Whether ``line`` (1-based) is inside the editor's viewport: its whole height, and its code from its
+        first character (past the indentation) to its end."""
         ed = self.editor
         block = ed.document().findBlockByNumber(line - 1)
         if not block.isValid():
@@ -220,17 +262,42 @@ class SourceView(QWidget):
         geo = ed.blockBoundingGeometry(block).translated(ed.contentOffset())
         vp = ed.viewport().rect()
         layout = block.layout()
+        text = block.text()
+        fm = QFontMetricsF(ed.font())
+        indent = fm.horizontalAdvance(text[:len(text) - len(text.lstrip())]) if layout.lineCount() == 1 else 0.0
         width = max((layout.lineAt(i).naturalTextWidth() for i in range(layout.lineCount())), default=0.0)
-        left = geo.left() + ed.document().documentMargin() - ed.horizontalScrollBar().value()
-        return geo.top() >= -0.5 and geo.bottom() <= vp.height() + 0.5 and left >= -0.5 and \
+        left = geo.left() + ed.document().documentMargin()  # the content offset holds the sideways scroll
+        return geo.top() >= -0.5 and geo.bottom() <= vp.height() + 0.5 and left + indent >= -0.5 and \
             left + width <= vp.width() + 0.5
 
     # -- internals ------------------------------------------------------------------------------
 
     def _editor_resized(self) -> None:
         self.fit()
+        self._layout_all()
+        kept = self._shown_at
+        if kept is not None and kept[0] == self.size() and kept[2] == self.editor.current_line:
+            # back at the size it had when hidden (for a slide or lecture mode): scrolled as it was (its wrapped
+            # lines are laid out lazily, so scrolling to the line again could land a few lines off)
+            self.editor.verticalScrollBar().setValue(kept[1])
+            return
         # the first scroll happened before the layout gave the editor its height
         self._scroll_to(self.editor.current_line)
+        self.show_line(self.editor.current_line)
+
+    def _layout_all(self) -> None:
+        """Lay out every line now (a kernel is a few dozen): the plain-text layout counts wrapped lines lazily,
+        as blocks come into view, so the scroll range — and where a scroll lands — would depend on history."""
+        ed = self.editor
+        block = ed.document().firstBlock()
+        while block.isValid():
+            ed.blockBoundingRect(block)
+            block = block.next()
+
+    def hideEvent(self, event):
+        super().hideEvent(event)
+        ed = self.editor
+        self._shown_at = (self.size(), ed.verticalScrollBar().value(), ed.current_line)
 
     def _scene_changed(self, scene, changes) -> None:
         if "params" in changes or "step" in changes:
@@ -252,6 +319,7 @@ class SourceView(QWidget):
         self.editor.current_line = line
         self._highlight(line)
         self._scroll_to(line)
+        self.show_line(line)
         self.editor.gutter.update()
 
     def _line_selection(self, line: int, rgb, tag: str) -> QTextEdit.ExtraSelection:
@@ -275,14 +343,14 @@ class SourceView(QWidget):
             sels.append(self._line_selection(line, mix(okabe(CURRENT_COLOUR), t.panel_background, strength), "current"))
         self.editor.setExtraSelections(sels)
 
-    def _scroll_to(self, line: int) -> None:
+    def _scroll_to(self, line: int, centre: bool = False) -> None:
         ed = self.editor
         block = ed.document().findBlockByNumber(line - 1)
         if not block.isValid():
             return
         geo = ed.blockBoundingGeometry(block).translated(ed.contentOffset())
         margin = ed.fontMetrics().lineSpacing()  # a line of context above and below, where there is room
-        if geo.top() >= margin and geo.bottom() <= ed.viewport().height() - margin:
+        if not centre and geo.top() >= margin and geo.bottom() <= ed.viewport().height() - margin:
             return
         ed.setTextCursor(QTextCursor(block))
         ed.centerCursor()
