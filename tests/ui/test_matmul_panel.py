@@ -456,3 +456,17 @@ def test_thread_warp_lane_and_block_numbers_agree_in_every_view(make_panel, qtbo
     i = next(i for i, (x, y) in enumerate(zip(labels._x, labels._y)) if (int(y), int(x)) == (28, 13))
     assert (labels._main[i], labels._sub[i]) == ("37", "lane 5")
     assert "block 13 = (1, 3)" in views.legend.heading
+
+
+def test_hovering_c_names_the_thread_as_the_tree_does(make_panel, qtbot):
+    panel = make_panel()  # the lecture's 32×32 grid
+    views = panel.matrices
+    c = views.c
+    assert c.tooltip_at(28, 13).startswith("Thread 37 · lane 5 · warp 1 · threadIdx (5, 4) · Block 13 · blockIdx (1, 3)")
+    assert c.tooltip_at(28, 13).endswith("computes C[28, 13]")
+    pt = views.view_point_of_cell(28.5, 13.5)
+    qtbot.mouseMove(views.graphics.viewport(), pos=pt.toPoint())
+    qtbot.wait(10)
+    assert views.c_plot.getViewBox().toolTip() == c.tooltip_at(28, 13)
+    edge = make_panel(scene_of(kernel="naive", m=30, n=30, k=4, block=(8, 8)))
+    assert edge.matrices.c.tooltip_at(31, 2).endswith("idle (beyond C)")

@@ -22,9 +22,11 @@ from ...model.grid_view import (
     active_fraction,
     block_colour_index,
     block_index_label,
+    block_label,
     grid_layers,
     outline_segments,
     per_cell,
+    thread_label,
     thread_numbers,
     visible_blocks,
 )
@@ -550,6 +552,31 @@ class CGridView:
             x, y = segments_xy(outline_segments(*focus_cells))
             self.focus_halo.setData(x, y)
             self.focus_outline.setData(x, y)
+
+    def tooltip_at(self, row: int, col: int, names=("A", "B", "C")) -> str:
+        """What hovering cell (row, col) of the launched grid says: the thread by the lecture's numbering (the
+        same words as the tree and the block view) and the element of C it computes, or that it is idle."""
+        g = self.geometry
+        if g is None:
+            return ""
+        rows, cols = g.shape
+        if not (0 <= row < rows and 0 <= col < cols):
+            return ""
+        n = thread_numbers(g, row, col)
+        text = (f"{thread_label(int(n.thread), int(n.lane))} · warp {int(n.warp)} · threadIdx ({int(n.tx)}, "
+                f"{int(n.ty)}) · {block_label(int(n.bx), int(n.by), g.mapping.launch.grid.x, long=True)}")
+        m, nn = g.c_shape
+        if row >= m or col >= nn:
+            return text + " · idle (beyond " + names[2] + ")"
+        return text + f" · computes {names[2]}[{row}, {col}]"
+
+    def hovered(self, scene_pos, names=("A", "B", "C")) -> None:
+        """Name the thread under the mouse in C's tooltip (the view box's, as A's and B's are theirs)."""
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return
+        cell = self.cell_at(scene_pos)
+        vb.setToolTip("" if cell is None else self.tooltip_at(*cell, names=names))
 
     def cell_at(self, scene_pos) -> tuple[int, int] | None:
         """The (row, col) of the launched grid under a scene position, or None outside it."""

@@ -378,6 +378,7 @@ class MatrixViews(QWidget):
             plot.getViewBox().sigResized.connect(self._resized)
             plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
+        self.graphics.scene().sigMouseMoved.connect(lambda pos: self.c.hovered(pos, operand_names(self.scene)))
         self.graphics.installEventFilter(self)
         # called before every paint, on screen or into an image: the level of detail is never stale
         self.graphics.scene().sigPrepareForPaint.connect(self.flush)
