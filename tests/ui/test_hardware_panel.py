@@ -164,3 +164,33 @@ def test_a_saved_run_shows_on_the_panel(panel, tmp_path):
     assert panel.regs_spin.specialValueText() == "from run (40)" and "as compiled" in panel.details.text()
     panel.load_run(tmp_path / "missing.hardware.json")
     assert "missing.hardware.json" in panel.message.message
+
+
+def test_lecture_look_gives_the_figure_the_room_and_keeps_the_footnote_in_the_drawer(make_panel):
+    from gpuviz.ui import theme as themes
+    from tests.ui import layout_check as lc
+
+    panel = make_panel(size=(1024, 768))
+    panel.set_theme(themes.lecture_theme(768))
+    panel.set_lecture(True)
+    lc.settle(panel)
+    assert panel.slide and panel.lecture
+    assert panel.roofline_note.isHidden() and panel.slide_title.isHidden()
+    assert panel.drawer_note.text() == panel.roofline_note.text() and not panel.drawer_note.isHidden()
+    assert panel.side_scroll in panel.chrome_widgets()  # the drawer shows the side bar, the footnote with it
+    assert lc.figure_share(panel, panel) >= lc.MIN_FIGURE_SHARE
+    panel.set_lecture(False)
+    assert not panel.slide and not panel.roofline_note.isHidden() and panel.drawer_note.isHidden()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
+def test_roofline_and_bank_text_is_whole_and_apart_on_a_small_screen(make_panel, size):
+    from tests.ui import layout_check as lc
+
+    panel = make_panel(size=size)
+    for scenario in panel.presets():
+        panel.apply_scenario(scenario)
+        problems = lc.check_window(panel)
+        assert problems == [], problems
+        texts = {t.text for t in lc.texts_of(panel)}
+        assert "ridge" not in " ".join(texts) or any(t.startswith("ridge ") for t in texts)

@@ -753,3 +753,37 @@ def test_a_narrower_window_wraps_the_titles_even_where_the_legend_keeps_its_colu
         rect = plots.mapFromScene(plot.sceneBoundingRect()).boundingRect().adjusted(1, 1, -1, -1)
         assert view.contains(rect), (key, rect, view)
     assert "<br>" in plots.plots["speedup"].titleLabel.text
+
+
+@pytest.mark.parametrize("width", [620, 900, 1400])
+def test_bar_labels_fit_right_of_their_bars_at_any_width(make_panel, width):
+    """The one-size bars: every label drawn whole inside the plot, in its long form where there is room."""
+    from tests.ui import layout_check as lc
+
+    panel = make_panel()
+    panel.apply_scenario(panel.presets()[0])
+    panel.resize(width + 380, 700)
+    lc.settle(panel)
+    assert panel.plots.mode == "bars"
+    problems = [p for p in lc.check_window(panel) if "SpeedPlots" in p]
+    assert problems == [], problems
+    labels = [label.toPlainText() for label in panel.plots.bar_labels]
+    if width >= 1400:
+        assert any("faster than the loop" in text for text in labels)
+
+
+def test_lecture_look_is_figure_first_and_names_the_bars(make_panel):
+    from tests.ui import layout_check as lc
+
+    panel = make_panel(theme=themes.lecture_theme(720))
+    panel.apply_scenario(panel.presets()[0])
+    panel.resize(1280, 690)
+    panel.set_lecture(True)
+    lc.settle(panel)
+    assert panel.plots.compact and panel.medians_label.isHidden() and panel.title_label.isHidden()
+    assert not panel.ratio_label.isHidden() and not panel.source_label.isHidden()
+    names = [label.toPlainText().split("  ")[0] for label in panel.plots.bar_labels]
+    assert names == ["Python loop", "NumPy", "Numba @njit"]
+    assert lc.figure_share(panel, panel) >= lc.MIN_FIGURE_SHARE
+    panel.set_lecture(False)
+    assert not panel.plots.compact and not panel.slide and not panel.title_label.isHidden()

@@ -706,6 +706,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         left.setWidth(max(metrics.horizontalAdvance(text) for _y, text in ticks) + 24)
         self.points["bars"] = []
         self._bar_rows = []
+        self._bar_title_shown = None
         self._bar_range = (lo, hi)
         self._bar_title = title
         for y, impl, v in zip(ys, impls, medians):
@@ -744,8 +745,12 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         lo, hi = self._bar_range
         left = plot.getAxis("left")
         metrics = QFontMetrics(font(t, bold=True, scale=1.1))
-        # the view box's width: as laid out, else the figure's less its left axis and the layout's margins
-        room = plot.vb.width() if width is None else width - left.width() - 24 * t.font_scale
+        # the view box's width: as laid out, but never more than the figure's less its left axis and the layout's
+        # margins (a title one line wide can hold the layout wider than the view until it is wrapped)
+        # the axis's fixed width (its geometry is still the default until the layout has run)
+        axis_w = getattr(left, "fixedWidth", None) or left.width()
+        most = (self.width() if width is None else width) - axis_w - 24 * t.font_scale
+        room = min(plot.vb.width(), most) if width is None else most
         room = max(60.0, room - 4)  # the pixels rounding may take back
         gap = metrics.horizontalAdvance("  ")
 
@@ -756,11 +761,16 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
                 out.append(text + ("  ⚠ noisy" if noisy else ""))
             return out
 
+        def drawn_width(label, text: str) -> float:
+            # as the label draws it (its document's margins and the font's fallbacks included)
+            label.setText(text)
+            return max(label.textItem.boundingRect().width(), metrics.horizontalAdvance(text))
+
         def right_end(form: int) -> float | None:
             """The axis's right end that fits every label of ``form``, or None when one cannot fit."""
             end = hi + 0.3
-            for (_label, *_rest, x), text in zip(self._bar_rows, texts(form)):
-                free = 1 - (metrics.horizontalAdvance(text) + gap) / room
+            for (label, *_rest, x), text in zip(self._bar_rows, texts(form)):
+                free = 1 - (drawn_width(label, text) + gap) / room
                 if free <= 0.2:  # the bar itself would keep less than a fifth of the plot
                     return None
                 end = max(end, lo + (x + 0.05 - lo) / free)
@@ -776,10 +786,16 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         for (label, *_rest), text in zip(self._bar_rows, texts(form)):
             label.setText(text)
         plot.setXRange(lo, end, padding=0)
-        if not self.compact:
-            # a title never wider than the plot: on two lines where one would not fit
-            plot.setTitle(self._title_for(self._bar_title, room), color=hex_colour(t.foreground),
-                          size=f"{round(12 * self._scale())}pt", bold=True)
+        title = self._title_for(self._bar_title, room)
+        if not self.compact and title != getattr(self, "_bar_title_shown", None):
+            # a title never wider than the plot: on two lines where one would not fit; laid out again at once,
+            # or a title one line wide keeps the view box wider than the figure
+            self._bar_title_shown = title
+            plot.setTitle(title, color=hex_colour(t.foreground), size=f"{round(12 * self._scale())}pt", bold=True)
+            for layout in (plot.layout, self.ci.layout):
+                layout.invalidate()
+                layout.activate()
+            pg.GraphicsView.resizeEvent(self, None)  # the figure's size again, now that it may have shrunk
 
     # -- hover ------------------------------------------------------------------------------------
 
