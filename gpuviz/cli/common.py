@@ -359,7 +359,7 @@ def check_input_file(path, option: str, max_bytes: int, what: str = "file") -> P
     try:
         st = os.stat(text)
     except FileNotFoundError:
-        raise UsageError(f"{option} {text}: no such {what}") from None
+        raise UsageError(f"{option} {text}: no such file") from None
     except (OSError, ValueError) as e:
         raise UsageError(f"{option} {text}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
     if not stat.S_ISREG(st.st_mode):
