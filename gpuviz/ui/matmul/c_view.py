@@ -471,7 +471,9 @@ class CGridView:
                                                  blocks["col0"], blocks["rows"], blocks["cols"]):
             # the label sits where the block's two warp shades meet (and an edge block may be half idle): it
             # gets a plate of the block's own colour, and the text the colour that reads on that
-            plate = tuple(int(v) for v in self._palette[2 * int(block_colour_index(bx, by))][:3])
+            colour = int(block_colour_index(bx, by))
+            idle_centre = r0 + h // 2 >= m or c0 + w // 2 >= n  # an edge block whose middle lies beyond C
+            plate = tuple(int(v) for v in self._palette[14 + 2 * colour if idle_centre else 2 * colour][:3])
             out.append((QRectF(float(c0), float(r0), float(w), float(h)), f"{int(number)}",
                         block_index_label(bx, by), text_colour_on(plate, preferred=theme.foreground), plate))
         self.block_labels.set_blocks(out, font(theme, bold=True, scale=1.3))
