@@ -296,6 +296,24 @@ class _Walk:
     # widgets ---------------------------------------------------------------------------------------
 
     def run(self):
+        from PyQt6.QtWidgets import QGraphicsItem, QGraphicsView
+
+        # an item cached as a pixmap (DeviceCoordinateCache) would paint its text as an image the recorder
+        # cannot read: drawn uncached while walking, its cache mode given back after
+        cached = []
+        for view in [self.window, *self.window.findChildren(QGraphicsView)]:
+            if isinstance(view, QGraphicsView) and view.scene() is not None:
+                for item in view.scene().items():
+                    if item.cacheMode() != QGraphicsItem.CacheMode.NoCache:
+                        cached.append((item, item.cacheMode()))
+                        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        try:
+            return self._run()
+        finally:
+            for item, mode in cached:
+                item.setCacheMode(mode)
+
+    def _run(self):
         from PyQt6.QtWidgets import QWidget
 
         stack = [self.window]

@@ -123,6 +123,20 @@ def test_axis_tick_labels_are_seen_and_a_text_item_cut_by_the_view_is_found(qtbo
     assert any(p.startswith("clipped") and "a note that runs" in p for p in problems), problems
 
 
+def test_text_of_items_cached_as_pixmaps_is_read_and_their_cache_given_back(qtbot, window):
+    import pyqtgraph as pg
+    from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
+
+    plot = pg.PlotWidget()
+    QVBoxLayout(window).addWidget(plot)
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    axis = plot.getAxis("bottom")
+    axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # as the speed panel's axes are
+    _show(qtbot, window)
+    assert {"0", "10"} <= {t.text for t in lc.texts_of(window)}
+    assert axis.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
 def test_a_widget_outside_the_window_is_found(qtbot, window):
     from PyQt6.QtWidgets import QPushButton
 
