@@ -93,7 +93,7 @@ def shown(text, limit: int = 40) -> str:
     return f"{text[:limit - 12]!r}… ({len(text):,} characters)"
 
 
-_WHOLE = re.compile(r"[+-]?\d+")
+_WHOLE = re.compile(r"[+-]?[0-9]+")  # ASCII digits only, as Dim3 reads them: "٣" is not 3 here
 
 
 def whole_number(text: str, what: str = "a whole number") -> int:
