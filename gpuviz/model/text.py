@@ -32,7 +32,7 @@ SIZE_EXAMPLES = "256, 1_000_000, 1e6, 10k or 1M"
 # Decimal suffixes: a size is a count of elements, not of bytes (1k = 1,000; 1M = 1,000,000).
 _SIZE_SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000}
 # a mantissa (with an optional exponent) and an optional k/M suffix; underscores are taken out first
-_SIZE_TOKEN = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:e(\d+))?([km]?)", re.IGNORECASE)
+_SIZE_TOKEN = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:e(\d+))?([km]?)", re.IGNORECASE | re.ASCII)
 # commas, semicolons and blanks all separate sizes: "64, 128 256" and "1k;1M" both read
 _SIZE_SEPARATORS = re.compile(r"[,;\s]+")
 
@@ -98,7 +98,7 @@ _BYTE_UNITS = {
     "g": 1024**3, "gib": 1024**3, "gb": 1000**3,
     "t": 1024**4, "tib": 1024**4, "tb": 1000**4,
 }
-_BYTES = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*")
+_BYTES = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", re.ASCII)  # ASCII digits: "٣GiB" is not 3
 
 
 def parse_bytes(text: str) -> int:
