@@ -43,7 +43,7 @@ def stopped_work(monkeypatch, tmp_path):
     monkeypatch.setattr(Worker, "_start", stop)
     monkeypatch.setattr("gpuviz.cli.grad._grad_train", stop)
     monkeypatch.setattr("gpuviz.model.vectorized.vectorized_trace", stop)
-    monkeypatch.setattr("gpuviz.cli.gui.run_gui", stop)
+    monkeypatch.setattr("gpuviz.ui.app.run", stop)  # the window; run_gui's own checks still run
     monkeypatch.chdir(tmp_path)
     if hasattr(os, "mkfifo"):
         os.mkfifo(tmp_path / "fifo.png")
