@@ -953,7 +953,9 @@ class SpeedPanel(Panel):
             where = results.machine.label()
         where += f" — {when}" if when else ""
         origin = self._origin(results)
-        if origin == "shipped":
+        if origin == "shipped" and self.slide and self.lecture:  # one line over the figure
+            text = f"Shipped with gpuviz, measured on {where}, not this machine"
+        elif origin == "shipped":
             text = f"Shipped with gpuviz, measured on: {where} (not this machine: Run measures here)"
         elif origin == "file":
             text = f"Loaded from {Path(results.source).name}, measured on: {where}"

@@ -376,6 +376,11 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         """The arrangement and legend columns for ``width`` pixels (the lines layout; default: what it shows)."""
         n = len(self._plot_keys() if keys is None else keys)
         least = PLOT_MIN_WIDTH * self._scale()
+        names = self._legend_names() if names is None else names
+        if self.compact:
+            # lecture mode: the time plot full height on the left, the legend over the others on the right,
+            # so that no legend row takes the figure's height
+            return "side", self._legend_fit(names, round(width * 2 / 5))
         if width >= n * least:
             arrangement = "row"
         elif width >= 2 * least:
@@ -397,7 +402,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             return self._least_height
         arrangement, columns = self._fit(width)
         n = len(self._plot_keys())
-        rows = {"row": 1, "big": n - 1, "grid": math.ceil(n / 2)}.get(arrangement, n)
+        rows = {"row": 1, "big": n - 1, "grid": math.ceil(n / 2), "side": n - 1}.get(arrangement, n)
         legend_rows = math.ceil(len(self._legend_names()) / max(1, columns))
         legend_h = legend_rows * QFontMetrics(self._legend_font()).height() * 1.25 + 16
         return round(rows * PLOT_MIN_HEIGHT * self._scale() + legend_h)
@@ -470,6 +475,8 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             return {k: (1, i, 1) for i, k in enumerate(keys)}
         if arrangement == "big":
             return {keys[0]: (1, 0, n - 1), **{k: (1 + i, 1, 1) for i, k in enumerate(keys[1:])}}
+        if arrangement == "side":  # the legend stands at row 0 of the second column, beside the time plot
+            return {keys[0]: (0, 0, n), **{k: (1 + i, 1, 1) for i, k in enumerate(keys[1:])}}
         if arrangement == "grid":
             return {k: (1 + i // 2, i % 2, 1) for i, k in enumerate(keys)}
         return {k: (1 + i, 0, 1) for i, k in enumerate(keys)}
@@ -518,7 +525,7 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         places = self._places(keys, arrangement)
         ncols = max(col for _row, col, _span in places.values()) + 1
         # the large time plot takes three fifths of the width beside the stacked pair
-        stretch = [3 if arrangement == "big" and col == 0 else 2 for col in range(ncols)]
+        stretch = [3 if arrangement in ("big", "side") and col == 0 else 2 for col in range(ncols)]
         # a title spans the data area only: the plot's width less its left axis and margins
         return {key: self._title_for(PLOT_TITLES[key], width * stretch[places[key][1]] / sum(stretch)
                                      - 80 * self._scale()) for key in keys}
@@ -542,11 +549,14 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
         nrows = max(row + span for row, _col, span in places.values())
         # as many legend entries per row as fit: the legend never widens the figure past the panel
         self.legend = pg.LegendItem(colCount=max(1, self.legend_columns), frame=True)
-        self.addItem(self.legend, row=0, col=0, colspan=ncols)
+        if self.arrangement == "side":
+            self.addItem(self.legend, row=0, col=1)
+        else:
+            self.addItem(self.legend, row=0, col=0, colspan=ncols)
         layout = self.ci.layout
         for col in range(ncols):
             # the large time plot takes three fifths of the width beside the stacked pair
-            layout.setColumnStretchFactor(col, 3 if self.arrangement == "big" and col == 0 else 2)
+            layout.setColumnStretchFactor(col, 3 if self.arrangement in ("big", "side") and col == 0 else 2)
         layout.setRowStretchFactor(0, 0)
         for row in range(1, nrows):
             layout.setRowStretchFactor(row, 1)
@@ -558,7 +568,9 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
             plot = self._pooled_plot(key)
             self.addItem(plot, row=row, col=col, rowspan=span)
             self.plots[key] = plot
-            self._restyle(plot, (spec.titles[key], AXIS_LABELS[key], size_label))
+            # lecture mode: the time ticks carry their units (1 ms, 100 µs): no axis label takes the width
+            value_label = "" if self.compact and key == "time" else AXIS_LABELS[key]
+            self._restyle(plot, (spec.titles[key], value_label, size_label))
             # the measured sizes label the size axis: "64, 128, 256" reads better than 10^k minor ticks
             plot.getAxis("bottom").setTicks([spec.size_ticks, []])
             for impl, xs, ys, _kept in spec.series[key]:
