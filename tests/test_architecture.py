@@ -8,7 +8,8 @@ still runs, just later.
 
 The floors, bottom to top (a module may import its own floor and the floors below it):
 
-``paths``, ``version``  where the assets are, and the version; they import nothing of gpuviz.
+``paths``, ``version``, ``display_check``  where the assets are, the version, and whether a window can
+            open at all (asked before Qt is loaded, which would abort); they import nothing of gpuviz.
 ``model``   pure Python + NumPy: imports model, paths and version; never PyQt6, pyqtgraph or numba.
 ``engine``  imports model, paths and version; never PyQt6 or pyqtgraph. numba, numba-cuda and
             ``gpuviz.kernels`` only on the *worker side*: ``gpuviz.engine.worker``, which runs in the
@@ -42,14 +43,15 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "gpuviz"
 #: The floor of each top-level part of gpuviz ("" is the package root itself).
 # ``notebook`` sits with the CLI on the top floor: it draws through gpuviz.ui (imported inside its functions, so
 # ``import gpuviz`` stays Qt-free) and is imported only by the package root's lazy ``__getattr__``
-FLOOR = {"paths": 1, "version": 1, "model": 1, "engine": 2, "ui": 3, "cli": 4, "": 4, "__main__": 4, "notebook": 4}
+FLOOR = {"paths": 1, "version": 1, "display_check": 1, "model": 1, "engine": 2, "ui": 3, "cli": 4, "": 4, "__main__": 4, "notebook": 4}
 #: The top floor: these may import anything, and nothing below them may import them.
 TOP = ("cli", "", "__main__", "notebook")
-BASE = {"paths", "version"}
+BASE = {"paths", "version", "display_check"}
 #: Which parts of gpuviz each part may import, whatever the floor numbers say.
 MAY_IMPORT = {
     "paths": set(),
     "version": set(),
+    "display_check": set(),
     "model": {"model"} | BASE,
     "engine": {"engine", "model"} | BASE,  # + kernels, on the worker side only
     "ui": {"ui", "engine", "model"} | BASE,
@@ -58,7 +60,7 @@ MAY_IMPORT = {
 NUMBA = ("numba", "numba_cuda", "cuda")
 QT = ("PyQt6", "pyqtgraph")
 #: Third-party packages a part may never import.
-FORBIDDEN = {"paths": QT + NUMBA, "version": QT + NUMBA, "model": QT + NUMBA, "engine": QT, "ui": NUMBA, "kernels": QT}
+FORBIDDEN = {"paths": QT + NUMBA, "version": QT + NUMBA, "display_check": QT + NUMBA, "model": QT + NUMBA, "engine": QT, "ui": NUMBA, "kernels": QT}
 WORKER_ENTRY = "engine.worker"
 
 
