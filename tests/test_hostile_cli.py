@@ -162,6 +162,42 @@ def test_bench_load_refuses_devices_fifos_and_large_files_at_once(capsys, tmp_pa
     assert time.perf_counter() - started < 5
 
 
+def test_the_speed_panels_results_file_is_read_with_the_same_bounds(tmp_path, fifo):
+    """BenchResults.load (the Speed panel's [view] results) refuses what `bench --load` refuses, at once, in one
+    sentence naming the file, never blocking on a FIFO or reading /dev/zero."""
+    from gpuviz.model.limits import MAX_RESULTS_BYTES
+    from gpuviz.model.speed import BenchResults, SpeedError
+
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(MAX_RESULTS_BYTES + 1)
+    (tmp_path / "deep.json").write_text("[" * 1000 + "]" * 1000)
+    (tmp_path / "long.json").write_text('{"format": "gpuviz-bench", "results": [], "version": ' + BIG + "}")
+    (tmp_path / "latin.json").write_bytes(b"\xff\xfe{")
+    started = time.perf_counter()
+    for path, needle in [("/dev/zero", "not a regular file"), (fifo("r.json"), "not a regular file"),
+                         (big, "over the 16.0 MiB"), (tmp_path / "deep.json", "1000 deep, over the limit of 32"),
+                         (tmp_path / "long.json", "5,000 digits, more than the 30"), (tmp_path / "latin.json", "not UTF-8"),
+                         (tmp_path, "is a folder"), (tmp_path / "missing.json", "no such file")]:
+        with pytest.raises(SpeedError) as e:
+            BenchResults.load(path)
+        message = str(e.value)
+        assert needle in message and Path(path).name in message, message
+        assert "\n" not in message and len(message) < 200, message
+    assert time.perf_counter() - started < 5
+    # a file `bench --save` writes still reads
+    good = tmp_path / "good.json"
+    good.write_text('{"format": "gpuviz-bench", "version": 1, "results": []}')
+    assert BenchResults.load(good).measurements == []
+
+
+def test_bench_load_of_a_number_too_long_to_read_is_one_line(capsys, tmp_path):
+    path = tmp_path / "long.json"
+    path.write_text('{"format": "gpuviz-bench", "results": [], "version": ' + BIG + "}")
+    line = refused(capsys, "bench", "--load", path)
+    assert str(path) in line
+
+
 def test_desktop_scenario_is_checked_before_the_window(capsys, tmp_path, fifo):
     assert "device" in refused(capsys, "--scenario", "/dev/zero")
     assert "FIFO" in refused(capsys, "--scenario", fifo("s.toml"))

@@ -31,7 +31,6 @@ from ..model.limits import (
     MIN_MEMORY_BYTES,
     SEED_MAX,
     SEED_MIN,
-    depth_problem,
 )
 from ..model.matmul import BACKENDS, KERNELS, MatmulProblem, launch_for
 from ..model.text import TextError, format_bytes, parse_bytes
@@ -240,25 +239,18 @@ def read_results_text(path, option: str = "--load") -> str:
     """The text of a results file (``bench --load``, ``export speed --results``), read with bounds.
 
     A regular file of at most :data:`~gpuviz.model.limits.MAX_RESULTS_BYTES`, UTF-8, nested at most
-    :data:`~gpuviz.model.limits.MAX_NESTING` deep (measured before :mod:`json` recurses); else
-    :class:`UsageError` in one sentence.
+    :data:`~gpuviz.model.limits.MAX_NESTING` deep (measured before :mod:`json` recurses): the model's reader,
+    :func:`gpuviz.model.speed.read_results_text`, which the Speed panel's ``[view] results`` goes through too;
+    else :class:`UsageError` in one sentence.
     """
+    from ..model.speed import SpeedError
+    from ..model.speed import read_results_text as read_bounded
+
     p = check_input_file(path, option, MAX_RESULTS_BYTES, "results file")
     try:
-        with open(p, "rb") as f:
-            raw = f.read(MAX_RESULTS_BYTES + 1)
-    except OSError as e:
-        raise UsageError(f"{option} {path}: cannot read it ({e.strerror or e})") from None
-    if len(raw) > MAX_RESULTS_BYTES:
-        raise UsageError(f"{option} {path}: over the {format_bytes(MAX_RESULTS_BYTES)} a results file may have")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{option} {path}: is not UTF-8 text (byte {e.start})") from None
-    too_deep = depth_problem(text, "json")
-    if too_deep:
-        raise UsageError(f"{option} {path}: {too_deep}")
-    return text
+        return read_bounded(p)
+    except SpeedError as e:
+        raise UsageError(f"{option} {path}: {e}") from None
 
 
 # -- checks before anything starts ------------------------------------------------------------

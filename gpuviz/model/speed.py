@@ -21,7 +21,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import stat
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,8 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from .files import write_text_atomic
+from .limits import MAX_NUMBER_DIGITS, MAX_RESULTS_BYTES, depth_problem
 from .panel import ParamsError
-from .text import format_duration
+from .text import format_bytes, format_duration
 
 OPS = ("dot", "matmul", "layer")
 IMPLS = ("python", "numpy", "numba", "numba-fastmath", "numba-parallel", "gpu-naive", "gpu-tiled", "cublas",
@@ -495,6 +498,55 @@ class Machine:
         return cls("unknown", 0, "unknown", None, None, None, None)
 
 
+def read_results_text(path) -> str:
+    """The text of a results file (``gpuviz bench --save``), read with bounds.
+
+    ``path`` must be a regular file (a FIFO would block, ``/dev/zero`` never ends) of at most
+    :data:`~gpuviz.model.limits.MAX_RESULTS_BYTES`, checked before it is opened and again while it is read (a file
+    that grows meanwhile is read no further than the bound); UTF-8; its arrays and objects nested at most
+    :data:`~gpuviz.model.limits.MAX_NESTING` deep, measured before :mod:`json` recurses. Otherwise
+    :class:`SpeedError`, one sentence without the path (callers put it in front).
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SpeedError("no such file") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+        raise SpeedError(f"cannot read it ({getattr(e, 'strerror', None) or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SpeedError("is a folder, not a results file")
+    if not stat.S_ISREG(st.st_mode):
+        raise SpeedError("is not a regular file (a FIFO, device or socket), so it is not read")
+    if st.st_size > MAX_RESULTS_BYTES:
+        raise SpeedError(f"the results file is {format_bytes(st.st_size)}, over the {format_bytes(MAX_RESULTS_BYTES)} "
+                         "a results file may have")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_RESULTS_BYTES + 1)
+    except OSError as e:
+        raise SpeedError(f"cannot read it ({e.strerror or e})") from None
+    if len(raw) > MAX_RESULTS_BYTES:
+        raise SpeedError(f"over the {format_bytes(MAX_RESULTS_BYTES)} a results file may have")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpeedError(f"is not UTF-8 text (byte {e.start})") from None
+    too_deep = depth_problem(text, "json")
+    if too_deep:
+        raise SpeedError(too_deep)
+    # json converts every integer with int(), which refuses more than 4,300 digits with a ValueError; measured
+    # here, outside strings, every caller's json.loads gets numbers it can read
+    longest = max((len(run) for run in _DIGITS.findall(_JSON_STRING.sub('""', text))), default=0)
+    if longest > MAX_NUMBER_DIGITS:
+        raise SpeedError(f"holds a number of {longest:,} digits, more than the {MAX_NUMBER_DIGITS} any number here "
+                         "may have")
+    return text
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_DIGITS = re.compile(r"[0-9]+")
+
+
 FORMAT = "gpuviz-bench"
 FORMAT_VERSION = 1
 CSV_COLUMNS = ("op", "impl", "size", "median_s", "min_s", "max_s", "repeats", "compile_s", "skipped", "flops",
@@ -622,14 +674,24 @@ class BenchResults:
 
     @classmethod
     def load(cls, path) -> BenchResults:
-        """Read a file written by :meth:`save`; :class:`SpeedError` (one sentence) when it is not one."""
+        """Read a file written by :meth:`save`; :class:`SpeedError` (one sentence) when it is not one.
+
+        Read with the bounds of :func:`read_results_text` (a regular file of at most
+        :data:`~gpuviz.model.limits.MAX_RESULTS_BYTES`, nested within :data:`~gpuviz.model.limits.MAX_NESTING`).
+        """
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise SpeedError(f"cannot read {path}: {e.strerror or e}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            text = read_results_text(path)
+        except SpeedError as e:
+            raise SpeedError(f"{path.name}: {e}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
             raise SpeedError(f"{path.name} is not a JSON file ({e})") from None
+        except ValueError as e:  # int() of a number of more than 4,300 digits
+            raise SpeedError(f"{path.name} holds a number too long to read ({str(e).split(':')[0]})") from None
+        except RecursionError:  # depth_problem measured first; this is the parser's own limit, should it differ
+            raise SpeedError(f"{path.name} nests arrays or objects too deep to read") from None
         return cls.from_json(data, source=str(path))
 
     def to_csv(self) -> str:
@@ -722,4 +784,4 @@ __all__ = ["CLOCK_CUDA", "CLOCK_THREAD", "CLOCK_WALL", "COMPLEXITY", "DEFAULT_MA
            "OPS", "OP_LABELS", "SIMULATOR_MAX_SIZE", "SIZE_LABELS", "TOLERANCE", "BenchResults", "Machine",
            "Measurement", "Ratio", "SpeedError", "busy_limit", "check_impls", "check_op", "check_sizes",
            "estimate_seconds", "flops", "fmt_seconds", "free_cores", "impl_note", "max_size", "noisy_reason",
-           "noisy_summary", "relative_error", "skip_reason", "sweep_title"]
+           "noisy_summary", "read_results_text", "relative_error", "skip_reason", "sweep_title"]
