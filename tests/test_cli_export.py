@@ -202,6 +202,9 @@ def test_a_failing_scenario_is_reported_and_the_others_are_still_written(qtbot, 
     assert lines[2].startswith("[2/3] c-undrawable its view failed: ")
     assert lines[3] == f"[3/3] d-good step 3 → {deck / 'd-good' / 'step-003.png'}"
     assert "2 failures" in out
+    # exit 1: the last line says why, after the progress lines
+    assert lines[-1] == (f"gpuviz: 1 of 3 pictures not exported; 1 scenario file could not be read: "
+                         f"see {deck / 'index.md'}")
     index = (deck / "index.md").read_text()
     assert "## Not exported" in index and "b-unreadable" in index and "c-undrawable" in index
 
@@ -398,6 +401,15 @@ def test_a_deck_folder_is_checked_before_any_source_is_read(qtbot, tmp_path, cap
     (["matmul", "--fps", "0.001"], "at least 0.1"),
     (["matmul", "--fps", "nan"], "at least 0.1"),
     (["matmul", "--memory", "9" * 400], "digits"),
+    (["matmul", "--memory", "1000TiB"], "64.0 TiB, the largest memory budget"),
+    (["matmul", "--seed", "-1"], "outside 0 … 4,294,967,295 (2³²−1), the range of a seed"),
+    (["matmul", "--seed", "9" * 20], "the range of a seed"),
+    (["grad", "--seed", "9" * 5000], "5,000 digits"),
+    (["grad", "--layer", "digits", "--train", "5001"], "more than the 5,000 allowed"),
+    (["grad", "--layer", "digits", "--train", "0"], "at least 1"),
+    (["matmul", "--kernel", "tiled", "--m", "64", "--n", "64", "--k", "64", "--step", "9" * 5000],
+     "5,000 digits"),
+    (["matmul", "--step", "٣"], "cannot read '٣' as a step"),
 ])
 def test_hostile_numbers_in_a_gif_request_cost_one_line(qtbot, tmp_path, capsys, args, needle):
     code, out, err = run(capsys, *args, "--out", tmp_path / "x.gif")
@@ -405,6 +417,26 @@ def test_hostile_numbers_in_a_gif_request_cost_one_line(qtbot, tmp_path, capsys,
     assert len(err.strip().splitlines()) == 1 and len(err) < 300, err
     assert needle in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, step", [(["--step", "3"], 3), (["--step", "+3"], 3), (["--step", "1_0"], 10)])
+def test_step_is_read_as_a_whole_number(args, step):
+    parsed = cli.build_parser().parse_args(["export", "matmul", *args, "--out", "x.png"])
+    assert parsed.export_step == step
+
+
+@pytest.mark.parametrize("source, needle", [
+    ("", "--deck '': an empty argument names no folder"),  # Path('') is the current folder
+    (" ", "an empty argument"),
+    ("a" * 259, "a name of 259 bytes, over the 255-byte limit"),
+    ("x/" + "b" * 300 + ".toml", "a name of 305 bytes"),
+])
+def test_a_deck_source_that_names_nothing_is_one_line(qtbot, tmp_path, capsys, monkeypatch, source, needle):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text("not toml [")  # the current folder would give a "could not be read" line
+    code, out, err = run(capsys, "--deck", source, "--out", tmp_path / "d")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err and len(err) < 300, err
+    assert out == "" and not (tmp_path / "d").exists()
 
 
 def test_a_results_file_nested_too_deep_or_not_json_is_one_line(qtbot, tmp_path, capsys):
@@ -415,4 +447,7 @@ def test_a_results_file_nested_too_deep_or_not_json_is_one_line(qtbot, tmp_path,
     (tmp_path / "bad.json").write_bytes(b"\xff\xfe{")
     code, _, err = run(capsys, "speed", "--results", tmp_path / "bad.json", "--out", tmp_path / "s.png")
     assert code == 2 and "not UTF-8" in err and len(err.strip().splitlines()) == 1, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "deep.json"]
+    (tmp_path / "long.json").write_text('{"format": "gpuviz-bench", "results": [' + "9" * 5000 + "]}")
+    code, _, err = run(capsys, "speed", "--results", tmp_path / "long.json", "--out", tmp_path / "s.png")
+    assert code == 2 and "5,000 digits" in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "deep.json", "long.json"]

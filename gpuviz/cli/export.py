@@ -23,17 +23,26 @@ from .common import (
     PROG,
     UsageError,
     block_arg,
-    bytes_arg,
     check_input_file,
     check_output,
+    memory_arg,
     picture_size,
-    positive_int,
+    read_results_text,
+    seed_arg,
+    shown,
     size_arg,
+    steps_arg,
+    whole_number,
 )
 
 
 def _export_size(text: str) -> tuple[int, int]:
     return picture_size(text, 7680, 4320, "at least 1 pixel and at most 7680x4320 (8K)")
+
+
+def _step(text: str) -> int:
+    """``--step S``: a whole number (its range is the scene's, checked when it is drawn)."""
+    return whole_number(text, "a step")
 
 
 def add_parser(commands) -> None:
@@ -69,7 +78,7 @@ def add_parser(commands) -> None:
                              "default the panel's first preset")
     source.add_argument("--scenario", dest="export_scenario", metavar="FILE", help="a scenario file (.toml) to show")
     when = export.add_mutually_exclusive_group()
-    when.add_argument("--step", dest="export_step", type=int, metavar="S",
+    when.add_argument("--step", dest="export_step", type=_step, metavar="S",
                       help="the step to show (PNG, SVG); default the scenario's own")
     when.add_argument("--steps", dest="export_steps", metavar="A:B",
                       help="GIF: the half-open range of steps to animate (default all)")
@@ -84,7 +93,7 @@ def add_parser(commands) -> None:
                         help="GIF frames per second (default 4)")
     export.add_argument("--out", required=True, metavar="FILE",
                         help="the file to write: .png, .svg or .gif; with --deck, the folder")
-    export.add_argument("--memory", dest="export_memory", type=bytes_arg, default=Budget().memory_bytes,
+    export.add_argument("--memory", dest="export_memory", type=memory_arg, default=Budget().memory_bytes,
                         metavar="SIZE",
                         help="memory budget of the export, as for `gpuviz run` (default 2GiB): a picture or an "
                              "animation estimated over it is refused before anything is drawn")
@@ -94,13 +103,13 @@ def add_parser(commands) -> None:
     mm.add_argument("--n", type=size_arg, metavar="N", help="columns of B and C")
     mm.add_argument("--k", type=size_arg, metavar="K", help="columns of A, rows of B")
     mm.add_argument("--block", type=block_arg, metavar="BXxBY", help="threads per block, e.g. 16x16")
-    mm.add_argument("--seed", type=int, help="matmul and grad: the seed of the inputs (default 0)")
+    mm.add_argument("--seed", type=seed_arg, help="matmul and grad: the seed of the inputs (default 0)")
     gr = export.add_argument_group("grad options (as in `gpuviz grad`)")
     gr.add_argument("--layer", choices=LAYERS, help="toy: the lecture's 3×7 layer; digits: 10×784")
     gr.add_argument("--batch", metavar="B", help="the digits run's minibatch size (1 to 3,000)")
     gr.add_argument("--alpha", metavar="A", help="learning rate α of ΔW = −α∇_W L")
     gr.add_argument("--loss", choices=LOSSES, help="xent (softmax cross-entropy) or mse")
-    gr.add_argument("--train", type=positive_int, metavar="STEPS",
+    gr.add_argument("--train", type=steps_arg, metavar="STEPS",
                     help="train the digits layer for STEPS minibatch steps before drawing")
     gr.add_argument("--view", choices=GRAD_VIEWS,
                     help="which view of the grad panel: layer (one example's gradient), batch (a batch as a sum "
@@ -292,33 +301,19 @@ def _grad_scenario(args, base):
     return _checked(Scenario("grad", title, params.to_dict(), view=view), [view])
 
 
-def _read_results(path: Path, text: str):
-    """The JSON of a results file, read no further than :data:`MAX_RESULTS_BYTES` and nested within bounds.
-
-    The file was checked to be a regular file under the bound before (:func:`_check_files`); reading with the
-    bound too keeps a file that grows meanwhile from being read whole.
-    """
+def _read_results(text: str):
+    """The JSON of the results file ``--results`` names, read with the bounds of :func:`common.read_results_text`."""
     import json
 
-    from ..model.limits import depth_problem
-    from ..model.text import format_bytes
-
-    with open(path, "rb") as f:
-        raw = f.read(MAX_RESULTS_BYTES + 1)
-    if len(raw) > MAX_RESULTS_BYTES:
-        raise UsageError(f"--results {text}: the results file is over the {format_bytes(MAX_RESULTS_BYTES)} "
-                         "a results file may have")
+    raw = read_results_text(text, "--results")
     try:
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise UsageError(f"--results {text}: is not UTF-8 text (byte {e.start})") from None
-    too_deep = depth_problem(decoded, "json")
-    if too_deep:
-        raise UsageError(f"--results {text}: {too_deep}")
-    try:
-        return json.loads(decoded)
+        return json.loads(raw)
     except json.JSONDecodeError as e:
-        raise UsageError(f"--results {text}: {path.name} is not a JSON file ({e})") from None
+        raise UsageError(f"--results {text}: {Path(text).name} is not a JSON file ({e})") from None
+    except ValueError as e:  # int() of a number of more than 4,300 digits
+        raise UsageError(f"--results {text}: holds a number too long to read ({str(e).split(':')[0]})") from None
+    except RecursionError:  # the nesting was measured first; this is the parser's own limit, should it differ
+        raise UsageError(f"--results {text}: nests arrays or objects too deep to read") from None
 
 
 def _speed_scenario(args, base):
@@ -328,7 +323,7 @@ def _speed_scenario(args, base):
 
     path = Path(args.results).expanduser().resolve()
     try:
-        results = BenchResults.from_json(_read_results(path, args.results), source=str(path))
+        results = BenchResults.from_json(_read_results(args.results), source=str(path))
     except UsageError:
         raise
     except Exception as e:  # any unreadable or malformed file is the user's input: one line
@@ -451,7 +446,24 @@ def _export_deck(args) -> int:
     skipped = f"; skipped {len(result.skipped)} with nothing to show yet" if result.skipped else ""
     print(f"wrote {format_count(len(result.written), 'picture')} and {result.index} in "
           f"{format_duration(result.seconds)}{failed}{skipped}")
-    return EXIT_OK if result.ok else EXIT_FAILED
+    if result.ok:
+        return EXIT_OK
+    # exit 1: stderr's last line says why, after the progress lines (a script reads the last line)
+    print(f"{PROG}: {_deck_shortfall(result, len(failures))}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _deck_shortfall(result, unreadable: int) -> str:
+    """Why a deck exits 1, in one sentence: the pictures not exported, the files not read, or the cancel."""
+    pictures = len(result.failures) - unreadable
+    parts = []
+    if pictures:
+        parts.append(f"{pictures:,} of {len(result.written) + pictures:,} pictures not exported")
+    if unreadable:
+        parts.append(f"{format_count(unreadable, 'scenario file')} could not be read")
+    if result.cancelled:
+        parts.append("the deck was cancelled before every picture was written")
+    return f"{'; '.join(parts) or 'the deck is incomplete'}: see {result.index}"
 
 
 def _check_deck_folder(text: str) -> Path:
@@ -487,10 +499,36 @@ def _check_deck_folder(text: str) -> Path:
     return folder
 
 
+def _check_deck_sources(sources) -> None:
+    """Each ``--deck`` argument as a name that can be looked up, before any is read; else one line.
+
+    An empty argument would be read as the current folder, and a name longer than the file system takes raises
+    ``OSError: File name too long`` where it is looked up: both are wrong requests, refused here.
+    """
+    import errno
+    import os
+
+    for text in sources:
+        if not text.strip():
+            raise UsageError(f"--deck {text!r}: an empty argument names no folder, scenario file or preset")
+        if "\0" in text:
+            raise UsageError("--deck: the argument contains a NUL character, which no file name may")
+        longest = max((len(os.fsencode(part)) for part in Path(text).parts), default=0)
+        if longest > MAX_NAME_BYTES:
+            raise UsageError(f"--deck {shown(text)}: a name of {longest:,} bytes, over the {MAX_NAME_BYTES}-byte "
+                             "limit of file names (no folder, scenario file or preset is called that)")
+        try:
+            os.stat(text)
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, errno.ENOTDIR):  # not a file: perhaps a preset's name
+                raise UsageError(f"--deck {shown(text)}: cannot use it ({e.strerror or e})") from None
+
+
 def _check_files(args) -> None:
     """Every path of the request, before anything is read, computed or drawn: outputs, then inputs."""
     if args.deck:
         _check_deck_folder(args.out)
+        _check_deck_sources(args.deck)
     else:
         fmt = Path(args.out).suffix.lower() if args.out.strip() else ""
         if args.out.strip() and fmt not in (".png", ".svg", ".gif"):
