@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QFontMetricsF, QImage, QPainter, QStaticText, QTransform
+from PyQt6.QtGui import QAbstractTextDocumentLayout, QFontMetricsF, QImage, QPainter, QPalette, QTextDocument
 from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ...model.grad_colours import DivergingScale
@@ -89,14 +89,36 @@ def script_pt(theme: Theme, text_pt: float) -> float:
     return max(0.9 * BASE_POINT_SIZE * theme.font_scale, 0.75 * text_pt)
 
 
-def rich(text: str, qfont, theme: Theme) -> QStaticText:
+class RichText:
+    """One line of rich text (real sub- and superscripts) in a font: its size, and drawing it in the pen's colour.
+
+    A QTextDocument, not a QStaticText: a static text keeps pointers to font engines that Qt's font
+    cache may free while it lives (a crash inside QTextLine::draw seen in the test run).
+    """
+
+    def __init__(self, text: str, qfont, theme: Theme):
+        body = rich_text(text, script_pt(theme, qfont.pointSizeF()))
+        self.doc = QTextDocument()
+        self.doc.setDocumentMargin(0)
+        self.doc.setDefaultFont(qfont)
+        # one line: nowrap, or the document wraps at a width of its own
+        self.doc.setHtml(f'<span style="white-space:nowrap">{body}</span>')
+
+    def size(self):
+        return self.doc.size()
+
+    def draw(self, p: QPainter, at: QPointF) -> None:
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        ctx.palette.setColor(QPalette.ColorRole.Text, p.pen().color())
+        p.save()
+        p.translate(at)
+        self.doc.documentLayout().draw(p, ctx)
+        p.restore()
+
+
+def rich(text: str, qfont, theme: Theme) -> RichText:
     """``text`` (plain spelling, ``δ_i``) typeset as rich text in ``qfont``, ready to draw and measure."""
-    # one line: a static text's rich text otherwise wraps at an arbitrary width of its own
-    body = rich_text(text, script_pt(theme, qfont.pointSizeF()))
-    st = QStaticText(f'<span style="white-space:nowrap">{body}</span>')
-    st.setTextFormat(Qt.TextFormat.RichText)
-    st.prepare(QTransform(), qfont)
-    return st
+    return RichText(text, qfont, theme)
 
 
 def marker_pad(theme: Theme, ring: bool = False) -> float:
@@ -108,7 +130,7 @@ def marker_pad(theme: Theme, ring: bool = False) -> float:
     return math.ceil(1 + (w + theme.layout_width(2)) / 2 + (4 if ring else 0)) + 1
 
 
-def _text_rect(st: QStaticText, x: float, y: float) -> QRectF:
+def _text_rect(st: RichText, x: float, y: float) -> QRectF:
     size = st.size()
     return QRectF(x, y, size.width(), size.height())
 
@@ -145,10 +167,10 @@ class _Headed(_CellGrid):
     shape_text: str
     theme: Theme
 
-    def _name_text(self) -> QStaticText:
+    def _name_text(self) -> RichText:
         return rich(self.name, font(self.theme, bold=True), self.theme)
 
-    def _shape_text(self) -> QStaticText:
+    def _shape_text(self) -> RichText:
         return rich(self.shape_text, font(self.theme, mono=True, scale=0.9), self.theme)
 
     def _header(self) -> float:
@@ -168,9 +190,9 @@ class _Headed(_CellGrid):
         name, shape = self.header_rects()
         p.setPen(qcolor(t.foreground))
         p.setFont(font(t, bold=True))
-        p.drawStaticText(name.topLeft(), self._name_text())
+        self._name_text().draw(p, name.topLeft())
         p.setFont(font(t, mono=True, scale=0.9))
-        p.drawStaticText(shape.topLeft(), self._shape_text())
+        self._shape_text().draw(p, shape.topLeft())
 
 
 class MatrixView(_Headed):
@@ -386,6 +408,8 @@ class TileView(_Headed):
         self.name = name
         self.theme = theme
         self.columns = columns
+        #: the columns the panel draws; a slide may lay the tiles out in fewer (taller grids)
+        self.base_columns = columns
         self.tile = tile
         self.signed = signed
         self.side = side
@@ -583,7 +607,7 @@ class ColourBar(QWidget):
         return [f"{self.label}: blue < 0 < vermillion;", "ticks ×10 apart (log scale)"] if self.two_lines else \
             [f"{self.label}: blue < 0 < vermillion; ticks ×10 apart (log scale)"]
 
-    def _key_texts(self) -> list[QStaticText]:
+    def _key_texts(self) -> list[RichText]:
         return [rich(line, font(self.theme, scale=0.9), self.theme) for line in self.key_lines()]
 
     def _line(self) -> float:
@@ -651,6 +675,6 @@ class ColourBar(QWidget):
                        text)
         y = bar.bottom() + 6 + self._line() + 2
         for key in self._key_texts():
-            p.drawStaticText(QPointF((self.width() - key.size().width()) / 2, y), key)
+            key.draw(p, QPointF((self.width() - key.size().width()) / 2, y))
             y += key.size().height()
         p.end()

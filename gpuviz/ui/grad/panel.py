@@ -656,12 +656,35 @@ class GradPanel(Panel):
                 # the same numbers, and the figure never gets smaller than in the panel
                 self.strip_dropped = True
                 self.grad_strip.hide()
+            # grids of ten 28×28 tiles: five columns in the panel; a slide tries fewer, taller grids too (a row of
+            # two grids of five is as wide as a 1920 slide while the height is left empty)
+            grids = [v for v in views if isinstance(v, TileView) and len(v.values) > 5]
+
+            def set_columns(columns: int | None) -> None:
+                for v in views:
+                    if isinstance(v, TileView):
+                        c = v.base_columns if columns is None or v not in grids else columns
+                        if v.columns != c:
+                            v.columns = c
+                            v.updateGeometry()
+
+            set_columns(None)
             if grow and all(fits(SLIDE_ZOOMS[-1])):
                 # one zoom for everything, the largest that fits; then the 28×28 tiles alone grow into the
                 # room the columns of numbers leave (their height, not the tiles', is what stops the first)
-                k = largest(lambda z: all(fits(z)), len(SLIDE_ZOOMS) - 1)
-                zoom = SLIDE_ZOOMS[k]
-                tiles = SLIDE_ZOOMS[largest(lambda z: all(fits(zoom, z)), k)]
+                best = None
+                for columns in (5, 4, 3) if grids else (None,):
+                    set_columns(columns)
+                    if not all(fits(SLIDE_ZOOMS[-1])):
+                        continue
+                    k = largest(lambda z: all(fits(z)), len(SLIDE_ZOOMS) - 1)
+                    t = largest(lambda z, k=k: all(fits(SLIDE_ZOOMS[k], z)), k)
+                    # the largest tiles win; on a tie, the larger numbers, then the panel's five columns
+                    if best is None or (SLIDE_ZOOMS[t], SLIDE_ZOOMS[k]) > (SLIDE_ZOOMS[best[2]], SLIDE_ZOOMS[best[1]]):
+                        best = (columns, k, t)
+                columns, k, t = best
+                set_columns(columns)
+                zoom, tiles = SLIDE_ZOOMS[k], SLIDE_ZOOMS[t]
                 # a narrow screen (4:3) stops the zoom by its width: the rows of numbers then grow taller
                 # into the height left, up to twice their height
                 lo, hi = 0, len(ROW_STRETCHES) - 1  # bisect: the stretch at index hi always fits (1.0)
