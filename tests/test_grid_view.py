@@ -303,4 +303,4 @@ def test_the_matmul_presets_name_blocks_by_the_same_numbers():
             for number, bx, by in re.findall(r"[Bb]lock (\d+)\D{0,40}?blockIdx \((\d+), (\d+)\)", text):
                 assert int(number) == int(bx) + g.mapping.launch.grid.x * int(by), (path.name, text)
                 checked += 1
-    assert checked >= 3
+    assert checked >= 2  # the lecture grid (block 13) and the tiled 64³ grid (block 25)

@@ -257,7 +257,7 @@ class TitleItem(pg.GraphicsWidget):
             self.setFixedHeight(self.height_for(n))
             self.update()
 
-    def sub_lines_needed(self, width: float, most: int = 2) -> int:
+    def sub_lines_needed(self, width: float, most: int = 3) -> int:
         """How many lines (at most ``most``) the subtitle takes at ``width`` pixels."""
         return max(1, len(wrap_text(self.sub, QFontMetricsF(self._sub_font), width, most)))
 
@@ -569,7 +569,7 @@ class MatrixViews(QWidget):
                 a_k, b_k = min(kf * cell, cap_w), min(kf * cell, cap_h)
                 a_w = float(np.clip(left + a_k, 0.26 * w, 0.6 * w))
                 b_h = float(np.clip(b_k, 0.2 * h, 0.5 * h))
-                c_w = w - a_w
+                c_w = w - a_w - self._gaps()  # C's column: the view less A's, the layout's spacing and margins
                 lines = [t.sub_lines_needed(width) for t, width in
                          ((self.a_title, a_w), (self.b_title, c_w), (self.c_title, c_w))]
                 for t, n in zip((self.a_title, self.b_title, self.c_title), lines):
@@ -582,16 +582,14 @@ class MatrixViews(QWidget):
                 a_w = float(np.clip(ax_w + k * cell, 0.26 * w, 0.42 * w))
                 b_h = float(np.clip(k * cell, 0.24 * h, 0.4 * h))
                 # subtitles wrap onto a second line rather than be cut short in a narrow column
-                for t, width in ((self.a_title, a_w), (self.b_title, w - a_w), (self.c_title, w - a_w)):
+                c_w = w - a_w - self._gaps()
+                for t, width in ((self.a_title, a_w), (self.b_title, c_w), (self.c_title, c_w)):
                     t.set_sub_lines(t.sub_lines_needed(width))
         if self.slide:
             # a figure narrower than its height needs (a slide whose text column asked for room): the rows
             # keep square cells and the spare height goes above and below, not into C's view
-            # ... but C's view stays as tall as its row formula on three lines (a 10-row C would otherwise
-            # print it over the titles beside it)
-            fm = QFontMetricsF(self._formula_font())
-            need = max(fm.horizontalAdvance(t) for t in _split_formula(self._formulas[0] or " ", 3)) + 8
-            spare = max(0.0, (h - title_h - ax_h - 24) - (b_h + max(rows * cell, need)))
+            # (C's row formula, where its three lines are longer than C is tall, becomes the axis's name)
+            spare = max(0.0, (h - title_h - ax_h - 24) - (b_h + rows * cell))
             if self.lecture:
                 spare = 0.0  # lecture mode: the screen is the figure's, C's view takes the height
             self.graphics.ci.setContentsMargins(self._margins[0], self._margins[1] + spare / 2, self._margins[2],
@@ -603,7 +601,11 @@ class MatrixViews(QWidget):
         self.b_plot.setFixedHeight(b_h)
         if self.slide:  # C's room along its axes, with the formulas on as many lines as they may take
             line = QFontMetricsF(self._formula_font()).lineSpacing()
-            changed = self._label_formulas(w - a_w - 58 * fs - 2 * line, h - b_h - title_h - 44 * fs - 2 * line)
+            # C's view is as tall as its rows where the spare height went above and below (not in lecture mode)
+            c_h = h - b_h - title_h - 44 * fs - 2 * line
+            if not self.lecture:
+                c_h = min(c_h, rows * cell)
+            changed = self._label_formulas(w - a_w - self._gaps() - 58 * fs - 2 * line, c_h)
         else:
             changed = self._label_formulas(w - a_w - 2 * ax_w, h - b_h - title_h - ax_h)
         if changed and not self._relaying:  # the axes' sizes went into the cell size: once more with the new ones
@@ -612,6 +614,11 @@ class MatrixViews(QWidget):
                 self._layout_classic()
             finally:
                 self._relaying = False
+
+    def _gaps(self) -> float:
+        """Pixels of the view's width that are neither A's column nor C's: the layout's margins and spacing."""
+        left, _, right, _ = self._margins
+        return left + right + self.graphics.ci.layout.horizontalSpacing() + 4
 
     def natural_width(self, height: float) -> int:
         """The width at which A, B and C fill ``height`` with square cells and no empty margin beside C
@@ -927,7 +934,7 @@ def _lines_needed(text: str, fm: QFontMetricsF, length: float) -> int:
     """Lines the formula needs along an axis ``length`` pixels long: 1 to 3, or 4 when even three lines are
     longer than the axis (it is then labelled by its name alone, ``row``, rather than run over the titles)."""
     for n in (1, 2, 3):
-        if max(fm.horizontalAdvance(t) for t in _split_formula(text, n)) < length:
+        if max(fm.horizontalAdvance(t) for t in _split_formula(text, n)) < length - 8:  # 8: a few pixels' slack
             return n
     return 4
 
