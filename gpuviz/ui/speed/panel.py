@@ -460,14 +460,15 @@ class SpeedPanel(Panel):
         for w in self.findChildren(FieldMessage):
             w.set_theme(t)
         figure_first = self.slide and self.lecture
-        self.title_label.setFont(font(t, bold=True, scale=1.9 if self.slide else 1.3))
+        self.title_label.setFont(font(t, bold=True, scale=1.2 if figure_first else 1.9 if self.slide else 1.3))
         self.caption_label.setFont(font(t, scale=1.2))
         # lecture mode: one line of headline over the figure, which takes the rest of the screen
         self.ratio_label.setFont(font(t, bold=True, scale=1.7 if figure_first else 3.0 if self.slide else 2.4))
         self.medians_label.setFont(font(t, scale=1.25 if self.slide else 1.15))
         self.noisy_label.setFont(font(t, bold=True, scale=1.1 if self.slide else 1.0))
         self.noisy_label.setStyleSheet(f"color: {hex_colour(NOISY_COLOUR)};")
-        self.source_label.setFont(font(t, scale=0.9 if figure_first else 1.0 if self.slide else 0.95))
+        # lecture mode: the least size legible from the back row (18 px × height ÷ 1080 at every size)
+        self.source_label.setFont(font(t, scale=0.85 if figure_first else 1.0 if self.slide else 0.95))
         self.source_label.setStyleSheet(f"color: {muted};")
         self.empty_label.setFont(font(t, bold=True, scale=2.0))
         self.skipped_label.setFont(font(t, scale=0.95))
@@ -475,7 +476,9 @@ class SpeedPanel(Panel):
         self.side_scroll.setFixedWidth(min(round(370 * t.font_scale), 580))
         # the figures to the screen's edges in lecture mode: a margin there is room the data does not get
         self.main.layout().setContentsMargins(*((2, 2, 2, 2) if figure_first else (8, 6, 8, 6)))
+        self.main.layout().setSpacing(2 if figure_first else -1)  # -1: the style's
         self.plots.compact = figure_first  # set_theme builds the figures again
+        self.reference_view.compact = figure_first
         self.plots.set_theme(t)
         self.reference_view.set_theme(t)
         self.table.set_theme(t)

@@ -73,6 +73,8 @@ class ReferenceView(QWidget):
         self.table: ReferenceTable | None = None
         self.results = None
         self.brief = False
+        #: Lecture mode's look: each bar's name written with its value after it, no axis of names beside the bars
+        self.compact = False
         self.plots: dict[str, pg.PlotItem] = {}
         self._fits: dict = {}  # chart key → how its x range fits the values written after the bars
         self.bar_texts: dict[str, list[str]] = {}
@@ -122,8 +124,9 @@ class ReferenceView(QWidget):
         self.theme = theme
         for title, chart in self._columns.values():
             chart.setBackground(theme.panel_background)
-            title.setFont(font(theme, bold=True, scale=1.05))
-        self.source_label.setFont(font(theme, scale=0.9))
+            # lecture mode (compact): a title on one line where it can, the source the least legible size
+            title.setFont(font(theme, bold=True, scale=0.95 if self.compact else 1.05))
+        self.source_label.setFont(font(theme, scale=0.85 if self.compact else 0.9))
         self.source_label.setStyleSheet(f"color: {hex_colour(mix(theme.foreground, theme.background, 0.7))};")
         self._rebuild()
 
@@ -178,14 +181,18 @@ class ReferenceView(QWidget):
                                      pens=[pg.mkPen(th.foreground, width=th.pen_width(1))] * n))
         left = plot.getAxis("left")
         left.setTicks([[(float(y), name) for y, (name, _k, _v) in zip(ys, rows)], []])
-        # wide enough for the longest name now (auto-expansion needs another paint, and an export paints once)
-        metrics = QFontMetrics(font(th, scale=0.9))
-        left.setWidth(max(metrics.horizontalAdvance(name) for name, _k, _v in rows) + 16)
+        left.setStyle(showValues=not self.compact)
+        if self.compact:
+            left.setWidth(round(8 * th.font_scale))  # the names are in the bars' labels
+        else:
+            # wide enough for the longest name now (auto-expansion needs another paint, and an export paints once)
+            metrics = QFontMetrics(font(th, scale=0.9))
+            left.setWidth(max(metrics.horizontalAdvance(name) for name, _k, _v in rows) + 16)
         top = float(values.max())
         texts = []
         value_font = font(th, bold=True, scale=0.95)
-        for y, (_name, _kind, v) in zip(ys, rows):
-            text = f"{v:,.0f}"
+        for y, (name, _kind, v) in zip(ys, rows):
+            text = f"{name}  {v:,.0f}" if self.compact else f"{v:,.0f}"
             item = pg.TextItem(text, color=th.foreground, anchor=(0, 0.5))
             item.setFont(value_font)
             item.setPos(v + 0.02 * top, float(y))
