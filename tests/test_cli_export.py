@@ -439,6 +439,17 @@ def test_a_deck_source_that_names_nothing_is_one_line(qtbot, tmp_path, capsys, m
     assert out == "" and not (tmp_path / "d").exists()
 
 
+def test_a_deck_source_that_would_block_or_never_end_is_one_line(qtbot, tmp_path, capsys):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.toml")  # opened, it would block forever
+    for source, needle in [(tmp_path / "pipe.toml", "is a FIFO (named pipe), expected a folder, scenario file"),
+                           ("/dev/zero", "is a device")]:
+        code, out, err = run(capsys, "--deck", source, "--out", tmp_path / "d")
+        assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err, err
+    assert not (tmp_path / "d").exists()
+
+
 def test_a_results_file_nested_too_deep_or_not_json_is_one_line(qtbot, tmp_path, capsys):
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 1000 + "]" * 1000)

@@ -44,10 +44,17 @@ def stopped_work(monkeypatch, tmp_path):
     monkeypatch.setattr("gpuviz.cli.grad._grad_train", stop)
     monkeypatch.setattr("gpuviz.model.vectorized.vectorized_trace", stop)
     monkeypatch.setattr("gpuviz.ui.app.run", stop)  # the window; run_gui's own checks still run
+    # an export's panel: export_panel's checks of target, size, steps, frame rate and memory still run
+    monkeypatch.setattr("gpuviz.ui.export.panel_copy", stop)
     monkeypatch.chdir(tmp_path)
     if hasattr(os, "mkfifo"):
         os.mkfifo(tmp_path / "fifo.png")
     (tmp_path / "folder").mkdir()
+    (tmp_path / "decks").mkdir()
+    presets = Path(__file__).resolve().parents[1] / "assets" / "presets"
+    (tmp_path / "decks" / "a.toml").write_text((presets / "17-slide-4x3.toml").read_text(encoding="utf-8"),
+                                               encoding="utf-8")
+    (tmp_path / "x.json").write_text('{"format": "gpuviz-bench", "version": 1, "results": []}')
     (tmp_path / "k.py").write_text((Path(__file__).parent / "kernels" / "diff_ok.py").read_text())
     return tmp_path
 
@@ -68,6 +75,8 @@ _PATHS = st.one_of(
     _TEXT,
 )
 _VALUES = st.one_of(_NUMBERS, _PATHS, _TEXT)
+_SHAPES = st.one_of(st.sampled_from(["(4, 3)", "(3,)", "()", "(0,)", "(1000000000,)", "(" + "2, " * 40 + ")"]),
+                    _NUMBERS.map("({}, 3)".format), _TEXT)
 
 _LAUNCH = ["--kernel", "naive", "--m", "8", "--n", "8", "--k", "8", "--block", "8x8"]
 # (base argv, {option: strategy}) per command: one or two options replaced by hostile values
@@ -92,6 +101,19 @@ _COMMANDS = {
                                                                    _NUMBERS.map("n={}".format))}),
     "app": (["--screenshot", "x.png"], {"--screenshot": _PATHS, "--size": _VALUES, "--scenario": _PATHS,
                                         "--preset": _TEXT}),
+    # "@" is a positional slot
+    "export-matmul": (["export", "matmul", *_LAUNCH[:8], "--out", "x.png", "--size", "320x240"],
+                      {"--m": _NUMBERS, "--seed": _NUMBERS, "--size": _VALUES, "--out": _PATHS, "--step": _NUMBERS,
+                       "--steps": _VALUES, "--fps": _NUMBERS, "--memory": _VALUES, "--scenario": _PATHS}),
+    "export-broadcast": (["export", "broadcast", "@", "(3,)", "--out", "x.png"],
+                         {"@": _SHAPES, "--values": _VALUES, "--out": _PATHS, "--size": _VALUES}),
+    "export-grad": (["export", "grad", "--layer", "toy", "--out", "x.png"],
+                    {"--train": _NUMBERS, "--alpha": _NUMBERS, "--seed": _NUMBERS, "--batch": _NUMBERS,
+                     "--layer": _TEXT, "--view": _TEXT}),
+    "export-speed": (["export", "speed", "--results", "x.json", "--out", "x.png"],
+                     {"--results": _PATHS, "--out": _PATHS}),
+    "export-deck": (["export", "--deck", "decks", "--out", "out", "--size", "320x240"],
+                    {"--deck": _PATHS, "--out": _PATHS, "--format": _TEXT, "--memory": _VALUES}),
 }
 
 
@@ -101,11 +123,13 @@ def _argv(draw):
     argv = list(base)
     for option in draw(st.lists(st.sampled_from(sorted(options)), min_size=1, max_size=2, unique=True)):
         value = draw(options[option])
-        if option in argv:
+        if option == "@":
+            argv[argv.index("@")] = value
+        elif option in argv:
             argv[argv.index(option) + 1] = value
         else:
             argv += [option, value]
-    return argv
+    return [a if a != "@" else "(4, 3)" for a in argv]
 
 
 def _assert_clean(code, out: str, err: str, argv) -> None:

@@ -278,7 +278,8 @@ def _name_max(folder: Path) -> int:
         return MAX_NAME_BYTES
 
 
-def _kind_of(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """What a file of ``mode`` (``os.stat``'s ``st_mode``) is, in words, for a refusal: "a folder", "a FIFO …"."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -320,7 +321,7 @@ def check_output(path, option: str = "--out", example: str = "trace.npz") -> Pat
         if stat.S_ISDIR(st.st_mode):
             raise UsageError(f"{option} {text}: is a folder, expected a file name such as {example}")
         if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{option} {text}: is {_kind_of(st.st_mode)}, expected a regular file such as {example}")
+            raise UsageError(f"{option} {text}: is {kind_of(st.st_mode)}, expected a regular file such as {example}")
         if not os.access(out, os.W_OK):
             raise UsageError(f"{option} {text}: the file is read-only")
     if not folder.is_dir():
@@ -355,7 +356,7 @@ def check_input_file(path, option: str, max_bytes: int, what: str = "file") -> P
     except (OSError, ValueError) as e:
         raise UsageError(f"{option} {text}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"{option} {text}: is {_kind_of(st.st_mode)}, expected a {what}")
+        raise UsageError(f"{option} {text}: is {kind_of(st.st_mode)}, expected a {what}")
     if st.st_size > max_bytes:
         raise UsageError(f"{option} {text}: the {what} is {format_bytes(st.st_size)}, over the "
                          f"{format_bytes(max_bytes)} a {what} may have")

@@ -507,6 +507,9 @@ def _check_deck_sources(sources) -> None:
     """
     import errno
     import os
+    import stat
+
+    from .common import kind_of
 
     for text in sources:
         if not text.strip():
@@ -518,10 +521,14 @@ def _check_deck_sources(sources) -> None:
             raise UsageError(f"--deck {shown(text)}: a name of {longest:,} bytes, over the {MAX_NAME_BYTES}-byte "
                              "limit of file names (no folder, scenario file or preset is called that)")
         try:
-            os.stat(text)
+            st = os.stat(text)
         except OSError as e:
             if e.errno not in (errno.ENOENT, errno.ENOTDIR):  # not a file: perhaps a preset's name
                 raise UsageError(f"--deck {shown(text)}: cannot use it ({e.strerror or e})") from None
+            continue
+        if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):  # a FIFO would block, a device never end
+            raise UsageError(f"--deck {shown(text)}: is {kind_of(st.st_mode)}, expected a folder, scenario file "
+                             "or preset")
 
 
 def _check_files(args) -> None:
