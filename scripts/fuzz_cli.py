@@ -15,6 +15,7 @@ every count but invocations must be 0. Each failing call is printed (and kept, w
     python scripts/fuzz_cli.py                  # about 3 minutes
     python scripts/fuzz_cli.py --minutes 10     # the release check
     python scripts/fuzz_cli.py --seed 7 --jobs 4
+    python scripts/fuzz_cli.py --commands export,bench   # only those commands
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ COMMANDS = {
     "broadcast": (["broadcast", "@", "(3,)"], {"@": S, "--values": A}),
     "export-matmul": (["export", "matmul", *LAUNCH[:8], "--out", "x.png", "--size", "320x240"],
                       {"--m": N, "--seed": N, "--size": A, "--out": P, "--step": N, "--steps": A, "--fps": N,
-                       "--scenario": P, "--preset": T}),
+                       "--scenario": P, "--preset": T, "--memory": A}),
     "export-broadcast": (["export", "broadcast", "@", "(3,)", "--out", "x.png", "--size", "320x240"],
                          {"@": S, "--values": A, "--out": P, "--size": A}),
     "export-grad": (["export", "grad", "--layer", "toy", "--out", "x.png", "--size", "320x240"],
@@ -99,14 +100,14 @@ COMMANDS = {
     "export-speed": (["export", "speed", "--results", "x.json", "--out", "x.png", "--size", "320x240"],
                      {"--results": P, "--out": P}),
     "export-deck": (["export", "--deck", "decks", "--out", "out", "--size", "320x240"],
-                    {"--deck": P, "--out": P, "--format": T}),
+                    {"--deck": P, "--out": P, "--format": T, "--memory": A}),
     "app": (["--screenshot", "x.png", "--size", "320x240"],
             {"--screenshot": P, "--size": A, "--scenario": P, "--preset": T, "--theme": T}),
 }
 
 
-def make_argv(rng: random.Random) -> list[str]:
-    base, options = COMMANDS[rng.choice(sorted(COMMANDS))]
+def make_argv(rng: random.Random, commands=None) -> list[str]:
+    base, options = COMMANDS[rng.choice(sorted(commands or COMMANDS))]
     argv = list(base)
     for option in rng.sample(sorted(options), k=min(len(options), rng.randint(1, 3))):
         v = value(rng, options[option])
@@ -234,7 +235,16 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a call counts as a hang")
     p.add_argument("--memory", type=float, default=3.0, help="address-space limit of a call in GiB (default 3)")
     p.add_argument("--log", type=Path, help="also write every failing call as JSON lines here")
+    p.add_argument("--commands", metavar="PREFIX,...",
+                   help="only the commands whose names start with one of these (e.g. export), of: "
+                        + ", ".join(sorted(COMMANDS)))
     args = p.parse_args(argv)
+    commands = sorted(COMMANDS)
+    if args.commands:
+        prefixes = [c.strip() for c in args.commands.split(",") if c.strip()]
+        commands = [c for c in commands if any(c.startswith(prefix) for prefix in prefixes)]
+        if not commands:
+            p.error(f"--commands {args.commands!r} names none of: {', '.join(sorted(COMMANDS))}")
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     rng = random.Random(seed)
     memory = int(args.memory * GIB)
@@ -247,7 +257,8 @@ def main(argv=None) -> int:
     log = open(args.log, "w") if args.log else None
     deadline = time.monotonic() + 60 * args.minutes
     print(f"fuzzing gpuviz for {args.minutes:g} min, seed {seed}, {args.jobs} at a time, "
-          f"{args.timeout:g} s and {args.memory:g} GiB per call", flush=True)
+          f"{args.timeout:g} s and {args.memory:g} GiB per call"
+          + (f", commands {', '.join(commands)}" if args.commands else ""), flush=True)
 
     def worker(index: int) -> None:
         nonlocal peak
@@ -257,7 +268,7 @@ def main(argv=None) -> int:
             local = random.Random(rng.randrange(2**32))
         make_scratch(folder, local)
         while time.monotonic() < deadline:
-            argv = make_argv(local)
+            argv = make_argv(local, commands)
             out = run_one(argv, folder, args.timeout, memory)
             with lock:
                 counts["invocations"] += 1
