@@ -607,7 +607,12 @@ class MatrixViews(QWidget):
                 c_h = min(c_h, rows * cell)
             changed = self._label_formulas(w - a_w - self._gaps() - 58 * fs - 2 * line, c_h)
         else:
-            changed = self._label_formulas(w - a_w - 2 * ax_w, h - b_h - title_h - ax_h)
+            a, b, c = self.a_title, self.b_title, self.c_title  # as the subtitles now wrap
+            title_h = b.height_for(b.sub_lines) + max(a.height_for(a.sub_lines), c.height_for(c.sub_lines))
+            _, top, _, bottom = self._margins
+            gaps = top + bottom + 3 * self.graphics.ci.layout.verticalSpacing()  # four rows: three gaps
+            c_h = h - b_h - title_h - ax_h - gaps
+            changed = self._label_formulas(w - a_w - 2 * ax_w, c_h)
         if changed and not self._relaying:  # the axes' sizes went into the cell size: once more with the new ones
             self._relaying = True
             try:
