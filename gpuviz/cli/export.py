@@ -158,7 +158,7 @@ def _base_scenario(args, panel: str):
         found = find_preset(presets, args.export_preset)
         if found is None:
             names = ", ".join(s.name for s in presets) or "none could be read"
-            raise UsageError(f"--preset {args.export_preset}: no such {panel} preset; they are: {names}")
+            raise UsageError(f"--preset {shown(args.export_preset)}: no such {panel} preset; they are: {names}")
         return found
     return None
 
@@ -365,7 +365,7 @@ def _check_export_request(args) -> None:
     every = sorted({a for attrs in options.values() for a in attrs}, key=str)
     if args.deck:
         if args.panel is not None:
-            raise UsageError(f"--deck takes no PANEL (got {args.panel!r}): each scenario names its own panel")
+            raise UsageError(f"--deck takes no PANEL (got {shown(args.panel)}): each scenario names its own panel")
         stray = _given(args, every) + [name for name, value in (
             ("--preset", args.export_preset), ("--scenario", args.export_scenario), ("--step", args.export_step),
             ("--steps", args.export_steps), ("--fps", args.export_fps)) if value is not None]
@@ -378,13 +378,13 @@ def _check_export_request(args) -> None:
     if args.panel is None:
         raise UsageError(f"give a PANEL ({', '.join(panels)}) or --deck DIR_OR_PRESET ...")
     if args.panel not in panels:
-        raise UsageError(f"unknown panel {args.panel!r}: choose one of {', '.join(panels)}")
+        raise UsageError(f"unknown panel {shown(args.panel)}: choose one of {', '.join(panels)}")
     own = options[args.panel]
     foreign = [a for a in _given(args, every) if a not in own]
     if foreign:
         owners = [p for p, attrs in options.items() if foreign[0] in attrs]
         if foreign[0] == "shapes":
-            raise UsageError(f"the {args.panel} panel takes no SHAPE (got {' '.join(args.shapes)!r}); shapes go "
+            raise UsageError(f"the {args.panel} panel takes no SHAPE (got {shown(' '.join(args.shapes))}); shapes go "
                              f"with `export broadcast`")
         raise UsageError(f"{_option_name(foreign[0])} is an option of the {' and '.join(owners)} panel, not of "
                          f"{args.panel}")
