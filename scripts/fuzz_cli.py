@@ -99,6 +99,8 @@ COMMANDS = {
                     {"--train": N, "--alpha": N, "--seed": N, "--batch": N, "--out": P, "--view": T}),
     "export-speed": (["export", "speed", "--results", "x.json", "--out", "x.png", "--size", "320x240"],
                      {"--results": P, "--out": P}),
+    "export-hardware": (["export", "hardware", "--out", "x.png", "--size", "320x240"],
+                        {"--out": P, "--size": A, "--scenario": P, "--preset": T, "--theme": T}),
     "export-deck": (["export", "--deck", "decks", "--out", "out", "--size", "320x240"],
                     {"--deck": P, "--out": P, "--format": T, "--memory": A}),
     "app": (["--screenshot", "x.png", "--size", "320x240"],
