@@ -379,11 +379,12 @@ class MainWindow(QMainWindow):
                                                            or (None, Qt.WindowState.WindowNoState, False, False))
             self.drawer.close_drawer()
             self._lecture = False
+            # the normal theme first: the normal layout in lecture-sized fonts would need more room than the
+            # window has (the window grew), and its smaller fonts shrink the minimum size the geometry respects
+            self._apply_theme(themes.THEMES[self._chosen_theme])
             for panel in self.panels:
                 if panel.lecture:
                     panel.set_lecture(False)
-            # the normal theme first: its smaller fonts shrink the minimum size the geometry must respect
-            self._apply_theme(themes.THEMES[self._chosen_theme])
             self.menuBar().setHidden(menu_hidden)
             self.statusBar().setHidden(status_hidden)
             self.setWindowState(state)

@@ -230,7 +230,7 @@ def test_invalid_block_shows_cudas_limit_inline_and_keeps_the_last_picture(make_
     ("m", "abc", "whole number"),
     ("k", "0", "at least 1"),
     ("block", "8x8x2", "blockDim.z"),
-    ("n", "100000000", "memory budget"),
+    ("n", "100000000", "over the largest matrix side"),
 ])
 def test_each_invalid_value_gets_its_message_next_to_its_field(make_panel, field, text, words):
     panel = make_panel()

@@ -15,11 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt
-from PyQt6.QtGui import QFont
 
 from ...model.grid_view import AxisSampling, per_cell
 from ...model.scene import DEFAULT_NAMES
-from ..style import mix, okabe
+from ..style import font, mix, okabe
 from ..theme import Theme, text_colour_on
 from .c_view import LABEL_CELLS, CellLabels, pen, segments_xy, visible_cells
 
@@ -282,9 +281,8 @@ class OperandView:
         rr, cc = rr[whole], cc[whole]
         counts = np.round(values[rr, cc]).astype(np.int64)
         colours = [text_colour_on(tuple(self._lut[i][:3]), preferred=self.theme.foreground) for i in idx[rr, cc]]
-        f = QFont()
-        f.setPointSizeF(8.5 * self.theme.font_scale)
-        f.setBold(True)
+        # the figure's smallest text (0.9 of the body size), which the slide look keeps at 18 px or more
+        f = font(self.theme, bold=True, scale=0.9)
         self.labels.set_labels(cols.start + cc, rows.start + rr, [str(v) for v in counts], [""] * len(rr),
                                colours, f)
 
