@@ -787,3 +787,22 @@ def test_lecture_look_is_figure_first_and_names_the_bars(make_panel):
     assert lc.figure_share(panel, panel) >= lc.MIN_FIGURE_SHARE
     panel.set_lecture(False)
     assert not panel.plots.compact and not panel.slide and not panel.title_label.isHidden()
+
+
+@pytest.mark.parametrize("theme", [themes.LIGHT, themes.DARK, themes.LECTURE])
+def test_noisy_warnings_read_at_wcag_aa_on_every_theme(make_panel, theme):
+    """The noise warning's red, on the bars' labels and over the figures, reaches 4.5:1 on its background."""
+    from gpuviz.ui.speed.plots import NOISY_COLOUR
+    from gpuviz.ui.speed.style import readable
+
+    panel = make_panel(theme=theme)
+    panel.apply_scenario(panel.presets()[0])  # the shipped demo's measurements are flagged noisy
+    noisy = [label for label in panel.plots.bar_labels if "noisy" in label.toPlainText()]
+    assert noisy
+    for label in noisy:
+        colour = label.textItem.defaultTextColor()
+        rgb = (colour.red(), colour.green(), colour.blue())
+        assert themes.contrast_ratio(rgb, theme.panel_background) >= themes.MIN_TEXT_CONTRAST
+    rgb = readable(NOISY_COLOUR, theme.background, theme.foreground)
+    assert themes.contrast_ratio(rgb, theme.background) >= themes.MIN_TEXT_CONTRAST
+    assert rgb[0] > max(rgb[1], rgb[2])  # still a red

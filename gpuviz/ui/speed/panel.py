@@ -50,7 +50,7 @@ from ..theme import LIGHT, Theme
 from .plots import NOISY_COLOUR, PLOT_KEYS, SpeedPlots
 from .reference import ReferenceView
 from .runner import BenchRunner
-from .style import GPU_IMPLS, OP_NAMES, SIMULATOR_NOTE, impl_name
+from .style import GPU_IMPLS, OP_NAMES, SIMULATOR_NOTE, impl_name, readable
 from .table import ResultsTable
 
 #: The lecture demo: the 1,000,000-element dot product as a loop, with NumPy and with Numba.
@@ -466,7 +466,7 @@ class SpeedPanel(Panel):
         self.ratio_label.setFont(font(t, bold=True, scale=1.7 if figure_first else 3.0 if self.slide else 2.4))
         self.medians_label.setFont(font(t, scale=1.25 if self.slide else 1.15))
         self.noisy_label.setFont(font(t, bold=True, scale=1.1 if self.slide else 1.0))
-        self.noisy_label.setStyleSheet(f"color: {hex_colour(NOISY_COLOUR)};")
+        self.noisy_label.setStyleSheet(f"color: {hex_colour(readable(NOISY_COLOUR, t.background, t.foreground))};")
         # lecture mode: the least size legible from the back row (18 px × height ÷ 1080 at every size)
         self.source_label.setFont(font(t, scale=0.85 if figure_first else 1.0 if self.slide else 0.95))
         self.source_label.setStyleSheet(f"color: {muted};")

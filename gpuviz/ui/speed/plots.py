@@ -31,7 +31,7 @@ from PyQt6.QtWidgets import QGraphicsItem, QSizePolicy
 from ...model.speed_panel import NOT_A_SPEED  # implementations whose time is not a speed
 from ..style import font, hex_colour, mix
 from ..theme import LIGHT, Theme
-from .style import SIZE_NAMES, SIZE_SHORT, format_ratio, format_seconds, impl_name, style_of
+from .style import SIZE_NAMES, SIZE_SHORT, format_ratio, format_seconds, impl_name, readable, style_of
 
 #: Plots of the "several sizes" layout, in order; ``examples`` only for the dense layer.
 PLOT_KEYS = ("time", "gflops", "speedup", "examples")
@@ -730,7 +730,8 @@ class SpeedPlots(pg.GraphicsLayoutWidget):
                 forms = ("", "")
             if m.noisy:
                 self.noisy_points["bars"] = self.noisy_points.get("bars", 0) + 1
-            label = pg.TextItem("", color=NOISY_COLOUR if m.noisy else t.foreground, anchor=(0, 0.5))
+            colour = readable(NOISY_COLOUR, t.panel_background, t.foreground) if m.noisy else t.foreground
+            label = pg.TextItem("", color=colour, anchor=(0, 0.5))
             label.setFont(font(t, bold=True, scale=1.1))
             label.setPos(math.log10(v) + 0.05, float(y))
             plot.addItem(label)
