@@ -193,6 +193,8 @@ class GradState(Observable):
     def _new_trainer(self) -> None:
         self.records = []
         self.diverged_message = ""
+        #: the message's first sentence (what happened and what to try): a slide's room is the figure's
+        self.diverged_summary = ""
         self.trainer = None
         if self._data is not None:
             self.layer.W = np.array(self.W0, copy=True)
@@ -368,7 +370,8 @@ class GradState(Observable):
         for _ in range(int(steps)):
             rec = self.trainer.step()
             if rec.diverged:
-                self.diverged_message = (f"Diverged at step {rec.step}: {_sentence(rec.message)} Each update −α∇L "
+                self.diverged_summary = f"Diverged at step {rec.step}: {_sentence(rec.message)}"
+                self.diverged_message = (f"{self.diverged_summary} Each update −α∇L "
                                          "overshot the minimum by more than it corrected, so the loss blew up. "
                                          "Training stopped; the picture keeps the last good step. Lower α, "
                                          "then Reset.")

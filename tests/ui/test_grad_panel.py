@@ -449,3 +449,30 @@ def test_absurd_batch_is_one_line_at_the_field(panel, text, words):
     message = panel.batch_message.message
     assert panel.batch_message.isVisible() and words in message and "\n" not in message and len(message) < 200
     assert panel.state.batch == 64
+
+
+# -- lecture mode: every grad preset gives the screen to its figure ---------------------------------------------
+
+LECTURE_SIZES = ((1024, 768), (1280, 720), (1366, 768), (1920, 1080))
+GRAD_PRESETS = ("30-grad-toy-3x7", "31-grad-digits-image", "32-grad-batch-sum", "33-grad-train-templates",
+                "34-grad-alpha-too-large")
+
+
+@pytest.mark.parametrize("size", LECTURE_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lecture_mode_gives_every_grad_preset_the_screen(make_main_window, size):
+    from tests.ui import layout_check as lc
+
+    window = make_main_window(size=size)
+    grad = window.panel("grad")
+    window.tabs.setCurrentWidget(grad)
+    failures = {}
+    for name in GRAD_PRESETS:
+        window.apply_scenario(load_scenario(presets_dir() / f"{name}.toml"), source="preset")
+        window.set_lecture_mode(True, fullscreen=False)
+        window.resize(*size)
+        lc.settle(window)
+        problems = lc.check_window(window, grad, min_share=lc.MIN_FIGURE_SHARE, min_text=lc.min_text_px(size[1]))
+        if problems:
+            failures[name] = problems
+        window.set_lecture_mode(False)
+    assert not failures, failures

@@ -579,6 +579,8 @@ class ColourBar(QWidget):
         self.log = log
         #: the key in two short lines (a narrow bar) or one (a low one)
         self.two_lines = True
+        #: the key left of the bar instead of under it: a lower legend, beside a sentence over a figure
+        self.inline = False
         self.theme = theme
         self.base_width = width
         self.limit = 1.0
@@ -619,9 +621,15 @@ class ColourBar(QWidget):
     def sizeHint(self) -> QSize:
         s = self.theme.font_scale
         keys = self._key_texts()
-        w = max(self.base_width * s, max(k.size().width() for k in keys) + 8)
-        return QSize(math.ceil(w), math.ceil(4 + self._bar_height() + 6 + self._line() + 2
-                                             + sum(k.size().height() for k in keys) + 4))
+        key_w, key_h = max(k.size().width() for k in keys), sum(k.size().height() for k in keys)
+        bar_h = 4 + self._bar_height() + 6 + self._line() + 2
+        if self.inline:
+            return QSize(math.ceil(key_w + 12 + self.base_width * s), math.ceil(max(bar_h, key_h + 4)))
+        w = max(self.base_width * s, key_w + 8)
+        return QSize(math.ceil(w), math.ceil(bar_h + key_h + 4))
+
+    def _key_width(self) -> float:
+        return max(k.size().width() for k in self._key_texts()) + 12 if self.inline else 0.0
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
@@ -639,7 +647,7 @@ class ColourBar(QWidget):
         if len(out) > 3:
             # ±limit/10 written only where its text clears its neighbours' (a narrow bar keeps 0 and the ends)
             fm = QFontMetricsF(font(self.theme, scale=0.9))
-            bar = max(1.0, self.width() - fm.horizontalAdvance(out[0][1]) - 8)
+            bar = max(1.0, self.width() - self._key_width() - fm.horizontalAdvance(out[0][1]) - 8)
             xs = [(place * bar, fm.horizontalAdvance(text) / 2 + 6) for place, text in out]
             if any(xs[k + 1][0] - xs[k + 1][1] < xs[k][0] + xs[k][1] for k in range(len(xs) - 1)):
                 out = [out[0], out[len(out) // 2], out[-1]]
@@ -658,7 +666,8 @@ class ColourBar(QWidget):
         # the bar is inset by half the widest end label, so the end labels sit centred under their ticks
         ends = self.tick_labels()
         inset = max(4.0, max(fm.horizontalAdvance(ends[0][1]), fm.horizontalAdvance(ends[-1][1])) / 2 + 2)
-        bar = QRectF(inset, 4, self.width() - 2 * inset, self._bar_height())
+        left = self._key_width()
+        bar = QRectF(left + inset, 4, self.width() - left - 2 * inset, self._bar_height())
         lut = diverging_lut(t) if self.signed else grey_lut(t)
         p.drawImage(bar, _to_qimage(lut[None, :, :]))
         p.setPen(pen(t.foreground, t.pen_width(1)))
@@ -673,8 +682,9 @@ class ColourBar(QWidget):
             w = fm.horizontalAdvance(text)
             p.drawText(QRectF(x - w / 2 - 1, bar.bottom() + 6, w + 2, self._line()), Qt.AlignmentFlag.AlignCenter,
                        text)
-        y = bar.bottom() + 6 + self._line() + 2
+        y = 2 if self.inline else bar.bottom() + 6 + self._line() + 2
         for key in self._key_texts():
-            key.draw(p, QPointF((self.width() - key.size().width()) / 2, y))
+            x = 2 if self.inline else (self.width() - key.size().width()) / 2
+            key.draw(p, QPointF(x, y))
             y += key.size().height()
         p.end()

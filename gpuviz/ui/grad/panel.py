@@ -110,6 +110,12 @@ class _Row(QHBoxLayout):
         self.setStretch(self._tail, 0 if on else 1)
 
 
+def _shown_example(k: int, B: int) -> str:
+    """Which example the batch view draws at step k (the one added last; the first before any is added)."""
+    shown = max(0, min(B - 1, k - 1))
+    return f"shown: example {shown}{', added by step ' + str(shown + 1) if k else ', not added yet'}"
+
+
 def _op(text: str) -> QLabel:
     lab = QLabel(text)
     lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -505,7 +511,8 @@ class GradPanel(Panel):
     def _restyle(self) -> None:
         t = self.look()
         apply_theme(self, t)
-        self.slide_title.setFont(font(t, bold=True, scale=1.9))
+        # 1.6: a title of one line on a 1024-pixel projector too (the height left is the figure's)
+        self.slide_title.setFont(font(t, bold=True, scale=1.6))
         self.slide_caption.setFont(font(t, scale=1.3))
         self.slide_step.setFont(font(t, bold=True, scale=1.1))
         for lab in self.section_labels + [self.forward_title, self.backward_title]:
@@ -579,8 +586,8 @@ class GradPanel(Panel):
     def _update_slide_text(self) -> None:
         st = self.state
         self.update_slide_title()
-        step = (f"{step_label(st.batch_step, st.B)}: {st.batch_step} of {st.B} outer products summed"
-                if st.view == "batch" else "")
+        step = (f"{step_label(st.batch_step, st.B)}: {st.batch_step} of {st.B} outer products summed; "
+                f"{_shown_example(st.batch_step, st.B)}" if st.view == "batch" else "")
         self.slide_step.setText(step)
         self.slide_step.setVisible(self.slide and bool(step))
         # a slide of the batch or training view: its page's own sentence says what the headline says, longer
@@ -899,7 +906,7 @@ class GradPanel(Panel):
         self.view_buttons["train"].setEnabled(digits)
         self.view_buttons["batch"].setEnabled(digits)
         if st.diverged:
-            self.diverged_label.show_message(st.diverged_message)
+            self.diverged_label.show_message(st.diverged_summary if self.slide else st.diverged_message)
         else:
             self.diverged_label.clear()
 
@@ -1006,10 +1013,13 @@ class GradPanel(Panel):
         self.batch_bar.set_limit(lim)
         self.batch_title.setText(
             f"∇_W L of a batch of B = {B} is the mean of B outer products: (1/B) Σ_k δ_k x_kᵀ. "
-            f"Step k has added examples 0 to k − 1 (shown: example {shown}"
-            f"{', added by step ' + str(shown + 1) if k else ', not added yet'})."
-            # the slide leaves the note on the scales out: its height is the figure's, and the bar is labelled
-            + ("" if self.slide else " The scale beside this is the running sum's; each outer product has its own."))
+            f"Step k has added examples 0 to k − 1 ({_shown_example(k, B)}). The scale beside this is the running "
+            "sum's; each outer product has its own.")
+        # a slide's height is the figure's: its step line names the example shown, the tiles' names the formula
+        self.batch_title.setVisible(not self.slide)
+        if self.batch_bar.inline != self.slide:
+            self.batch_bar.inline = self.slide
+            self.batch_bar.updateGeometry()
         if k >= B:
             err = float(np.max(np.abs(acc - final)))
             self.product_label.setText(
