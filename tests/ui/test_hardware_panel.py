@@ -194,3 +194,20 @@ def test_roofline_and_bank_text_is_whole_and_apart_on_a_small_screen(make_panel,
         assert problems == [], problems
         texts = {t.text for t in lc.texts_of(panel)}
         assert "ridge" not in " ".join(texts) or any(t.startswith("ridge ") for t in texts)
+
+
+@pytest.mark.parametrize("theme_name", ["light", "dark", "lecture"])
+def test_roofline_labels_read_at_wcag_aa(make_panel, theme_name):
+    import pyqtgraph as pg
+
+    from gpuviz.ui import theme as themes
+
+    theme = themes.THEMES[theme_name]
+    panel = make_panel()
+    panel.set_theme(theme)
+    labels = [i for i in panel.roofline.getPlotItem().items if isinstance(i, pg.TextItem)]
+    assert len(labels) >= 4  # the kernels' three, the ridge, the compulsory line
+    for label in labels:
+        c = label.textItem.defaultTextColor()
+        assert themes.contrast_ratio((c.red(), c.green(), c.blue()), theme.panel_background) >= 4.5, \
+            label.textItem.toPlainText()

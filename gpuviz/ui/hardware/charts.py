@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from ...model.hardware.banks import BANKS
 from ...model.hardware.roofline import NO_CACHE_NOTE
+from ..speed.style import readable
 from ..style import font, hex_colour, okabe, pen
 from ..theme import BASE_POINT_SIZE, Theme
 
@@ -76,7 +77,9 @@ class RooflineChart(pg.PlotWidget):
             self._add(pg.PlotDataItem([p.intensity], [y], pen=None, symbol="o", symbolSize=14 * t.line_scale,
                                       symbolBrush=pg.mkBrush(*colour), symbolPen=pen(t.foreground, t.pen_width(1))))
             # below and right of its point: under the roof, which rises to the right, nothing else is drawn
-            label = pg.TextItem(f"{p.kernel} ({p.intensity:.2g})", color=colour, anchor=(-0.05, -0.35))
+            # the label in the kernel's colour where that reads at WCAG AA, else nudged towards the foreground
+            text_colour = readable(colour, t.panel_background, t.foreground)
+            label = pg.TextItem(f"{p.kernel} ({p.intensity:.2g})", color=text_colour, anchor=(-0.05, -0.35))
             label.setFont(font(t, bold=True, scale=SMALL))
             label.setPos(np.log10(p.intensity), np.log10(y))
             self._add(label)
