@@ -213,7 +213,7 @@ class HierarchyModel(QAbstractItemModel):
                     BLOCK: "A thread block: its threads share shared memory and barriers; click to select "
                            "its thread 0",
                     WARP: "A warp: 32 consecutive linear thread ids, run in SIMT; click to select its lane 0",
-                    THREAD: "One CUDA thread; idle threads lie outside C (edge blocks)"}[level]
+                    THREAD: f"One CUDA thread; idle threads lie outside {_names(self.scene)[2]} (edge blocks)"}[level]
         return None
 
     def set_path(self, block_linear: int, warp: int, lane: int) -> None:
@@ -263,6 +263,7 @@ class HierarchyView(QWidget):
         form = QFormLayout(self.details)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._fields: dict[str, QLabel] = {}
+        self._field_names: dict[str, QLabel] = {}  # "Row of A" etc.: renamed with the scenario's names
         for key, label, tip in (
             ("block", "Block", "blockIdx (x, y) and the block's number in CUDA's linear block order"),
             ("thread", "Thread", "threadIdx (x, y)"),
@@ -281,6 +282,7 @@ class HierarchyView(QWidget):
             name.setToolTip(tip)
             form.addRow(name, value)
             self._fields[key] = value
+            self._field_names[key] = name
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -386,6 +388,14 @@ class HierarchyView(QWidget):
         gx, gy, _ = sel.global_index
         f = self._fields
         a_name, b_name, c_name = _names(sc)
+        for key, text, tip in (
+                ("element", "Computes", f"The element of {c_name} this thread computes, from the kernel's "
+                                        "index arithmetic"),
+                ("row", f"Row of {a_name}", f"The row of {a_name} the thread reads, one element per k"),
+                ("col", f"Column of {b_name}", f"The column of {b_name} the thread reads, one element per k")):
+            self._field_names[key].setText(text + ":")
+            self._field_names[key].setToolTip(tip)
+            self._fields[key].setToolTip(tip)
         f["block"].setText(f"{block_label(bx, by, launch.grid.x, long=True)} (blocks 0–{launch.blocks - 1:,})")
         f["thread"].setText(f"threadIdx = ({tx}, {ty})")
         f["linear"].setText(f"thread {sel.linear_id} = {tx} + {bd.x}·{ty}")
@@ -402,7 +412,7 @@ class HierarchyView(QWidget):
         element = sc.element_of_selected()
         if element is None:
             why = f"row {r} ≥ M = {m}" if r >= m else f"col {c} ≥ N = {n}"
-            f["element"].setText(f"idle: outside C ({why})")
+            f["element"].setText(f"idle: outside {c_name} ({why})")
             f["row"].setText("— (idle)")
             f["col"].setText("— (idle)")
         else:

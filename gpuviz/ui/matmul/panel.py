@@ -43,7 +43,7 @@ from .shared_view import SharedTilesView
 from .source_view import SourceView
 from .timeline import Timeline, describe_step
 from .transactions_view import TransactionsView
-from .views import MatrixViews
+from .views import MatrixViews, operand_names, product_text
 
 #: Control names, in the order their values are sent to :meth:`MatmulScene.configure`.
 PARAM_FIELDS = ("m", "n", "k", "block", "kernel", "backend")
@@ -127,6 +127,7 @@ class MatmulPanel(Panel):
             if message is not None:
                 form.addWidget(message, row, 0, 1, 2)
                 row += 1
+            return lab
 
         self.section_labels = [QLabel("Lecture example"), QLabel("Product C = A·B"), QLabel("Launch"),
                                QLabel("A and B show")]
@@ -140,8 +141,9 @@ class MatmulPanel(Panel):
         row += 1
         form.addWidget(self.section_labels[1], row, 0, 1, 2)
         row += 1
-        add("M (rows of C)", self.fields["m"], self.messages["m"])
-        add("N (cols of C)", self.fields["n"], self.messages["n"])
+        #: the labels that name C (renamed with the scenario's names in _name_controls)
+        self._size_labels = {"m": add("M (rows of C)", self.fields["m"], self.messages["m"]),
+                             "n": add("N (cols of C)", self.fields["n"], self.messages["n"])}
         add("K (shared)", self.fields["k"], self.messages["k"])
         form.addWidget(self.messages["size"], row, 0, 1, 2)
         row += 1
@@ -723,6 +725,23 @@ class MatmulPanel(Panel):
             self.cumulative_box.setChecked(self.scene.cumulative)
         finally:
             self._syncing = False
+        self._name_controls()
+
+    def _name_controls(self) -> None:
+        """The controls' words for A, B and C in the scenario's names: "Product z = W·x + b", "M (rows of z)"."""
+        a, b, c = operand_names(self.scene)
+        self.section_labels[1].setText(f"Product {product_text(self.scene)}")
+        self.section_labels[3].setText(f"{a} and {b} show")
+        self._size_labels["m"].setText(f"M (rows of {c})")
+        self._size_labels["n"].setText(f"N (cols of {c})")
+        self.fields["m"].setToolTip(f"Rows of {a} and {c}")
+        self.fields["n"].setToolTip(f"Columns of {b} and {c}")
+        self.fields["k"].setToolTip(f"Columns of {a}, rows of {b}")
+        self.fields["kernel"].setToolTip(f"Which kernel computes {c}")
+        self.focus_box.setToolTip(f"Whose reads {a} and {b} show: the selected thread, its warp, its block, or "
+                                  "all threads")
+        self.cumulative_box.setToolTip(f"Show how many times each element of {a} and {b} has been read from global "
+                                       "memory up to this step: the reuse tiling buys")
 
     # -- the Panel contract -----------------------------------------------------------------------
 

@@ -316,8 +316,9 @@ class RunController(QWidget):
             self.progress.setValue(1)
             self.progress.setFormat("done")
         self._render_result()
-        self._set_status({"ok": "run finished: C is correct",
-                          "wrong": "run finished: C is WRONG",
+        c = self._names()[2]
+        self._set_status({"ok": f"run finished: {c} is correct",
+                          "wrong": f"run finished: {c} is WRONG",
                           "error": "run failed: the kernel raised an error",
                           "died": "run failed: the worker process died",
                           "cancelled": "run cancelled"}.get(result.status, result.status))
@@ -349,7 +350,16 @@ class RunController(QWidget):
         p = self.scene.params
         where = {"auto": "the GPU if one is found, else the CUDA simulator", "gpu": "the GPU",
                  "simulator": "the CUDA simulator (CPU)"}[p.backend]
-        self.status.setText(f"Runs {p.kernel} {p.m}×{p.n}×{p.k} on {where} and checks C against NumPy.")
+        a, b, c = self._names()
+        self.status.setText(f"Runs {p.kernel} {p.m}×{p.n}×{p.k} on {where} and checks {c} against NumPy.")
+        self.run_button.setToolTip("Compute this product on the chosen backend (auto: the GPU if one is found, else "
+                                   f"the CUDA simulator on the CPU) in a worker process, and check {c} against NumPy"
+                                   + (f" (the kernel computes {a}·{b}; {self.scene.bias} is added after it, so the "
+                                      "check leaves it out)" if getattr(self.scene, "bias", None) else ""))
+
+    def _names(self) -> tuple[str, str, str]:
+        """The scenario's names for A, B and C (W, x, z in the dense layer)."""
+        return tuple(getattr(self.scene, "names", None) or ("A", "B", "C"))
 
     def _scene_changed(self, scene, changes) -> None:
         if "params" in changes:
@@ -393,7 +403,9 @@ class RunController(QWidget):
             else:
                 where = f"GPU: {_html(r.gpu_name or 'unknown')}"
                 timing = f"GPU kernel time: <b>{format_duration(r.seconds)}</b> ({_html(r.timing)})"
-            verdict = "C matches NumPy's A·B" if r.status == "ok" else "C does NOT match NumPy's A·B"
+            a, b, c = self._names()
+            verdict = (f"{c} matches NumPy's {a}·{b}" if r.status == "ok" else
+                       f"{c} does NOT match NumPy's {a}·{b}")
             self.result_label.setText(
                 f"{mark} — {what}: {verdict}<br>"
                 f"max abs error vs NumPy: <b>{r.max_abs_error:.3g}</b> · {timing} · {where}")

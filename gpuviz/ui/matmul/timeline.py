@@ -21,12 +21,13 @@ from ..timeline import StepTimeline
 SPEEDS = (0.5, 1, 2, 4, 8, 15, 30, 60)
 DEFAULT_SPEED = 4
 
+#: What a step of each role does; {a}, {b}, {c} are the scenario's names for A, B and C (W, x, z).
 _ROLE_TEXT = {
-    "write": "write C",
-    "load_a": "load A's tile into sA",
-    "zero_a": "zero-fill sA (tile outside A)",
-    "load_b": "load B's tile into sB",
-    "zero_b": "zero-fill sB (tile outside B)",
+    "write": "write {c}",
+    "load_a": "load {a}'s tile into sA",
+    "zero_a": "zero-fill sA (tile outside {a})",
+    "load_b": "load {b}'s tile into sB",
+    "zero_b": "zero-fill sB (tile outside {b})",
     "sync_loaded": "barrier: wait until the tiles are loaded",
     "sync_used": "barrier: wait until the tiles are used",
 }
@@ -40,12 +41,14 @@ def describe_step(scene, step: int | None = None) -> str:
     info = scene.step_info(step)
     parts = [step_label(info.index, scene.n_steps - 1), f"line {info.line}"]
     tiled = scene.kernel == "tiled"
+    a, b, c = _names(scene)
+    text = _ROLE_TEXT.get(info.role, info.role).format(a=a, b=b, c=c)
     if info.role == "multiply":
         parts.append(f"t = {info.tile}, i = {info.index_in_loop}" if tiled else f"k = {info.index_in_loop}")
     elif tiled and info.role != "write":
-        parts.append(f"t = {info.tile} · {_ROLE_TEXT[info.role]}")
+        parts.append(f"t = {info.tile} · {text}")
     else:
-        parts.append(_ROLE_TEXT.get(info.role, info.role))
+        parts.append(text)
     total = scene.launch.threads
     if info.threads >= total:
         parts.append(f"{info.threads:,} threads active")
@@ -54,13 +57,18 @@ def describe_step(scene, step: int | None = None) -> str:
     return " · ".join(parts)
 
 
-def _phase_name(role: str) -> str:
+def _names(scene) -> tuple[str, str, str]:
+    """The scenario's names for A, B and C (a scene without names: A, B, C)."""
+    return tuple(getattr(scene, "names", None) or ("A", "B", "C"))
+
+
+def _phase_name(role: str, result: str = "C") -> str:
     if role.startswith(("load", "zero")):
         return "load tiles"
     if role == "multiply":
         return "multiply"
     if role == "write":
-        return "write C"
+        return f"write {result}"
     return role
 
 
@@ -218,7 +226,7 @@ class Timeline(StepTimeline):
             starts = np.flatnonzero(np.r_[True, epochs[1:] != epochs[:-1]])
             ends = np.r_[starts[1:] - 1, len(epochs) - 1]
             for a, b in zip(starts, ends):
-                bands.append((int(a), int(b), _phase_name(sc.step_info(int(a)).role)))
+                bands.append((int(a), int(b), _phase_name(sc.step_info(int(a)).role, _names(sc)[2])))
         self.strip.set_data(sc.n_steps, barriers, bands)
         self.strip.setVisible(bool(len(barriers)))
         self._update_legend()

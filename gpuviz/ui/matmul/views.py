@@ -68,6 +68,7 @@ class LegendItem(pg.GraphicsWidget):
         self.cumulative = False
         self.has_idle = True
         self.copies = False
+        self.names = ("A", "B", "C")  # the scenario's names for A, B and C (W, x, z in the dense layer)
         self.min_scale = 0.6  # the slide look: 0.95 (its figure's text stays at least 0.9 of the body size)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(120, 80)
@@ -76,19 +77,20 @@ class LegendItem(pg.GraphicsWidget):
     def entries(self) -> list[tuple[str, object, str]]:
         """(key, swatch painter, text) of each row, as drawn."""
         what = "reads so far" if self.cumulative else "reads this step"
+        a, b, c = self.names
         rows = [
             ("blocks", self._draw_blocks, "block: colour by blockIdx"),
             ("warps", self._draw_warps, "warps: alternate shades, dashed edge"),
-            ("idle", self._draw_idle, "idle thread (beyond C): hatched"),
+            ("idle", self._draw_idle, f"idle thread (beyond {c}): hatched"),
             ("masked", self._draw_masked, "masked in this step: dimmed"),
             ("selected", self._draw_selected, "selected thread"),
             ("focus", self._draw_focus, "focus warp / block"),
-            ("write", self._draw_write, "C element written this step"),
-            ("heat", self._draw_heat, f"A, B: {what} per element, 0 to {self.vmax:,.3g}" if self.vmax
-             else f"A, B: {what} per element (none: no global reads)"),
+            ("write", self._draw_write, f"{c} element written this step"),
+            ("heat", self._draw_heat, f"{a}, {b}: {what} per element, 0 to {self.vmax:,.3g}" if self.vmax
+             else f"{a}, {b}: {what} per element (none: no global reads)"),
         ]
         if self.copies:
-            rows.append(("copies", self._draw_copies, "A, B: read from its copy in shared memory"))
+            rows.append(("copies", self._draw_copies, f"{a}, {b}: read from its copy in shared memory"))
         if not self.has_idle:
             rows = [r for r in rows if r[0] != "idle"]
         return rows
@@ -99,12 +101,14 @@ class LegendItem(pg.GraphicsWidget):
         self._heat = heat_lut(theme)
         self.update()
 
-    def set_state(self, heading: str, vmax: float, cumulative: bool, has_idle: bool, copies: bool = False) -> None:
+    def set_state(self, heading: str, vmax: float, cumulative: bool, has_idle: bool, copies: bool = False,
+                  names=("A", "B", "C")) -> None:
         """``copies``: A and B mark elements read through their copies in shared memory (the tiled kernel's
-        multiply steps); their entry is shown only then, as a small slide's corner has no room to spare."""
-        state = (heading, float(vmax), bool(cumulative), bool(has_idle), bool(copies))
-        if state != (self.heading, self.vmax, self.cumulative, self.has_idle, self.copies):  # ~1 ms of text
-            self.heading, self.vmax, self.cumulative, self.has_idle, self.copies = state
+        multiply steps); their entry is shown only then, as a small slide's corner has no room to spare.
+        ``names``: what the scenario calls A, B and C; the rows' texts use them."""
+        state = (heading, float(vmax), bool(cumulative), bool(has_idle), bool(copies), tuple(names))
+        if state != (self.heading, self.vmax, self.cumulative, self.has_idle, self.copies, self.names):  # ~1 ms
+            self.heading, self.vmax, self.cumulative, self.has_idle, self.copies, self.names = state
             self.update()
 
     #: Rows a small corner leaves out first, when even the smallest text allowed does not fit them all.
@@ -494,8 +498,10 @@ class MatrixViews(QWidget):
         g, b = s.launch.grid, s.launch.block
         idle = s.mapping.idle_threads
         idle_text = f" · {idle:,} idle" if idle else ""
+        bias = getattr(s, "bias", None)
+        bias_text = f" · + {bias} is added after the kernel (not animated)" if bias else ""
         self.c_title.set_text(f"{product_text(s)}  ({m:,}×{n:,})",
-                              f"grid of {g.x:,}×{g.y:,} blocks of {b.x}×{b.y} threads{idle_text}")
+                              f"grid of {g.x:,}×{g.y:,} blocks of {b.x}×{b.y} threads{idle_text}{bias_text}")
         self.a_title.set_text(f"{a}  ({m:,}×{k:,})", f"row i of {a} feeds row i of {c}")
         self.b_title.set_text(f"{b_}  ({k:,}×{n:,})", f"column j of {b_} feeds column j of {c}")
 
@@ -806,6 +812,7 @@ class MatrixViews(QWidget):
             self.c.render_writes(self.c.c_sampling(), fr.writes["C"] if self.c.c_sampling() else None,
                                  self.theme.write)
         self._cumulative_shown = cumulative
+        self.a.cumulative = self.b.cumulative = cumulative  # their tooltips say "so far" or "this step"
         self._update_corner()
 
     def _render_copies(self) -> None:
@@ -836,7 +843,7 @@ class MatrixViews(QWidget):
                        f"{who}."
                        if not self._cumulative_shown else heading + " Dashed: their copies are read this step.")
         self.legend.set_state(heading, self.heat_max, self._cumulative_shown, s.mapping.idle_threads > 0,
-                              self.copy_reads is not None)
+                              self.copy_reads is not None, operand_names(s))
 
     # -- selection --------------------------------------------------------------------------------
 
