@@ -510,7 +510,7 @@ def read_results_text(path) -> str:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise SpeedError("no such file") from None
+        raise SpeedError("cannot read it: no such file") from None
     except (OSError, ValueError) as e:  # ValueError: a NUL in the path
         raise SpeedError(f"cannot read it ({getattr(e, 'strerror', None) or e})") from None
     if stat.S_ISDIR(st.st_mode):
