@@ -125,3 +125,27 @@ def test_the_operands_tooltips_say_so_far_once_the_reads_are_cumulative(dense_pa
     panel.scene.set_cumulative(False)
     assert a.cumulative is False and "this step" in a.tooltip_at(0.5, 0.5)
     assert a.tooltip_at(0.5, 0.5).startswith("W[0, 0]")
+
+
+def test_the_tabs_name_the_tiles_and_transactions_by_the_scenario(qtbot):
+    scene = MatmulScene(MatmulParams(kernel="tiled", m=10, n=16, k=24, block=(8, 8), names=("W", "X", "Z")))
+    panel = MatmulPanel(scene=scene)
+    qtbot.addWidget(panel)
+    panel.resize(1366, 768)
+    panel.show()
+    try:
+        roles = [scene.step_info(i).role for i in range(scene.n_steps)]
+        scene.set_step(roles.index("load_a"))
+        panel.shared.refresh()
+        canvas = panel.shared.canvas
+        assert canvas.titles("sA")[0].startswith("sA ← W[") and canvas.titles("sB")[1].startswith("sB[ty, tx] = X[")
+        legend = " | ".join(t for _, t in canvas.legend_entries())
+        assert "W or X" in legend and not operand_names_in(legend), legend
+        assert "copy their element of W" in panel.shared.describe()
+        captions = " | ".join(panel.transactions.strip_captions())
+        assert captions.startswith("<b>W · load</b>"), captions
+        totals = panel.transactions.totals_text()
+        assert totals.splitlines()[0] == " | W loads | X loads | Z stores | all", totals  # (B is bytes below)
+    finally:
+        panel.shutdown()
+        panel.close()

@@ -247,7 +247,7 @@ class BanksView(StripColumn, QWidget):
             if info.is_barrier:
                 why = "a barrier: the warp waits at cuda.syncthreads()."
             elif info.role == "write":
-                why = "it writes its result to C, in global memory."
+                why = f"it writes its result to {sc.display_name('C')}, in global memory."
             else:
                 why = "none of its lanes touches shared memory on this line."
             set_text(self.empty, f"This warp makes no shared-memory request in this step: {why}")

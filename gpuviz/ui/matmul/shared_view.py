@@ -53,6 +53,7 @@ class TilesCanvas(QWidget):
         self.min_scale = min_scale
         self.tiles = None
         self.vmax = 0
+        self.names = ("A", "B", "C")  # the scenario's names for A, B and C: what the tiles are copies of
         self.set_theme(theme)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -79,20 +80,22 @@ class TilesCanvas(QWidget):
         st = self.tiles
         t, n = st.tile, st.tile_size
         bx, by = st.block
+        a, b, _ = self.names
         if name == "sA":
             rows, cols = f"{by * n}..{by * n + n - 1}", f"{t * n}..{t * n + n - 1}"
-            return f"sA ← A[{rows}, {cols}]", "sA[ty, tx] = A[row, t·TILE + tx]"
+            return f"sA ← {a}[{rows}, {cols}]", f"sA[ty, tx] = {a}[row, t·TILE + tx]"
         rows, cols = f"{t * n}..{t * n + n - 1}", f"{bx * n}..{bx * n + n - 1}"
-        return f"sB ← B[{rows}, {cols}]", "sB[ty, tx] = B[t·TILE + ty, col]"
+        return f"sB ← {b}[{rows}, {cols}]", f"sB[ty, tx] = {b}[t·TILE + ty, col]"
 
     def legend_entries(self) -> list[tuple[str, str]]:
         """(key, text) of each legend row, as drawn."""
         heat = (f"read from shared memory this step, per element: 0 … {self.vmax:,}" if self.vmax
                 else "read from shared memory this step: none")
+        a, b, _ = self.names
         return [("heat", heat),
-                ("copy", "a copy being read: its original in A or B is dashed the same way"),
-                ("write", "written this step (copied from A or B, or a zero)"),
-                ("zero", "0: padding where the tile hangs over A or B"),
+                ("copy", f"a copy being read: its original in {a} or {b} is dashed the same way"),
+                ("write", f"written this step (copied from {a} or {b}, or a zero)"),
+                ("zero", f"0: padding where the tile hangs over {a} or {b}"),
                 ("stale", "greyed: still the previous tile's value"),
                 ("empty", "?: not yet written by this launch")]
 
@@ -404,10 +407,12 @@ class SharedTilesView(QWidget):
             return
         self._pending = False
         self.tiles = self.scene.shared_tiles()
+        self.canvas.names = _names(self.scene)
         self.canvas.set_tiles(self.tiles)
         self.canvas.setVisible(self.tiles is not None)
         self.empty.setVisible(self.tiles is None)
-        self.empty.setText(f"The {self.scene.kernel} kernel uses no shared memory: every thread reads A and B "
+        a, b, _ = _names(self.scene)
+        self.empty.setText(f"The {self.scene.kernel} kernel uses no shared memory: every thread reads {a} and {b} "
                            "from global memory. Choose the tiled kernel to see its tiles sA and sB.")
         self.header.setText(self.describe())
 
@@ -424,7 +429,7 @@ class SharedTilesView(QWidget):
             return where
         if st.role in ("load_a", "zero_a", "load_b", "zero_b"):
             arr = "sA" if st.role.endswith("a") else "sB"
-            what = ("copy their element of " + ("A" if arr == "sA" else "B")) if st.role.startswith("load") \
+            what = ("copy their element of " + _names(sc)[0 if arr == "sA" else 1]) if st.role.startswith("load") \
                 else "write the padding zero"
             return f"{where} Threads {what} into {arr}: {int(st.tile_state(arr).written.sum())} elements written."
         if st.role == "multiply":
@@ -442,7 +447,7 @@ class SharedTilesView(QWidget):
             return f"{where} The barrier: the tiles are complete before any thread reads them."
         if st.role == "sync_used":
             return f"{where} The barrier: no thread overwrites the tiles while another still reads them."
-        return f"{where} Each thread writes its element of C; the tiles keep the last tile's values."
+        return f"{where} Each thread writes its element of {_names(sc)[2]}; the tiles keep the last tile's values."
 
     def height_for(self, width: int) -> int:
         """The height the slide version needs at ``width`` pixels."""
@@ -456,3 +461,8 @@ class SharedTilesView(QWidget):
 
 
 __all__ = ["SharedTilesView", "TilesCanvas", "hatch"]
+
+
+def _names(scene) -> tuple[str, str, str]:
+    """The scenario's names for A, B and C (default A, B, C)."""
+    return tuple(getattr(scene, "names", None) or ("A", "B", "C"))

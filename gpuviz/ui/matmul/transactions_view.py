@@ -385,14 +385,15 @@ class TransactionsView(StripColumn, QWidget):
         requests = sc.warp_requests()
         for i, req in enumerate(requests):
             caption, strip = self._strip(i)
+            array = _display(sc, req.array)  # W, x, z where the scenario names them
             n_l, n_s = len(req.lanes), len(req.sectors)
             verb = "load" if req.op == "read" else "store"
             lanes, sectors = f"lane{'s' if n_l != 1 else ''}", f"sector{'s' if n_s != 1 else ''}"
             moved = f"{n_s * SECTOR_BYTES} bytes moved for {len(np.unique(req.addresses)) * FLOAT_BYTES} used"
             if self.slide:  # one request per caption: "per request" says nothing more there
-                set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} {lanes} → <b>{n_s} {sectors}</b> ({moved})")
+                set_text(caption, f"<b>{array} · {verb}</b>: {n_l} {lanes} → <b>{n_s} {sectors}</b> ({moved})")
             else:
-                set_text(caption, f"<b>{req.array} · {verb}</b>: {n_l} active {lanes} → <b>{n_s} {sectors}</b> "
+                set_text(caption, f"<b>{array} · {verb}</b>: {n_l} active {lanes} → <b>{n_s} {sectors}</b> "
                                    f"({n_s} {sectors} per request; {moved})")
             strip.set_request(req, lanes_in_warp)
             caption.show()
@@ -425,9 +426,10 @@ class TransactionsView(StripColumn, QWidget):
         i = 0
         for req in requests:
             cols = array_columns(sc.kernel, sc.problem, req.array)
+            array = _display(sc, req.array)
             for lane, addr in zip(req.lanes.tolist(), req.addresses.tolist()):
                 r, c = divmod(addr // FLOAT_BYTES, cols)
-                for j, text in enumerate((req.array, str(lane), f"{req.array}[{r}, {c}]", f"{addr:,}",
+                for j, text in enumerate((array, str(lane), f"{array}[{r}, {c}]", f"{addr:,}",
                                           f"{addr // SECTOR_BYTES:,}")):
                     item = table.item(i, j)
                     if item is None:  # items are reused from step to step: only their text changes
@@ -451,8 +453,9 @@ class TransactionsView(StripColumn, QWidget):
             return
         totals = sc.memory_totals()
         self.totals_box.setTitle("Whole launch: global memory")
-        arrays = (("A loads", totals.arrays["A"]), ("B loads", totals.arrays["B"]),
-                  ("C stores", totals.arrays["C"]), ("all", totals.total))
+        a_name, b_name, c_name = (_display(sc, x) for x in "ABC")
+        arrays = ((f"{a_name} loads", totals.arrays["A"]), (f"{b_name} loads", totals.arrays["B"]),
+                  (f"{c_name} stores", totals.arrays["C"]), ("all", totals.total))
         rows = [[""] + [name for name, _ in arrays]]
         for name, f in (("requests", lambda t: f"{t.requests:,}"),
                         ("sectors", lambda t: f"{t.sectors:,}"),
@@ -491,13 +494,14 @@ class TransactionsView(StripColumn, QWidget):
                     ("bytes moved", lambda t: format_bytes(t.loads.bytes_moved)),
                     ("bytes used", lambda t: format_bytes(t.loads.bytes_used)),
                     ("used / moved", lambda t: f"{100 * t.loads.efficiency:.0f} %"))
+        loads = f"loads of {_display(sc, 'A')} and {_display(sc, 'B')}"
         if self.slide:
             # one row per kernel: three rows of figures fit beside the figure where seven would not
-            self.compare_box.setTitle(f"Whole launch ({product}): loads of A and B")
+            self.compare_box.setTitle(f"Whole launch ({product}): {loads}")
             rows = [[""] + [name.replace(" ", "\n", 1) if "\n" not in name else name for name, _ in measures]]
             rows += [[t.kernel] + [f(t) for _, f in measures] for t in (a, b)]
         else:
-            self.compare_box.setTitle("Side by side: loads of A and B")
+            self.compare_box.setTitle(f"Side by side: {loads}")
             rows = [[product, a.kernel, b.kernel]] + [[name, f(a), f(b)] for name, f in measures]
         _fill_grid(self.compare_grid, rows, self._theme)
         self.compare_box.show()
@@ -568,3 +572,8 @@ def _grid_text(grid: QGridLayout) -> str:
         if cells:
             lines.append(" | ".join(cells))
     return "\n".join(lines)
+
+
+def _display(scene, array: str) -> str:
+    """What the scenario calls ``array`` (``"A"`` is ``W`` in the dense-layer presets)."""
+    return scene.display_name(array) if hasattr(scene, "display_name") else array
