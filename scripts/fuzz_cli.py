@@ -8,7 +8,8 @@ negative, NaN, infinite, unicode digits; empty, over-long, FIFO, device and fold
 scenario files.
 
 Counted: invocations; tracebacks; multi-line errors (exit 2 with other than one stderr line, or exit 1 whose
-last line does not say why); hangs (killed at the time limit); crashes (killed by a signal); memory over the
+last stderr line does not say why; ``check``'s exit 1 with its findings counted in stdout's last line is its
+documented result, not a failure); hangs (killed at the time limit); crashes (killed by a signal); memory over the
 limit (a MemoryError, or a child whose peak resident set reached the limit). The last line is the summary;
 every count but invocations must be 0. Each failing call is printed (and kept, with ``--log FILE``).
 
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -175,21 +177,24 @@ def run_one(argv: list[str], cwd: Path, timeout: float, memory: int) -> Outcome:
     env.pop("DISPLAY", None)
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "gpuviz", *argv], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=limit,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit,
                             start_new_session=True)  # its own process group: a hang is killed with its worker
     err_chunks: list[bytes] = []
+    out_chunks: list[bytes] = []
 
-    def read_stderr():
+    def read(stream, chunks):
         # all of it is read (a full pipe would block the call), the last 256 KiB kept
         kept = 0
-        while chunk := proc.stderr.read1(65536):
-            err_chunks.append(chunk)
+        while chunk := stream.read1(65536):
+            chunks.append(chunk)
             kept += len(chunk)
-            while kept > 256 * 1024 and len(err_chunks) > 1:
-                kept -= len(err_chunks.pop(0))
+            while kept > 256 * 1024 and len(chunks) > 1:
+                kept -= len(chunks.pop(0))
 
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
+    readers = [threading.Thread(target=read, args=(proc.stderr, err_chunks), daemon=True),
+               threading.Thread(target=read, args=(proc.stdout, out_chunks), daemon=True)]
+    for reader in readers:
+        reader.start()
     hung = False
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -205,7 +210,8 @@ def run_one(argv: list[str], cwd: Path, timeout: float, memory: int) -> Outcome:
             break
         time.sleep(0.02)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    reader.join(5)
+    for reader in readers:
+        reader.join(5)
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # a worker left behind
     except (ProcessLookupError, PermissionError):
@@ -224,9 +230,20 @@ def run_one(argv: list[str], cwd: Path, timeout: float, memory: int) -> Outcome:
         out.problems.append("memory")
     if not hung and proc.returncode == 2 and len(lines) != 1:
         out.problems.append("multi-line")
-    if not hung and proc.returncode == 1 and not (lines and lines[-1].startswith("gpuviz") and len(lines[-1]) > 15):
+    if not hung and proc.returncode == 1 and not (lines and lines[-1].startswith("gpuviz") and len(lines[-1]) > 15) \
+            and not _check_findings(argv, b"".join(out_chunks).decode("utf-8", "replace")):
         out.problems.append("multi-line")
     return out
+
+
+_FINDINGS = re.compile(r"[0-9][0-9,]* finding\(s\): \S")
+
+
+def _check_findings(argv: list[str], stdout: str) -> bool:
+    """``gpuviz check``'s exit 1 that means findings (documented: 0 no finding, 1 findings), not a failure: its
+    report is the output, on stdout, and its last line counts them (``1 finding(s): race``)."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    return argv[:1] == ["check"] and bool(lines) and bool(_FINDINGS.match(lines[-1]))
 
 
 def main(argv=None) -> int:
