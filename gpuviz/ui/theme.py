@@ -10,6 +10,7 @@ and never hard-code a colour.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -172,16 +173,46 @@ def contrast_ratio(a, b) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
+def _rgb(colour) -> tuple[int, int, int]:
+    return tuple(int(round(float(v))) for v in colour[:3])
+
+
 def text_colour_on(background, preferred=None) -> tuple[int, int, int]:
     """The colour of text drawn on a cell of colour ``background``: ``preferred`` (e.g. the theme's foreground)
     when it reaches :data:`MIN_TEXT_CONTRAST` against it, else black or white, whichever contrasts more.
 
     Black or white always reaches 4.58:1 or more against any opaque colour, so the result always passes AA.
     """
+    return _text_colour_on(_rgb(background), None if preferred is None else _rgb(preferred))
+
+
+@lru_cache(maxsize=4096)
+def _text_colour_on(background, preferred):
+    # cached: a 32×32 grid asks for every cell on every paint, and its cells take a handful of colours
     if preferred is not None and contrast_ratio(preferred, background) >= MIN_TEXT_CONTRAST:
-        return tuple(int(v) for v in preferred[:3])
+        return preferred
     black, white = (0, 0, 0), (255, 255, 255)
     return black if contrast_ratio(black, background) >= contrast_ratio(white, background) else white
+
+
+def readable_colour(colour, background, toward=None) -> tuple[int, int, int]:
+    """``colour`` for text on ``background``, its hue kept where it can be: itself where it reaches
+    :data:`MIN_TEXT_CONTRAST`, else mixed toward ``toward`` (default black or white, whichever contrasts
+    more with the background) just enough to reach it, else :func:`text_colour_on`. A warning red stays
+    red on a dark theme and still reads."""
+    return _readable_colour(_rgb(colour), _rgb(background), None if toward is None else _rgb(toward))
+
+
+@lru_cache(maxsize=1024)
+def _readable_colour(colour, background, toward):
+    if toward is None:
+        toward = _text_colour_on(background, None)
+    for step in range(21):
+        t = step / 20
+        c = tuple(int(round(t * a + (1 - t) * b)) for a, b in zip(toward, colour))
+        if contrast_ratio(c, background) >= MIN_TEXT_CONTRAST:
+            return c
+    return _text_colour_on(background, toward)
 
 
 def block_palette(theme: Theme, n: int = len(BLOCK_COLOURS)) -> np.ndarray:

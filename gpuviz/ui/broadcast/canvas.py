@@ -14,7 +14,7 @@ from PyQt6.QtGui import QBrush, QFont, QFontMetricsF, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from ..style import font, mix, okabe, pen, qcolor
-from ..theme import LIGHT, MIN_TEXT_CONTRAST, Theme, contrast_ratio, text_colour_on
+from ..theme import LIGHT, Theme, readable_colour, text_colour_on
 
 #: At most this many rows/columns/slices of one matrix are drawn: the first 3, "…", the last 3.
 MAX_SHOWN = 7
@@ -157,15 +157,7 @@ class BroadcastCanvas(QWidget):
         contrasts 4.5:1 (WCAG AA), else blended toward black or white (its hue kept) until it does, else
         :func:`~gpuviz.ui.theme.text_colour_on`."""
         on = tuple(on) if on is not None else self.theme.panel_background
-        colour = tuple(colour)
-        if contrast_ratio(colour, on) >= MIN_TEXT_CONTRAST:
-            return colour
-        target = (0, 0, 0) if contrast_ratio((0, 0, 0), on) >= contrast_ratio((255, 255, 255), on) else (255, 255, 255)
-        for t in (0.2, 0.35, 0.5, 0.65):
-            blended = mix(colour, target, 1 - t)
-            if contrast_ratio(blended, on) >= MIN_TEXT_CONTRAST:
-                return blended
-        return text_colour_on(on, preferred=self.theme.foreground)
+        return readable_colour(colour, on)
 
     def _text(self, p: QPainter, rect: QRectF, flags, text: str, f: QFont | None = None, colour=None,
               on=None) -> None:

@@ -15,18 +15,13 @@ from ...model.speed import GPU_IMPLS, IMPL_LABELS, OP_LABELS, SIZE_LABELS
 from ...model.speed_panel import SIMULATOR_NOTE, SIZE_SHORT, impl_name  # the model's words
 from ...model.text import format_duration, format_ratio
 from ..style import mix
-from ..theme import MIN_TEXT_CONTRAST, OKABE_ITO, Theme, contrast_ratio
+from ..theme import OKABE_ITO, Theme, readable_colour
 
 
 def readable(colour, background, toward) -> tuple[int, int, int]:
-    """``colour`` for text on ``background``: itself where it reaches WCAG AA (4.5:1), else mixed towards
-    ``toward`` (the theme's foreground) just enough to reach it, so that a warning red stays red on a dark
-    theme and still reads."""
-    for step in range(21):
-        c = mix(toward, colour, step / 20)
-        if contrast_ratio(c, background) >= MIN_TEXT_CONTRAST:
-            return c
-    return tuple(int(v) for v in toward[:3])
+    """``colour`` for text on ``background``, mixed towards ``toward`` (the theme's foreground) only as far as
+    WCAG AA needs (:func:`gpuviz.ui.theme.readable_colour`)."""
+    return readable_colour(colour, background, toward)
 
 
 #: What the panel calls each implementation: the model's names.
