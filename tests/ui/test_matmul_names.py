@@ -93,6 +93,9 @@ def test_preset_02_says_the_bias_is_added_after_the_kernel_on_the_result_in_both
     assert "after the kernel" in panel.matrices.c_title.sub
     drawn = " ".join(panel.matrices.c_title.shown_lines())
     assert "after the kernel" in drawn  # drawn whole, not cut off by the slide's narrow C
+    # the source line keeps the kernel's parameter names; the slide says it again in the scenario's
+    panel.scene.set_step(2)
+    assert panel.slide_source.text().endswith("\ni.e. acc += W[row, 2]·x[2, col]"), panel.slide_source.text()
     panel.set_slide(False)
 
 

@@ -486,7 +486,11 @@ class MatmulPanel(Panel):
         line = sc.step_info().line
         lines = sc.source().splitlines()
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        self.slide_source.setText(f"line {line} of the {sc.kernel} kernel:   {code}")
+        text = f"line {line} of the {sc.kernel} kernel:   {code}"
+        if tuple(sc.names) != ("A", "B", "C") and not sc.step_info().is_barrier:
+            # the kernel's source keeps its parameters' names: say the line again in the scenario's
+            text += f"\ni.e. {sc.step_text()}"
+        self.slide_source.setText(text)
         self.slide_note.setText(self.matrices.note.text())
         self._fitted = (None, False)
         self._update_sizes()

@@ -499,7 +499,7 @@ class MatrixViews(QWidget):
         idle = s.mapping.idle_threads
         idle_text = f" · {idle:,} idle" if idle else ""
         bias = getattr(s, "bias", None)
-        bias_text = f" · + {bias} is added after the kernel (not animated)" if bias else ""
+        bias_text = f" · + {bias} after the kernel (not animated)" if bias else ""
         self.c_title.set_text(f"{product_text(s)}  ({m:,}×{n:,})",
                               f"grid of {g.x:,}×{g.y:,} blocks of {b.x}×{b.y} threads{idle_text}{bias_text}")
         self.a_title.set_text(f"{a}  ({m:,}×{k:,})", f"row i of {a} feeds row i of {c}")
