@@ -115,7 +115,7 @@ def test_the_cli_refuses_a_replay_over_the_limit_in_one_line_before_building_any
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     lines = proc.stderr.strip().splitlines()
     assert lines[-1] == "2 False", proc.stderr
-    assert len(lines) == 2 and "at most 5,000 steps" in lines[0], proc.stderr
+    assert len(lines) == 2 and "6,000" in lines[0] and "5,000" in lines[0], proc.stderr
     assert not (tmp_path / "g.png").exists()
 
 
@@ -215,3 +215,19 @@ def test_the_speed_model_holds_the_run_the_results_and_their_temporary_file(tmp_
     big, small = headline(results, "dot")
     assert big == "NumPy is 400× faster than the Python loop" and "N = 1,000,000" in small
     assert skipped_lines(results.measurements) == [f"{impl_name('gpu-naive')} at N = 1,000,000: no GPU found"]
+
+
+def test_headline_says_which_ratio_it_is_when_noise_pulls_the_medians_apart():
+    from gpuviz.model.speed import BenchResults
+    from gpuviz.model.speed_panel import headline
+    from gpuviz.paths import asset_path
+
+    results = BenchResults.load(asset_path("results", "speed-lecture-demo.json"))
+    big, _small = headline(results, "dot")
+    fastest = results.speedups("python", stat="min")
+    medians = results.speedups("python")
+    key = next(k for k in fastest if k[1] == "numpy")
+    if abs(medians[key] / fastest[key] - 1) > 0.1:
+        assert "fastest runs; medians:" in big
+    else:
+        assert "medians" not in big
