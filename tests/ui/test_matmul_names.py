@@ -8,6 +8,7 @@ searched for a lone A, B or C used as a name: a capital letter standing alone, o
 import re
 
 import pytest
+from PyQt6.QtCore import Qt
 
 from gpuviz.model import scenario as scenarios
 from gpuviz.model.scene import MatmulParams, MatmulScene
@@ -149,6 +150,37 @@ def test_the_tabs_name_the_tiles_and_transactions_by_the_scenario(qtbot):
         assert captions.startswith("<b>W · load</b>"), captions
         totals = panel.transactions.totals_text()
         assert totals.splitlines()[0] == " | W loads | X loads | Z stores | all", totals  # (B is bytes below)
+    finally:
+        panel.shutdown()
+        panel.close()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 768)])
+def test_the_details_tabs_read_whole_in_a_narrow_column(qtbot, size):
+    """Every tab title is shown whole (wrapped onto rows, never cut to "Nu…"), within the column, and a
+    click on one shows its page; the tiled kernel's sA, sB appears and goes with the kernel."""
+    panel = MatmulPanel(scene=MatmulScene(MatmulParams(kernel="naive", m=64, n=64, k=64, block=(8, 8))))
+    qtbot.addWidget(panel)
+    panel.resize(size[0] - 16, size[1] - 90)  # as the main window leaves it
+    panel.show()
+    qtbot.waitExposed(panel)
+    try:
+        qtbot.wait(20)  # the rows' height follows their width through a posted layout request
+        rows, tabs = panel.tab_rows, panel.tabs
+        titles = [tabs.tabText(i) for i in range(tabs.count()) if tabs.isTabVisible(i)]
+        assert rows.shown_titles() == titles and "sA, sB" not in titles
+        assert [t for row in rows.rows() for t in row] == titles
+        for b in rows.buttons:
+            if not b.isHidden():
+                assert b.geometry().right() < rows.width() and b.geometry().bottom() < rows.height()
+                assert b.fontMetrics().horizontalAdvance(b.text()) <= b.width(), b.text()
+        bank = next(b for b in rows.buttons if b.text() == "Banks")
+        qtbot.mouseClick(bank, Qt.MouseButton.LeftButton)
+        assert tabs.currentWidget() is panel.banks and bank.isChecked() and bank.font().bold()
+        panel.scene.configure(kernel="tiled")
+        assert "sA, sB" in rows.shown_titles()
+        panel.scene.configure(kernel="naive")
+        assert "sA, sB" not in rows.shown_titles()
     finally:
         panel.shutdown()
         panel.close()

@@ -41,6 +41,7 @@ from .numbers_view import NumbersView
 from .runner import RunController
 from .shared_view import SharedTilesView
 from .source_view import SourceView
+from .tab_rows import TabRows
 from .timeline import Timeline, describe_step
 from .transactions_view import TransactionsView
 from .views import MatrixViews, operand_names, product_text
@@ -189,7 +190,7 @@ class MatmulPanel(Panel):
         self.tabs.addTab(self.banks, "Banks")  # beside the sectors: global requests, then shared ones
         self.tabs.setTabToolTip(self.tabs.indexOf(self.banks), "Shared-memory bank conflicts: the selected warp's "
                                 "lanes at this step, the shared words they touch, their banks and the conflict degree")
-        self.tabs.addTab(self.shared, "sA, sB")  # "shared memory" in its tooltip: four tabs fit at 1080p
+        self.tabs.addTab(self.shared, "sA, sB")  # "shared memory" in its tooltip
         self.tabs.setTabToolTip(self.tabs.indexOf(self.shared), "Shared memory: the tiled kernel's tiles sA and sB of "
                                 "the selected block at this step: what each element holds, what is written and read")
         self.tabs.addTab(self.hierarchy, "Grid → Block → Warp → Thread")
@@ -199,13 +200,18 @@ class MatmulPanel(Panel):
                                 "whole launch and of this step")
         self.tabs.setTabToolTip(self.tabs.indexOf(self.transactions), "Memory transactions: the selected warp's "
                                 "global loads at this step, in 32-byte sectors")
-        # a narrow column cuts the tab titles short rather than hide tabs behind scroll arrows (each has its
-        # whole title in its tooltip)
-        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
-        self.tabs.tabBar().setUsesScrollButtons(False)
+        # the titles as buttons that wrap onto more rows in a narrow column: one tab bar row cut them to
+        # "Nu…" at 1366×768, and scroll arrows would hide some tabs
+        self.tab_rows = TabRows(self.tabs, theme)
+        details = QWidget()
+        box = QVBoxLayout(details)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(self.tab_rows)
+        box.addWidget(self.tabs, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.source)
-        right.addWidget(self.tabs)
+        right.addWidget(details)
         right.setStretchFactor(0, 1)
         right.setStretchFactor(1, 1)
         self.right = right
@@ -311,6 +317,7 @@ class MatmulPanel(Panel):
         self.preset_text.setFont(font(theme, scale=0.9))
         for m in self.messages.values():
             m.set_theme(theme)
+        self.tab_rows.set_theme(theme)
         for w in (self.source, self.hierarchy, self.numbers, self.timeline, self.transactions, self.banks,
                   self.shared, self.runner):
             w.set_theme(theme)
@@ -714,6 +721,7 @@ class MatmulPanel(Panel):
     def _show_tiles_tab(self) -> None:
         """The shared-memory tab only where there is shared memory: the tiled kernel."""
         self.tabs.setTabVisible(self.tabs.indexOf(self.shared), self.scene.kernel == "tiled")
+        self.tab_rows.sync()
 
     def _sync_controls(self) -> None:
         p = self.scene.params
