@@ -33,6 +33,7 @@ from .export import export_panel, render_frames, render_widget  # render_widget:
 from .jobs import JobAdapter
 from .panel import Panel
 from .settings import Settings
+from .style import ElidedLines
 
 TITLE = "gpuviz — why matrices make deep learning fast"
 EXPORT_SIZE = (1920, 1080)
@@ -173,11 +174,13 @@ class MainWindow(QMainWindow):
 
         self.panel_status = QLabel()
         self.panel_status.setObjectName("panelStatus")
-        self.backend_label = QLabel(backend_text(None))
+        # elided to the room it has (a long "no CUDA GPU found (…)" reason on a 1024-pixel projector), the
+        # whole line in its tooltip
+        self.backend_label = ElidedLines()
         self.backend_label.setObjectName("backendStatus")
-        self.backend_label.setToolTip("Where “Run for real” computes: found by asking Numba in a worker process")
-        self.statusBar().addWidget(self.panel_status, 1)
-        self.statusBar().addPermanentWidget(self.backend_label)
+        self._show_backend(None)
+        self.statusBar().addWidget(self.panel_status, 3)
+        self.statusBar().addWidget(self.backend_label, 2)
 
         for panel in panels if panels is not None else _default_panels(engine):
             self.add_panel(panel)
@@ -229,6 +232,11 @@ class MainWindow(QMainWindow):
                     other.set_lecture(False)
             if panel is not None:
                 panel.set_lecture(True)
+
+    def _show_backend(self, info) -> None:
+        text = backend_text(info)
+        self.backend_label.set_parts("", [text])
+        self.backend_label.setToolTip(f"{text}\nWhere “Run for real” computes: found by asking Numba in a worker")
 
     def _dispatch(self, method: str, *args) -> None:
         panel = self.current_panel()
@@ -679,7 +687,7 @@ class MainWindow(QMainWindow):
         else:  # reported in the status bar, never raised into the GUI
             error = f"{type(job.error).__name__}: {job.error}"
             self.backend_info = {"gpu_available": False, "gpu_name": None, "error": error}
-        self.backend_label.setText(backend_text(self.backend_info))
+        self._show_backend(self.backend_info)
         if self._about is not None:
             self._about.set_backend(self.backend_info)
         self.backend_found.emit(self.backend_info)

@@ -177,9 +177,9 @@ def test_panel_status_and_backend_in_the_status_bar(recording_window, qtbot):
     qtbot.waitUntil(lambda: window.backend_info is not None, timeout=120_000)
     info = window.backend_info
     expected = f"GPU: {info['gpu_name']}" if info.get("gpu_available") else "CUDA simulator (CPU): no CUDA GPU found ("
-    assert window.backend_label.text().startswith(expected)
+    assert window.backend_label.full_text().startswith(expected)
     if not info.get("gpu_available"):  # the reason, in one line, as --info gives it
-        assert window.backend_label.text().endswith(f"({info['error']})") and "\n" not in window.backend_label.text()
+        assert window.backend_label.full_text().endswith(f"({info['error']})") and "\n" not in window.backend_label.full_text()
 
 
 def test_backend_lookup_does_not_block_the_gui_thread(make_main_window, qtbot, monkeypatch):
@@ -197,9 +197,9 @@ def test_backend_lookup_does_not_block_the_gui_thread(make_main_window, qtbot, m
     window.show()
     qtbot.waitExposed(window)
     qtbot.wait(200)  # the event loop turns while the lookup waits
-    assert window.backend_label.text() == "looking for a GPU…"
+    assert window.backend_label.full_text() == "looking for a GPU…"
     release.set()
-    qtbot.waitUntil(lambda: window.backend_label.text() == "GPU: Test GPU 9000", timeout=5000)
+    qtbot.waitUntil(lambda: window.backend_label.full_text() == "GPU: Test GPU 9000", timeout=5000)
 
 
 def test_about_lists_versions_and_the_backend(recording_window, qtbot):

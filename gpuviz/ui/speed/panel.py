@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PyQt6.QtCore import QSize, Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,7 +45,7 @@ from ...model.speed_panel import sweep_of as _sweep_of
 from ...paths import assets_dir
 from ..jobs import JobAdapter
 from ..panel import Panel, Roles
-from ..style import FieldMessage, apply_theme, font, hex_colour, mix
+from ..style import ElidedLines, FieldMessage, apply_theme, font, hex_colour, mix
 from ..theme import LIGHT, Theme
 from .plots import NOISY_COLOUR, PLOT_KEYS, SpeedPlots
 from .reference import ReferenceView
@@ -69,65 +69,6 @@ LIVE_REFRESH_MS = 250
 # The sizes field reads and writes the one size grammar of the CLI and scenarios (model/text.py).
 parse_sizes = grammar.parse_sizes
 format_sizes = grammar.format_size_list
-
-
-class ElidedLines(QLabel):
-    """Short parts of text packed into as few lines as the width allows, a part too long for a line cut with "…".
-
-    It never asks for more width than it has (a long list of skipped sizes must not widen the panel);
-    the full text, one part a line, is its tooltip and :meth:`full_text`.
-    """
-
-    SEPARATOR = "  ·  "
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.prefix = ""
-        self.parts: list[str] = []
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setWordWrap(False)
-
-    def set_parts(self, prefix: str, parts: list[str]) -> None:
-        self.prefix, self.parts = prefix, list(parts)
-        self.setToolTip(self.full_text())
-        self._pack()
-
-    def full_text(self) -> str:
-        return "\n".join(([self.prefix] if self.prefix else []) + self.parts) if self.parts else ""
-
-    def lines_for(self, width: int) -> list[str]:
-        """The lines shown at ``width`` pixels."""
-        metrics = self.fontMetrics()
-        lines, line = [], self.prefix
-        for part in self.parts:
-            joined = part if line in ("", self.prefix) else self.SEPARATOR + part
-            if line and line != self.prefix and metrics.horizontalAdvance(line + joined) > width:
-                lines.append(line)
-                line, joined = "", part
-            line += (" " if line == self.prefix and line else "") + joined
-        if line:
-            lines.append(line)
-        return [metrics.elidedText(text, Qt.TextElideMode.ElideRight, width) for text in lines]
-
-    def _pack(self) -> None:
-        text = "\n".join(self.lines_for(max(1, self.contentsRect().width())))
-        if text != self.text():
-            self.setText(text)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._pack()
-
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() == event.Type.FontChange:
-            self._pack()
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
-
-    def sizeHint(self) -> QSize:
-        return QSize(0, super().sizeHint().height())
 
 
 class _Column(QWidget):
