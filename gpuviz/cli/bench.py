@@ -225,6 +225,8 @@ def _load(path) -> BenchResults:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SpeedError(f"{Path(path).name} is not a JSON file ({e})") from None
+    except ValueError as e:  # json's int() past 4,300 digits: the reader's digit bound should stop it first
+        raise SpeedError(f"{Path(path).name} holds a number JSON cannot read ({str(e).splitlines()[0][:80]})") from None
     except RecursionError:
         raise SpeedError(f"{Path(path).name} nests arrays or objects too deep to read") from None
     return BenchResults.from_json(data, source=str(path))
