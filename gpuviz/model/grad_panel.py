@@ -62,6 +62,28 @@ class EntryStory:
 _SUBSCRIPT = re.compile(r"(?<=[^\s\d_(\[])_(\{[^}]*\}|[A-Za-z0-9]+)")
 
 
+def script_runs(text: str) -> list[tuple[str, str]]:
+    """``text`` cut into runs ``(text, kind)``, kind ``""`` (normal), ``"sub"`` or ``"sup"``: the same markup as
+    :func:`rich_text` (``a_b``, ``a_{b c}``, ``ᵀ``), for a painter that sets the scripts itself."""
+    runs: list[tuple[str, str]] = []
+    pos = 0
+    for m in _SUBSCRIPT.finditer(text):
+        runs.append((text[pos:m.start()], ""))
+        runs.append((m.group(1).strip("{}"), "sub"))
+        pos = m.end()
+    runs.append((text[pos:], ""))
+    out: list[tuple[str, str]] = []
+    for chunk, kind in runs:
+        if kind:
+            out.append((chunk, kind))
+            continue
+        for k, part in enumerate(chunk.split("ᵀ")):
+            if k:
+                out.append(("T", "sup"))
+            out.append((part, ""))
+    return [(t, k) for t, k in out if t]
+
+
 #: Qt draws a sub- or superscript at this fraction of the size its format asks for.
 SCRIPT_SHRINK = 2 / 3
 
@@ -480,4 +502,4 @@ def step_key(view: dict) -> str | None:
 
 
 __all__ = ["DEFAULT_BATCH", "LAYERS", "MAX_REPLAY", "VIEWS", "VIEW_KEYS", "EntryStory", "GradState", "GradStateError",
-           "check_view", "parse_alpha", "rich_text", "step_key"]
+           "check_view", "parse_alpha", "rich_text", "script_runs", "step_key"]

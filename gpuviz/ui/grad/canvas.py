@@ -13,15 +13,16 @@ subscripts), and a selection marker has its own margin: it never covers a name, 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QAbstractTextDocumentLayout, QFontMetricsF, QImage, QPainter, QPalette, QTextDocument
+from PyQt6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, pyqtSignal
+from PyQt6.QtGui import QFont, QFontMetricsF, QImage, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ...model.grad_colours import DivergingScale
-from ...model.grad_panel import rich_text
+from ...model.grad_panel import rich_text, script_runs
 from ..style import font, mix, pen, qcolor
 from ..theme import BASE_POINT_SIZE, LIGHT, OKABE_ITO, Theme, text_colour_on
 
@@ -90,35 +91,63 @@ def script_pt(theme: Theme, text_pt: float) -> float:
 
 
 class RichText:
-    """One line of rich text (real sub- and superscripts) in a font: its size, and drawing it in the pen's colour.
+    """One line of text with real sub- and superscripts (``δ_i``, ``xᵀ``), set by the painter itself: runs of
+    plain text in the font and in a script font, lowered or raised.
 
-    A QTextDocument, not a QStaticText: a static text keeps pointers to font engines that Qt's font
-    cache may free while it lives (a crash inside QTextLine::draw seen in the test run).
+    Neither a QTextDocument nor a QStaticText: laid out anew in every paint event, rich text crashed the
+    test run inside QTextLine::draw (a font engine freed under the painter); plain runs do not.
     """
 
     def __init__(self, text: str, qfont, theme: Theme):
-        body = rich_text(text, script_pt(theme, qfont.pointSizeF()))
-        self.doc = QTextDocument()
-        self.doc.setDocumentMargin(0)
-        self.doc.setDefaultFont(qfont)
-        # one line: nowrap, or the document wraps at a width of its own
-        self.doc.setHtml(f'<span style="white-space:nowrap">{body}</span>')
+        self.runs = script_runs(str(text))
+        self.font = QFont(qfont)
+        self.script = QFont(qfont)
+        self.script.setPointSizeF(script_pt(theme, qfont.pointSizeF()))
+        fm, fs = QFontMetricsF(self.font), QFontMetricsF(self.script)
+        self._adv = [(fs if kind else fm).horizontalAdvance(t) for t, kind in self.runs]
+        self._sub = 0.3 * fm.ascent()
+        self._sup = 0.45 * fm.ascent()
+        has_sup = any(kind == "sup" for _t, kind in self.runs)
+        has_sub = any(kind == "sub" for _t, kind in self.runs)
+        self._top = max(0.0, self._sup + fs.ascent() - fm.ascent()) if has_sup else 0.0
+        bottom = max(fm.descent(), self._sub + fs.descent()) if has_sub else fm.descent()
+        self._ascent = fm.ascent()
+        self._height = self._top + fm.ascent() + bottom
 
-    def size(self):
-        return self.doc.size()
+    def size(self) -> QSizeF:
+        return QSizeF(sum(self._adv), self._height)
 
     def draw(self, p: QPainter, at: QPointF) -> None:
-        ctx = QAbstractTextDocumentLayout.PaintContext()
-        ctx.palette.setColor(QPalette.ColorRole.Text, p.pen().color())
-        p.save()
-        p.translate(at)
-        self.doc.documentLayout().draw(p, ctx)
-        p.restore()
+        x, base = at.x(), at.y() + self._top + self._ascent
+        for (t, kind), adv in zip(self.runs, self._adv):
+            p.setFont(self.script if kind else self.font)
+            dy = self._sub if kind == "sub" else -self._sup if kind == "sup" else 0.0
+            p.drawText(QPointF(x, base + dy), t)
+            x += adv
 
 
 def rich(text: str, qfont, theme: Theme) -> RichText:
     """``text`` (plain spelling, ``δ_i``) typeset as rich text in ``qfont``, ready to draw and measure."""
     return RichText(text, qfont, theme)
+
+
+@lru_cache(maxsize=64)
+def _metrics(theme_scale: float, mono: bool, scale: float) -> QFontMetricsF:
+    """Font metrics at one reference size per (theme, face): the fit's search tries dozens of zooms, and a
+    font at each size would fill Qt's font cache with engines it then cleans up under the painter."""
+    return QFontMetricsF(font(replace(LIGHT, font_scale=theme_scale), mono=mono, scale=scale))
+
+
+def text_width(theme: Theme, texts, *, mono: bool, scale: float) -> float:
+    """The widest of ``texts`` in the theme's font at ``scale``, measured at scale 1 and scaled (a margin of
+    4 % covers hinting, which does not scale exactly)."""
+    fm = _metrics(theme.font_scale, mono, 1.0)
+    return max((fm.horizontalAdvance(t) for t in texts), default=0.0) * scale * 1.04
+
+
+def text_height(theme: Theme, *, mono: bool, scale: float) -> float:
+    """A line's height in the theme's font at ``scale`` (as :func:`text_width`, from one reference size)."""
+    return _metrics(theme.font_scale, mono, 1.0).height() * scale * 1.04
 
 
 def marker_pad(theme: Theme, ring: bool = False) -> float:
@@ -276,11 +305,12 @@ class MatrixView(_Headed):
         r, c = self.values.shape
         if self.numbers:
             # cells a class can read from the back (not scaled by the theme: the text sets the minimum)
-            fm = QFontMetricsF(self._number_font())
-            widest = max((fm.horizontalAdvance(fmt(v)) for v in self.values.flat), default=0.0)
+            scale = 0.9 * self.text_zoom
+            widest = text_width(self.theme, [fmt(v) for v in self.values.flat], mono=True, scale=scale)
             # a compacted view keeps its text, with less room around it
             cw = max(float(self.cell) * self.zoom, widest + 4 + 8 * self.zoom)
-            ch = max(float(self.cell_height) * self.zoom, fm.height() + 2 + 6 * self.zoom) * self.row_stretch
+            line = text_height(self.theme, mono=True, scale=scale)
+            ch = max(float(self.cell_height) * self.zoom, line + 2 + 6 * self.zoom) * self.row_stretch
         else:
             cw = self.cell * self._scale() * self.zoom
             ch = self._row_height * self._scale() * self.zoom if self._row_height else cw
@@ -460,12 +490,12 @@ class TileView(_Headed):
         """From one tile's left edge to the next one's."""
         pitch = self._tile() + 6
         if self.slide and self.labels:
-            fm = QFontMetricsF(self._label_font())
-            pitch = max(pitch, max(fm.horizontalAdvance(lab) for lab in self.labels) + 10)
+            pitch = max(pitch, text_width(self.theme, self.labels, mono=False, scale=0.9 * self.text_zoom) + 10)
         return pitch
 
     def _label_h(self) -> float:
-        return max(18 * self.theme.font_scale * self.text_zoom, QFontMetricsF(self._label_font()).height()) \
+        return max(18 * self.theme.font_scale * self.text_zoom,
+                   text_height(self.theme, mono=False, scale=0.9 * self.text_zoom)) \
             if any(self.labels) else 0.0
 
     def _label_font(self):

@@ -337,7 +337,9 @@ class GradPanel(Panel):
 
         self.note = QLabel("Every number here is computed by gpuviz.model.dense in float64: the softmax "
                            "cross-entropy layer, its backward pass and plain minibatch gradient descent. "
-                           "Diverging colours: blue negative, the background colour 0, vermillion positive.")
+                           "Diverging colours: blue negative, the background colour 0, vermillion positive; "
+                           "gradients on a logarithmic scale (ticks ×10 apart: every entry of 1 % of the largest "
+                           "or more stands out from 0), weights on a linear one.")
         self.note.setWordWrap(True)
         g.addWidget(self.note, row, 0, 1, 2)
         row += 1
@@ -542,6 +544,12 @@ class GradPanel(Panel):
             ax.label.setFont(font(t))
         self.plot.setLabel("bottom", "training step", color=hex_colour(t.foreground))
         self.plot.setLabel("left", PLOT_Y_LABEL, color=hex_colour(t.foreground))
+        # a slide's plot is low (its height goes to the tiles), lower than its rotated y label: the legend names
+        # both curves, so the slide leaves the label out rather than cut it
+        self.plot.getAxis("left").showLabel(not self.slide)
+        for bar in (self.train_W_bar, self.train_grad_bar):
+            bar.two_lines = not self.slide
+            bar.updateGeometry()
         blue = okabe("sky_blue") if t.dark else okabe("blue")
         red = okabe("orange") if t.dark else okabe("vermillion")
         self.loss_curve.setPen(pg.mkPen(blue, width=t.pen_width(2)))
@@ -619,7 +627,8 @@ class GradPanel(Panel):
             text_floor = max(SLIDE_MIN_TEXT_ZOOM, min(1.0, self.width() / 1920, self.height() / 1080), least)
 
             def fits(zoom: float, tile_zoom: float | None = None, stretch: float = 1.0) -> tuple[bool, bool]:
-                text_zoom = max(zoom, text_floor) if grow else 1.0
+                # in steps of 0.05, rounded up: a few font sizes for the whole search, not one per candidate
+                text_zoom = math.ceil(max(zoom, text_floor) * 20 - 1e-9) / 20 if grow else 1.0
                 for v in views:
                     if isinstance(v, TileView):
                         z = zoom if tile_zoom is None else tile_zoom
@@ -632,8 +641,10 @@ class GradPanel(Panel):
                         v.zoom, v.text_zoom, v.row_stretch = zoom, text_zoom, stretch
                     if changed:
                         v.updateGeometry()
-                # never lower than its rotated y label (and the axis below it): a label cut at both ends reads wrong
-                label = QFontMetricsF(self.plot.getAxis("left").label.font()).horizontalAdvance(PLOT_Y_LABEL)
+                # never lower than its rotated y label when it shows one (and the axis below it): a label cut at
+                # both ends reads wrong
+                label = (QFontMetricsF(self.plot.getAxis("left").label.font()).horizontalAdvance(PLOT_Y_LABEL)
+                         if self.plot.getAxis("left").label.isVisible() else 0.0)
                 self.plot.setMinimumHeight(max(round(PLOT_HEIGHT * min(zoom, 1.0)), math.ceil(label * 1.1) + 60))
                 lay = page.layout()
                 lay.setSpacing(6 if zoom >= 1 else 2)
