@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QSizePolicy,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -187,6 +188,8 @@ class MainWindow(QMainWindow):
         for panel in self.panels:  # a panel that follows another's model (the hardware view follows matmul)
             if hasattr(panel, "link_panels"):
                 panel.link_panels(self.panels)
+        self._panel_policy: dict = {}
+        self._size_for_current_tab()
         self.tabs.currentChanged.connect(self._current_changed)
         self._build_menus()
 
@@ -221,7 +224,20 @@ class MainWindow(QMainWindow):
         if panel is self.current_panel():
             self.panel_status.setText(text)
 
+    def _size_for_current_tab(self) -> None:
+        """Only the panel on screen sets the window's least size: a tab's stack otherwise takes the largest
+        minimum of all its pages, and one panel's wide normal layout (in lecture-sized fonts, say) would push
+        the window past a 1024×768 screen while another panel is shown."""
+        current = self.current_panel()
+        for panel in self.panels:
+            if panel is current:
+                panel.setSizePolicy(self._panel_policy.get(id(panel), panel.sizePolicy()))
+            else:
+                self._panel_policy.setdefault(id(panel), panel.sizePolicy())
+                panel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+
     def _current_changed(self, _index: int) -> None:
+        self._size_for_current_tab()
         panel = self.current_panel()
         self.panel_status.setText(self._status.get(id(panel), "") if panel is not None else "")
         if self._lecture:

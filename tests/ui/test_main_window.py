@@ -759,3 +759,16 @@ def test_splitter_sizes_are_remembered(make_main_window, tmp_path, qtbot):
     second = make_main_window(settings=Settings.at(path), panels=[LayoutPanel()], size=None)
     qtbot.wait(10)
     assert second.current_panel().splitter.sizes() == sizes
+
+
+def test_only_the_panel_on_screen_sets_the_windows_least_size(make_main_window):
+    from PyQt6.QtWidgets import QSizePolicy
+
+    small, wide = RecordingPanel(), LayoutPanel()
+    wide.setMinimumWidth(3000)  # a normal layout far wider than the screen, on a tab not shown
+    window = make_main_window(panels=[small, wide], size=(1000, 700))
+    assert window.minimumSizeHint().width() < 1500
+    assert wide.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
+    window.tabs.setCurrentWidget(wide)
+    assert small.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
+    assert wide.sizePolicy().horizontalPolicy() != QSizePolicy.Policy.Ignored
