@@ -765,7 +765,7 @@ def test_only_the_panel_on_screen_sets_the_windows_least_size(make_main_window):
     from PyQt6.QtWidgets import QSizePolicy
 
     small, wide = RecordingPanel(), LayoutPanel()
-    wide.setMinimumWidth(3000)  # a normal layout far wider than the screen, on a tab not shown
+    wide.splitter.setMinimumWidth(3000)  # a layout far wider than the screen, on a tab not shown
     window = make_main_window(panels=[small, wide], size=(1000, 700))
     assert window.minimumSizeHint().width() < 1500
     assert wide.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
