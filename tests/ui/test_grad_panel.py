@@ -476,3 +476,15 @@ def test_lecture_mode_gives_every_grad_preset_the_screen(make_main_window, size)
             failures[name] = problems
         window.set_lecture_mode(False)
     assert not failures, failures
+
+
+def test_every_seed_the_model_takes_shows_in_the_seed_field(panel):
+    from gpuviz.model import limits
+
+    for seed in (2**31, limits.SEED_MAX):  # past a QSpinBox's 32-bit signed range
+        panel.state.set_training(seed=seed)
+        panel._sync_side()
+        assert int(panel.seed_box.value()) == seed
+    panel.seed_box.setValue(12)
+    panel._seed_chosen()
+    assert panel.state.seed == 12

@@ -21,6 +21,7 @@ from PyQt6.QtGui import QFontMetricsF
 from PyQt6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QDoubleSpinBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -30,12 +31,12 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from ...model import limits
 from ...model import scenario as scenarios
 from ...model.grad_panel import LAYERS, VIEWS, GradState, GradStateError, parse_alpha, rich_text
 from ...model.panel import ParamsError
@@ -280,8 +281,12 @@ class GradPanel(Panel):
         self.layer_box.activated.connect(lambda _i: self._layer_chosen())
         g.addWidget(self.layer_box, row, 0, 1, 2)
         row += 1
-        self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, 999_999)
+        # every seed the model takes (0 … 2³²−1): a QSpinBox holds only 32-bit signed ints (a larger seed from a
+        # scenario or the CLI raised OverflowError, a seed over its range was shown clamped), a double holds
+        # each of these exactly
+        self.seed_box = QDoubleSpinBox()
+        self.seed_box.setDecimals(0)
+        self.seed_box.setRange(limits.SEED_MIN, limits.SEED_MAX)
         self.seed_box.setPrefix("seed ")
         self.seed_box.setToolTip("Seeds the weights, the example, the batch and the order of training batches")
         self.seed_box.editingFinished.connect(self._seed_chosen)
@@ -817,9 +822,9 @@ class GradPanel(Panel):
             self.state.set_layer(kind)
 
     def _seed_chosen(self) -> None:
-        if self.seed_box.value() != self.state.seed:
+        if int(self.seed_box.value()) != self.state.seed:
             self.pause()
-            self.state.set_training(seed=self.seed_box.value())
+            self.state.set_training(seed=int(self.seed_box.value()))
 
     def _alpha_edited(self) -> None:
         text = self.alpha_field.text()
