@@ -57,6 +57,14 @@ class EntryStory:
         """The story as rich text, with real subscripts (δ₁ · x₂ typeset, not ``δ_1 · x_2``)."""
         return rich_text(self.text())
 
+    def subscripted(self) -> str:
+        """The story in one plain line with Unicode subscript digits (``δ₁ · x₄₀₆``), for a status bar that
+        shows no rich text."""
+        sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+        return (f"∂L/∂W[{self.i},{self.j}] = δ{str(self.i).translate(sub)} · x{str(self.j).translate(sub)} = "
+                f"({_num(self.p)} − {_num(self.y)}) · {_num(self.x)} = {_num(self.delta)} · {_num(self.x)} = "
+                f"{_num(self.value)}")
+
 
 # a subscript: "_" after a letter, then a word ("δ_i", "x_406", "∇_W", "p_k"); "{…}" groups several words
 _SUBSCRIPT = re.compile(r"(?<=[^\s\d_(\[])_(\{[^}]*\}|[A-Za-z0-9]+)")

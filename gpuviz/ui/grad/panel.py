@@ -1099,7 +1099,7 @@ class GradPanel(Panel):
     def _emit_status(self) -> None:
         st = self.state
         if st.view == "layer":
-            text = st.story().text()
+            text = st.story().subscripted()
         elif st.view == "batch":
             text = f"batch, {step_label(st.batch_step, st.B)}: {st.batch_step} of {st.B} outer products summed"
         elif st.diverged:
