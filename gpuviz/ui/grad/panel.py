@@ -92,6 +92,7 @@ class _Row(QHBoxLayout):
     def __init__(self, groups, spacing: int = 10, align=Qt.AlignmentFlag.AlignTop):
         super().__init__()
         self.setSpacing(spacing)
+        self.base_spacing = spacing
         self._between: list[int] = []
         for k, group in enumerate(groups):
             if k:
@@ -109,6 +110,14 @@ class _Row(QHBoxLayout):
         for k in self._between:
             self.setStretch(k, 1 if on else 0)
         self.setStretch(self._tail, 0 if on else 1)
+
+    def set_gap(self, px: int | None) -> bool:
+        """The room between its widgets: ``px``, or the row's own (None). Whether it changed."""
+        px = self.base_spacing if px is None else min(px, self.base_spacing)
+        if self.spacing() == px:
+            return False
+        self.setSpacing(px)
+        return True
 
 
 def _shown_example(k: int, B: int) -> str:
@@ -691,11 +700,20 @@ class GradPanel(Panel):
                             v.columns = c
                             v.updateGeometry()
 
+            def set_gaps(px: int | None) -> None:
+                for row in self.rows:
+                    if row.set_gap(px):
+                        row.invalidate()
+
             set_columns(None)
-            if grow and all(fits(SLIDE_ZOOMS[-1])):
+            set_gaps(None)
+            best = None
+            # a narrow slide (1024 pixels) whose formula is wider than the screen at the smallest zoom, with its
+            # numbers kept readable, packs the formula's pieces closer before it gives up growing (and scrolls)
+            for gap in (None, 6, 3) if grow else ():
+                set_gaps(gap)
                 # one zoom for everything, the largest that fits; then the 28×28 tiles alone grow into the
                 # room the columns of numbers leave (their height, not the tiles', is what stops the first)
-                best = None
                 for columns in (5, 4, 3) if grids else (None,):
                     set_columns(columns)
                     if not all(fits(SLIDE_ZOOMS[-1])):
@@ -705,6 +723,9 @@ class GradPanel(Panel):
                     # the largest tiles win; on a tie, the larger numbers, then the panel's five columns
                     if best is None or (SLIDE_ZOOMS[t], SLIDE_ZOOMS[k]) > (SLIDE_ZOOMS[best[2]], SLIDE_ZOOMS[best[1]]):
                         best = (columns, k, t)
+                if best is not None:
+                    break
+            if best is not None:
                 columns, k, t = best
                 set_columns(columns)
                 zoom, tiles = SLIDE_ZOOMS[k], SLIDE_ZOOMS[t]
@@ -719,6 +740,8 @@ class GradPanel(Panel):
                         lo = mid + 1
                 fits(zoom, tiles, ROW_STRETCHES[hi])
             else:
+                set_gaps(None)
+                set_columns(None)
                 # the largest zoom that fits; failing that, the largest that fits the width (a wrapped text
                 # cut at the right reads wrong; the page then scrolls down)
                 wide = None
