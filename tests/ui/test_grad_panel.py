@@ -472,6 +472,11 @@ def test_lecture_mode_gives_every_grad_preset_the_screen(make_main_window, size)
         window.resize(*size)
         lc.settle(window)
         problems = lc.check_window(window, grad, min_share=lc.MIN_FIGURE_SHARE, min_text=lc.min_text_px(size[1]))
+        # the layout check forgives what a scroll area hides (it is reachable); a slide must show all of it
+        area = grad.pages.currentWidget()
+        for bar, way in ((area.horizontalScrollBar(), "sideways"), (area.verticalScrollBar(), "down")):
+            if bar.isVisible():
+                problems.append(f"the figure scrolls {way} ({bar.maximum()} px)")
         if problems:
             failures[name] = problems
         window.set_lecture_mode(False)
