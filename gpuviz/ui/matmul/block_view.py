@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, QSize, Qt
-from PyQt6.QtGui import QColor, QFontMetricsF, QPainter
+from PyQt6.QtGui import QColor, QFontMetricsF, QImage, QPaintEngine, QPainter, QTransform
 from PyQt6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ...model.frames import THREADS, Viewport
@@ -50,7 +50,11 @@ class BlockView(QWidget):
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(0, 100)
+        # the paint covers every pixel (its background first): Qt need not paint the parent's under it
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._active = None
+        self._drawn = None  # (the picture's key, the selected thread) of the last paint on screen
+        self._picture: tuple[tuple, QImage] | None = None  # (key, everything but the selection, in device pixels)
         subscribe(self, scene, "_scene_changed")
         self.set_theme(theme)
 
@@ -63,6 +67,12 @@ class BlockView(QWidget):
 
     def _scene_changed(self, scene, changes) -> None:
         self._active = None
+        # a step that masks the same threads (every step of most kernels) leaves the block as drawn: no paint
+        drawn, self._drawn = self._drawn, None
+        if drawn is not None and self.isVisible() and drawn == (self._picture_key(drawn[0][2]),
+                                                                self._selected_thread()):
+            self._drawn = drawn
+            return
         self.update()
 
     # -- geometry -------------------------------------------------------------------------------
@@ -203,15 +213,53 @@ class BlockView(QWidget):
 
     # -- painting ---------------------------------------------------------------------------------
 
+    def _selected_thread(self) -> tuple[int, int]:
+        return tuple(self.scene.selected.thread[:2])
+
+    def _picture_key(self, ratio: float) -> tuple:
+        """What the picture under the selection depends on: size, pixel ratio, look, block and its masked threads."""
+        s = self.scene
+        masked = self._masked()
+        return (self.width(), self.height(), ratio, self.theme, tuple(s.selected.block[:2]), s.launch.block,
+                s.launch.grid.x, s.problem.m, s.problem.n, s.mapping.rows_from_x,
+                None if masked is None else masked.tobytes())
+
     def paintEvent(self, event):
+        p = QPainter(self)
+        dev = p.deviceTransform()
+        ratio = dev.m11()
+        # on a raster device at a plain scale (the screen, a PNG export) the block is drawn once into an image
+        # and copied: a step repaints it (a 4K screen: ~130 texts and 64 fills) though nothing in it changed.
+        # Vector output (SVG) and any other transform draw it afresh, as before.
+        plain = dev.type().value <= QTransform.TransformationType.TxScale.value and ratio > 0 and ratio == dev.m22()
+        cached = (p.paintEngine().type() == QPaintEngine.Type.Raster and plain
+                  and float(dev.dx()).is_integer() and float(dev.dy()).is_integer())
+        lay = self.layout()
+        if cached:
+            key = self._picture_key(ratio)
+            if self._picture is None or self._picture[0] != key:
+                image = QImage(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)),
+                               QImage.Format.Format_ARGB32_Premultiplied)
+                image.setDevicePixelRatio(ratio)
+                q = QPainter(image)
+                self._paint_picture(q, lay)
+                q.end()
+                self._picture = (key, image)
+            p.drawImage(QPointF(0, 0), self._picture[1])
+            self._drawn = (key, self._selected_thread())
+        else:
+            self._paint_picture(p, lay)
+        self._paint_selection(p, lay)
+        p.end()
+
+    def _paint_picture(self, p, lay) -> None:
+        """Everything but the selected thread's outline: title, cells, veil, labels, warp lines and names."""
         s = self.scene
         t = self.theme
         b = s.launch.block
-        p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         p.fillRect(self.rect(), QColor(*t.background))
-        lay = self.layout()
         title_f, id_f, lane_f, warp_f = self.fonts()
         fg = QColor(*t.foreground)
         p.setPen(fg)
@@ -244,15 +292,17 @@ class BlockView(QWidget):
             (x0, y0), (x1, y1) = seg
             p.drawLine(QPointF(ox + x0 * c, oy + y0 * c), QPointF(ox + x1 * c, oy + y1 * c))
         p.drawRect(lay["grid"])
-        sel = s.selected
-        tx, ty = sel.thread[:2]
+        self._paint_warp_labels(p, lay, warp_f, fg)
+
+    def _paint_selection(self, p, lay) -> None:
+        t = self.theme
+        c = lay["cell"]
+        tx, ty = self._selected_thread()
+        r = QRectF(lay["origin"].x() + tx * c, lay["origin"].y() + ty * c, c, c)
         p.setPen(pen(t.panel_background, t.pen_width(5.0)))
-        r = QRectF(ox + tx * c, oy + ty * c, c, c)
         p.drawRect(r)
         p.setPen(pen(t.selected, t.pen_width(2.6)))
         p.drawRect(r)
-        self._paint_warp_labels(p, lay, warp_f, fg)
-        p.end()
 
     def _paint_labels(self, p, ids, colours, masked, lay, id_f, lane_f) -> None:
         b = self.scene.launch.block

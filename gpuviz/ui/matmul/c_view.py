@@ -106,6 +106,7 @@ class CellLabels(pg.GraphicsObject):
         self._colours: list[QColor] = []
         self._font = QFont()
         self._bounds = QRectF()
+        self._widest: tuple[float, float] | None = None  # (main, sub) advances in the current font
 
     def set_labels(self, x, y, main, sub, colours, font: QFont) -> None:
         """Cells whose top-left corners are (x, y), with their texts and text colours."""
@@ -114,6 +115,7 @@ class CellLabels(pg.GraphicsObject):
         self._main, self._sub = list(main), list(sub)
         self._colours = [QColor(*c) for c in colours]
         self._font = QFont(font)
+        self._widest = None
         if len(self._x):
             self._bounds = QRectF(self._x.min(), self._y.min(), self._x.max() - self._x.min() + 1,
                                   self._y.max() - self._y.min() + 1)
@@ -131,26 +133,38 @@ class CellLabels(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return self._bounds
 
+    def widest(self) -> tuple[float, float]:
+        """The advances of the widest main and second-line texts (0 for none), in the labels' fonts."""
+        if self._widest is None:
+            # measured once per label set, over the distinct texts: every paint asks (and the block labels ask
+            # whether these are drawn), and a 32×32 grid repeats 64 numbers and 32 lanes over 1024 cells
+            fm_big, fm_small = QFontMetricsF(self._font), QFontMetricsF(self._small_font())
+            main = max((fm_big.horizontalAdvance(t) for t in set(self._main)), default=0.0)
+            sub = max((fm_small.horizontalAdvance(t) for t in set(self._sub) if t), default=0.0)
+            self._widest = (main, sub)
+        return self._widest
+
+    def _small_font(self) -> QFont:
+        small = QFont(self._font)
+        small.setPointSizeF(self._font.pointSizeF() * 0.9)  # a figure's least text: 0.9 of the body size
+        return small
+
     def fits(self, tr) -> bool:
         """Whether the labels are drawn at the view transform ``tr`` (each cell wide enough for its text)."""
         if not self._main:
             return False
-        fm_big = QFontMetricsF(self._font)
-        widest_main = max(fm_big.horizontalAdvance(t) for t in self._main)
-        return abs(tr.m11()) >= widest_main + 2 and abs(tr.m22()) >= fm_big.height()
+        return abs(tr.m11()) >= self.widest()[0] + 2 and abs(tr.m22()) >= QFontMetricsF(self._font).height()
 
     def paint(self, p, *args):
         if not self._main:
             return
         tr = p.transform()
         cell_w, cell_h = abs(tr.m11()), abs(tr.m22())
-        big = QFont(self._font)
-        small = QFont(self._font)
-        small.setPointSizeF(self._font.pointSizeF() * 0.9)  # a figure's least text: 0.9 of the body size
-        fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
         if not self.fits(tr):
             return
-        widest_sub = max((fm_small.horizontalAdvance(t) for t in self._sub if t), default=0)
+        big, small = QFont(self._font), self._small_font()
+        fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
+        widest_sub = self.widest()[1]
         two_lines = bool(widest_sub) and cell_w >= widest_sub + 4 and cell_h >= fm_big.height() + fm_small.height() + 2
         p.save()
         p.resetTransform()  # device coordinates: the text keeps its size whatever the zoom
