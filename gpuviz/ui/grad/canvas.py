@@ -489,7 +489,8 @@ class TileView(_Headed):
     def _pitch(self) -> float:
         """From one tile's left edge to the next one's."""
         pitch = self._tile() + 6
-        if self.slide and self.labels:
+        # a label is never cut by the next tile (slide text, or a small tile in a narrow window)
+        if self.labels:
             pitch = max(pitch, text_width(self.theme, self.labels, mono=False, scale=0.9 * self.text_zoom) + 10)
         return pitch
 

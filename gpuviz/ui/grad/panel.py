@@ -84,40 +84,114 @@ def _relayout(page: QWidget) -> None:
         page.layout().activate()
 
 
-class _Row(QHBoxLayout):
+class _Row(QVBoxLayout):
     """A row of a formula: groups of widgets (one shown at a time: the toy's matrix or the digits' tiles)
     with room between them that only the slide look uses, spreading the formula over the slide's width;
-    the normal look packs it to the left (the room goes to a stretch at its end)."""
+    the normal look packs it to the left (the room goes to a stretch at its end). Too wide for its page
+    (a 1024-pixel window beside the side bar), it goes on in a second line (or more) at a group's start,
+    instead of scrolling sideways under the sentences over it."""
 
-    def __init__(self, groups, spacing: int = 10, align=Qt.AlignmentFlag.AlignTop):
+    def __init__(self, groups, spacing: int = 10, align=Qt.AlignmentFlag.AlignTop, spreads: bool = True):
         super().__init__()
-        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
+        self.setSpacing(6)
         self.base_spacing = spacing
-        self._between: list[int] = []
-        for k, group in enumerate(groups):
-            if k:
-                self.addStretch(0)
-                self._between.append(self.count() - 1)
-            for w in group:
-                if isinstance(w, int):
-                    self.addSpacing(w)
-                else:
-                    self.addWidget(w, 0, align)
-        self.addStretch(1)
-        self._tail = self.count() - 1
+        self._gap = spacing
+        self._groups = [list(g) for g in groups]
+        self._align = {id(w): align for g in self._groups for w in g if not isinstance(w, int)}
+        self._spreads = spreads
+        self._spread = False
+        self._breaks: tuple[int, ...] = ()
+        self._lines = [QHBoxLayout() for _ in self._groups]
+        for line in self._lines:
+            line.setContentsMargins(0, 0, 0, 0)
+            self.addLayout(line)
+        self._build()
+
+    def lines(self) -> int:
+        return len(self._breaks) + 1
+
+    def set_alignment(self, widget: QWidget, align) -> None:
+        self._align[id(widget)] = align
+        self._build()
+
+    def _build(self) -> None:
+        for line in self._lines:
+            while line.count():
+                line.takeAt(0)
+        starts = (0, *self._breaks, len(self._groups))
+        for n, (a, b) in enumerate(zip(starts, starts[1:])):
+            line = self._lines[n]
+            line.setSpacing(self._gap)
+            for k in range(a, b):
+                if k > a:
+                    line.addStretch(1 if self._spread else 0)
+                for w in self._groups[k]:
+                    if isinstance(w, int):
+                        if k > a or n == 0:  # a wrapped line starts at the margin
+                            line.addSpacing(w)
+                    else:
+                        line.addWidget(w, 0, self._align[id(w)])
+            line.addStretch(0 if self._spread else 1)
+        self.invalidate()
 
     def spread(self, on: bool) -> None:
-        for k in self._between:
-            self.setStretch(k, 1 if on else 0)
-        self.setStretch(self._tail, 0 if on else 1)
+        on = on and self._spreads
+        if on != self._spread:
+            self._spread = on
+            self._build()
 
     def set_gap(self, px: int | None) -> bool:
         """The room between its widgets: ``px``, or the row's own (None). Whether it changed."""
         px = self.base_spacing if px is None else min(px, self.base_spacing)
-        if self.spacing() == px:
+        if self._gap == px:
             return False
-        self.setSpacing(px)
+        self._gap = px
+        for line in self._lines:
+            line.setSpacing(px)
+        self.invalidate()
         return True
+
+    def _set_breaks(self, breaks) -> bool:
+        breaks = tuple(breaks)
+        if breaks == self._breaks:
+            return False
+        self._breaks = breaks
+        self._build()
+        return True
+
+    def wrap(self, width: int | None) -> bool:
+        """Lines no wider than ``width`` where the groups allow (one line: None); whether they changed."""
+        if width is None or len(self._groups) < 2:
+            return self._set_breaks(())
+        # each group alone on a line gives its own least width (its hidden widgets take none)
+        self._set_breaks(range(1, len(self._groups)))
+        widths = []
+        for line in self._lines[:len(self._groups)]:
+            line.invalidate()
+            widths.append(line.minimumSize().width() if not line.isEmpty() else 0)
+        breaks, used, start, last = [], 0, 0, None  # last: the line's last group shown
+        for k, w in enumerate(widths):
+            if not w:
+                continue
+            if used and used + self._gap + w > width:
+                if last is not None and last > start and self._is_op(last):
+                    # the operator goes on with what it joins (a line does not end in "=" or "→")
+                    breaks.append(last)
+                    used = widths[last] + self._gap + w
+                    start = last
+                else:
+                    breaks.append(k)
+                    used = w
+                    start = k
+            else:
+                used += (self._gap if used else 0) + w
+            last = k
+        return self._set_breaks(breaks)
+
+    def _is_op(self, k: int) -> bool:
+        group = self._groups[k]
+        return len(group) == 1 and isinstance(group[0], QLabel) and group[0].objectName() == "op"
 
 
 def _shown_example(k: int, B: int) -> str:
@@ -418,7 +492,7 @@ class GradPanel(Panel):
         self.ops2 = [_op("·"), _op("=")]
         bw = _Row([(self.delta_col,), (self.ops2[0],), (self.xT_row, self.xT_tile), (self.ops2[1],),
                    (self.grad_matrix, self.grad_tiles), (self.layer_bar_slide_row,)])
-        bw.setAlignment(self.layer_bar_slide_row, Qt.AlignmentFlag.AlignBottom)
+        bw.set_alignment(self.layer_bar_slide_row, Qt.AlignmentFlag.AlignBottom)
         self.rows.append(bw)
         v.addLayout(bw)
         self.grad_strip = MatrixView("∇_W L as one 10×784 matrix", numbers=False, cell=2, row_height=9,
@@ -483,13 +557,11 @@ class GradPanel(Panel):
         row = _Row([(self.train_W,), (16, self.train_grad)], spacing=6)
         self.rows.append(row)
         v.addLayout(row)
-        bars = QHBoxLayout()
         self.train_W_bar = ColourBar(label="W", log=False)
         self.train_grad_bar = ColourBar(label="∇_W L")
-        bars.addWidget(self.train_W_bar)
-        bars.addSpacing(40)
-        bars.addWidget(self.train_grad_bar)
-        bars.addStretch(1)
+        # the two scales side by side, packed left on a slide too; one under the other in a narrow window
+        bars = _Row([(self.train_W_bar,), (40, self.train_grad_bar)], spacing=6, spreads=False)
+        self.rows.append(bars)
         v.addLayout(bars)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(PLOT_HEIGHT)
@@ -660,6 +732,9 @@ class GradPanel(Panel):
                 label = (QFontMetricsF(self.plot.getAxis("left").label.font()).horizontalAdvance(PLOT_Y_LABEL)
                          if self.plot.getAxis("left").label.isVisible() else 0.0)
                 self.plot.setMinimumHeight(max(round(PLOT_HEIGHT * min(zoom, 1.0)), math.ceil(label * 1.1) + 60))
+                for row in self.rows:
+                    if row.parentWidget() is page:
+                        row.wrap(None if grow else room.width())
                 lay = page.layout()
                 lay.setSpacing(6 if zoom >= 1 else 2)
                 _relayout(page)
@@ -686,6 +761,12 @@ class GradPanel(Panel):
             if grow and digits_layer and not all(fits(1.0)):
                 # a slide with no room for the strip too at the normal look's size leaves it out: the tiles show
                 # the same numbers, and the figure never gets smaller than in the panel
+                self.strip_dropped = True
+                self.grad_strip.hide()
+            elif not grow and digits_layer and not fits(FIT_ZOOMS[-1])[0] \
+                    and self.grad_strip.minimumSizeHint().width() > room.width():
+                # a narrow window (1024 pixels beside the side bar) has fewer pixels than the strip has columns:
+                # the tiles show the same numbers, where the strip could only scroll sideways under the sentences
                 self.strip_dropped = True
                 self.grad_strip.hide()
             # grids of ten 28×28 tiles: five columns in the panel; a slide tries fewer, taller grids too (a row of
@@ -742,14 +823,15 @@ class GradPanel(Panel):
             else:
                 set_gaps(None)
                 set_columns(None)
-                # the largest zoom that fits; failing that, the largest that fits the width (a wrapped text
-                # cut at the right reads wrong; the page then scrolls down)
+                # the largest zoom that fits; failing that, the smallest that fits the width (a wrapped text
+                # cut at the right reads wrong; the page then scrolls down, as little as it can: the formula's
+                # rows wrap onto more lines at a larger zoom)
                 wide = None
                 for zoom in FIT_ZOOMS:
                     w_ok, h_ok = fits(zoom)
                     if w_ok and h_ok:
                         break
-                    if w_ok and wide is None:
+                    if w_ok:
                         wide = zoom
                 else:
                     zoom = wide if wide is not None else FIT_ZOOMS[-1]
