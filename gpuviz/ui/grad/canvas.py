@@ -452,8 +452,6 @@ class TileView(_Headed):
         #: the panel shrinks tiles by this factor to fit a small window or export, and grows them (above 1)
         #: to fill a slide
         self.zoom = 1.0
-        #: the slide look: a label is never cut by the next tile (slide text is wider than a small tile)
-        self.slide = False
         #: the labels' size as a factor of their normal size (a small slide shrinks them a little)
         self.text_zoom = 1.0
         self.setMouseTracking(True)

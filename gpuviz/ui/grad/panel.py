@@ -720,8 +720,8 @@ class GradPanel(Panel):
                         z = zoom if tile_zoom is None else tile_zoom
                         # labels: smaller on a small slide, never larger than the slide's text
                         label_zoom = min(1.0, text_zoom)
-                        changed = (v.zoom, v.slide, v.text_zoom) != (z, self.slide, label_zoom)
-                        v.slide, v.zoom, v.text_zoom = self.slide, z, label_zoom
+                        changed = (v.zoom, v.text_zoom) != (z, label_zoom)
+                        v.zoom, v.text_zoom = z, label_zoom
                     else:
                         changed = (v.zoom, v.text_zoom, v.row_stretch) != (zoom, text_zoom, stretch)
                         v.zoom, v.text_zoom, v.row_stretch = zoom, text_zoom, stretch
