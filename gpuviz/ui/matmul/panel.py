@@ -260,6 +260,7 @@ class MatmulPanel(Panel):
         self.slide_transactions: TransactionsView | None = None
         self.slide_tiles: SharedTilesView | None = None
         self._text_scale = 1.0  # the side column's fonts, shrunk on a small slide until it fits (_fit_column)
+        self._column_style = None  # (look, scale) the side column was last styled in
         self._fitted = (None, False)
         # the slide's text goes in the figure's column right of C, above the block view (the figure is one
         # widget: lecture mode measures it, and the column's text and the block share the height)
@@ -331,12 +332,18 @@ class MatmulPanel(Panel):
         self.slide_title.setFont(font(theme, bold=True, scale=1.9))
         self.slide_title.setStyleSheet(f"color: {hex_colour(theme.foreground)};")
         self._fitted = (None, False)
+        self._column_style = None
         self._style_column(self._text_scale)
         self._update_sizes()
 
     def _style_column(self, scale: float) -> None:
         """The side column's fonts at ``scale`` times their slide size."""
         theme = self.look()
+        # lecture mode lays the column out on every step: a style sheet set again, even the same text,
+        # re-polishes the label, and a font set again lays it out again
+        if self._column_style == (theme, scale):
+            return
+        self._column_style = (theme, scale)
         small = replace(theme, font_scale=theme.font_scale * scale)
         fg = hex_colour(theme.foreground)
         for lab, f in ((self.slide_caption, font(small, scale=1.3)),
