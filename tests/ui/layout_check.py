@@ -483,6 +483,8 @@ def check_window(window, panel=None, *, min_share: float | None = None, min_text
         for t in walk.texts:
             if walk.in_figure(t.widget) and t.font_px < min_text - 0.25:
                 problems.append(f"too small: {t.where} is {t.font_px:.1f} px, the least is {min_text:.1f} px")
+    if panel is not None:
+        problems.extend(_sideways_scrolls(window, figure))
     if panel is not None and min_share is not None:
         share = figure_share(window, panel)
         if share < min_share:
@@ -490,6 +492,23 @@ def check_window(window, panel=None, *, min_share: float | None = None, min_text
                             f"{window.width()}×{window.height()} window, the least is {100 * min_share:.0f} %")
     # one sentence per problem, in the order found
     return list(dict.fromkeys(problems))
+
+
+def _sideways_scrolls(window, figure) -> list[str]:
+    """A figure that scrolls sideways hides part of itself behind a scroll bar, and the text walk above skips
+    content scrolled out of view: so a visible horizontal scroll bar in the figure is a problem of its own."""
+    from PyQt6.QtWidgets import QScrollArea
+
+    # a page of the figure in a scroll area; tables and text panes scroll by nature and are left out
+    found = []
+    for top in figure:
+        areas = [top] if isinstance(top, QScrollArea) else []
+        areas += top.findChildren(QScrollArea)
+        for area in areas:
+            bar = area.horizontalScrollBar()
+            if area.isVisibleTo(window) and bar.isVisibleTo(window) and bar.maximum() > 0:
+                found.append(f"figure scrolls sideways: {_name(area)} is {bar.maximum()} px wider than its view")
+    return found
 
 
 def texts_of(window, panel=None) -> list[Text]:

@@ -193,6 +193,33 @@ def test_small_figure_text_and_a_small_figure_are_found(qtbot):
     assert 0.15 < lc.figure_share(panel, panel) < 0.35
 
 
+def test_a_figure_that_scrolls_sideways_is_found(qtbot):
+    from PyQt6.QtWidgets import QHBoxLayout, QScrollArea, QWidget
+
+    from gpuviz.ui.panel import Panel, Roles
+
+    class Wide(Panel):
+        def __init__(self, width):
+            super().__init__()
+            self.figure = QScrollArea()
+            page = QWidget()
+            page.setMinimumSize(width, 200)
+            self.figure.setWidget(page)
+            self.figure.setWidgetResizable(True)
+            QHBoxLayout(self).addWidget(self.figure)
+
+        def roles(self):
+            return Roles(figure=(self.figure,))
+
+    for width, sideways in ((1400, True), (300, False)):
+        panel = Wide(width)
+        qtbot.addWidget(panel)
+        panel.resize(800, 450)
+        _show(qtbot, panel)
+        problems = lc.check_window(panel, panel)
+        assert any(p.startswith("figure scrolls sideways") for p in problems) == sideways, problems
+
+
 def test_screen_config_is_a_logical_screen_at_its_ratio():
     cfg = lc.screen_config(1920, 1080, 2)["screens"][0]
     assert (cfg["width"], cfg["height"], cfg["logicalDpi"]) == (3840, 2160, 192)
