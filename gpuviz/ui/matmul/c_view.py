@@ -197,6 +197,7 @@ class BlockLabels(pg.GraphicsObject):
         self._blocks: list[tuple[QRectF, str, str, QColor, QColor]] = []
         self._font = QFont()
         self._bounds = QRectF()
+        self._advances: list[tuple[float, float]] | None = None  # (number, blockIdx text) widths per block
 
     def set_blocks(self, blocks, font: QFont) -> None:
         """``blocks``: (rect in cell units, number, blockIdx text, text colour, plate colour) of each block on
@@ -204,6 +205,7 @@ class BlockLabels(pg.GraphicsObject):
         self.prepareGeometryChange()
         self._blocks = [(QRectF(r), a, b, QColor(*c), QColor(*plate)) for r, a, b, c, plate in blocks]
         self._font = QFont(font)
+        self._advances = None
         self._bounds = QRectF()
         for r, *_ in self._blocks:
             self._bounds = self._bounds.united(r)
@@ -212,21 +214,28 @@ class BlockLabels(pg.GraphicsObject):
     def clear(self) -> None:
         self.set_blocks([], self._font)
 
-    def shown(self, tr) -> list[tuple[str, str]]:
-        """(number, blockIdx text or "") of each block labelled at the view transform ``tr``."""
-        if not self._blocks or self.cells.fits(tr):
-            return []
+    def _fonts(self) -> tuple[QFont, QFont]:
         big = QFont(self._font)
         small = QFont(self._font)
         small.setBold(False)
         small.setPointSizeF(self._font.pointSizeF() * 0.7)  # 0.9 of the body size: a figure's least text
+        return big, small
+
+    def shown(self, tr) -> list[tuple[str, str]]:
+        """(number, blockIdx text or "") of each block labelled at the view transform ``tr``."""
+        if not self._blocks or self.cells.fits(tr):
+            return []
+        big, small = self._fonts()
         fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
+        if self._advances is None:  # measured once per set of blocks: every paint of the plot asks
+            self._advances = [(fm_big.horizontalAdvance(number), fm_small.horizontalAdvance(idx))
+                              for _, number, idx, _, _ in self._blocks]
         out = []
-        for r, number, idx, _, _ in self._blocks:
+        for (r, number, idx, _, _), (w_number, w_idx) in zip(self._blocks, self._advances):
             w, h = abs(tr.m11()) * r.width(), abs(tr.m22()) * r.height()
-            if w < fm_big.horizontalAdvance(number) + 4 or h < fm_big.height():
+            if w < w_number + 4 or h < fm_big.height():
                 continue
-            room = w >= fm_small.horizontalAdvance(idx) + 6 and h >= fm_big.height() + fm_small.height() + 4
+            room = w >= w_idx + 6 and h >= fm_big.height() + fm_small.height() + 4
             out.append((number, idx if room else ""))
         return out
 
@@ -238,22 +247,19 @@ class BlockLabels(pg.GraphicsObject):
         shown = dict(self.shown(tr))
         if not shown:
             return
-        big = QFont(self._font)
-        small = QFont(self._font)
-        small.setBold(False)
-        small.setPointSizeF(self._font.pointSizeF() * 0.7)  # 0.9 of the body size: a figure's least text
+        big, small = self._fonts()
         fm_big, fm_small = QFontMetricsF(big), QFontMetricsF(small)
         p.save()
         p.resetTransform()
         flags = Qt.AlignmentFlag.AlignCenter
-        for r, number, _idx, colour, plate in self._blocks:
+        for (r, number, _idx, colour, plate), (w_number, w_idx) in zip(self._blocks, self._advances):
             if number not in shown:
                 continue
             rect = QRectF(tr.map(r.topLeft()), tr.map(r.bottomRight())).normalized()
             sub = shown[number]
             h = fm_big.height() + (fm_small.height() if sub else 0)
             top = rect.center().y() - h / 2
-            w = max(fm_big.horizontalAdvance(number), fm_small.horizontalAdvance(sub) if sub else 0) + 6
+            w = max(w_number, w_idx if sub else 0) + 6
             p.fillRect(QRectF(rect.center().x() - w / 2, top, w, h), plate)
             p.setPen(colour)
             p.setFont(big)
