@@ -20,7 +20,10 @@ Lecture mode (issue 15): the matmul panel in a window full screen in lecture mod
 bounding rectangle of ``Panel.data_rects()`` ÷ the screen's area) in lecture mode at 1024×768,
 1280×720, 1366×768, 1920×1080 and 3840×2160 at ratio 2 (target ≥ 75 %). Each screen is its own process.
 
-Run with no arguments; ``--help`` lists the options (``--lecture-only`` for the lecture case alone).
+Run with no arguments; ``--help`` lists the options (``--lecture-only`` for the lecture case alone; with
+``--profile N`` the lecture case also prints, per size, where a step's time goes: the step itself (the scene and
+every view recomputing) and the paint, and the N functions with the most cumulative time in a profiled run of
+the same steps after the timed ones).
 Exits 0 whether or not the targets are met; the last line is the summary.
 """
 
@@ -125,7 +128,22 @@ def _lecture_scenario(panel, size: int, k: int):
     return replace(preset, title=f"bench {size}²", params=params, view=view, key_steps=())
 
 
-def lecture_worker(sizes, k: int, samples: int) -> dict:
+def _profiled(run, top: int) -> str:
+    """``run()`` under cProfile: the ``top`` entries by cumulative time, as pstats prints them."""
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    run()
+    prof.disable()
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(top)
+    return text.getvalue()
+
+
+def lecture_worker(sizes, k: int, samples: int, profile: int = 0) -> dict:
     """In a process on one configured screen: the matmul panel in lecture mode, full screen; the figure's
     share, and for each size in ``sizes`` the step + paint times."""
     from PyQt6.QtCore import QRect
@@ -157,34 +175,49 @@ def lecture_worker(sizes, k: int, samples: int) -> dict:
         return box.width() * box.height() / (window.width() * window.height())
 
     out = {"window": [window.width(), window.height()], "dpr": window.devicePixelRatioF(),
-           "screen": [screen.geometry().width(), screen.geometry().height()], "share": share(), "times": {}}
+           "screen": [screen.geometry().width(), screen.geometry().height()], "share": share(), "times": {},
+           "profile": {}}
     for size in sizes:
         panel.apply_scenario(_lecture_scenario(panel, size, k))
         scene = panel.scene
         for _ in range(5):
             app.processEvents()
         window.repaint()
-        times, forced = [], []
+        times, forced, steps, paints = [], [], [], []
         for i in range(2 * samples):
             if scene.step >= scene.n_steps - 2:
                 scene.set_step(0)
                 app.processEvents()
             t0 = time.perf_counter()
             panel.step_by(1)
+            t1 = time.perf_counter()
             app.processEvents()
             if i % 2:
                 window.repaint()
                 forced.append(time.perf_counter() - t0)
             else:
                 times.append(time.perf_counter() - t0)
+                steps.append(t1 - t0)
+                paints.append(times[-1] - steps[-1])
         out["times"][str(size)] = {"median_ms": 1e3 * statistics.median(times), "max_ms": 1e3 * max(times),
-                                   "forced_ms": 1e3 * statistics.median(forced)}
+                                   "forced_ms": 1e3 * statistics.median(forced),
+                                   "step_ms": 1e3 * statistics.median(steps),
+                                   "paint_ms": 1e3 * statistics.median(paints)}
+        if profile:
+            def run(scene=scene):
+                for _ in range(samples):
+                    if scene.step >= scene.n_steps - 2:
+                        scene.set_step(0)
+                        app.processEvents()
+                    panel.step_by(1)
+                    app.processEvents()
+            out["profile"][str(size)] = _profiled(run, profile)
     window.set_lecture_mode(False)
     window.close()
     return out
 
 
-def bench_lecture(k: int, samples: int) -> list[str]:
+def bench_lecture(k: int, samples: int, profile: int = 0) -> list[str]:
     """The lecture-mode case, one process per screen; returns the lines to print (the summary last)."""
     lines, shares, timed = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="gpuviz-bench-") as folder:
@@ -193,7 +226,7 @@ def bench_lecture(k: int, samples: int) -> list[str]:
             env = dict(os.environ, QT_QPA_PLATFORM=_screen_platform(w, h, dpr, Path(folder)))
             env.pop("QT_SCALE_FACTOR", None)
             cmd = [sys.executable, __file__, "--lecture-worker", "--k", str(k), "--samples", str(samples),
-                   "--sizes", *[str(s) for s in sizes]]
+                   "--profile", str(profile if sizes else 0), "--sizes", *[str(s) for s in sizes]]
             proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
             result = next((json.loads(line[len("RESULT "):]) for line in proc.stdout.splitlines()
                            if line.startswith("RESULT ")), None)
@@ -208,8 +241,11 @@ def bench_lecture(k: int, samples: int) -> list[str]:
             for size, r in result["times"].items():
                 timed[int(size)] = r["median_ms"]
                 lines.append(f"lecture mode at {name}, C {size}×{size}: step + paint median {r['median_ms']:.1f} ms "
-                             f"(worst {r['max_ms']:.1f} ms); with a forced repaint of the whole window "
+                             f"(worst {r['max_ms']:.1f} ms; the step {r['step_ms']:.1f} ms, the paint "
+                             f"{r['paint_ms']:.1f} ms); with a forced repaint of the whole window "
                              f"{r['forced_ms']:.1f} ms")
+                if size in result.get("profile", {}):
+                    lines.append(f"profile of {samples} steps + paints, C {size}×{size}:\n{result['profile'][size]}")
     met_t = bool(timed) and all(v <= TARGET_MS for v in timed.values()) and len(timed) == len(LECTURE_SIZES)
     met_s = len(shares) == len(SCREENS) and all(v >= TARGET_SHARE for v in shares.values())
     times = ", ".join(f"{s}²: {v:.1f} ms" for s, v in sorted(timed.items())) or "not measured"
@@ -231,16 +267,18 @@ def main(argv=None) -> int:
     ap.add_argument("--grab", action="store_true", help="also time panel.grab() after each step")
     ap.add_argument("--lecture-only", action="store_true", help="only the lecture-mode case")
     ap.add_argument("--no-lecture", action="store_true", help="leave the lecture-mode case out")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="lecture case: also profile the steps and print the N costliest functions (cumulative)")
     ap.add_argument("--lecture-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.lecture_worker:
         sys.path.insert(0, str(ROOT))
-        print("RESULT " + json.dumps(lecture_worker(args.sizes, args.k, args.samples)), flush=True)
+        print("RESULT " + json.dumps(lecture_worker(args.sizes, args.k, args.samples, args.profile)), flush=True)
         return 0
     if args.lecture_only:
-        lines = bench_lecture(args.k, args.samples)
+        lines = bench_lecture(args.k, args.samples, args.profile)
         print("\n".join(lines))
         return 0
     from PyQt6.QtWidgets import QApplication
@@ -262,7 +300,7 @@ def main(argv=None) -> int:
         print(summary)
         return 0
     print(summary, flush=True)
-    lines = bench_lecture(args.k, args.samples)
+    lines = bench_lecture(args.k, args.samples, args.profile)
     print("\n".join(lines[:-1]))
     print(f"{summary}; {lines[-1]}")
     return 0
