@@ -242,6 +242,9 @@ def _ensure_app() -> QApplication:
     app = QApplication.instance()
     if app is None:
         app = QApplication(["gpuviz-export"])
+    from .fonts import register_fonts
+
+    register_fonts()  # the shipped fonts, whatever the machine has installed
     return app
 
 

@@ -8,6 +8,7 @@ settings choose what opens, never how it looks in an export.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PyQt6.QtCore import QRect, Qt, QTimer, pyqtSignal
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else Settings()
         self.theme: themes.Theme = themes.LIGHT
         self._applied_theme: themes.Theme | None = None  # what the app and panels were last given
+        self._applied_ratio = 1.0  # the screen's device pixel ratio the panels' pens were scaled for
         self._chosen_theme = "light"  # light or dark: what lecture mode returns to
         self._lecture = False
         self._before_lecture = None
@@ -356,17 +358,29 @@ class MainWindow(QMainWindow):
 
     def _apply_theme(self, theme: themes.Theme) -> None:
         self.theme = theme
-        if theme is self._applied_theme:
+        ratio = self._pixel_ratio()
+        if theme is self._applied_theme and ratio == self._applied_ratio:
             return
-        self._applied_theme = theme
+        self._applied_theme, self._applied_ratio = theme, ratio
         app = QApplication.instance()
         if app is not None:
             themes.apply_theme(app, theme)
         self.message_bar.set_theme(theme)
+        # pens are cosmetic (device pixels): on a 2× screen they are drawn twice as wide, as an export at
+        # ratio 2 draws them, so lines keep their proportions to the layout (layout_line_scale stays)
+        drawn = theme if ratio == 1 else replace(theme, line_scale=theme.line_scale * ratio)
         # a panel redraws everything on set_theme (tens of ms): only those not in the theme yet
         for panel in self.panels:
-            if panel.theme is not theme:
-                panel.set_theme(theme)
+            if panel.theme is not drawn:
+                panel.set_theme(drawn)
+
+    def _pixel_ratio(self) -> float:
+        screen = self.screen()
+        return float(screen.devicePixelRatio()) if screen is not None else 1.0
+
+    def _screen_changed(self, _screen) -> None:
+        # a window dragged from a laptop's HiDPI screen to a projector: the new ratio's pen widths
+        self._apply_theme(self.theme)
 
     @property
     def lecture_mode(self) -> bool:
@@ -729,6 +743,12 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        handle = self.windowHandle()
+        if handle is not None and not getattr(self, "_watching_screen", False):
+            self._watching_screen = True
+            handle.screenChanged.connect(self._screen_changed)
+        if self._pixel_ratio() != self._applied_ratio and self._applied_theme is not None:
+            self._apply_theme(self.theme)
         if not self._lecture and not self.windowState() & (Qt.WindowState.WindowMaximized
                                                            | Qt.WindowState.WindowFullScreen):
             # the frame (title bar, borders) is known only now: keep all of it on the screen

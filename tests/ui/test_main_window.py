@@ -772,3 +772,17 @@ def test_only_the_panel_on_screen_sets_the_windows_least_size(make_main_window):
     window.tabs.setCurrentWidget(wide)
     assert small.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
     assert wide.sizePolicy().horizontalPolicy() != QSizePolicy.Policy.Ignored
+
+
+def test_on_a_2x_screen_panels_draw_lines_twice_as_many_device_pixels_wide(make_main_window, monkeypatch):
+    panel = RecordingPanel()
+    window = make_main_window(panels=[panel])
+    assert panel.theme is window.theme  # ratio 1: the theme itself
+    monkeypatch.setattr(window, "_pixel_ratio", lambda: 2.0)
+    window._screen_changed(None)  # dragged onto a HiDPI screen
+    assert panel.theme.line_scale == 2 * window.theme.line_scale
+    assert panel.theme.layout_line_scale == window.theme.layout_line_scale  # the layout is the same
+    assert panel.theme.pixel_ratio == 2
+    monkeypatch.setattr(window, "_pixel_ratio", lambda: 1.0)
+    window._screen_changed(None)
+    assert panel.theme is window.theme
