@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model.budget import Budget, plan_run
+from ..model.files import kind_of, name_max
 from ..model.launch import Dim3, LaunchConfig, LaunchError, check_launch
 from ..model.limits import (
     MAX_MATRIX_SIDE,
@@ -271,26 +272,6 @@ def check_budget(engine: Engine, args, problem, backend: str, *, trace: bool) ->
     engine.budget.check(plan, confirmed=args.yes)
 
 
-def _name_max(folder: Path) -> int:
-    try:
-        return int(os.pathconf(folder, "PC_NAME_MAX"))
-    except (OSError, ValueError, AttributeError):  # not POSIX, or the file system does not say
-        return MAX_NAME_BYTES
-
-
-def kind_of(mode: int) -> str:
-    """What a file of ``mode`` (``os.stat``'s ``st_mode``) is, in words, for a refusal: "a folder", "a FIFO …"."""
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def check_output(path, option: str = "--out", example: str = "trace.npz") -> Path:
     """``path`` as an output file that can be written, checked before any work starts; else :class:`UsageError`.
 
@@ -307,9 +288,9 @@ def check_output(path, option: str = "--out", example: str = "trace.npz") -> Pat
     out = Path(text)
     folder = out.parent
     name_bytes = len(os.fsencode(out.name))
-    name_max = _name_max(folder) if folder.is_dir() else MAX_NAME_BYTES
-    if name_bytes > name_max:
-        raise UsageError(f"{option}: the file name is {name_bytes} bytes long, over the {name_max}-byte limit "
+    longest = name_max(folder) if folder.is_dir() else MAX_NAME_BYTES
+    if name_bytes > longest:
+        raise UsageError(f"{option}: the file name is {name_bytes} bytes long, over the {longest}-byte limit "
                          "of file names here")
     try:
         st = os.stat(out)

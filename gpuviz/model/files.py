@@ -3,8 +3,33 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from .limits import MAX_NAME_BYTES
+
+
+def kind_of(mode: int) -> str:
+    """What a file of ``mode`` (``os.stat``'s ``st_mode``) is, in words, for a refusal: "a folder", "a FIFO …"."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name (bytes) ``folder``'s file system takes; :data:`~gpuviz.model.limits.MAX_NAME_BYTES`
+    where it does not say."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # not POSIX, or the file system does not say
+        return MAX_NAME_BYTES
 
 
 def _umask() -> int:

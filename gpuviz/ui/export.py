@@ -37,8 +37,8 @@ from PyQt6.QtWidgets import QApplication, QWidget
 
 from ..model import registry as models
 from ..model.budget import DEFAULT_MEMORY
-from ..model.files import write_atomic
-from ..model.limits import MAX_FPS, MAX_NAME_BYTES, MAX_NUMBER_DIGITS, MIN_FPS
+from ..model.files import kind_of, name_max, write_atomic
+from ..model.limits import MAX_FPS, MAX_NUMBER_DIGITS, MIN_FPS
 from ..model.panel import ParamsError
 from ..model.text import format_bytes
 from . import registry as views
@@ -138,25 +138,6 @@ def render_widget(widget: QWidget, width: int, height: int, dpr: float = 1.0) ->
     return image
 
 
-def _kind_of(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def _name_max(folder: Path) -> int:
-    try:
-        return int(os.pathconf(folder, "PC_NAME_MAX"))
-    except (OSError, ValueError, AttributeError):  # not POSIX, or the file system does not say
-        return MAX_NAME_BYTES
-
-
 def check_target(out_path) -> tuple[Path, str]:
     """``out_path`` as a Path and its format (``.png``, ``.svg``, ``.gif``); raises ExportError when unusable.
 
@@ -178,10 +159,10 @@ def check_target(out_path) -> tuple[Path, str]:
     folder = path.parent
     if not folder.is_dir():
         raise ExportError(f"{path}: the folder {folder} does not exist")
-    name_bytes, name_max = len(os.fsencode(path.name)) + _PART_EXTRA, _name_max(folder)
-    if name_bytes > name_max:
+    name_bytes, longest = len(os.fsencode(path.name)) + _PART_EXTRA, name_max(folder)
+    if name_bytes > longest:
         raise ExportError(f"{path}: the file name is {name_bytes - _PART_EXTRA} bytes long, over the "
-                          f"{name_max - _PART_EXTRA} bytes a picture's name may have here")
+                          f"{longest - _PART_EXTRA} bytes a picture's name may have here")
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -192,7 +173,7 @@ def check_target(out_path) -> tuple[Path, str]:
         if stat.S_ISDIR(st.st_mode):
             raise ExportError(f"{path}: a folder is in the way of the file")
         if not stat.S_ISREG(st.st_mode):
-            raise ExportError(f"{path}: is {_kind_of(st.st_mode)}, not a picture file")
+            raise ExportError(f"{path}: is {kind_of(st.st_mode)}, not a picture file")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ExportError(f"{path}: the folder {folder} cannot be written")
     return path, fmt
