@@ -1,6 +1,8 @@
 """Fuzz the ``gpuviz`` command line for minutes: thousands of real invocations with hostile arguments and files.
 
-Each call is a fresh process (``python -m gpuviz ARGS``) with a time limit (``--timeout``, default 60 s) and an
+Each call is a fresh process (``python -m gpuviz ARGS``) with a time limit (``--timeout``, default the app's own
+simulator budget, 2 min, plus 1 min: a run the app accepts may simulate that long, e.g. ``run --m 8 --n 65536
+--k 8 --backend simulator``, estimated at 107 s, is no hang) and an
 address-space limit (``RLIMIT_AS``, default 3 GiB, inherited by its worker), in a scratch folder holding a FIFO,
 a folder, a read-only file, a kernel file, a deep scenario and a huge sparse file to be given as paths. Arguments
 are a command's valid base with one to three options replaced by hostile values: numbers of thousands of digits,
@@ -39,6 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from gpuviz.model.budget import DEFAULT_SIMULATOR_SECONDS  # noqa: E402  (a checkout's gpuviz, not an installed one)
+
 GIB = 1024**3
 
 # -- hostile values ----------------------------------------------------------------------------------------
@@ -251,7 +256,8 @@ def main(argv=None) -> int:
     p.add_argument("--minutes", type=float, default=3.0, help="how long to run (default 3)")
     p.add_argument("--seed", type=int, default=None, help="seed of the generated arguments (default: random)")
     p.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="calls at a time")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds before a call counts as a hang")
+    p.add_argument("--timeout", type=float, default=DEFAULT_SIMULATOR_SECONDS + 60.0,
+                   help="seconds before a call counts as a hang (default: the simulator budget + 60 s)")
     p.add_argument("--memory", type=float, default=3.0, help="address-space limit of a call in GiB (default 3)")
     p.add_argument("--log", type=Path, help="also write every failing call as JSON lines here")
     p.add_argument("--commands", metavar="PREFIX,...",
