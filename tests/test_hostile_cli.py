@@ -281,3 +281,17 @@ def test_in_a_process(tmp_path, args):
                        env=env, cwd=tmp_path)
     assert p.returncode == 2, p.stderr
     assert len(p.stderr.splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+def test_a_deck_folder_that_cannot_be_created_is_refused_before_any_source_is_read(tmp_path, capsys):
+    import os
+
+    from gpuviz.cli import main
+
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("needs /proc, where even root cannot create a folder")
+    bad_source = tmp_path / "broken.toml"
+    bad_source.write_text("not = [toml")
+    rc = main(["export", "--deck", str(bad_source), "--out", "/proc/gpuviz-deck", "--size", "320x240"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "cannot create the folder" in err[0], err

@@ -496,6 +496,21 @@ def _check_deck_folder(text: str) -> Path:
         raise UsageError(f"--out {text}: the folder {str(where)!r} does not exist")
     if not os.access(where, os.W_OK | os.X_OK):
         raise UsageError(f"--out {text}: the folder {str(where)!r} cannot be written")
+    # os.access answers yes to root everywhere (/proc included): create (and remove again) the folder the deck
+    # would create, or write a probe into the one that exists, so that a folder that takes no file is refused
+    # before any source is read, in one line, and a refused request leaves nothing behind
+    import tempfile
+
+    try:
+        if st is None:
+            folder.mkdir()
+            folder.rmdir()
+        else:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".gpuviz-check-", suffix=".part"):
+                pass
+    except OSError as e:
+        doing = "cannot create the folder" if st is None else "cannot write into the folder"
+        raise UsageError(f"--out {text}: {doing} ({e.strerror or e})") from None
     return folder
 
 
