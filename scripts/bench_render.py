@@ -146,7 +146,6 @@ def _profiled(run, top: int) -> str:
 def lecture_worker(sizes, k: int, samples: int, profile: int = 0) -> dict:
     """In a process on one configured screen: the matmul panel in lecture mode, full screen; the figure's
     share, and for each size in ``sizes`` the step + paint times."""
-    from PyQt6.QtCore import QRect
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -165,14 +164,7 @@ def lecture_worker(sizes, k: int, samples: int, profile: int = 0) -> dict:
         app.processEvents()
 
     def share() -> float:
-        rects = [QRect(panel.mapTo(window, r.topLeft()), r.size()) for r in panel.data_rects()]
-        if not rects:
-            return 0.0
-        box = rects[0]
-        for r in rects[1:]:
-            box = box.united(r)
-        box = box.intersected(window.rect())
-        return box.width() * box.height() / (window.width() * window.height())
+        return panel.figure_share(window)
 
     out = {"window": [window.width(), window.height()], "dpr": window.devicePixelRatioF(),
            "screen": [screen.geometry().width(), screen.geometry().height()], "share": share(), "times": {},

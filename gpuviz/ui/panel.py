@@ -220,6 +220,20 @@ class Panel(QWidget):
             stack.extend(c for c in w.findChildren(QWidget) if c.parentWidget() is w)
         return rects
 
+    def figure_share(self, window=None) -> float:
+        """The share of ``window`` (default: this panel) that the bounding rectangle of :meth:`data_rects`
+        covers, clipped to it: lecture mode's "figure share" (issue 15's ≥ 75 %)."""
+        window = window if window is not None else self
+        rects = [r.translated(self.mapTo(window, r.topLeft()) - r.topLeft()) for r in self.data_rects()]
+        if not rects:
+            return 0.0
+        box = rects[0]
+        for r in rects[1:]:
+            box = box.united(r)
+        box = box.intersected(window.rect())
+        area = window.width() * window.height()
+        return box.width() * box.height() / area if area else 0.0
+
     def set_caption(self, text: str | None) -> None:
         """The caption under the slide title (None or ``""``: none); subclasses show it and call this first."""
         self.caption = text or None

@@ -444,18 +444,9 @@ def settle(window, rounds: int = 3) -> None:
 
 
 def figure_share(window, panel) -> float:
-    """The bounding rectangle of ``panel.data_rects()`` (in ``window``) ÷ the window's area."""
-    from PyQt6.QtCore import QRect
-
-    rects = [QRect(panel.mapTo(window, r.topLeft()), r.size()) for r in panel.data_rects()]
-    if not rects:
-        return 0.0
-    box = rects[0]
-    for r in rects[1:]:
-        box = box.united(r)
-    box = box.intersected(window.rect())
-    area = window.width() * window.height()
-    return box.width() * box.height() / area if area else 0.0
+    """The bounding rectangle of ``panel.data_rects()`` (in ``window``) ÷ the window's area
+    (:meth:`gpuviz.ui.panel.Panel.figure_share`)."""
+    return panel.figure_share(window)
 
 
 def check_window(window, panel=None, *, min_share: float | None = None, min_text: float | None = None,
