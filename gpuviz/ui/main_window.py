@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
         self._applied_ratio = 1.0  # the screen's device pixel ratio the panels' pens were scaled for
         self._chosen_theme = "light"  # light or dark: what lecture mode returns to
         self._lecture = False
+        self._lecture_fullscreen = True  # lecture mode's text follows the screen's height, else the window's
+        self._watching_screen = False  # screenChanged connected (the window handle exists once shown)
         self._before_lecture = None
         self._closed = False
         self._status: dict[int, str] = {}
@@ -441,7 +443,7 @@ class MainWindow(QMainWindow):
 
     def _lecture_height(self) -> float:
         """The height lecture mode's text follows: the screen's in full screen, else the window's."""
-        if getattr(self, "_lecture_fullscreen", True):
+        if self._lecture_fullscreen:
             screen = self.screen() or QGuiApplication.primaryScreen()
             if screen is not None:
                 return float(screen.geometry().height())
@@ -455,12 +457,12 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self._lecture and not getattr(self, "_lecture_fullscreen", True):
+        if self._lecture and not self._lecture_fullscreen:
             self._apply_theme(self._lecture_theme())
 
     def moveEvent(self, event) -> None:
         super().moveEvent(event)
-        if self._lecture and getattr(self, "_lecture_fullscreen", True):
+        if self._lecture and self._lecture_fullscreen:
             # full screen on another screen (a projector beside the laptop): that screen's height
             self._apply_theme(self._lecture_theme())
 
@@ -744,7 +746,7 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         handle = self.windowHandle()
-        if handle is not None and not getattr(self, "_watching_screen", False):
+        if handle is not None and not self._watching_screen:
             self._watching_screen = True
             handle.screenChanged.connect(self._screen_changed)
         if self._pixel_ratio() != self._applied_ratio and self._applied_theme is not None:
