@@ -861,7 +861,8 @@ def export_window(window, out_path, size=(1920, 1080), dpr: float | None = None)
     if fmt == ".svg":
         dpr = 1.0  # vector: the view box scales the layout (see _svg_bytes)
     _ensure_app()
-    panels = list(getattr(window, "panels", []))
+    # the panels built so far (building the others would only draw lines no one sees in this picture)
+    panels = list(getattr(window, "built_panels", None) or getattr(window, "panels", []))
     own = [p.theme for p in panels]
     old_size = window.size()
     try:

@@ -36,9 +36,13 @@ from .jobs import JobAdapter
 from .panel import Panel
 from .settings import Settings
 from .style import ElidedLines
+from .tabs import PanelTabs
 
 TITLE = "gpuviz — why matrices make deep learning fast"
 EXPORT_SIZE = (1920, 1080)
+#: The panels of tabs not shown at start are built this long after the window is first shown, one per
+#: event-loop turn: after the first paint (start-up time) and before a lecturer's first click on a tab.
+PREBUILD_DELAY_MS = 400
 
 #: Errors a scenario file or a panel may raise for bad content: shown inline, never as a traceback.
 #: What a scenario, a panel or an export refuses (one sentence each), and files that cannot be read or written.
@@ -88,11 +92,13 @@ class MessageBar(QFrame):
         self.hide()
 
 
-def _default_panels(engine) -> list[Panel]:
+def _default_views():
+    """(panel id, tab title, build) of every registered panel, in the registry's (tab) order: matmul first,
+    the window opens on its lecture preset."""
+    from ..model import registry as models
     from . import registry
 
-    # one tab per registered panel, in the registry's order: matmul first, the window opens on its lecture preset
-    return registry.build_views(engine)
+    return [(pid, models.spec(pid).title, registry.view_spec(pid)) for pid in registry.panel_ids()]
 
 
 class MainWindow(QMainWindow):
@@ -158,7 +164,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(TITLE)
         self.setObjectName("gpuvizMainWindow")
         self.message_bar = MessageBar()
-        self.tabs = QTabWidget()
+        self.tabs = PanelTabs()
         self.tabs.setDocumentMode(True)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -187,17 +193,25 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.panel_status, 3)
         self.statusBar().addWidget(self.backend_label, 2)
 
-        for panel in panels if panels is not None else _default_panels(engine):
-            self.add_panel(panel)
-        for panel in self.panels:  # a panel that follows another's model (the hardware view follows matmul)
-            if hasattr(panel, "link_panels"):
-                panel.link_panels(self.panels)
         self._panel_policy: dict = {}
+        self._drawn_theme: themes.Theme | None = None  # what the panels were given (the theme at the ratio)
+        self._restore_layouts = restore and self.settings.enabled
+        self._prebuild = QTimer(self)  # the panels not shown yet are built in idle time after the first show
+        self._prebuild.setSingleShot(True)
+        self._prebuild.timeout.connect(self._build_next_panel)
+        self.tabs.panel_built.connect(self._panel_built)
+        if panels is not None:
+            for panel in panels:
+                self.add_panel(panel)
+        else:
+            # built when first shown or asked for: a first start builds only the panel it shows
+            for panel_id, title, spec in _default_views():
+                self.tabs.add_lazy(panel_id, title, lambda spec=spec: spec.build(self.engine))
         self._size_for_current_tab()
         self.tabs.currentChanged.connect(self._current_changed)
         self._build_menus()
 
-        restored = self._restore() if restore and self.settings.enabled else False
+        restored = self._restore() if self._restore_layouts else False
         if not restored:
             self.set_theme("light")
             self.fit_to_screen()
@@ -206,22 +220,56 @@ class MainWindow(QMainWindow):
     # -- panels -------------------------------------------------------------------------------
 
     def add_panel(self, panel: Panel) -> None:
-        self.tabs.addTab(panel, panel.title)
+        """A tab for a panel built by the caller (the registered ones are added, unbuilt, by the window)."""
+        self.tabs.add_panel(panel)
+
+    def _panel_built(self, panel: Panel) -> None:
+        """A panel was just built (or added): wire it to the window and give it what the others have."""
         panel.status_changed.connect(lambda text, p=panel: self._panel_status(p, text))
         if hasattr(panel, "set_gpu_info"):  # the speed panel enables its GPU implementations once one is found
             self.backend_found.connect(panel.set_gpu_info)
-        if self._applied_theme is not None and panel.theme is not self._applied_theme:
-            panel.set_theme(self._applied_theme)
+            if self.backend_info is not None:
+                panel.set_gpu_info(self.backend_info)
+        if self._drawn_theme is not None and panel.theme is not self._drawn_theme:
+            panel.set_theme(self._drawn_theme)
+        if self._restore_layouts and hasattr(panel, "restore_state"):
+            state = self.settings.panel_state(panel.panel_id)
+            if state:
+                panel.restore_state(state)
+        if panel.follows and hasattr(panel, "link_panels"):
+            # a panel that follows another's model (the hardware view follows matmul's launch): that one is
+            # built now if it was not, so the link always has both ends
+            panel.link_panels([p for p in (self.panel(pid) for pid in panel.follows) if p is not None])
+        slot = self.tabs.slot_of(panel)
+        if slot is not None and slot is not QTabWidget.currentWidget(self.tabs):
+            self._panel_policy.setdefault(id(slot), slot.sizePolicy())
+            slot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
 
     @property
     def panels(self) -> list[Panel]:
-        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+        """Every panel, in tab order (building any not built yet)."""
+        return self.tabs.panels()
+
+    @property
+    def built_panels(self) -> list[Panel]:
+        """The panels built so far: the ones shown, or asked for, since the window opened."""
+        return self.tabs.built_panels()
 
     def current_panel(self) -> Panel | None:
         return self.tabs.currentWidget()
 
     def panel(self, panel_id: str) -> Panel | None:
-        return next((p for p in self.panels if p.panel_id == panel_id), None)
+        slot = self.tabs.slot(panel_id)
+        return self.tabs.ensure(slot) if slot is not None else None
+
+    def _build_next_panel(self) -> None:
+        """Build one panel not built yet, then come back for the next: a first click on a tab is then instant."""
+        if self._closed:
+            return
+        waiting = next((s for s in self.tabs.slots() if not s.built), None)
+        if waiting is not None:
+            self.tabs.ensure(waiting)
+            self._prebuild.start(0)
 
     def _panel_status(self, panel: Panel, text: str) -> None:
         self._status[id(panel)] = text
@@ -232,13 +280,13 @@ class MainWindow(QMainWindow):
         """Only the panel on screen sets the window's least size: a tab's stack otherwise takes the largest
         minimum of all its pages, and one panel's wide normal layout (in lecture-sized fonts, say) would push
         the window past a 1024×768 screen while another panel is shown."""
-        current = self.current_panel()
-        for panel in self.panels:
-            if panel is current:
-                panel.setSizePolicy(self._panel_policy.get(id(panel), panel.sizePolicy()))
+        current = QTabWidget.currentWidget(self.tabs)
+        for slot in self.tabs.slots():
+            if slot is current:
+                slot.setSizePolicy(self._panel_policy.get(id(slot), slot.sizePolicy()))
             else:
-                self._panel_policy.setdefault(id(panel), panel.sizePolicy())
-                panel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+                self._panel_policy.setdefault(id(slot), slot.sizePolicy())
+                slot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
 
     def _current_changed(self, _index: int) -> None:
         self._size_for_current_tab()
@@ -247,7 +295,7 @@ class MainWindow(QMainWindow):
         if self._lecture:
             # only the panel on screen wears the lecture look: the others keep their normal layout
             self.drawer.close_drawer()
-            for other in self.panels:
+            for other in self.built_panels:
                 if other is not panel and other.lecture:
                     other.set_lecture(False)
             if panel is not None:
@@ -371,8 +419,9 @@ class MainWindow(QMainWindow):
         # pens are cosmetic (device pixels): on a 2× screen they are drawn twice as wide, as an export at
         # ratio 2 draws them, so lines keep their proportions to the layout (layout_line_scale stays)
         drawn = theme if ratio == 1 else replace(theme, line_scale=theme.line_scale * ratio)
+        self._drawn_theme = drawn  # a panel built later gets it when built
         # a panel redraws everything on set_theme (tens of ms): only those not in the theme yet
-        for panel in self.panels:
+        for panel in self.built_panels:
             if panel.theme is not drawn:
                 panel.set_theme(drawn)
 
@@ -422,7 +471,7 @@ class MainWindow(QMainWindow):
             # the normal theme first: the normal layout in lecture-sized fonts would need more room than the
             # window has (the window grew), and its smaller fonts shrink the minimum size the geometry respects
             self._apply_theme(themes.THEMES[self._chosen_theme])
-            for panel in self.panels:
+            for panel in self.built_panels:
                 if panel.lecture:
                     panel.set_lecture(False)
             self.menuBar().setHidden(menu_hidden)
@@ -535,7 +584,7 @@ class MainWindow(QMainWindow):
 
     def open_default(self) -> bool:
         """Show the first panel's first preset (the lecture's own example)."""
-        panel = self.panels[0] if self.panels else None
+        panel = self.tabs.widget(0) if self.tabs.count() else None
         if panel is None:
             return False
         try:
@@ -549,9 +598,9 @@ class MainWindow(QMainWindow):
 
     def preset_names(self) -> list[str]:
         names = []
-        for panel in self.panels:
+        for slot in self.tabs.slots():
             try:
-                names += [_scenario_name(s) for s in panel.presets()]
+                names += [_scenario_name(s) for s in self._presets_of(slot)]
             except SCENARIO_ERRORS:
                 pass
         return names
@@ -560,7 +609,17 @@ class MainWindow(QMainWindow):
         """The preset called ``name`` (its file name without ``.toml``, or its title; any case), or None."""
         from ..model.scenario import find_preset
 
-        return find_preset([scenario for panel in self.panels for scenario in panel.presets()], name)
+        return find_preset([scenario for slot in self.tabs.slots() for scenario in self._presets_of(slot)], name)
+
+    def _presets_of(self, slot) -> list:
+        """A tab's presets: its panel's, or, for a panel not built yet, the preset files for its id (what the
+        panel would list), so that finding ``--preset NAME`` builds only the panel that shows it."""
+        if slot.built:
+            return slot.panel.presets()
+        from ..model.scenario import load_presets
+
+        found, _errors = load_presets(slot.panel_id)
+        return found if found else self.tabs.ensure(slot).presets()
 
     def apply_scenario(self, scenario, source: str = "") -> bool:
         """Show ``scenario`` in its panel; a problem becomes a message, and the panel keeps its picture."""
@@ -757,6 +816,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._keep_frame_on_screen)
         # after the first paint, not before: the lookup spawns a process that competes for the CPU
         QTimer.singleShot(0, self.start_backend_lookup)
+        if not self._prebuild.isActive() and any(not s.built for s in self.tabs.slots()):
+            # the other tabs' panels, one per event-loop turn, once the first paint and the lookup's start are by
+            self._prebuild.start(PREBUILD_DELAY_MS)
 
     def _restore(self) -> bool:
         """Geometry, theme and the last scenario from the settings; False on a first start."""
@@ -785,7 +847,7 @@ class MainWindow(QMainWindow):
     def _restore_panel_layouts(self) -> None:
         """Each panel's remembered splitter sizes and collapsed columns (``save_state``/``restore_state``,
         for the panels that have them). A state that no longer fits the panel is ignored by it."""
-        for panel in self.panels:
+        for panel in self.built_panels:  # the others restore theirs when they are built (_panel_built)
             state = self.settings.panel_state(panel.panel_id)
             if state and hasattr(panel, "restore_state"):
                 panel.restore_state(state)
@@ -809,7 +871,7 @@ class MainWindow(QMainWindow):
         s.geometry = geometry
         s.maximized = bool(state & Qt.WindowState.WindowMaximized)
         s.theme = self._chosen_theme
-        for each in self.panels:
+        for each in self.built_panels:  # one never built keeps the layout it had last time
             if hasattr(each, "save_state") and not each.lecture:
                 s.set_panel_state(each.panel_id, each.save_state())
         panel = self.current_panel()
@@ -827,7 +889,8 @@ class MainWindow(QMainWindow):
             self.save_settings()
             # every job of the window is cancelled, none is waited for (the rule of ui.jobs.JobAdapter)
             self._lookup.close()
-            for panel in self.panels:
+            self._prebuild.stop()
+            for panel in self.built_panels:
                 panel.shutdown()
             if self._about is not None:
                 self._about.close()

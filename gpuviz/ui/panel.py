@@ -134,6 +134,9 @@ class Panel(QWidget):
 
     panel_id: str = ""
     title: str = ""
+    #: Ids of the panels whose models this one follows: the window builds them (if it has not yet) and passes
+    #: them to the panel's ``link_panels(panels)`` when this one is built.
+    follows: tuple[str, ...] = ()
 
     status_changed = pyqtSignal(str)
 

@@ -767,11 +767,16 @@ def test_only_the_panel_on_screen_sets_the_windows_least_size(make_main_window):
     small, wide = RecordingPanel(), LayoutPanel()
     wide.splitter.setMinimumWidth(3000)  # a layout far wider than the screen, on a tab not shown
     window = make_main_window(panels=[small, wide], size=(1000, 700))
-    assert window.minimumSizeHint().width() < 1500
-    assert wide.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
+    assert window.minimumSizeHint().width() < 1500 and window.tabs.minimumSizeHint().width() < 1500
+    # the tab's page (the panel's slot) is what the tab stack sizes by
+    page = window.tabs.slot_of
+    assert page(wide).sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
     window.tabs.setCurrentWidget(wide)
-    assert small.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
-    assert wide.sizePolicy().horizontalPolicy() != QSizePolicy.Policy.Ignored
+    assert page(small).sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored
+    assert page(wide).sizePolicy().horizontalPolicy() != QSizePolicy.Policy.Ignored
+    assert window.tabs.minimumSizeHint().width() >= 3000
+    window.tabs.setCurrentWidget(small)
+    assert window.tabs.minimumSizeHint().width() < 1500
 
 
 def test_on_a_2x_screen_panels_draw_lines_twice_as_many_device_pixels_wide(make_main_window, monkeypatch):

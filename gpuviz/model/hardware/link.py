@@ -27,6 +27,11 @@ class MatmulLink:
         self.scene.unsubscribe(self._scene_changed)
         self.hardware.unsubscribe(self._hardware_changed)
 
+    def follow_now(self) -> None:
+        """Take the scene's launch and selected block now, as if both had just changed (linking itself pushes
+        nothing: a view that links late, after the scene moved on, calls this to catch up)."""
+        self._scene_changed(self.scene, {"params", "selection"})
+
     def same_grid(self) -> bool:
         return self.scene.launch == self.hardware.launch
 

@@ -46,6 +46,7 @@ class HardwarePanel(Panel):
 
     panel_id = "hardware"
     title = "The hardware"
+    follows = ("matmul",)
 
     def __init__(self, model: HardwareModel | None = None, parent=None, theme: Theme = LIGHT):
         super().__init__(parent)
@@ -374,6 +375,8 @@ class HardwarePanel(Panel):
         matmul = next((p for p in panels if getattr(p, "panel_id", "") == "matmul" and p.model is not None), None)
         if matmul is not None and self._link is None:
             self._link = MatmulLink(matmul.model, self._model)
+            # built after matmul changed (the window builds its tabs when first shown): start from its launch
+            self._link.follow_now()
 
     def shutdown(self) -> None:
         self.timeline.pause()
