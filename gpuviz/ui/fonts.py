@@ -1,4 +1,4 @@
-"""The fonts gpuviz carries with it (``assets/fonts/``): DejaVu Sans and DejaVu Sans Mono.
+"""The fonts gpuviz carries with it (``assets/fonts/``): DejaVu Sans and DejaVu Sans Mono, renamed.
 
 Every text the app draws uses these two families by name, so a picture is the
 same on any machine: the system's default fonts differ between a lecturer's
@@ -18,10 +18,12 @@ import weakref
 
 from ..paths import assets_dir
 
-#: The family of every text but code: ``QFont(UI_FAMILY)``.
-UI_FAMILY = "DejaVu Sans"
-#: The family of code and of aligned numbers.
-MONO_FAMILY = "DejaVu Sans Mono"
+#: The family of every text but code: ``QFont(UI_FAMILY)``. The shipped DejaVu Sans under a name of its own
+#: (scripts/rename_fonts.py): a machine's own "DejaVu Sans", maybe another version with other widths, could
+#: otherwise be picked by fontconfig in its place.
+UI_FAMILY = "gpuviz DejaVu Sans"
+#: The family of code and of aligned numbers (DejaVu Sans Mono, renamed the same way).
+MONO_FAMILY = "gpuviz DejaVu Sans Mono"
 
 #: The shipped files: Book, Bold and Oblique of each family. A style the files lack would be whatever the
 #: machine has (the system's DejaVu oblique here, a synthesised slant there); the app draws italic text

@@ -273,11 +273,13 @@ from PyQt6.QtGui import QFont, QFontMetricsF
 from PyQt6.QtWidgets import QApplication
 
 app = QApplication(["probe"])
+family = "DejaVu Sans"  # the machine's
 if sys.argv[1] == "shipped":
-    from gpuviz.ui.fonts import register_fonts
+    from gpuviz.ui.fonts import UI_FAMILY, register_fonts
 
     register_fonts()
-f = QFont("DejaVu Sans")
+    family = UI_FAMILY  # what the app asks for
+f = QFont(family)
 f.setPointSizeF(10)
 print(QFontMetricsF(f).horizontalAdvance("iiiiiiiiii WWWWWWWWWW"))
 """
@@ -285,11 +287,8 @@ print(QFontMetricsF(f).horizontalAdvance("iiiiiiiiii WWWWWWWWWW"))
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not Path("/etc/fonts").is_dir(),
                     reason="Qt finds fonts through fontconfig on Linux only")
-# A known open defect, not a passing check: run alone this passes every time, but in a whole-suite run (CI's too)
-# fontconfig has twice picked the impostor over the registered application font of the same family and style.
-# The fix is to register the shipped faces under a private family name (the DejaVu licence allows a renamed
-# copy); until then this documents the defect without failing CI. See the session note of 2026-12-06.
-@pytest.mark.xfail(strict=False, reason="a different system font named DejaVu Sans can win over the shipped one")
+# In whole-suite runs fontconfig twice picked such an impostor over the registered application font when both
+# were called "DejaVu Sans": the shipped faces now carry a family name of their own (scripts/rename_fonts.py).
 def test_a_system_font_under_the_same_name_does_not_replace_the_shipped_one(tmp_path):
     # the machine's "DejaVu Sans" is another font (here: the mono one renamed when fontconfig scans it, as
     # an older or patched DejaVu would be): the app must still measure its text in the shipped font
@@ -305,7 +304,7 @@ def test_a_system_font_under_the_same_name_does_not_replace_the_shipped_one(tmp_
   <include ignore_missing="yes">/etc/fonts/conf.d</include>
   <match target="scan">
     <test name="file"><string>{impostor}</string></test>
-    <edit name="family" mode="assign_replace"><string>{fonts.UI_FAMILY}</string></edit>
+    <edit name="family" mode="assign_replace"><string>DejaVu Sans</string></edit>
     <edit name="style" mode="assign_replace"><string>Book</string></edit>
   </match>
 </fontconfig>
@@ -319,7 +318,8 @@ def test_a_system_font_under_the_same_name_does_not_replace_the_shipped_one(tmp_
         return float(run.stdout.split()[-1])
 
     system, shipped = width("system"), width("shipped")
-    f = QFont(fonts.UI_FAMILY)  # in this process: registered, and the machine's DejaVu Sans is the real one
+    assert fonts.UI_FAMILY != "DejaVu Sans"
+    f = QFont(fonts.UI_FAMILY)  # in this process: the registered face
     f.setPointSizeF(10)
     here = QFontMetricsF(f).horizontalAdvance("iiiiiiiiii WWWWWWWWWW")
     assert system != here, "the impostor did not take the name: the check proves nothing"
