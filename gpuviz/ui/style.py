@@ -9,9 +9,20 @@ from __future__ import annotations
 import weakref
 
 from PyQt6 import sip
-from PyQt6.QtCore import QSize, Qt
-from PyQt6.QtGui import QColor, QFont, QPen
-from PyQt6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QStyle, QVBoxLayout, QWidget
+from PyQt6.QtCore import QEvent, QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QPen, QTextCursor, QTextOption
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from . import fonts
 from .theme import BASE_POINT_SIZE, OKABE_ITO, Theme, qt_palette
@@ -152,18 +163,186 @@ class FieldMessage(QWidget):
         return self.text.text() if not self.isHidden() else ""
 
 
+class ElidingComboBox(QComboBox):
+    """A combo box whose current text ends in "…" when the box is narrower than it, never cut mid-letter.
+
+    A plain QComboBox asks for its longest entry's width and, given less, clips the text at its edge ("Tiles
+    in shared memory: 64×64×64, 8×8 t"). This one asks for a few characters' width, draws the current text
+    elided to the room it has, names the whole entry in its tooltip, and opens a list wide enough for every
+    entry in full.
+    """
+
+    def __init__(self, tooltip: str = "", parent=None):
+        super().__init__(parent)
+        self._tooltip = tooltip
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(12)
+        self.view().setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.currentIndexChanged.connect(self._update_tooltip)
+        self._update_tooltip()
+
+    def set_tooltip_text(self, tooltip: str) -> None:
+        """The tooltip's own sentence, under the current entry's full text."""
+        self._tooltip = tooltip
+        self._update_tooltip()
+
+    def _update_tooltip(self, *_args) -> None:
+        current = self.currentText()
+        self.setToolTip("\n".join(t for t in (current, self._tooltip) if t))
+
+    def showPopup(self) -> None:
+        # the list shows each entry whole (as wide as the longest, within the screen), however narrow the box
+        widest = max((self.fontMetrics().horizontalAdvance(self.itemText(i)) for i in range(self.count())),
+                     default=0)
+        screen = self.screen()
+        room = screen.availableGeometry().width() - 16 if screen is not None else widest + 40
+        self.view().setMinimumWidth(min(room, widest + 40))
+        super().showPopup()
+
+    def paintEvent(self, _event) -> None:
+        from PyQt6.QtWidgets import QStyleOptionComboBox, QStylePainter
+
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        room = field.width() - (opt.iconSize.width() + 4 if not opt.currentIcon.isNull() else 0)
+        opt.currentText = self.fontMetrics().elidedText(opt.currentText, Qt.TextElideMode.ElideRight, max(0, room))
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
+
+
+class WrappingLineEdit(QPlainTextEdit):
+    """A one-line entry whose text wraps onto up to ``max_lines`` lines instead of scrolling out of sight.
+
+    For values a student reads back, such as a 4×10 matrix as a nested list: a QLineEdit in a side bar
+    showed 40 of its 300 characters. It behaves as a line edit: Enter commits (``editingFinished``, also
+    sent when focus leaves after a change), a pasted line break becomes a space, Tab moves on; ``text()``
+    and ``setText()``. Taller than ``max_lines`` it scrolls.
+    """
+
+    editingFinished = pyqtSignal()
+
+    def __init__(self, max_lines: int = 4, parent=None):
+        super().__init__(parent)
+        self.max_lines = max_lines
+        self._committed = ""
+        self.setTabChangesFocus(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.document().setDocumentMargin(2)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self._fit_height()
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def setText(self, text: str) -> None:
+        self._committed = text
+        self.setPlainText(text)
+        self.moveCursor(QTextCursor.MoveOperation.Start)  # its start in view, as a line edit shows it
+
+    def _lines(self) -> int:
+        return max(1, min(self.max_lines, int(round(self.document().size().height()))))
+
+    def _fit_height(self, *_args) -> None:
+        # the document's height is counted in lines for a plain-text document
+        frame = 2 * self.frameWidth() + int(2 * self.document().documentMargin())
+        self.setFixedHeight(self._lines() * self.fontMetrics().lineSpacing() + frame + 2)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded
+                                        if self.document().size().height() > self.max_lines
+                                        else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_height()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)  # re-wraps the text to the new width, without a documentSizeChanged
+        self._fit_height()
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self.height())
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._commit()
+            return
+        super().keyPressEvent(event)
+
+    def insertFromMimeData(self, source) -> None:
+        self.insertPlainText(" ".join(source.text().split("\n")) if source.hasText() else "")
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        if self.toPlainText() != self._committed:
+            self._commit()
+
+    def _commit(self) -> None:
+        self._committed = self.toPlainText()
+        self.editingFinished.emit()
+
+
 def preset_combo(presets, chosen) -> QComboBox:
     """The "lecture example" chooser every panel's side bar starts with: a prompt, then each preset's title.
 
     ``chosen(index)`` is called when the user picks an entry (``activated``); the item data is the Scenario.
+    A title longer than the side bar is elided, whole in the tooltip (:class:`ElidingComboBox`).
     """
-    box = QComboBox()
+    box = ElidingComboBox("The lecture's examples (assets/presets/*.toml)")
     box.addItem("— choose a lecture example —", None)
     for p in presets:
         box.addItem(p.title, p)
-    box.setToolTip("The lecture's examples (assets/presets/*.toml)")
     box.activated.connect(chosen)
     return box
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when it is given less width than its text, the whole text in its tooltip.
+
+    ``text()`` stays the whole text; it asks for its text's width but makes do with a few characters', so a long
+    step description ("wave 409 of 0–409: blocks 16,360–16,383") cannot hold a window wider than a 1024-pixel
+    screen.
+    """
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self._update_tooltip()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._update_tooltip()
+
+    def shown_text(self) -> str:
+        """The text as drawn at the present width."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             max(0, self.contentsRect().width()))
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(self.text() if self.shown_text() != self.text() else "")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_tooltip()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("0" * 6)), hint.height())
+
+    def paintEvent(self, _event) -> None:
+        from PyQt6.QtGui import QPainter
+
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.setFont(self.font())
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+        painter.end()
 
 
 class ElidedLines(QLabel):

@@ -19,7 +19,7 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
 from .panel import step_label
-from .style import apply_theme, font, mix, okabe, subscribe
+from .style import ElidedLabel, apply_theme, font, mix, okabe, subscribe
 from .theme import Theme
 
 
@@ -111,7 +111,7 @@ class StepTimeline(QWidget):
         self.slower_button = self._button("−", "Slower (−)", self.slower)
         self.faster_button = self._button("+", "Faster (+)", self.faster)
         self.speed_label = QLabel()
-        self.position = QLabel()
+        self.position = ElidedLabel()  # a long step text ends in "…" on a narrow screen, whole in its tooltip
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Scrub through the steps (←/→ step, Home/End first/last)")
         self.slider.valueChanged.connect(self._slider_moved)

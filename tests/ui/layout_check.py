@@ -557,6 +557,16 @@ def _window(engine=None):
     return window
 
 
+def _larger_than_screen(window, screen) -> list[str]:
+    """A window the screen cannot hold: its least size (the panel's layout) is over the available area, so
+    its bottom or right edge, with whatever is there, is off the screen."""
+    if window.width() <= screen.width() and window.height() <= screen.height():
+        return []
+    least = window.minimumSizeHint()
+    return [f"the window is {window.width()}×{window.height()}, larger than the screen's available "
+            f"{screen.width()}×{screen.height()} (its layout needs at least {least.width()}×{least.height()})"]
+
+
 def walk_screen(size_name: str, panels=None, modes=MODES, log=None) -> dict[str, list[str]]:
     """Check every panel × mode on the current (configured) screen; {case id: problems}.
 
@@ -599,7 +609,8 @@ def walk_screen(size_name: str, panels=None, modes=MODES, log=None) -> dict[str,
                         window.set_lecture_mode(False)
                     else:
                         window.set_theme(mode)
-                        problems = check_window(window, panel)
+                        problems = check_window(window, panel)  # settles the layout first
+                        problems[:0] = _larger_than_screen(window, screen)
                 except Exception as e:  # noqa: BLE001 (a crash is one more problem of that case, reported)
                     problems = [f"error: {type(e).__name__}: {e}"]
                     if window.lecture_mode:
@@ -607,6 +618,46 @@ def walk_screen(size_name: str, panels=None, modes=MODES, log=None) -> dict[str,
                 results[cid] = problems
                 if log is not None:
                     log(cid, problems)
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    return results
+
+
+def walk_presets(size_name: str, presets=None, mode: str = "light", log=None) -> dict[str, list[str]]:
+    """Every preset opened in the window on the current (configured) screen, in a normal theme; {case id:
+    problems}. The screen walk shows each panel on its first preset only: a later preset's longer title in a
+    combo box, its long value lists or its wider roofline labels are what this finds."""
+    from PyQt6.QtGui import QGuiApplication
+    from PyQt6.QtWidgets import QApplication
+
+    from gpuviz.model.scenario import load_scenario
+
+    app = QApplication.instance()
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    window = _window()
+    results = {}
+    try:
+        window.resize(screen.width(), screen.height())
+        window.move(screen.topLeft())
+        window.show()
+        window.set_theme(mode)
+        for stem in preset_panels():
+            if presets and stem not in presets:
+                continue
+            cid = f"{stem}-{size_name}-{mode}"
+            try:
+                if not window.apply_scenario(load_scenario(PRESETS / f"{stem}.toml"), source="preset"):
+                    problems = [f"the preset did not open: {window.message_bar.text()}"]
+                else:
+                    problems = check_window(window, window.current_panel())  # settles the layout first
+                    problems[:0] = _larger_than_screen(window, screen)
+            except Exception as e:  # noqa: BLE001 (a crash is one more problem of that case, reported)
+                problems = [f"error: {type(e).__name__}: {e}"]
+            results[cid] = problems
+            if log is not None:
+                log(cid, problems)
     finally:
         window.close()
         window.deleteLater()
@@ -653,6 +704,8 @@ def main(argv=None) -> int:
     ap.add_argument("--panel", action="append")
     ap.add_argument("--mode", action="append", choices=MODES)
     ap.add_argument("--slides", action="store_true", help="check the slide exports at SIZE instead")
+    ap.add_argument("--presets", action="store_true",
+                    help="open every preset (or each --preset) in the window at SIZE, in each normal --mode")
     ap.add_argument("--preset", action="append")
     ap.add_argument("--json")
     ap.add_argument("--quiet", action="store_true")
@@ -673,6 +726,10 @@ def main(argv=None) -> int:
     if args.slides:
         w, h = (int(v) for v in args.size.split("x"))
         results = walk_slides(w, h, args.preset, log)
+    elif args.presets:
+        results = {}
+        for mode in args.mode or ("light",):
+            results.update(walk_presets(args.size, args.preset, mode, log))
     else:
         results = walk_screen(args.size, args.panel, tuple(args.mode or MODES), log)
     if args.json:
@@ -681,15 +738,19 @@ def main(argv=None) -> int:
 
 
 def run_screen_process(size_name: str, width: int, height: int, dpr: float, folder, *, slides: bool = False,
-                       panels=None, modes=None, presets=None, timeout: float = 600, quiet=True):
+                       every_preset: bool = False, panels=None, modes=None, presets=None, timeout: float = 600,
+                       quiet=True):
     """Run :func:`main` in a new process on a configured screen; returns ``(results, stdout+stderr)``."""
     import subprocess
 
     folder = Path(folder)
-    out = folder / f"result-{size_name}{'-slides' if slides else ''}.json"
+    kind = "-slides" if slides else "-presets" if every_preset else ""
+    out = folder / f"result-{size_name}{kind}.json"
     cmd = [sys.executable, "-m", "tests.ui.layout_check", size_name, "--json", str(out)]
     if slides:
         cmd.append("--slides")
+    if every_preset:
+        cmd.append("--presets")
     if quiet:
         cmd.append("--quiet")
     for flag, values in (("--panel", panels), ("--mode", modes), ("--preset", presets)):

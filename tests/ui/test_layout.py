@@ -239,6 +239,9 @@ def _all_results(tmp_dir) -> dict:
         if not _results:
             runs = [dict(size_name=name, width=w, height=h, dpr=dpr) for name, w, h, dpr in lc.SCREENS]
             runs += [dict(size_name=f"{w}x{h}", width=w, height=h, dpr=1, slides=True) for w, h in lc.SLIDE_SIZES]
+            # every preset opened in the window (the walk above shows each panel on its first preset only)
+            runs += [dict(size_name=name, width=w, height=h, dpr=dpr, every_preset=True, modes=["light"])
+                     for name, w, h, dpr in lc.SCREENS]
 
             def one(run):
                 try:
@@ -257,24 +260,31 @@ def layout_results(tmp_path_factory):
     return _all_results(tmp_path_factory.mktemp("layout"))
 
 
-@pytest.mark.parametrize("mode", lc.MODES)
-@pytest.mark.parametrize("size", [name for name, *_ in lc.SCREENS])
-@pytest.mark.parametrize("panel", PANELS)
-def test_panel_layout(layout_results, panel, size, mode):
-    cid = lc.case_id(panel, size, mode)
+def _assert_clean(layout_results, cid, size):
     errors = [p for k, v in layout_results.items() if k.startswith("__error__") and size in k for p in v]
     assert not errors, errors[0]
     assert cid in layout_results, f"{cid} was not checked"
     problems = layout_results[cid]
     assert problems == [], f"{len(problems)} layout problem(s) in {cid}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("mode", lc.MODES)
+@pytest.mark.parametrize("size", [name for name, *_ in lc.SCREENS])
+@pytest.mark.parametrize("panel", PANELS)
+def test_panel_layout(layout_results, panel, size, mode):
+    cid = lc.case_id(panel, size, mode)
+    _assert_clean(layout_results, cid, size)
 
 
 @pytest.mark.parametrize("size", [f"{w}x{h}" for w, h in lc.SLIDE_SIZES])
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_slide_export_layout(layout_results, preset, size):
     cid = f"{preset}-slide-{size}"
-    errors = [p for k, v in layout_results.items() if k.startswith("__error__") and size in k for p in v]
-    assert not errors, errors[0]
-    assert cid in layout_results, f"{cid} was not checked"
-    problems = layout_results[cid]
-    assert problems == [], f"{len(problems)} layout problem(s) in {cid}:\n" + "\n".join(problems)
+    _assert_clean(layout_results, cid, size)
+
+
+@pytest.mark.parametrize("size", [name for name, *_ in lc.SCREENS])
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_in_the_window_layout(layout_results, preset, size):
+    cid = f"{preset}-{size}-light"
+    _assert_clean(layout_results, cid, size)

@@ -43,7 +43,18 @@ from ...model.broadcast_panel import (
 )
 from ...model.panel import ParamsError
 from ..panel import Panel, Roles, step_label
-from ..style import FieldMessage, apply_theme, error_colour, font, hex_colour, mix, okabe, preset_combo, subscribe
+from ..style import (
+    FieldMessage,
+    WrappingLineEdit,
+    apply_theme,
+    error_colour,
+    font,
+    hex_colour,
+    mix,
+    okabe,
+    preset_combo,
+    subscribe,
+)
 from ..theme import LIGHT, Theme
 from ..timeline import StepTimeline
 from .canvas import OPERAND_NAMES, BroadcastCanvas, shape_text
@@ -143,7 +154,7 @@ class BroadcastPanel(Panel):
         self.fields: list[QLineEdit] = []
         self.messages: list[FieldMessage] = []
         self.field_labels: list[QLabel] = []
-        self.value_fields: list[QLineEdit] = []
+        self.value_fields: list[WrappingLineEdit] = []
         self.value_messages: list[FieldMessage] = []
         self.value_labels: list[QLabel] = []
         self._synced: tuple = ()
@@ -423,7 +434,7 @@ class BroadcastPanel(Panel):
         edit.editingFinished.connect(self._apply_fields)
         label = QLabel(f"{OPERAND_NAMES[i]}")
         message = FieldMessage()
-        values = QLineEdit()
+        values = WrappingLineEdit()  # a nested list of a 4×10 operand is hundreds of characters: all in view
         values.setPlaceholderText(VALUES_PLACEHOLDER)
         values.setToolTip(f"{OPERAND_NAMES[i]}'s values: a nested list of numbers matching its shape, e.g. "
                           "[[1, 2, 3], [4, 5, 6]] (at most 10,000), or zeros, ones, arange (0, 1, 2, …), "

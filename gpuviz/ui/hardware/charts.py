@@ -47,6 +47,10 @@ class RooflineChart(pg.PlotWidget):
         self.setLabel("bottom", "intensity: FLOP per byte moved")
         self.setLabel("left", "GFLOP/s")
         self._items = []
+        self._labels = []  # (TextItem, its position in view coordinates): kept inside the plot on a resize
+        vb = self.getPlotItem().getViewBox()
+        vb.sigResized.connect(self._keep_labels_inside)
+        vb.sigRangeChanged.connect(self._keep_labels_inside)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -60,6 +64,7 @@ class RooflineChart(pg.PlotWidget):
         for item in self._items:
             self.removeItem(item)
         self._items = []
+        self._labels = []
         t = self.theme
         xs = np.logspace(-2, 4.5, 200)
         if roofs is not None:
@@ -111,6 +116,31 @@ class RooflineChart(pg.PlotWidget):
     def _add(self, item) -> None:
         self.addItem(item)
         self._items.append(item)
+        if isinstance(item, pg.TextItem):
+            self._labels.append((item, item.pos()))
+        self._keep_labels_inside()
+
+    def _keep_labels_inside(self, *_args) -> None:
+        """Move a label that would run out of the plot sideways back in (from where :meth:`draw` put it).
+
+        On a narrow chart (the side column at 1024×768) the ridge's label, right of the roof's corner, ran
+        past the right edge, and the compulsory line's, left of the dashed line, past the left one."""
+        vb = self.getPlotItem().getViewBox()
+        box = vb.sceneBoundingRect()
+        if box.width() <= 0:
+            return
+        for label, where in self._labels:
+            # from the anchor and the text's size in pixels, not from the item's own (possibly stale) transform
+            size = label.textItem.boundingRect()
+            at = vb.mapViewToScene(where)
+            left = at.x() - label.anchor.x() * size.width()
+            shift = 0.0
+            if left + size.width() > box.right() - 2:
+                shift = box.right() - 2 - (left + size.width())
+            if left + shift < box.left() + 2:
+                shift = box.left() + 2 - left  # wider than the plot: its start stays readable
+            moved = vb.mapSceneToView(at + pg.Point(shift, 0)) if shift else where
+            label.setPos(moved.x(), where.y())
 
 
 class BankPair(QWidget):

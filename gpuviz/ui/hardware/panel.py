@@ -242,6 +242,10 @@ class HardwarePanel(Panel):
         m = self._model
         if "params" in changes:
             self._sync_controls()
+            preset = self.preset_box.currentData()
+            if preset is not None and preset.params != m.params:  # no longer that example (matmul moved it)
+                self.preset_box.setCurrentIndex(0)
+                self.preset_text.setText("")
             self.roofline.draw(m.roofs(), m.roofline_points, m.measured_points(),
                                title=f"roofline of the {m.preset.label}")
             note = m.roofline_note()
@@ -358,6 +362,9 @@ class HardwarePanel(Panel):
                                                          "not one for the hardware panel")
         scenarios.check_scenario(scenario)
         self.timeline.pause()
+        # the example's entry first, so the params change that follows finds the combo box already on it
+        i = self.preset_box.findText(scenario.title)
+        self.preset_box.setCurrentIndex(max(i, 0))
         self._model.set_params(scenario.params)
         self._model.select_block(scenario.view.get("block"))
         self._model.set_step(scenario.view.get("step", 0))

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QAbstractItemView, QFormLayout, QGroupBox, QLabel, Q
 from ...model.accesses import block_threads
 from ...model.grid_view import block_label, block_of_number, thread_label, warp_label, warp_threads_range
 from ...model.launch import WARP_SIZE
-from ..style import apply_theme, font, mix, qcolor, subscribe
+from ..style import apply_theme, fill_with_scroll_area, font, mix, qcolor, subscribe
 from ..theme import Theme
 
 GRID, ROW, BLOCK, WARP, THREAD = range(5)
@@ -284,10 +284,15 @@ class HierarchyView(QWidget):
             self._fields[key] = value
             self._field_names[key] = name
 
-        lay = QVBoxLayout(self)
+        # in a scroll area: on a 768-pixel screen the tab's share of the column is shorter than the tree's few
+        # rows and the eight details; it scrolls there rather than hold the column (and the window) taller
+        content = QWidget()
+        lay = QVBoxLayout(content)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.tree, 1)
         lay.addWidget(self.details)
+        self.scroll = fill_with_scroll_area(self, content)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         subscribe(self, scene, "_scene_changed")
         self.set_theme(theme)
         self._sync_from_scene()

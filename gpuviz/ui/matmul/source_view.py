@@ -361,4 +361,24 @@ class SourceView(QWidget):
                                 "‖ a barrier: cuda.syncthreads()")
         else:
             self.legend.setText("▶ the line the current step executes (all its active threads, in SIMT)")
+        self._fit_minimum()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_minimum()
+
+    def _fit_minimum(self) -> None:
+        """Ask for the height the wrapped title and legend need at this width, besides the editor's least.
+
+        A splitter sizes its panes by their minimum sizes, which ignore height-for-width: in a narrow column
+        (1024×768) it gave the view less than its three-line legend needs and cut the legend's last line."""
+        lay = self.layout()
+        if lay is None or self.width() <= 0:
+            return
+        m = lay.contentsMargins()
+        inner = max(1, self.width() - m.left() - m.right())
+        need = (m.top() + m.bottom() + 2 * lay.spacing() + self.editor.minimumSizeHint().height()
+                + sum(w.heightForWidth(inner) if w.isVisibleTo(self) else 0 for w in (self.title, self.legend)))
+        if need != self.minimumHeight():
+            self.setMinimumHeight(need)
 
