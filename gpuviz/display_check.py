@@ -1,7 +1,7 @@
 """Can Qt open a window here? Asked before Qt is loaded, because Qt cannot be asked.
 
 When Qt's X11 platform plugin (xcb) cannot load a library it needs, or when no X
-server answers at ``DISPLAY``, creating the ``QApplication`` prints several lines
+server answers at ``DISPLAY`` (or one refuses the connection), creating the ``QApplication`` prints several lines
 about platform plugins and aborts the process (exit 134): no Python code runs to
 explain it. :func:`display_problem` finds these cases first, without importing
 Qt, and says in one line what to install or check.
@@ -93,6 +93,77 @@ def _answers(display: str, timeout: float = CONNECT_TIMEOUT_S) -> bool | None:
     return False
 
 
+#: libxcb's xcb_connection_has_error codes this check words (xcb.h): 1 is also what a refused authorisation gives.
+_XCB_CONN_ERROR, _XCB_INVALID_SCREEN = 1, 6
+
+
+#: The X connection a successful handshake leaves open (see :func:`_handshake`).
+_kept: list = []
+
+
+def _handshake(display: str, timeout: float = CONNECT_TIMEOUT_S) -> str | None:
+    """Open and close an X connection through libxcb, as Qt's plugin will (authorisation included).
+
+    Returns None when the server accepts this client, ``"refused"`` (it closed the connection: no or a
+    wrong authorisation cookie, the usual case of ``sudo gpuviz`` or an ssh session without X forwarding),
+    ``"screen"`` (the display's screen number does not exist) or ``"silent"`` (something listens but no X
+    server answered within ``timeout``). libxcb reads ``XAUTHORITY`` and ``HOME`` from this process's
+    environment, as Qt will. Where libxcb cannot be loaded the library check has already said so: None.
+    """
+    import threading
+
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return None
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_connection_has_error.restype = ctypes.c_int
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    result = {}
+
+    xcb.xcb_get_setup.restype = ctypes.c_void_p
+    xcb.xcb_get_setup.argtypes = [ctypes.c_void_p]
+    xcb.xcb_setup_roots_length.restype = ctypes.c_int
+    xcb.xcb_setup_roots_length.argtypes = [ctypes.c_void_p]
+
+    def connect():
+        screen = ctypes.c_int(0)
+        conn = xcb.xcb_connect(display.encode(), ctypes.byref(screen))
+        result["error"] = xcb.xcb_connection_has_error(conn)
+        # libxcb accepts any screen number; Qt then finds no such screen and aborts
+        if result["error"] == 0 and screen.value >= xcb.xcb_setup_roots_length(xcb.xcb_get_setup(conn)):
+            result["error"] = _XCB_INVALID_SCREEN
+        if result["error"] == 0:
+            # kept open while this process lives: an X server with no other client (xvfb-run, a kiosk) resets
+            # when its last client leaves and refuses connections meanwhile, Qt's among them
+            _kept.append(conn)
+        else:
+            xcb.xcb_disconnect(conn)
+
+    # libxcb writes the server's refusal ("Authorization required, …") to stderr itself: the line this check
+    # prints says it in words the user can act on, once
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        # in a thread: a program that takes the connection but never answers would block xcb_connect for ever
+        worker = threading.Thread(target=connect, name="gpuviz-x-handshake", daemon=True)
+        worker.start()
+        worker.join(timeout)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    if worker.is_alive():
+        return "silent"
+    error = result.get("error", 0)
+    if error == 0:
+        return None
+    return "screen" if error == _XCB_INVALID_SCREEN else "refused"
+
+
 def _platform(env: Mapping[str, str]) -> str:
     """The platform plugin Qt will try first: QT_QPA_PLATFORM's first name, else what the session implies."""
     chosen = env.get("QT_QPA_PLATFORM", "").strip()
@@ -108,7 +179,8 @@ def display_problem(env: Mapping[str, str] = os.environ) -> str | None:
     """Why Qt could not open a window with ``env`` — one line naming what to install or check — or None.
 
     Checks only what makes Qt abort (Linux, xcb platform): ``DISPLAY`` unset, a library the xcb
-    plugin needs missing (named with its Debian/Ubuntu package), no X server answering at ``DISPLAY``.
+    plugin needs missing (named with its Debian/Ubuntu package), no X server answering at ``DISPLAY``,
+    one that refuses this user (no authorisation) or has no such screen.
     """
     if not sys.platform.startswith("linux") or _platform(env) != "xcb":
         return None
@@ -129,6 +201,16 @@ def display_problem(env: Mapping[str, str] = os.environ) -> str | None:
     if not answer:
         return (f"no X server answers at DISPLAY={display}: start one or correct DISPLAY (over ssh: ssh -X), "
                 f"{_SCREENSHOT_HINT}")
+    # libxcb reads a /path:N name as a host name (only macOS's launchd sockets look like that): not asked
+    refusal = None if display.startswith("/") else _handshake(display, CONNECT_TIMEOUT_S)
+    if refusal == "refused":
+        return (f"the X server at DISPLAY={display} refused this user (not authorised): run gpuviz as the "
+                f"desktop's user (not with sudo) or point XAUTHORITY at its cookie file, {_SCREENSHOT_HINT}")
+    if refusal == "screen":
+        return f"DISPLAY={display} names a screen its X server does not have; try :0, {_SCREENSHOT_HINT}"
+    if refusal == "silent":
+        return (f"something listens at DISPLAY={display} but no X server answered in {CONNECT_TIMEOUT_S:.0f} s: "
+                f"correct DISPLAY, {_SCREENSHOT_HINT}")
     return None
 
 

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,8 +103,11 @@ def test_a_display_name_that_is_not_one(all_libraries):
 
 
 @linux_only
-def test_a_listening_socket_answers(all_libraries, tmp_path):
-    # a server at a socket path (the /path:N form) and over TCP (host:N is port 6000 + N)
+def test_a_listening_socket_that_is_no_x_server_is_named(all_libraries, tmp_path, monkeypatch):
+    # a server at a socket path (the /path:N form, macOS's launchd style: only the socket is checked) and
+    # something listening over TCP (host:N is port 6000 + N) that never answers the X handshake: Qt would
+    # wait there for ever, so the check says so after its timeout
+    monkeypatch.setattr(dc, "CONNECT_TIMEOUT_S", 0.5)
     path = tmp_path / "X:3"
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix, \
             socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
@@ -113,9 +117,55 @@ def test_a_listening_socket_answers(all_libraries, tmp_path):
         tcp.listen(1)
         port = tcp.getsockname()[1]
         assert dc.display_problem({"DISPLAY": f"{tmp_path}/X:3"}) is None
-        if port > 6000:
-            assert dc.display_problem({"DISPLAY": f"127.0.0.1:{port - 6000}.0"}) is None
+        if port > 6000 and dc._loadable("libxcb.so.1"):
+            problem = dc.display_problem({"DISPLAY": f"127.0.0.1:{port - 6000}.0"})
+            assert problem.startswith(f"something listens at DISPLAY=127.0.0.1:{port - 6000}.0 but no X server "
+                                      "answered") and "\n" not in problem
     assert dc.display_problem({"DISPLAY": f"{tmp_path}/X:3"}).startswith("no X server answers")
+
+
+@pytest.fixture
+def xvfb_with_cookie(tmp_path):
+    """An Xvfb that asks for an authorisation cookie: (display number, the cookie file)."""
+    if not (shutil.which("Xvfb") and shutil.which("xauth")):
+        pytest.skip("needs Xvfb and xauth (apt-get install xvfb xauth)")
+    n = _unused_display()
+    cookie = tmp_path / "cookie"
+    subprocess.run(["xauth", "-f", str(cookie), "add", f":{n}", ".", os.urandom(16).hex()], check=True,
+                   capture_output=True)
+    # -noreset: a server resets when its last client leaves and refuses connections meanwhile
+    server = subprocess.Popen(["Xvfb", f":{n}", "-auth", str(cookie), "-nolisten", "tcp", "-noreset"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(f"/tmp/.X11-unix/X{n}") and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not os.path.exists(f"/tmp/.X11-unix/X{n}"):
+            pytest.skip("Xvfb did not start")
+        yield n, cookie
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@linux_only
+def test_an_x_server_that_refuses_this_user_is_said_in_one_line(xvfb_with_cookie, tmp_path, monkeypatch):
+    n, cookie = xvfb_with_cookie
+    if not dc._loadable("libxcb.so.1"):
+        pytest.skip("no libxcb here")
+    stranger = tmp_path / "no-cookie"
+    stranger.write_bytes(b"")
+    monkeypatch.setenv("XAUTHORITY", str(stranger))  # as under sudo, or over ssh without X forwarding
+    problem = dc._handshake(f":{n}")
+    assert problem == "refused"
+    monkeypatch.setenv("XAUTHORITY", str(cookie))
+    assert dc._handshake(f":{n}") is None
+    assert dc._handshake(f":{n}.7") == "screen"  # Xvfb has screen 0 only
+    # the app itself: one line and exit 2 where Qt would print its plugin lines and abort
+    proc = subprocess.run([sys.executable, "-m", "gpuviz"], capture_output=True, text=True, cwd=REPO, timeout=60,
+                          env=_gui_env(DISPLAY=f":{n}", XAUTHORITY=str(stranger)))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") <= 1 and f"the X server at DISPLAY=:{n} refused this user" in proc.stderr
 
 
 def test_the_check_imports_no_qt():
