@@ -485,3 +485,31 @@ def test_lecture_mode_stays_live_and_survives_lending_its_controls_to_the_drawer
     assert panel.splitter.indexOf(panel.side_scroll) == 0
     panel.set_lecture(False)
     assert not panel.slide and panel.side_scroll.isVisible() and panel.step_text.isVisible()
+
+
+def test_the_quiz_runs_from_the_keyboard_in_lecture_mode(make_main_window, qtbot):
+    from PyQt6.QtCore import Qt
+
+    from gpuviz.model import broadcast as bc
+
+    window = make_main_window()
+    panel = window.panel("broadcast")
+    window.tabs.setCurrentWidget(panel)
+    window.set_lecture_mode(True, fullscreen=False)
+    qtbot.keyClick(window, Qt.Key.Key_W)  # quiz off: the letters do nothing
+    assert not panel.quiz_mode
+    panel.set_quiz_mode(True)
+    assert not window.drawer_open and not panel.works_button.isVisible()  # the buttons are out of sight
+    qtbot.keyClick(window, Qt.Key.Key_R)  # no answer yet: nothing to reveal
+    assert panel.concealed
+    qtbot.keyClick(window, Qt.Key.Key_W)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert not panel.concealed and panel.score_label.text() == "Score: 1/1"  # A works
+    qtbot.keyClick(window, Qt.Key.Key_N)
+    assert panel.state.shapes == bc.QUIZ["B"] and panel.concealed
+    qtbot.keyClick(window, Qt.Key.Key_F)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert panel.score_label.text() == "Score: 2/2"  # B fails
+    window.tabs.setCurrentWidget(window.panel("matmul"))
+    qtbot.keyClick(window, Qt.Key.Key_N)  # another tab on screen: the quiz keys are not its keys
+    assert panel.state.shapes == bc.QUIZ["B"]

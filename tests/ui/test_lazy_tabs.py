@@ -90,3 +90,4 @@ def test_a_preset_of_a_tab_not_built_builds_only_that_tab(make_main_window):
     assert window.apply_scenario(scenario, source="preset")
     assert built_ids(window) == ["matmul", "broadcast"]
     assert window.current_panel().panel_id == "broadcast"
+

@@ -14,6 +14,7 @@ import math
 from dataclasses import replace
 
 from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -204,6 +205,20 @@ class BroadcastPanel(Panel):
         self.score_label = QLabel()
         self.feedback_label = QLabel()
         self.feedback_label.setWordWrap(True)
+        # keys for the lecturer at the projector: in lecture mode the buttons are in the drawer (F6), out of
+        # sight; the keys work while this panel is on screen and the quiz is on (the shape fields are then off)
+        self.quiz_keys = {}
+        for key, slot in (("W", lambda: self.answer(True)), ("F", lambda: self.answer(False)),
+                          ("R", self.reveal), ("N", self.next_question)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+            shortcut.setEnabled(False)
+            self.quiz_keys[key] = shortcut
+        self.works_button.setToolTip("The class says it works (key W)")
+        self.fails_button.setToolTip("The class says it fails (key F)")
+        self.reveal_button.setToolTip("Show the steps and the verdict (key R)")
+        self.next_button.setToolTip("The next question; after the last, the summary (key N)")
         self.quiz_widgets = [self.question_label, self.works_button, self.fails_button, self.reveal_button,
                              self.next_button, self.score_label, self.feedback_label]
 
@@ -827,6 +842,8 @@ class BroadcastPanel(Panel):
         quiz = self.quiz
         for w in self.quiz_widgets:
             w.setVisible(quiz.on)
+        for shortcut in self.quiz_keys.values():
+            shortcut.setEnabled(quiz.on)
         if not quiz.on:
             return
         n = len(quiz.questions)
@@ -854,8 +871,8 @@ class BroadcastPanel(Panel):
         t = self.theme
         if quiz.concealed:
             self.feedback_label.setStyleSheet("")
-            self.feedback_label.setText(f"The class says: {chosen}. Press Reveal." if chosen
-                                        else "Works or fails? Choose an answer.")
+            self.feedback_label.setText(f"The class says: {chosen}. Press Reveal (R)." if chosen
+                                        else "Works or fails? Choose an answer (W or F).")
         else:
             colour = okabe("bluish_green") if quiz.correct else error_colour(t)
             truth = "it works" if q.works else "it fails"
