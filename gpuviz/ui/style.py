@@ -246,7 +246,14 @@ class WrappingLineEdit(QPlainTextEdit):
         self.moveCursor(QTextCursor.MoveOperation.Start)  # its start in view, as a line edit shows it
 
     def _lines(self) -> int:
-        return max(1, min(self.max_lines, int(round(self.document().size().height()))))
+        lines = int(round(self.document().size().height()))
+        hint = self.placeholderText()
+        if not self.toPlainText() and hint:
+            # the placeholder is drawn wrapped, as the text would be: room for all of it
+            room = max(1, self.viewport().width() - int(2 * self.document().documentMargin()))
+            wrapped = self.fontMetrics().boundingRect(0, 0, room, 10_000, Qt.TextFlag.TextWordWrap.value, hint)
+            lines = max(lines, -(-wrapped.height() // max(1, self.fontMetrics().lineSpacing())))
+        return max(1, min(self.max_lines, lines))
 
     def _fit_height(self, *_args) -> None:
         # the document's height is counted in lines for a plain-text document
@@ -260,6 +267,10 @@ class WrappingLineEdit(QPlainTextEdit):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._fit_height()
+
+    def setPlaceholderText(self, text: str) -> None:
+        super().setPlaceholderText(text)
+        self._fit_height()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)  # re-wraps the text to the new width, without a documentSizeChanged
