@@ -87,10 +87,21 @@ def test_block_sum_reading_unwritten_shared_memory_is_uninitialized(engine):
 
 def test_plus_equals_from_many_threads_is_a_race_and_atomic_add_is_clean(engine):
     args = ["a=float32[64]:ones", "out=float32[1]:zeros"]
-    res, rep = check(engine, "sum_race.py", "2", "32", args, ["out=a.sum(keepdims=True)"])
-    (race,) = rep.findings  # the simulator's total is right: only the trace shows the race
-    assert race.kind == "race" and race.array == "out" and race.line == kernel_line("sum_race.py", "out[0] +=")
-    assert res.outputs["out"][0] == 64
+    # not through check(): a real race's total may differ between runs, only its finding may not
+    req = KernelRequest.build(KERNELS / "sum_race.py", None, "2", "32", args, ["out=a.sum(keepdims=True)"])
+    for _ in range(RUNS):
+        res = run_kernel(engine, req)
+        rep = res.report()
+        race = next(f for f in rep.findings if f.kind == "race")  # found in the trace, whatever the total
+        assert race.array == "out" and race.line == kernel_line("sum_race.py", "out[0] +=")
+        # the simulator's threads mostly take turns between whole statements, and then the total is right and
+        # only the trace shows the race; on a busy machine one is sometimes switched out between reading out[0]
+        # and writing it back, an update is lost, and the expectation reports that too (the lesson, for real)
+        total = res.outputs["out"][0]
+        if total == 64:
+            assert rep.kinds() == {"race"} and len(rep.findings) == 1
+        else:
+            assert 1 <= total < 64 and rep.kinds() == {"race", "wrong_result"}, [f.message for f in rep.findings]
     res, clean = check(engine, "sum_atomic.py", "2", "32", args, ["out=a.sum(keepdims=True)"])
     assert clean.ok
     atomics = res.trace.take(res.trace.op == OP_ATOMIC)
