@@ -24,6 +24,7 @@ Used by ``tests/ui/test_layout.py`` (one process per screen size, see :func:`wal
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -567,23 +568,35 @@ def _larger_than_screen(window, screen) -> list[str]:
             f"{screen.width()}×{screen.height()} (its layout needs at least {least.width()}×{least.height()})"]
 
 
-def walk_screen(size_name: str, panels=None, modes=MODES, log=None) -> dict[str, list[str]]:
-    """Check every panel × mode on the current (configured) screen; {case id: problems}.
-
-    Runs in a process whose QApplication was made on a screen of that size (:func:`platform_for`).
-    Normal modes: the window resized to the screen's available area; lecture: F5 (full screen).
-    """
+@contextlib.contextmanager
+def _screen_window():
+    """The app's window filling the current (configured) screen's available area: ``(window, that area)``;
+    closed and deleted on the way out."""
     from PyQt6.QtGui import QGuiApplication
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance()
     screen = QGuiApplication.primaryScreen().availableGeometry()
     window = _window()
-    results = {}
     try:
         window.resize(screen.width(), screen.height())
         window.move(screen.topLeft())
         window.show()
+        yield window, screen
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+
+
+def walk_screen(size_name: str, panels=None, modes=MODES, log=None) -> dict[str, list[str]]:
+    """Check every panel × mode on the current (configured) screen; {case id: problems}.
+
+    Runs in a process whose QApplication was made on a screen of that size (:func:`platform_for`).
+    Normal modes: the window resized to the screen's available area; lecture: F5 (full screen).
+    """
+    results = {}
+    with _screen_window() as (window, screen):
         for panel in window.panels:
             if panels and panel.panel_id not in panels:
                 continue
@@ -618,10 +631,6 @@ def walk_screen(size_name: str, panels=None, modes=MODES, log=None) -> dict[str,
                 results[cid] = problems
                 if log is not None:
                     log(cid, problems)
-    finally:
-        window.close()
-        window.deleteLater()
-        app.processEvents()
     return results
 
 
@@ -629,19 +638,10 @@ def walk_presets(size_name: str, presets=None, mode: str = "light", log=None) ->
     """Every preset opened in the window on the current (configured) screen, in a normal theme; {case id:
     problems}. The screen walk shows each panel on its first preset only: a later preset's longer title in a
     combo box, its long value lists or its wider roofline labels are what this finds."""
-    from PyQt6.QtGui import QGuiApplication
-    from PyQt6.QtWidgets import QApplication
-
     from gpuviz.model.scenario import load_scenario
 
-    app = QApplication.instance()
-    screen = QGuiApplication.primaryScreen().availableGeometry()
-    window = _window()
     results = {}
-    try:
-        window.resize(screen.width(), screen.height())
-        window.move(screen.topLeft())
-        window.show()
+    with _screen_window() as (window, screen):
         window.set_theme(mode)
         for stem in preset_panels():
             if presets and stem not in presets:
@@ -658,10 +658,6 @@ def walk_presets(size_name: str, presets=None, mode: str = "light", log=None) ->
             results[cid] = problems
             if log is not None:
                 log(cid, problems)
-    finally:
-        window.close()
-        window.deleteLater()
-        app.processEvents()
     return results
 
 
