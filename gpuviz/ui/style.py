@@ -315,7 +315,7 @@ def preset_combo(presets, chosen) -> QComboBox:
 class ElidedLabel(QLabel):
     """A one-line label that ends in "…" when it is given less width than its text, the whole text in its tooltip.
 
-    ``text()`` stays the whole text; it asks for its text's width but makes do with a few characters', so a long
+    ``text()`` stays the whole text; it asks for its text's width but makes do with 16 characters', so a long
     step description ("wave 409 of 0–409: blocks 16,360–16,383") cannot hold a window wider than a 1024-pixel
     screen.
     """
@@ -342,9 +342,12 @@ class ElidedLabel(QLabel):
         super().resizeEvent(event)
         self._update_tooltip()
 
+    #: Characters it keeps whole at the least (a short text such as "step 0 of 0–5" is never cut).
+    MIN_CHARS = 16
+
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
-        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("0" * 6)), hint.height())
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("0" * self.MIN_CHARS)), hint.height())
 
     def paintEvent(self, _event) -> None:
         from PyQt6.QtGui import QPainter

@@ -37,6 +37,10 @@ def slider_style(t: Theme) -> str:
             f" border: {border}px solid rgb{t.foreground}; border-radius: {hw // 3}px; }}")
 
 
+#: The least width of the slider beside the step text, in pixels: enough to scrub through a few dozen steps.
+SLIDER_MIN_WIDTH = 80
+
+
 class StepTimeline(QWidget):
     """Play / pause / step / scrub / speed over numbered steps, for any panel.
 
@@ -137,6 +141,8 @@ class StepTimeline(QWidget):
         else:
             row.addWidget(self.position)
             row.addWidget(self.slider, 1)
+            # in a narrow row (lecture mode's drawer) the step text gives way ("…"), not the slider to a stub
+            self.slider.setMinimumWidth(SLIDER_MIN_WIDTH)
         self._stacked = stacked
 
         # the base class's look only: a subclass styles its own extras once it has made them
