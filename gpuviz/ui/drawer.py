@@ -210,6 +210,8 @@ class LectureDrawer(QFrame):
             _take(place)
             self.body_layout.addWidget(place.widget)
             place.widget.show()
+            if hasattr(place.widget, "set_narrow"):  # a one-row timeline: its slider on a row of its own here
+                place.widget.set_narrow(True)
         self.body_layout.addStretch(1)
         self._place_over_host()
         self.show()
@@ -222,6 +224,8 @@ class LectureDrawer(QFrame):
         if self._panel is None:
             return
         for place in reversed(self._places):
+            if hasattr(place.widget, "set_narrow"):
+                place.widget.set_narrow(False)
             _give_back(place)
         while self.body_layout.count():
             self.body_layout.takeAt(0)

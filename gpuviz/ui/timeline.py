@@ -121,6 +121,8 @@ class StepTimeline(QWidget):
         self.slider.valueChanged.connect(self._slider_moved)
 
         row = QHBoxLayout()
+        self._row = row
+        self._narrow = False
         row.setSpacing(spacing)
         for b in (self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button):
             row.addWidget(b)
@@ -141,7 +143,7 @@ class StepTimeline(QWidget):
         else:
             row.addWidget(self.position)
             row.addWidget(self.slider, 1)
-            # in a narrow row (lecture mode's drawer) the step text gives way ("…"), not the slider to a stub
+            # in a narrow row the step text gives way ("…"), not the slider to a stub
             self.slider.setMinimumWidth(SLIDER_MIN_WIDTH)
         self._stacked = stacked
 
@@ -155,6 +157,26 @@ class StepTimeline(QWidget):
         b.setToolTip(tip)
         b.clicked.connect(slot)
         return b
+
+    def set_narrow(self, on: bool) -> None:
+        """Put the slider on a row of its own under the buttons (a narrow place: lecture mode's drawer), or back
+        beside the step text. A stacked timeline has it on its own row already and is left as it is."""
+        on = bool(on)
+        if self._stacked or on == self._narrow:
+            return
+        self._narrow = on
+        if on:
+            self._row.removeWidget(self.slider)
+            self._row.setStretchFactor(self.position, 1)
+            self._layout.addWidget(self.slider)
+        else:
+            self._layout.removeWidget(self.slider)
+            self._row.setStretchFactor(self.position, 0)
+            self._row.addWidget(self.slider, 1)
+
+    @property
+    def narrow(self) -> bool:
+        return self._narrow
 
     def add_below(self, widget: QWidget) -> None:
         """Put a panel's own widget (the matmul barrier strip, a legend) under the slider."""

@@ -339,6 +339,26 @@ def test_lecture_drawer_lends_the_controls_without_resizing_the_figure(make_main
     assert not window.drawer_open
 
 
+def test_in_the_drawer_a_one_row_timeline_puts_its_slider_on_its_own_row(make_main_window, qtbot):
+    window = make_main_window(size=(1280, 720))
+    panel = window.panel("broadcast")
+    window.tabs.setCurrentWidget(panel)
+    row_y = panel.timeline.slider.y()
+    window.set_lecture_mode(True, fullscreen=False)
+    window.set_drawer(True)
+    qtbot.wait(100)
+    timeline, drawer = panel.timeline, window.drawer
+    assert drawer.isAncestorOf(timeline) and timeline.narrow
+    assert timeline.slider.y() > timeline.play_button.y()  # under the buttons, not squeezed beside them
+    # the drawer's column holds the whole timeline: nothing to scroll sideways to
+    assert drawer.scroll.horizontalScrollBar().maximum() == 0
+    assert timeline.slider.width() > drawer.width() / 2
+    window.set_drawer(False)
+    assert not timeline.narrow
+    window.set_lecture_mode(False)
+    qtbot.waitUntil(lambda: timeline.slider.y() == row_y)  # back beside the step text, as before
+
+
 def test_settings_are_remembered_across_windows(make_main_window, tmp_path, qtbot):
     path = tmp_path / "remembered.ini"
     first = make_main_window(settings=Settings.at(path), panels=[RecordingPanel()])
