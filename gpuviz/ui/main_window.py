@@ -195,7 +195,8 @@ class MainWindow(QMainWindow):
 
         self._panel_policy: dict = {}
         self._drawn_theme: themes.Theme | None = None  # what the panels were given (the theme at the ratio)
-        self._restore_layouts = restore and self.settings.enabled
+        # what the settings remember is restored: geometry, theme and scenario now, each panel's layout when built
+        self._restoring = restore and self.settings.enabled
         self._prebuild = QTimer(self)  # the panels not shown yet are built in idle time after the first show
         self._prebuild.setSingleShot(True)
         self._prebuild.timeout.connect(self._build_next_panel)
@@ -211,7 +212,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._current_changed)
         self._build_menus()
 
-        restored = self._restore() if self._restore_layouts else False
+        restored = self._restore() if self._restoring else False
         if not restored:
             self.set_theme("light")
             self.fit_to_screen()
@@ -222,6 +223,7 @@ class MainWindow(QMainWindow):
     def add_panel(self, panel: Panel) -> None:
         """A tab for a panel built by the caller (the registered ones are added, unbuilt, by the window)."""
         self.tabs.add_panel(panel)
+        self._size_for_current_tab()
 
     def _panel_built(self, panel: Panel) -> None:
         """A panel was just built (or added): wire it to the window and give it what the others have."""
@@ -232,7 +234,7 @@ class MainWindow(QMainWindow):
                 panel.set_gpu_info(self.backend_info)
         if self._drawn_theme is not None and panel.theme is not self._drawn_theme:
             panel.set_theme(self._drawn_theme)
-        if self._restore_layouts and hasattr(panel, "restore_state"):
+        if self._restoring and hasattr(panel, "restore_state"):
             state = self.settings.panel_state(panel.panel_id)
             if state:
                 panel.restore_state(state)
@@ -240,10 +242,6 @@ class MainWindow(QMainWindow):
             # a panel that follows another's model (the hardware view follows matmul's launch): that one is
             # built now if it was not, so the link always has both ends
             panel.link_panels([p for p in (self.panel(pid) for pid in panel.follows) if p is not None])
-        slot = self.tabs.slot_of(panel)
-        if slot is not None and slot is not QTabWidget.currentWidget(self.tabs):
-            self._panel_policy.setdefault(id(slot), slot.sizePolicy())
-            slot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
 
     @property
     def panels(self) -> list[Panel]:
@@ -828,7 +826,6 @@ class MainWindow(QMainWindow):
             return False
         self.set_theme(theme if theme in ("light", "dark") else "light")
         self._restore_geometry(geometry, s.maximized)
-        self._restore_panel_layouts()
         if text is None or not self._restore_scenario(text):
             self.open_default()
         current = self.panel(s.panel) if s.panel else None
@@ -843,14 +840,6 @@ class MainWindow(QMainWindow):
             self.setGeometry(clamp_to_screens(geometry))
         if maximized:
             self.setWindowState(Qt.WindowState.WindowMaximized)
-
-    def _restore_panel_layouts(self) -> None:
-        """Each panel's remembered splitter sizes and collapsed columns (``save_state``/``restore_state``,
-        for the panels that have them). A state that no longer fits the panel is ignored by it."""
-        for panel in self.built_panels:  # the others restore theirs when they are built (_panel_built)
-            state = self.settings.panel_state(panel.panel_id)
-            if state and hasattr(panel, "restore_state"):
-                panel.restore_state(state)
 
     def _restore_scenario(self, text: str) -> bool:
         try:

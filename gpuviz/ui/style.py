@@ -181,11 +181,6 @@ class ElidingComboBox(QComboBox):
         self.currentIndexChanged.connect(self._update_tooltip)
         self._update_tooltip()
 
-    def set_tooltip_text(self, tooltip: str) -> None:
-        """The tooltip's own sentence, under the current entry's full text."""
-        self._tooltip = tooltip
-        self._update_tooltip()
-
     def _update_tooltip(self, *_args) -> None:
         current = self.currentText()
         self.setToolTip("\n".join(t for t in (current, self._tooltip) if t))

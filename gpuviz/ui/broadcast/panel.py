@@ -17,7 +17,6 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -144,9 +143,7 @@ class BroadcastPanel(Panel):
         self.section_labels: list[QLabel] = []
 
         self.preset_box = preset_combo(self._presets, self._preset_chosen)
-        # long titles must not widen the side bar past the window: the combo elides them
-        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset_box.setMinimumContentsLength(16)
+        self.preset_box.setMinimumContentsLength(16)  # a little wider than the other panels' (it elides the rest)
         self.preset_message = FieldMessage()
         self.preset_text = QLabel()
         self.preset_text.setWordWrap(True)

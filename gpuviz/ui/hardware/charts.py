@@ -112,13 +112,13 @@ class RooflineChart(pg.PlotWidget):
             # room over the highest roof or point for the compulsory line's label
             self.setRange(xRange=(-2, 4.5), yRange=(np.log10(lo) - 0.15, np.log10(hi) + 0.8), padding=0)
         self.setTitle(title, color=hex_colour(t.foreground), size=f"{BASE_POINT_SIZE * t.font_scale:.1f}pt")
+        self._keep_labels_inside()
 
     def _add(self, item) -> None:
         self.addItem(item)
         self._items.append(item)
         if isinstance(item, pg.TextItem):
             self._labels.append((item, item.pos()))
-        self._keep_labels_inside()
 
     def _keep_labels_inside(self, *_args) -> None:
         """Move a label that would run out of the plot sideways back in (from where :meth:`draw` put it).
