@@ -13,13 +13,12 @@ import os
 import re
 import stat
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model.budget import Budget, plan_run
-from ..model.files import kind_of, name_max
+from ..model.files import kind_of, name_max, probe_write
 from ..model.launch import Dim3, LaunchConfig, LaunchError, check_launch
 from ..model.limits import (
     MAX_MATRIX_SIDE,
@@ -308,12 +307,10 @@ def check_output(path, option: str = "--out", example: str = "trace.npz") -> Pat
     if not folder.is_dir():
         raise UsageError(f"{option} {text}: the folder {str(folder)!r} does not exist")
     try:
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".gpuviz-check-", suffix=".part")
+        probe_write(folder)
     except OSError as e:
         raise UsageError(f"{option} {text}: cannot write in the folder {str(folder)!r} "
                          f"({e.strerror or e})") from None
-    os.close(fd)
-    os.unlink(probe)
     return out
 
 

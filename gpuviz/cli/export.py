@@ -499,15 +499,14 @@ def _check_deck_folder(text: str) -> Path:
     # os.access answers yes to root everywhere (/proc included): create (and remove again) the folder the deck
     # would create, or write a probe into the one that exists, so that a folder that takes no file is refused
     # before any source is read, in one line, and a refused request leaves nothing behind
-    import tempfile
+    from ..model.files import probe_write
 
     try:
         if st is None:
             folder.mkdir()
             folder.rmdir()
         else:
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".gpuviz-check-", suffix=".part"):
-                pass
+            probe_write(folder)
     except OSError as e:
         doing = "cannot create the folder" if st is None else "cannot write into the folder"
         raise UsageError(f"--out {text}: {doing} ({e.strerror or e})") from None
@@ -524,7 +523,7 @@ def _check_deck_sources(sources) -> None:
     import os
     import stat
 
-    from .common import kind_of
+    from ..model.files import kind_of
 
     for text in sources:
         if not text.strip():

@@ -32,6 +32,16 @@ def name_max(folder: Path) -> int:
         return MAX_NAME_BYTES
 
 
+def probe_write(folder) -> None:
+    """Create a file in ``folder`` and remove it again; raises the OSError when the folder takes none.
+
+    ``os.access`` answers yes to root everywhere (``/proc`` included): only a real file says that a write will
+    work, before a long run or any source is read."""
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=".gpuviz-check-", suffix=".part")
+    os.close(fd)
+    os.unlink(probe)
+
+
 def _umask() -> int:
     # os.umask can only be read by setting it; set it back at once
     mask = os.umask(0)
