@@ -148,8 +148,8 @@ class _Paints(QObject):
         return False
 
 
-def test_a_step_that_changes_nothing_in_the_block_does_not_repaint_it(qtbot):
-    scene = _scene("naive")  # the naive kernel masks the same (idle) threads in every step
+def _watched_block_view(qtbot, scene):
+    """A shown BlockView of ``scene`` and a counter of its paint events from now on."""
     view = BlockView(scene, themes.LIGHT)
     qtbot.addWidget(view)
     view.resize(420, 520)
@@ -158,6 +158,12 @@ def test_a_step_that_changes_nothing_in_the_block_does_not_repaint_it(qtbot):
     qtbot.wait(20)
     paints = _Paints()
     view.installEventFilter(paints)
+    return view, paints
+
+
+def test_a_step_that_changes_nothing_in_the_block_does_not_repaint_it(qtbot):
+    scene = _scene("naive")  # the naive kernel masks the same (idle) threads in every step
+    view, paints = _watched_block_view(qtbot, scene)
     for step in range(1, scene.n_steps):
         scene.set_step(step)
         qtbot.wait(5)
@@ -168,14 +174,7 @@ def test_a_step_that_changes_nothing_in_the_block_does_not_repaint_it(qtbot):
 
 def test_a_step_that_masks_other_threads_repaints_the_block(qtbot):
     scene = _scene("tiled")  # step 0 masks 40 threads of the corner block, step 1 masks 24
-    view = BlockView(scene, themes.LIGHT)
-    qtbot.addWidget(view)
-    view.resize(420, 520)
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.wait(20)
-    paints = _Paints()
-    view.installEventFilter(paints)
+    view, paints = _watched_block_view(qtbot, scene)
     scene.set_step(1)
     qtbot.waitUntil(lambda: paints.count > 0)
     assert int(view._masked().sum()) == 24
